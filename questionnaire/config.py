@@ -1,0 +1,55 @@
+"""Settings read from the environment, with development defaults and production checks."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_RULES_PATH = PROJECT_ROOT / "rules.yaml"
+
+#: Used only when APP_ENV is not production; production refuses it.
+DEVELOPMENT_SECRET_KEY = "development-only-secret-key-do-not-deploy"  # noqa: S105
+SECRET_KEY_MIN_LENGTH = 32
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or unsafe; the message says which and how to fix it."""
+
+
+def from_environment(environ: Mapping[str, str], instance_path: str) -> dict[str, Any]:
+    """Return the app's settings from environment variables (see README, Configuration)."""
+    env = environ.get("APP_ENV", "development").strip().lower()
+    if env not in {"development", "production"}:
+        raise ConfigError(f"APP_ENV is {env!r}; set it to 'development' or 'production'.")
+    default_db = "sqlite:///" + os.path.join(instance_path, "questionnaire.db")
+    return {
+        "APP_ENV": env,
+        "SECRET_KEY": environ.get("SECRET_KEY", DEVELOPMENT_SECRET_KEY),
+        "SQLALCHEMY_DATABASE_URI": environ.get("DATABASE_URL", default_db),
+        "RULES_PATH": environ.get("RULES_PATH", str(DEFAULT_RULES_PATH)),
+        "CLINIC_NAME": environ.get("CLINIC_NAME", "Our clinic"),
+        "CLINIC_PHONE": environ.get("CLINIC_PHONE", ""),
+        "CLINIC_EMAIL": environ.get("CLINIC_EMAIL", ""),
+    }
+
+
+def check_production(config: Mapping[str, Any]) -> None:
+    """Refuse to run in production with a missing, default or weak SECRET_KEY."""
+    if config.get("APP_ENV") != "production":
+        return
+    key = str(config.get("SECRET_KEY") or "")
+    if not key or key == DEVELOPMENT_SECRET_KEY:
+        raise ConfigError(
+            "SECRET_KEY is not set. In production set SECRET_KEY to a long random value, "
+            'for example: python -c "import secrets; print(secrets.token_urlsafe(48))"'
+        )
+    if len(key) < SECRET_KEY_MIN_LENGTH or len(set(key)) < 16:
+        raise ConfigError(
+            f"SECRET_KEY is too weak: use at least {SECRET_KEY_MIN_LENGTH} random characters, "
+            'for example: python -c "import secrets; print(secrets.token_urlsafe(48))"'
+        )
+    if config.get("DEBUG"):
+        raise ConfigError("Debug mode is on. Unset FLASK_DEBUG in production.")

@@ -1,0 +1,776 @@
+"""The questionnaire: every section, item, answer code and derived fact.
+
+This module is the single source of truth for the questions (see ITEMS.md).
+Forms, the check-your-answers page, rule validation and exports are all
+derived from it. It is pure Python: no Flask, no database.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+POUND_KG = 0.45359237
+
+
+class Kind(StrEnum):
+    """How an item is answered, which decides its widget and its stored type."""
+
+    TEXT = "text"  # one line of text
+    LONG_TEXT = "long_text"  # a paragraph (a textarea)
+    EMAIL = "email"
+    PHONE = "phone"
+    DATE = "date"  # stored as YYYY-MM-DD
+    NUMBER = "number"  # stored as a float
+    CHOICE = "choice"  # one answer code
+    MULTI = "multi"  # a list of answer codes, possibly empty
+    CONSENT = "consent"  # a single tick box, stored as True
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """One answer code and the words a patient sees for it."""
+
+    code: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class AskedWhen:
+    """The condition under which a conditional item is asked (and required)."""
+
+    item: str
+    one_of: frozenset[str]
+    #: Shown beside the question when the page cannot hide it (no JavaScript).
+    hint: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Item:
+    """One question."""
+
+    id: str
+    label: str
+    kind: Kind
+    required: bool = True
+    hint: str = ""
+    choices: tuple[Choice, ...] = ()
+    max_length: int | None = None
+    #: For multi-choice items: the least number of boxes to tick.
+    min_choices: int = 0
+    asked_when: AskedWhen | None = None
+    #: Required only when this other item is answered (a unit beside a number).
+    required_with: str | None = None
+    #: The browser's autocomplete token, so phones can fill it in.
+    autocomplete: str | None = None
+    #: A short name for the answer on summary pages and in exports.
+    short_label: str = ""
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """Return the answer codes this item offers, in display order."""
+        return tuple(choice.code for choice in self.choices)
+
+    def choice_label(self, code: str) -> str:
+        """Return the patient-facing words for one answer code."""
+        for choice in self.choices:
+            if choice.code == code:
+                return choice.label
+        raise KeyError(f"{code!r} is not an answer code of {self.id}")
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """One page of the questionnaire."""
+
+    id: str
+    title: str
+    intro: str
+    items: tuple[Item, ...]
+    #: Where the section's items are asked: its own page, the start page or the last step.
+    placement: str = "page"
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """A typed value derived from answers, visible to rules."""
+
+    id: str
+    label: str
+    #: The items it is derived from (shown as evidence beside it).
+    derived_from: tuple[str, ...]
+
+
+# Answer sets used by many items. Codes are fixed by ITEMS.md; labels may improve.
+YES_NO_UNSURE = (Choice("yes", "Yes"), Choice("no", "No"), Choice("unsure", "Not sure"))
+YES_NO = (Choice("yes", "Yes"), Choice("no", "No"))
+YES_NO_PREFER_NOT = (
+    Choice("yes", "Yes"),
+    Choice("no", "No"),
+    Choice("prefer_not", "I'd rather not say"),
+)
+
+REGIONS = (
+    Choice("CA-AB", "Alberta"),
+    Choice("CA-BC", "British Columbia"),
+    Choice("CA-MB", "Manitoba"),
+    Choice("CA-NB", "New Brunswick"),
+    Choice("CA-NL", "Newfoundland and Labrador"),
+    Choice("CA-NS", "Nova Scotia"),
+    Choice("CA-NT", "Northwest Territories"),
+    Choice("CA-NU", "Nunavut"),
+    Choice("CA-ON", "Ontario"),
+    Choice("CA-PE", "Prince Edward Island"),
+    Choice("CA-QC", "Quebec"),
+    Choice("CA-SK", "Saskatchewan"),
+    Choice("CA-YT", "Yukon"),
+    Choice("US", "United States"),
+    Choice("other", "Somewhere else"),
+)
+
+TEXT_MAX = 200
+DETAIL_MAX = 1000
+MEDICATIONS_MAX = 2000
+
+
+def _yes_no_unsure(id: str, label: str, short: str, hint: str = "") -> Item:
+    return Item(
+        id=id, label=label, kind=Kind.CHOICE, choices=YES_NO_UNSURE, hint=hint, short_label=short
+    )
+
+
+def _yes_no_prefer_not(id: str, label: str, short: str, hint: str = "") -> Item:
+    return Item(
+        id=id,
+        label=label,
+        kind=Kind.CHOICE,
+        choices=YES_NO_PREFER_NOT,
+        hint=hint,
+        short_label=short,
+    )
+
+
+SECTIONS: tuple[Section, ...] = (
+    Section(
+        id="about_you",
+        title="About you",
+        intro="We use these details to contact you and to plan a safe appointment.",
+        items=(
+            Item(
+                id="full_name",
+                label="Your full name",
+                kind=Kind.TEXT,
+                max_length=TEXT_MAX,
+                autocomplete="name",
+                short_label="Name",
+            ),
+            Item(
+                id="date_of_birth",
+                label="Date of birth",
+                kind=Kind.DATE,
+                hint="For example, 1985-03-27 (year, month, day).",
+                autocomplete="bday",
+                short_label="Date of birth",
+            ),
+            Item(
+                id="email",
+                label="Email address",
+                kind=Kind.EMAIL,
+                max_length=254,
+                hint="We will only use this to contact you about your care.",
+                autocomplete="email",
+                short_label="Email",
+            ),
+            Item(
+                id="phone",
+                label="Phone number",
+                kind=Kind.PHONE,
+                required=False,
+                max_length=40,
+                autocomplete="tel",
+                short_label="Phone",
+            ),
+            Item(
+                id="region",
+                label="Province, territory or US state where you live",
+                kind=Kind.CHOICE,
+                choices=REGIONS,
+                short_label="Where you live",
+            ),
+            Item(
+                id="weight_value",
+                label="Your weight",
+                kind=Kind.NUMBER,
+                required=False,
+                hint="Your best guess is fine. It helps the clinician plan a safe dose.",
+                short_label="Weight",
+            ),
+            Item(
+                id="weight_unit",
+                label="Unit for your weight",
+                kind=Kind.CHOICE,
+                choices=(Choice("kg", "kg"), Choice("lb", "lb")),
+                required=False,
+                required_with="weight_value",
+                short_label="Weight unit",
+            ),
+        ),
+    ),
+    Section(
+        id="looking_for",
+        title="What you are looking for",
+        intro="Tell us what you would like help with. There are no wrong answers.",
+        items=(
+            Item(
+                id="reasons",
+                label="What would you like help with?",
+                kind=Kind.MULTI,
+                min_choices=1,
+                hint="Tick all that apply.",
+                choices=(
+                    Choice("depression", "Depression"),
+                    Choice("anxiety", "Anxiety"),
+                    Choice("ptsd", "PTSD (post-traumatic stress)"),
+                    Choice("ocd", "OCD (obsessive-compulsive disorder)"),
+                    Choice("chronic_pain", "Chronic pain"),
+                    Choice("suicidal_thoughts", "Thoughts of ending my life"),
+                    Choice("other", "Something else"),
+                ),
+                short_label="Help with",
+            ),
+            Item(
+                id="treatments",
+                label="Which treatments are you asking about?",
+                kind=Kind.MULTI,
+                required=False,
+                hint="Tick all that apply.",
+                choices=(
+                    Choice("iv", "Ketamine by IV drip"),
+                    Choice("injection", "Ketamine by injection"),
+                    Choice("lozenge", "Ketamine lozenges"),
+                    Choice("nasal_spray", "Esketamine nasal spray (Spravato)"),
+                    Choice("not_sure", "I'm not sure yet"),
+                ),
+                short_label="Treatments",
+            ),
+            Item(
+                id="antidepressants_tried",
+                label=(
+                    "How many different antidepressant medicines have you tried, "
+                    "each for at least 4 to 6 weeks?"
+                ),
+                kind=Kind.CHOICE,
+                choices=(
+                    Choice("0", "None"),
+                    Choice("1", "1"),
+                    Choice("2", "2"),
+                    Choice("3_plus", "3 or more"),
+                    Choice("unsure", "Not sure"),
+                ),
+                short_label="Antidepressants tried",
+            ),
+            Item(
+                id="has_mh_provider",
+                label=(
+                    "Do you have a doctor, nurse practitioner or therapist "
+                    "for your mental health now?"
+                ),
+                kind=Kind.CHOICE,
+                choices=YES_NO,
+                short_label="Has a mental health provider",
+            ),
+            Item(
+                id="prior_ketamine_treatment",
+                label="Have you had ketamine or esketamine (Spravato) treatment before?",
+                kind=Kind.CHOICE,
+                choices=YES_NO,
+                short_label="Ketamine treatment before",
+            ),
+            Item(
+                id="prior_ketamine_details",
+                label="If you have, where was it and how did it go?",
+                kind=Kind.LONG_TEXT,
+                required=False,
+                max_length=DETAIL_MAX,
+                short_label="Ketamine treatment details",
+            ),
+        ),
+    ),
+    Section(
+        id="safety",
+        title="Your safety",
+        intro=(
+            "These questions are hard for many people. Your answers help the clinician "
+            "look after you. If you are in danger right now, call or text 9-8-8, or call 911."
+        ),
+        items=(
+            _yes_no_prefer_not(
+                "suicidal_thoughts_past_month",
+                "In the past month, have you had thoughts of ending your life?",
+                "Thoughts of ending life, past month",
+            ),
+            Item(
+                id="suicidal_thoughts_now",
+                label="Are you having thoughts of ending your life right now?",
+                kind=Kind.CHOICE,
+                choices=YES_NO_PREFER_NOT,
+                asked_when=AskedWhen(
+                    item="suicidal_thoughts_past_month",
+                    one_of=frozenset({"yes", "prefer_not"}),
+                    hint=(
+                        "Answer this if you answered Yes or I'd rather not say "
+                        "to the question above."
+                    ),
+                ),
+                short_label="Thoughts of ending life, now",
+            ),
+            _yes_no_prefer_not(
+                "suicide_attempt_ever",
+                "Have you ever tried to end your life?",
+                "Tried to end life, ever",
+            ),
+        ),
+    ),
+    Section(
+        id="mental_health",
+        title="Mental health history",
+        intro="Some treatments can affect these experiences, so the clinician needs to know.",
+        items=(
+            _yes_no_unsure(
+                "psychosis_ever",
+                (
+                    "Have you ever heard or seen things other people could not, or held "
+                    "strong beliefs that others told you were not real?"
+                ),
+                "Unusual experiences, ever",
+                hint="Include times when you were unwell or using drugs.",
+            ),
+            _yes_no_unsure(
+                "psychotic_illness_diagnosed",
+                (
+                    "Has a doctor ever told you that you have schizophrenia, "
+                    "schizoaffective disorder or another psychotic illness?"
+                ),
+                "Told of a psychotic illness",
+            ),
+            _yes_no_unsure(
+                "psychosis_past_month",
+                (
+                    "In the past month, have you heard or seen things others could not, "
+                    "or felt that people were watching you or trying to harm you?"
+                ),
+                "Unusual experiences, past month",
+            ),
+            _yes_no_unsure(
+                "bipolar_diagnosed",
+                "Has a doctor ever told you that you have bipolar disorder?",
+                "Told of bipolar disorder",
+            ),
+            _yes_no_unsure(
+                "mania_ever",
+                (
+                    'Have you ever had a time lasting days when you felt so "high", wired '
+                    "or irritable that others were worried, and you needed much less sleep?"
+                ),
+                "High or wired spells, ever",
+            ),
+            _yes_no_unsure(
+                "mania_past_2_weeks",
+                (
+                    'In the past 2 weeks, have you had that "high" or wired feeling, '
+                    "or slept much less without feeling tired?"
+                ),
+                "High or wired, past 2 weeks",
+            ),
+        ),
+    ),
+    Section(
+        id="heart_brain",
+        title="Heart, blood pressure and brain",
+        intro="Ketamine raises blood pressure for a short time, so we ask about your heart and brain.",
+        items=(
+            _yes_no_unsure(
+                "high_bp_told",
+                "Has a health professional ever told you that you have high blood pressure?",
+                "Told of high blood pressure",
+            ),
+            Item(
+                id="bp_reading",
+                label="If you know your latest blood pressure reading, type it here",
+                kind=Kind.TEXT,
+                required=False,
+                max_length=40,
+                hint="Write it like 128/82 or 128 over 82. Leave it blank if you don't know.",
+                short_label="Latest blood pressure",
+            ),
+            _yes_no_unsure(
+                "heart_condition",
+                (
+                    "Do you have, or have you had, a heart problem such as a heart attack, "
+                    "chest pain (angina), heart failure, a valve problem, or an irregular, "
+                    "very fast or very slow heartbeat?"
+                ),
+                "Heart problem",
+            ),
+            _yes_no_unsure(
+                "heart_event_recent",
+                (
+                    "In the last 3 months, have you had a heart attack, a heart procedure "
+                    "such as a stent, or a hospital stay for your heart?"
+                ),
+                "Heart event, last 3 months",
+            ),
+            _yes_no_unsure(
+                "aneurysm_or_avm",
+                (
+                    "Has a doctor ever told you that you have an aneurysm (a weak, bulging "
+                    "blood vessel) or an AVM (a tangle of blood vessels)?"
+                ),
+                "Aneurysm or AVM",
+            ),
+            _yes_no_unsure(
+                "stroke_or_brain_bleed",
+                'Have you ever had bleeding in the brain, a stroke, or a "mini-stroke" (TIA)?',
+                "Stroke or bleeding in the brain",
+            ),
+            _yes_no_unsure(
+                "head_injury_or_pressure",
+                (
+                    "Have you ever had a serious head injury, a brain tumour, a shunt, "
+                    "or been told you have raised pressure inside your head?"
+                ),
+                "Head injury or pressure in the head",
+            ),
+            _yes_no_unsure(
+                "seizures",
+                "Have you ever had a seizure or been told you have epilepsy?",
+                "Seizures or epilepsy",
+            ),
+        ),
+    ),
+    Section(
+        id="other_health",
+        title="Other health",
+        intro="A few more questions about your health.",
+        items=(
+            _yes_no_unsure(
+                "eye_pressure",
+                (
+                    "Do you have glaucoma, high pressure in your eyes, or a recent eye "
+                    "injury or eye surgery?"
+                ),
+                "Eye pressure, injury or surgery",
+            ),
+            _yes_no_unsure(
+                "overactive_thyroid",
+                "Do you have an overactive thyroid that is not fully treated right now?",
+                "Overactive thyroid",
+            ),
+            _yes_no_unsure(
+                "liver_disease",
+                "Do you have liver disease, such as cirrhosis or hepatitis?",
+                "Liver disease",
+            ),
+            _yes_no_unsure(
+                "breathing_condition",
+                "Do you have a lung or breathing condition (such as COPD) or sleep apnea?",
+                "Lung or breathing condition",
+            ),
+            _yes_no_unsure(
+                "bladder_symptoms",
+                (
+                    "In the past 3 months, have you had pain when peeing, needed to pee "
+                    "very often or urgently, or seen blood in your urine?"
+                ),
+                "Bladder symptoms, past 3 months",
+            ),
+            Item(
+                id="pregnant",
+                label=(
+                    "Are you pregnant, could you be pregnant, or are you trying to "
+                    "become pregnant?"
+                ),
+                kind=Kind.CHOICE,
+                choices=(*YES_NO_UNSURE, Choice("not_applicable", "Does not apply to me")),
+                short_label="Pregnancy",
+            ),
+            Item(
+                id="breastfeeding",
+                label="Are you breastfeeding or chestfeeding?",
+                kind=Kind.CHOICE,
+                choices=(*YES_NO, Choice("not_applicable", "Does not apply to me")),
+                short_label="Breastfeeding or chestfeeding",
+            ),
+            _yes_no_unsure(
+                "ketamine_reaction",
+                (
+                    "Have you ever had an allergy or a bad reaction to ketamine, "
+                    "esketamine or an anaesthetic?"
+                ),
+                "Reaction to ketamine or an anaesthetic",
+            ),
+            Item(
+                id="ketamine_reaction_details",
+                label="If you have, what happened?",
+                kind=Kind.LONG_TEXT,
+                required=False,
+                max_length=DETAIL_MAX,
+                short_label="Reaction details",
+            ),
+        ),
+    ),
+    Section(
+        id="alcohol_drugs",
+        title="Alcohol and drugs",
+        intro=(
+            "Please answer honestly. Your answers are private, and they help the "
+            "clinician keep your treatment safe. They are not shared with the police."
+        ),
+        items=(
+            _yes_no_prefer_not(
+                "alcohol_problems",
+                (
+                    "In the past year, has drinking caused problems for you, or has anyone "
+                    "been worried about your drinking?"
+                ),
+                "Problems with drinking, past year",
+            ),
+            _yes_no_unsure(
+                "alcohol_can_pause",
+                "Could you go without alcohol for 24 hours before each treatment?",
+                "Can go without alcohol for 24 hours",
+            ),
+            Item(
+                id="cannabis_frequency",
+                label="How often do you use cannabis (weed, THC edibles or vapes)?",
+                kind=Kind.CHOICE,
+                choices=(
+                    Choice("never", "Never"),
+                    Choice("less_than_monthly", "Less than once a month"),
+                    Choice("monthly", "Once a month or more"),
+                    Choice("weekly", "Once a week or more"),
+                    Choice("daily", "Every day or almost every day"),
+                ),
+                short_label="Cannabis use",
+            ),
+            Item(
+                id="other_drugs_past_year",
+                label="In the past year, have you used any of these without a prescription?",
+                kind=Kind.MULTI,
+                required=False,
+                hint="Tick all that apply. Leave them all unticked if none.",
+                choices=(
+                    Choice("cocaine", "Cocaine or crack"),
+                    Choice("stimulants", "Stimulants such as speed, meth or someone else's ADHD pills"),
+                    Choice("opioids", "Opioids such as fentanyl, heroin or someone else's painkillers"),
+                    Choice("sedatives", "Sedatives or sleeping pills"),
+                    Choice("hallucinogens", "Hallucinogens such as LSD or mushrooms"),
+                    Choice("other", "Something else"),
+                ),
+                short_label="Other drugs, past year",
+            ),
+            _yes_no_prefer_not(
+                "ketamine_nonmedical",
+                "Have you ever used ketamine without a prescription or outside a clinic?",
+                "Ketamine outside a clinic, ever",
+            ),
+            _yes_no_prefer_not(
+                "substance_treatment_ever",
+                "Have you ever had treatment or support for alcohol or drug use?",
+                "Treatment for alcohol or drug use, ever",
+            ),
+        ),
+    ),
+    Section(
+        id="medicines",
+        title="Medicines",
+        intro="Some medicines change how ketamine works. Your usual medicines are fine to list.",
+        items=(
+            _yes_no_unsure(
+                "takes_benzodiazepine",
+                (
+                    "Do you take medicine for anxiety, panic or sleep such as lorazepam "
+                    "(Ativan), alprazolam (Xanax), clonazepam (Klonopin, Rivotril) or "
+                    "diazepam (Valium)?"
+                ),
+                "Takes medicine for anxiety, panic or sleep",
+            ),
+            Item(
+                id="medications",
+                label="Please list every medicine you take, with the dose if you know it",
+                kind=Kind.LONG_TEXT,
+                required=False,
+                max_length=MEDICATIONS_MAX,
+                hint="Include prescriptions, medicines you buy yourself, vitamins and supplements.",
+                short_label="Medicines",
+            ),
+        ),
+    ),
+    Section(
+        id="getting_home",
+        title="Getting home",
+        intro="After a treatment you may feel drowsy or unsteady for some hours.",
+        items=(
+            _yes_no_unsure(
+                "escort_home",
+                "After each treatment, can an adult take you home?",
+                "An adult can take them home",
+            ),
+            Item(
+                id="travel_home",
+                label="How will you get home after a treatment?",
+                kind=Kind.CHOICE,
+                choices=(
+                    Choice("driven_by_someone", "Someone will drive me"),
+                    Choice("taxi_with_adult", "A taxi with an adult I know"),
+                    Choice("public_transit", "Public transit"),
+                    Choice("drive_myself", "I will drive myself"),
+                ),
+                short_label="Way home",
+            ),
+        ),
+    ),
+    Section(
+        id="consent",
+        title="Consent",
+        intro="",
+        placement="edges",
+        items=(
+            Item(
+                id="privacy_consent",
+                label=(
+                    "I agree that the clinic may store and use my answers to plan my care, "
+                    "as the privacy notice explains."
+                ),
+                kind=Kind.CONSENT,
+                short_label="Agreed to the privacy notice",
+            ),
+            Item(
+                id="understands_review",
+                label=(
+                    "I understand that this form does not decide my treatment. A clinician "
+                    "will read my answers and contact me."
+                ),
+                kind=Kind.CONSENT,
+                short_label="Understands a clinician reviews the form",
+            ),
+        ),
+    ),
+)
+
+#: The sections a patient answers one page at a time, in order.
+PAGES: tuple[Section, ...] = tuple(s for s in SECTIONS if s.placement == "page")
+
+#: Every item by id.
+ITEMS: dict[str, Item] = {item.id: item for section in SECTIONS for item in section.items}
+
+#: The section that holds each item.
+SECTION_OF: dict[str, Section] = {
+    item.id: section for section in SECTIONS for item in section.items
+}
+
+FACTS: dict[str, Fact] = {
+    fact.id: fact
+    for fact in (
+        Fact("age_years", "Age in whole years on the day of submission", ("date_of_birth",)),
+        Fact("weight_kg", "Weight in kilograms", ("weight_value", "weight_unit")),
+        Fact("bp_systolic", "Systolic blood pressure (top number), mmHg", ("bp_reading",)),
+        Fact("bp_diastolic", "Diastolic blood pressure (bottom number), mmHg", ("bp_reading",)),
+    )
+}
+
+
+# --- Parsers: each turns what a person typed into a typed value, or raises ValueError
+# with a message that tells them how to write it.
+
+BP_EXAMPLE = "Write your blood pressure like 128/82 or 128 over 82, or leave it blank."
+_BP = re.compile(
+    r"^\s*(?P<sys>\d{2,3})\s*(?:/|over)\s*(?P<dia>\d{2,3})\s*(?:mm\s*hg)?\s*$",
+    re.IGNORECASE,
+)
+
+
+def parse_blood_pressure(text: str) -> tuple[int, int]:
+    """Return (systolic, diastolic) from '152/94', '152 / 94' or '152 over 94'."""
+    match = _BP.match(text)
+    if match is None:
+        raise ValueError(BP_EXAMPLE)
+    systolic, diastolic = int(match["sys"]), int(match["dia"])
+    if not (50 <= systolic <= 300 and 20 <= diastolic <= 200):
+        raise ValueError(f"Check the numbers. {BP_EXAMPLE}")
+    if systolic <= diastolic:
+        raise ValueError("Put the top (bigger) number first, like 128/82.")
+    return systolic, diastolic
+
+
+WEIGHT_EXAMPLE = "Enter your weight as a number, like 70 or 154.5."
+WEIGHT_MAX = 1000.0
+
+
+def parse_number(text: str) -> float:
+    """Return a positive number from '70', '70.5' or '70,5' (a decimal comma)."""
+    cleaned = text.strip().replace(",", ".")
+    if not re.fullmatch(r"\d{1,4}(\.\d{1,2})?", cleaned):
+        raise ValueError(WEIGHT_EXAMPLE)
+    value = float(cleaned)
+    if not 0 < value <= WEIGHT_MAX:
+        raise ValueError(f"Check your weight. {WEIGHT_EXAMPLE}")
+    return value
+
+
+DATE_EXAMPLE = "Enter your date of birth like 1985-03-27 (year, month, day)."
+
+
+def parse_date_of_birth(text: str, today: date) -> date:
+    """Return a date of birth from YYYY-MM-DD that is not in the future nor before 1900."""
+    try:
+        born = date.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(DATE_EXAMPLE) from None
+    if born > today:
+        raise ValueError("Your date of birth must be in the past. " + DATE_EXAMPLE)
+    if born.year < 1900:
+        raise ValueError("Check the year. " + DATE_EXAMPLE)
+    return born
+
+
+def age_on(born: date, today: date) -> int:
+    """Return a person's age in whole years on a given day."""
+    had_birthday = (today.month, today.day) >= (born.month, born.day)
+    return today.year - born.year - (0 if had_birthday else 1)
+
+
+def weight_in_kg(value: float, unit: str) -> float:
+    """Return a weight in kilograms, from kg or lb."""
+    if unit == "lb":
+        return round(value * POUND_KG, 2)
+    if unit == "kg":
+        return value
+    raise ValueError(f"unknown weight unit {unit!r}")
+
+
+def derive_facts(answers: Mapping[str, Any], today: date) -> dict[str, int | float | None]:
+    """Return every derived fact from normalised answers; None where it cannot be derived."""
+    facts: dict[str, int | float | None] = dict.fromkeys(FACTS)
+    born = answers.get("date_of_birth")
+    if born:
+        facts["age_years"] = age_on(date.fromisoformat(born), today)
+    weight = answers.get("weight_value")
+    if isinstance(weight, int | float) and math.isfinite(weight):
+        facts["weight_kg"] = weight_in_kg(float(weight), answers.get("weight_unit") or "kg")
+    reading = answers.get("bp_reading")
+    if reading:
+        facts["bp_systolic"], facts["bp_diastolic"] = parse_blood_pressure(reading)
+    return facts
+
+
+def is_asked(item: Item, answers: Mapping[str, Any]) -> bool:
+    """Return whether a conditional item's condition holds for these answers."""
+    if item.asked_when is None:
+        return True
+    return answers.get(item.asked_when.item) in item.asked_when.one_of

@@ -1,0 +1,106 @@
+"""Shared fixtures: an app per test on a fresh database, SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+
+from questionnaire import create_app
+from questionnaire.extensions import db
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+NO_POSTGRES = (
+    "PostgreSQL tests need TEST_DATABASE_URL, for example "
+    "TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test make test"
+)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Under STRICT_SKIPS (set by .ci/run) a skipped test is a failure, not a pass."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if os.environ.get("STRICT_SKIPS") and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"skipped under STRICT_SKIPS: {report.longrepr}"
+
+
+def postgres_url() -> str:
+    """Return TEST_DATABASE_URL, or skip the test with the reason and the fix."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        pytest.skip(NO_POSTGRES)
+    return url
+
+
+@pytest.fixture
+def postgres_schema() -> Iterator[str]:
+    """Yield a PostgreSQL URL whose search_path is a new, empty schema; drop it afterwards."""
+    url = postgres_url()
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(url)
+    with admin.begin() as connection:
+        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        scoped = sa.make_url(url).update_query_dict({"options": f"-csearch_path={schema}"})
+        yield scoped.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Return a URL for an empty database: a SQLite file, then a PostgreSQL schema."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.db'}"
+    return str(request.getfixturevalue("postgres_schema"))
+
+
+def make_app(tmp_path: Path, **config: object) -> Flask:
+    """Return an app configured for tests (its instance folder under tmp_path)."""
+    settings = {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'plain.db'}",
+        "RULES_PATH": str(PROJECT_ROOT / "rules.yaml"),
+        "CLINIC_NAME": "Test Clinic",
+        "CLINIC_PHONE": "416 555 0100",
+    }
+    settings.update(config)
+    return create_app(settings)
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    """Yield an app on a fresh database with every table created."""
+    application = make_app(tmp_path, SQLALCHEMY_DATABASE_URI=database_url)
+    with application.app_context():
+        db.create_all()
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def plain_app(tmp_path: Path) -> Flask:
+    """Return an app for tests that never touch the database."""
+    return make_app(tmp_path)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(plain_app: Flask) -> FlaskCliRunner:
+    return plain_app.test_cli_runner()

@@ -1,0 +1,248 @@
+"""The catalogue: ids and codes exactly as ITEMS.md, and the typed parsers."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from questionnaire import items
+from questionnaire.items import Kind
+
+YES_NO_UNSURE = ["yes", "no", "unsure"]
+YES_NO_PREFER_NOT = ["yes", "no", "prefer_not"]
+
+#: Every item of ITEMS.md with its answer codes (None: not a choice), section by section.
+EXPECTED = {
+    "about_you": {
+        "full_name": None,
+        "date_of_birth": None,
+        "email": None,
+        "phone": None,
+        "region": [
+            "CA-AB", "CA-BC", "CA-MB", "CA-NB", "CA-NL", "CA-NS", "CA-NT", "CA-NU",
+            "CA-ON", "CA-PE", "CA-QC", "CA-SK", "CA-YT", "US", "other",
+        ],
+        "weight_value": None,
+        "weight_unit": ["kg", "lb"],
+    },
+    "looking_for": {
+        "reasons": [
+            "depression", "anxiety", "ptsd", "ocd", "chronic_pain", "suicidal_thoughts", "other",
+        ],
+        "treatments": ["iv", "injection", "lozenge", "nasal_spray", "not_sure"],
+        "antidepressants_tried": ["0", "1", "2", "3_plus", "unsure"],
+        "has_mh_provider": ["yes", "no"],
+        "prior_ketamine_treatment": ["yes", "no"],
+        "prior_ketamine_details": None,
+    },
+    "safety": {
+        "suicidal_thoughts_past_month": YES_NO_PREFER_NOT,
+        "suicidal_thoughts_now": YES_NO_PREFER_NOT,
+        "suicide_attempt_ever": YES_NO_PREFER_NOT,
+    },
+    "mental_health": dict.fromkeys(
+        [
+            "psychosis_ever", "psychotic_illness_diagnosed", "psychosis_past_month",
+            "bipolar_diagnosed", "mania_ever", "mania_past_2_weeks",
+        ],
+        YES_NO_UNSURE,
+    ),
+    "heart_brain": {
+        "high_bp_told": YES_NO_UNSURE,
+        "bp_reading": None,
+        **dict.fromkeys(
+            [
+                "heart_condition", "heart_event_recent", "aneurysm_or_avm",
+                "stroke_or_brain_bleed", "head_injury_or_pressure", "seizures",
+            ],
+            YES_NO_UNSURE,
+        ),
+    },
+    "other_health": {
+        **dict.fromkeys(
+            [
+                "eye_pressure", "overactive_thyroid", "liver_disease", "breathing_condition",
+                "bladder_symptoms",
+            ],
+            YES_NO_UNSURE,
+        ),
+        "pregnant": ["yes", "no", "unsure", "not_applicable"],
+        "breastfeeding": ["yes", "no", "not_applicable"],
+        "ketamine_reaction": YES_NO_UNSURE,
+        "ketamine_reaction_details": None,
+    },
+    "alcohol_drugs": {
+        "alcohol_problems": YES_NO_PREFER_NOT,
+        "alcohol_can_pause": YES_NO_UNSURE,
+        "cannabis_frequency": ["never", "less_than_monthly", "monthly", "weekly", "daily"],
+        "other_drugs_past_year": [
+            "cocaine", "stimulants", "opioids", "sedatives", "hallucinogens", "other",
+        ],
+        "ketamine_nonmedical": YES_NO_PREFER_NOT,
+        "substance_treatment_ever": YES_NO_PREFER_NOT,
+    },
+    "medicines": {"takes_benzodiazepine": YES_NO_UNSURE, "medications": None},
+    "getting_home": {
+        "escort_home": YES_NO_UNSURE,
+        "travel_home": ["driven_by_someone", "taxi_with_adult", "public_transit", "drive_myself"],
+    },
+    "consent": {"privacy_consent": None, "understands_review": None},
+}
+
+
+def test_sections_and_items_are_those_of_items_md_in_order() -> None:
+    actual = {
+        section.id: {item.id: list(item.codes) or None for item in section.items}
+        for section in items.SECTIONS
+    }
+    assert list(actual) == list(EXPECTED)
+    for section_id, expected_items in EXPECTED.items():
+        assert list(actual[section_id].items()) == list(expected_items.items()), section_id
+
+
+def test_consent_items_sit_at_the_edges_and_nine_sections_are_pages() -> None:
+    assert [section.id for section in items.PAGES] == list(EXPECTED)[:-1]
+    assert items.ITEMS["privacy_consent"].kind is Kind.CONSENT
+    assert items.ITEMS["understands_review"].kind is Kind.CONSENT
+
+
+def test_optional_items_are_exactly_the_optional_ones() -> None:
+    optional = {item.id for item in items.ITEMS.values() if not item.required}
+    assert optional == {
+        "phone", "weight_value", "weight_unit", "treatments", "prior_ketamine_details",
+        "bp_reading", "ketamine_reaction_details", "other_drugs_past_year", "medications",
+    }
+
+
+def test_the_one_conditional_item() -> None:
+    conditional = [item for item in items.ITEMS.values() if item.asked_when]
+    assert [item.id for item in conditional] == ["suicidal_thoughts_now"]
+    condition = conditional[0].asked_when
+    assert condition is not None
+    assert condition.item == "suicidal_thoughts_past_month"
+    assert condition.one_of == {"yes", "prefer_not"}
+
+
+def test_every_item_has_plain_words() -> None:
+    for item in items.ITEMS.values():
+        assert item.label and item.short_label, item.id
+        for choice in item.choices:
+            assert choice.label, (item.id, choice.code)
+
+
+def test_medications_accepts_two_thousand_characters() -> None:
+    assert items.ITEMS["medications"].max_length == 2000
+
+
+# --- blood pressure ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text", ["152/94", "152 / 94", "152 over 94", " 152  OVER 94 ", "152/94 mmHg", "152over94"]
+)
+def test_blood_pressure_spellings(text: str) -> None:
+    assert items.parse_blood_pressure(text) == (152, 94)
+
+
+@pytest.mark.parametrize(
+    "text", ["", "high", "152-94", "152", "152/", "/94", "152/94/80", "1520/94", "94/152", "15/9"]
+)
+def test_unreadable_blood_pressure_says_how_to_write_it(text: str) -> None:
+    with pytest.raises(ValueError, match="128/82"):
+        items.parse_blood_pressure(text)
+
+
+@given(
+    systolic=st.integers(90, 300),
+    diastolic=st.integers(40, 89),
+    separator=st.sampled_from(["/", " / ", " over ", "over", " OVER ", "/ "]),
+    padding=st.sampled_from(["", " ", "  "]),
+)
+def test_any_accepted_spelling_of_a_plausible_reading_parses(
+    systolic: int, diastolic: int, separator: str, padding: str
+) -> None:
+    text = f"{padding}{systolic}{separator}{diastolic}{padding}"
+    assert items.parse_blood_pressure(text) == (systolic, diastolic)
+
+
+@given(st.text(max_size=60))
+def test_arbitrary_text_never_crashes_the_blood_pressure_parser(text: str) -> None:
+    try:
+        systolic, diastolic = items.parse_blood_pressure(text)
+    except ValueError as error:
+        assert "128" in str(error)
+    else:
+        assert 50 <= systolic <= 300 and 20 <= diastolic <= 200
+
+
+# --- weight -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "value"), [("70", 70.0), ("70.5", 70.5), ("70,5", 70.5)])
+def test_weight_numbers(text: str, value: float) -> None:
+    assert items.parse_number(text) == value
+
+
+@pytest.mark.parametrize("text", ["", "seventy", "-70", "0", "70kg", "1e3", "nan", "5000"])
+def test_weight_that_is_not_a_number_says_how_to_write_it(text: str) -> None:
+    with pytest.raises(ValueError, match="like 70"):
+        items.parse_number(text)
+
+
+@given(st.text(max_size=30))
+def test_arbitrary_text_never_crashes_the_number_parser(text: str) -> None:
+    try:
+        value = items.parse_number(text)
+    except ValueError:
+        return
+    assert 0 < value <= items.WEIGHT_MAX
+
+
+def test_pounds_become_kilograms() -> None:
+    assert items.weight_in_kg(154, "lb") == pytest.approx(69.85, abs=0.01)
+    assert items.weight_in_kg(70, "kg") == 70
+
+
+# --- age and the derived facts ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("born", "today", "age"),
+    [
+        (date(2008, 6, 1), date(2026, 6, 1), 18),
+        (date(2008, 6, 2), date(2026, 6, 1), 17),
+        (date(2000, 2, 29), date(2026, 2, 28), 25),
+        (date(2000, 2, 29), date(2026, 3, 1), 26),
+    ],
+)
+def test_age_in_whole_years(born: date, today: date, age: int) -> None:
+    assert items.age_on(born, today) == age
+
+
+def test_date_of_birth_in_the_future_or_not_a_date() -> None:
+    today = date(2026, 6, 1)
+    with pytest.raises(ValueError, match="past"):
+        items.parse_date_of_birth("2026-06-02", today)
+    with pytest.raises(ValueError, match="1985-03-27"):
+        items.parse_date_of_birth("27/03/1985", today)
+    with pytest.raises(ValueError, match="year"):
+        items.parse_date_of_birth("1850-01-01", today)
+    assert items.parse_date_of_birth("2026-06-01", today) == today
+
+
+def test_derive_facts() -> None:
+    answers = {
+        "date_of_birth": "1960-06-02",
+        "weight_value": 200.0,
+        "weight_unit": "lb",
+        "bp_reading": "152 over 94",
+    }
+    facts = items.derive_facts(answers, date(2026, 6, 1))
+    assert facts == {"age_years": 65, "weight_kg": 90.72, "bp_systolic": 152, "bp_diastolic": 94}
+
+
+def test_missing_facts_are_none() -> None:
+    assert items.derive_facts({}, date(2026, 6, 1)) == dict.fromkeys(items.FACTS)
