@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 
 from questionnaire import config as settings
 from questionnaire.extensions import csrf, db, migrate
+from questionnaire.models import utcnow
 
 __all__ = ["create_app"]
 
@@ -31,6 +32,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if config:
         app.config.update(config)
     settings.check_production(app.config)
+    app.config.setdefault("CLOCK", utcnow)
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
     os.makedirs(app.instance_path, exist_ok=True)
 

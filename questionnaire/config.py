@@ -33,6 +33,10 @@ def from_environment(environ: Mapping[str, str], instance_path: str) -> dict[str
         "CLINIC_NAME": environ.get("CLINIC_NAME", "Our clinic"),
         "CLINIC_PHONE": environ.get("CLINIC_PHONE", ""),
         "CLINIC_EMAIL": environ.get("CLINIC_EMAIL", ""),
+        "CLINIC_REPLY_DAYS": environ.get("CLINIC_REPLY_DAYS", "2 working days"),
+        "CRISIS_LINE_NUMBER": environ.get("CRISIS_LINE_NUMBER", "9-8-8"),
+        "CRISIS_LINE_NOTE": environ.get("CRISIS_LINE_NOTE", "Canada and the US, any time"),
+        "EMERGENCY_NUMBER": environ.get("EMERGENCY_NUMBER", "911"),
     }
 
 

@@ -136,9 +136,13 @@ def field_for(item: Item) -> wtforms.Field:
         checks.append(_offered_codes(item))
         choices = [wtforms.SelectChoice(c.code, c.label) for c in item.choices]
         if item.kind is Kind.MULTI:
-            return wtforms.SelectMultipleField(label, choices=choices, validators=checks, validate_choice=False)
+            return wtforms.SelectMultipleField(
+                label, choices=choices, validators=checks, validate_choice=False
+            )
         if len(choices) > 8:
-            return wtforms.SelectField(label, choices=choices, validators=checks, validate_choice=False)
+            return wtforms.SelectField(
+                label, choices=choices, validators=checks, validate_choice=False
+            )
         return wtforms.RadioField(label, choices=choices, validators=checks, validate_choice=False)
     if item.kind is Kind.CONSENT:
         return wtforms.BooleanField(label, validators=checks)

@@ -492,8 +492,7 @@ SECTIONS: tuple[Section, ...] = (
             Item(
                 id="pregnant",
                 label=(
-                    "Are you pregnant, could you be pregnant, or are you trying to "
-                    "become pregnant?"
+                    "Are you pregnant, could you be pregnant, or are you trying to become pregnant?"
                 ),
                 kind=Kind.CHOICE,
                 choices=(*YES_NO_UNSURE, Choice("not_applicable", "Does not apply to me")),
@@ -566,8 +565,12 @@ SECTIONS: tuple[Section, ...] = (
                 hint="Tick all that apply. Leave them all unticked if none.",
                 choices=(
                     Choice("cocaine", "Cocaine or crack"),
-                    Choice("stimulants", "Stimulants such as speed, meth or someone else's ADHD pills"),
-                    Choice("opioids", "Opioids such as fentanyl, heroin or someone else's painkillers"),
+                    Choice(
+                        "stimulants", "Stimulants such as speed, meth or someone else's ADHD pills"
+                    ),
+                    Choice(
+                        "opioids", "Opioids such as fentanyl, heroin or someone else's painkillers"
+                    ),
                     Choice("sedatives", "Sedatives or sleeping pills"),
                     Choice("hallucinogens", "Hallucinogens such as LSD or mushrooms"),
                     Choice("other", "Something else"),

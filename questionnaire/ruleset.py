@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
 from questionnaire import items as catalogue
 from questionnaire.forms import validate_answers
 from questionnaire.items import Kind
-from questionnaire.rules import Field, FieldKind, Finding, RuleTable, load_table
+from questionnaire.rules import (
+    CaseResult,
+    Field,
+    FieldKind,
+    Finding,
+    Problem,
+    RuleTable,
+    compile_table,
+    load_table,
+)
 
 _KIND_OF_ITEM = {
     Kind.TEXT: FieldKind.TEXT,
@@ -33,9 +44,7 @@ def rule_fields() -> dict[str, Field]:
         item.id: Field(item.id, "item", _KIND_OF_ITEM[item.kind], frozenset(item.codes))
         for item in catalogue.ITEMS.values()
     }
-    fields.update(
-        {fact: Field(fact, "fact", FieldKind.NUMBER) for fact in catalogue.FACTS}
-    )
+    fields.update({fact: Field(fact, "fact", FieldKind.NUMBER) for fact in catalogue.FACTS})
     return fields
 
 
@@ -51,10 +60,50 @@ def rule_values(answers: Mapping[str, Any], facts: Mapping[str, Any]) -> dict[st
 
 
 def load_rule_table(path: Path | str) -> RuleTable:
-    """Load, check and compile a rule table against this questionnaire (fails closed)."""
-    return load_table(Path(path), rule_fields(), prepare)
+    """Load, check and compile a rule table against this questionnaire (fails closed).
+
+    Running every case takes a moment, so a file already loaded with the same
+    bytes is not loaded again (tests create many apps).
+    """
+    resolved = Path(path).resolve()
+    try:
+        content = resolved.read_bytes()
+    except OSError:
+        return load_table(resolved, rule_fields(), prepare)  # raises, naming the problem
+    return _load_cached(resolved, hashlib.sha256(content).hexdigest())
 
 
-def evaluate(table: RuleTable, answers: Mapping[str, Any], facts: Mapping[str, Any]) -> list[Finding]:
+@lru_cache(maxsize=8)
+def _load_cached(path: Path, sha256: str) -> RuleTable:
+    table = load_table(path, rule_fields(), prepare)
+    if table.sha256 != sha256:  # the file changed between the two reads: never cache a mix
+        _load_cached.cache_clear()
+    return table
+
+
+@dataclass(frozen=True)
+class CaseReport:
+    """What `flask rules test` prints: each case's outcome and every problem of the table."""
+
+    table: RuleTable
+    results: list[CaseResult]
+    problems: list[Problem]
+
+
+def run_table_cases(path: Path | str) -> CaseReport:
+    """Run every case of a table and collect each mismatch (raises if the rules do not compile)."""
+    table, problems = compile_table(Path(path), rule_fields(), prepare)
+    results = table.run_cases(prepare)
+    static = [problem for problem in problems if problem.subject not in _case_subjects(results)]
+    return CaseReport(table, results, static)
+
+
+def _case_subjects(results: list[CaseResult]) -> set[str | None]:
+    return {f"case '{result.name}'" for result in results}
+
+
+def evaluate(
+    table: RuleTable, answers: Mapping[str, Any], facts: Mapping[str, Any]
+) -> list[Finding]:
     """Return the findings a table raises for one validated questionnaire."""
     return table.evaluate(rule_values(answers, facts))

@@ -27,7 +27,10 @@ def test_the_baseline_is_valid_and_normalised() -> None:
     assert result.answers["privacy_consent"] is True
     assert "suicidal_thoughts_now" not in result.answers
     assert result.facts == {
-        "age_years": 46, "weight_kg": 70.0, "bp_systolic": 122, "bp_diastolic": 78,
+        "age_years": 46,
+        "weight_kg": 70.0,
+        "bp_systolic": 122,
+        "bp_diastolic": 78,
     }
 
 
@@ -122,8 +125,14 @@ def test_text_is_stripped_and_blank_text_is_no_answer() -> None:
 def test_a_section_form_keeps_every_value_typed_on_error() -> None:
     form_class = section_form_class("about_you")
     posted = MultiDict(
-        {"full_name": "Sam", "date_of_birth": "not a date", "email": "sam@example.com",
-         "region": "CA-ON", "weight_value": "70", "weight_unit": "kg"}
+        {
+            "full_name": "Sam",
+            "date_of_birth": "not a date",
+            "email": "sam@example.com",
+            "region": "CA-ON",
+            "weight_value": "70",
+            "weight_unit": "kg",
+        }
     )
     form = form_class(formdata=posted)
     form.today = BASELINE_DATE
@@ -136,12 +145,22 @@ def test_a_section_form_keeps_every_value_typed_on_error() -> None:
 def test_a_valid_section_form_gives_normalised_answers() -> None:
     section = items.SECTIONS[0]
     posted = MultiDict(
-        {"full_name": "Sam", "date_of_birth": "1980-05-17", "email": "sam@example.com",
-         "region": "CA-ON", "weight_value": "154,5", "weight_unit": "lb"}
+        {
+            "full_name": "Sam",
+            "date_of_birth": "1980-05-17",
+            "email": "sam@example.com",
+            "region": "CA-ON",
+            "weight_value": "154,5",
+            "weight_unit": "lb",
+        }
     )
     form = section_form_class(section.id)(formdata=posted)
     assert form.validate(), form.errors
     assert form_answers(form, section) == {
-        "full_name": "Sam", "date_of_birth": "1980-05-17", "email": "sam@example.com",
-        "region": "CA-ON", "weight_value": 154.5, "weight_unit": "lb",
+        "full_name": "Sam",
+        "date_of_birth": "1980-05-17",
+        "email": "sam@example.com",
+        "region": "CA-ON",
+        "weight_value": 154.5,
+        "weight_unit": "lb",
     }

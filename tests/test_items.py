@@ -22,15 +22,34 @@ EXPECTED = {
         "email": None,
         "phone": None,
         "region": [
-            "CA-AB", "CA-BC", "CA-MB", "CA-NB", "CA-NL", "CA-NS", "CA-NT", "CA-NU",
-            "CA-ON", "CA-PE", "CA-QC", "CA-SK", "CA-YT", "US", "other",
+            "CA-AB",
+            "CA-BC",
+            "CA-MB",
+            "CA-NB",
+            "CA-NL",
+            "CA-NS",
+            "CA-NT",
+            "CA-NU",
+            "CA-ON",
+            "CA-PE",
+            "CA-QC",
+            "CA-SK",
+            "CA-YT",
+            "US",
+            "other",
         ],
         "weight_value": None,
         "weight_unit": ["kg", "lb"],
     },
     "looking_for": {
         "reasons": [
-            "depression", "anxiety", "ptsd", "ocd", "chronic_pain", "suicidal_thoughts", "other",
+            "depression",
+            "anxiety",
+            "ptsd",
+            "ocd",
+            "chronic_pain",
+            "suicidal_thoughts",
+            "other",
         ],
         "treatments": ["iv", "injection", "lozenge", "nasal_spray", "not_sure"],
         "antidepressants_tried": ["0", "1", "2", "3_plus", "unsure"],
@@ -45,8 +64,12 @@ EXPECTED = {
     },
     "mental_health": dict.fromkeys(
         [
-            "psychosis_ever", "psychotic_illness_diagnosed", "psychosis_past_month",
-            "bipolar_diagnosed", "mania_ever", "mania_past_2_weeks",
+            "psychosis_ever",
+            "psychotic_illness_diagnosed",
+            "psychosis_past_month",
+            "bipolar_diagnosed",
+            "mania_ever",
+            "mania_past_2_weeks",
         ],
         YES_NO_UNSURE,
     ),
@@ -55,8 +78,12 @@ EXPECTED = {
         "bp_reading": None,
         **dict.fromkeys(
             [
-                "heart_condition", "heart_event_recent", "aneurysm_or_avm",
-                "stroke_or_brain_bleed", "head_injury_or_pressure", "seizures",
+                "heart_condition",
+                "heart_event_recent",
+                "aneurysm_or_avm",
+                "stroke_or_brain_bleed",
+                "head_injury_or_pressure",
+                "seizures",
             ],
             YES_NO_UNSURE,
         ),
@@ -64,7 +91,10 @@ EXPECTED = {
     "other_health": {
         **dict.fromkeys(
             [
-                "eye_pressure", "overactive_thyroid", "liver_disease", "breathing_condition",
+                "eye_pressure",
+                "overactive_thyroid",
+                "liver_disease",
+                "breathing_condition",
                 "bladder_symptoms",
             ],
             YES_NO_UNSURE,
@@ -79,7 +109,12 @@ EXPECTED = {
         "alcohol_can_pause": YES_NO_UNSURE,
         "cannabis_frequency": ["never", "less_than_monthly", "monthly", "weekly", "daily"],
         "other_drugs_past_year": [
-            "cocaine", "stimulants", "opioids", "sedatives", "hallucinogens", "other",
+            "cocaine",
+            "stimulants",
+            "opioids",
+            "sedatives",
+            "hallucinogens",
+            "other",
         ],
         "ketamine_nonmedical": YES_NO_PREFER_NOT,
         "substance_treatment_ever": YES_NO_PREFER_NOT,
@@ -112,8 +147,15 @@ def test_consent_items_sit_at_the_edges_and_nine_sections_are_pages() -> None:
 def test_optional_items_are_exactly_the_optional_ones() -> None:
     optional = {item.id for item in items.ITEMS.values() if not item.required}
     assert optional == {
-        "phone", "weight_value", "weight_unit", "treatments", "prior_ketamine_details",
-        "bp_reading", "ketamine_reaction_details", "other_drugs_past_year", "medications",
+        "phone",
+        "weight_value",
+        "weight_unit",
+        "treatments",
+        "prior_ketamine_details",
+        "bp_reading",
+        "ketamine_reaction_details",
+        "other_drugs_past_year",
+        "medications",
     }
 
 

@@ -1,13 +1,307 @@
-"""Patient pages: parse the request, call a service, render."""
+"""Patient pages: parse the request, call a service, render or redirect."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_wtf.csrf import CSRFError
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
+
+from questionnaire import items as catalogue
+from questionnaire import services
+from questionnaire.extensions import csrf, db
+from questionnaire.forms import form_errors
+from questionnaire.intake.forms import ResumeForm, SendForm, StartForm, page_form_class
+from questionnaire.intake.summary import section_rows
+from questionnaire.items import PAGES, Section
+from questionnaire.models import Draft, Submission
 
 bp = Blueprint("intake", __name__)
+
+DRAFT_KEY = "draft"
+SENT_KEY = "sent"
+RESUME_KEY = "resume_link"
+CRISIS_ANSWERS = frozenset({"yes", "prefer_not"})
+PAGE_INDEX = {section.id: index for index, section in enumerate(PAGES)}
+
+
+def _now() -> datetime:
+    """Return the current time from the app's clock (tests set a fixed one)."""
+    clock: Callable[[], datetime] = current_app.config["CLOCK"]
+    return clock()
+
+
+@bp.context_processor
+def _page_context() -> dict[str, Any]:
+    return {"items": catalogue.ITEMS, "today": _now().date().isoformat()}
+
+
+def _current_draft() -> Draft | None:
+    return services.find_draft(db.session, session.get(DRAFT_KEY), _now())
+
+
+def _needs_crisis_panel(answers: dict[str, Any]) -> bool:
+    return answers.get("suicidal_thoughts_now") in CRISIS_ANSWERS
+
+
+def _raw_formdata(section: Section, answers: dict[str, Any]) -> MultiDict[str, str]:
+    """Return a draft's answers for one page in the shape a browser posts them."""
+    pairs = []
+    for item in section.items:
+        value = answers.get(item.id)
+        for one in value if isinstance(value, list) else [value]:
+            if one not in (None, ""):
+                pairs.append((item.id, str(one)))
+    return MultiDict(pairs)
+
+
+def _posted(section: Section) -> dict[str, Any]:
+    """Return what the browser posted for one page's items, as raw answers."""
+    posted: dict[str, Any] = {}
+    for item in section.items:
+        if item.kind is catalogue.Kind.MULTI:
+            posted[item.id] = request.form.getlist(item.id)
+        else:
+            posted[item.id] = request.form.get(item.id, "").strip() or None
+    return posted
+
+
+TIMED_OUT = "This page timed out. Check your answers and press the button again."
+
+
+def _error_summary(form: Any) -> list[tuple[str, str]]:
+    """Return (link, message) pairs for the error summary, in page order."""
+    errors = form_errors(form)
+    summary = [
+        (f"#{name}", messages[0]) for name, messages in errors.items() if name != "csrf_token"
+    ]
+    if "csrf_token" in errors:
+        summary.insert(0, ("#main", TIMED_OUT))
+    return summary
+
+
+def _next_url(section: Section) -> str:
+    if request.args.get("return") == "check":
+        return url_for("intake.check")
+    index = PAGE_INDEX[section.id]
+    if index + 1 < len(PAGES):
+        return url_for("intake.page", section_id=PAGES[index + 1].id)
+    return url_for("intake.check")
+
+
+def _back_url(section: Section) -> str:
+    if request.args.get("return") == "check":
+        return url_for("intake.check")
+    index = PAGE_INDEX[section.id]
+    if index == 0:
+        return url_for("intake.start")
+    return url_for("intake.page", section_id=PAGES[index - 1].id)
 
 
 @bp.get("/")
 def start() -> str:
     """Show what this questionnaire is, how long it takes, and where to get help now."""
-    return render_template("intake/start.html")
+    return render_template("intake/start.html", form=StartForm(), draft=_current_draft())
+
+
+@bp.post("/start")
+def begin() -> Response | tuple[str, int]:
+    """Agree to the privacy notice and start a draft; nothing is stored before this."""
+    form = StartForm()
+    if not form.validate_on_submit():
+        return (
+            render_template(
+                "intake/start.html", form=form, draft=None, errors=_error_summary(form)
+            ),
+            400,
+        )
+    draft, token = services.start_draft(db.session, language="en", now=_now())
+    services.save_answers(db.session, draft, ["privacy_consent"], {"privacy_consent": "y"}, _now())
+    session[DRAFT_KEY] = token
+    session.pop(SENT_KEY, None)
+    return redirect(url_for("intake.page", section_id=PAGES[0].id), code=303)
+
+
+@bp.get("/privacy")
+def privacy() -> str:
+    """Explain what the clinic stores, why, for how long, and who reads it."""
+    return render_template("intake/privacy.html")
+
+
+@bp.route("/questions/<section_id>", methods=["GET", "POST"])
+@csrf.exempt  # the page form checks its own token, so a timeout can keep the answers
+def page(section_id: str) -> Response | str | tuple[str, int]:
+    """Ask one section's questions; Continue saves them to the draft."""
+    if section_id not in PAGE_INDEX:
+        abort(404)
+    section = PAGES[PAGE_INDEX[section_id]]
+    draft = _current_draft()
+    if draft is None:
+        return redirect(url_for("intake.start", expired=1), code=303)
+    form_class = page_form_class(section.id)
+    if request.method == "GET":
+        form = form_class(formdata=_raw_formdata(section, draft.answers))
+        status = 200
+    else:
+        form = form_class()
+        form.today = _now().date()
+        form.context = draft.answers
+        later = request.form.get("action") == "later"
+        valid = form.validate()
+        bad = set(form_errors(form))
+        # A timed-out page is shown again with its values and a fresh token; nothing is saved.
+        trusted = "csrf_token" not in bad
+        if trusted and (valid or later):
+            posted = _posted(section)
+            keep = {key: value for key, value in posted.items() if key not in bad}
+            services.save_answers(db.session, draft, [i.id for i in section.items], keep, _now())
+        if trusted and later and "date_of_birth" in draft.answers:
+            session[RESUME_KEY] = services.issue_resume_link(db.session, draft, _now())
+            return redirect(url_for("intake.saved"), code=303)
+        if valid:
+            return redirect(_next_url(section), code=303)
+        status = 400
+    return (
+        render_template(
+            "intake/page.html",
+            section=section,
+            form=form,
+            step=PAGE_INDEX[section.id] + 1,
+            steps=len(PAGES),
+            back_url=_back_url(section),
+            errors=_error_summary(form) if request.method == "POST" else [],
+            crisis=_needs_crisis_panel(draft.answers)
+            and PAGE_INDEX[section.id] > PAGE_INDEX["safety"],
+            can_save_later="date_of_birth" in draft.answers,
+        ),
+        status,
+    )
+
+
+@bp.get("/saved")
+def saved() -> Response | str:
+    """Show the "come back later" link once; it opens the draft with the date of birth."""
+    token = session.pop(RESUME_KEY, None)
+    if token is None:
+        return redirect(url_for("intake.start"), code=303)
+    link = url_for("intake.resume", token=token, _external=True)
+    return render_template("intake/saved.html", link=link, hours=Draft.LIFETIME_HOURS)
+
+
+@bp.route("/resume/<token>", methods=["GET", "POST"])
+def resume(token: str) -> Response | str | tuple[str, int]:
+    """Reopen saved answers after checking the date of birth; no answer shows before that."""
+    if not services.resume_link_is_live(db.session, token, _now()):
+        return render_template("intake/resume_expired.html"), 404
+    form = ResumeForm()
+    errors: list[tuple[str, str]] = []
+    if form.validate_on_submit():
+        try:
+            draft, session_token = services.resume_draft(
+                db.session, token, form.date_of_birth.data, _now()
+            )
+        except services.ResumeRefused:
+            if not services.resume_link_is_live(db.session, token, _now()):
+                return render_template("intake/resume_expired.html"), 404
+            errors = [
+                ("#date_of_birth", "That date of birth does not match. Check it and try again.")
+            ]
+        else:
+            session[DRAFT_KEY] = session_token
+            return redirect(url_for("intake.page", section_id=_first_unanswered(draft)), code=303)
+    elif request.method == "POST":
+        errors = _error_summary(form)
+    status = 400 if errors else 200
+    return render_template("intake/resume.html", form=form, errors=errors), status
+
+
+def _first_unanswered(draft: Draft) -> str:
+    for section in PAGES:
+        if not any(item.id in draft.answers for item in section.items if item.required):
+            return section.id
+    return PAGES[-1].id
+
+
+@bp.route("/check", methods=["GET", "POST"])
+def check() -> Response | str | tuple[str, int]:
+    """Show every answer in plain words with a Change link; send when it is right."""
+    token = session.get(DRAFT_KEY)
+    draft = _current_draft()
+    if draft is None:
+        if token and services.find_submission(db.session, token):
+            return redirect(url_for("intake.done"), code=303)  # sent already (a double click)
+        return redirect(url_for("intake.start", expired=1), code=303)
+    form = SendForm()
+    problems: list[tuple[str, str]] = []
+    if form.validate_on_submit():
+        assert token is not None
+        try:
+            services.submit(db.session, token, current_app.extensions["rule_table"], _now())
+        except services.AnswersInvalid as invalid:
+            problems = _missing_answers(invalid.errors)
+        except services.DraftNotFound:
+            return redirect(url_for("intake.start", expired=1), code=303)
+        else:
+            session.pop(DRAFT_KEY, None)
+            session[SENT_KEY] = token
+            return redirect(url_for("intake.done"), code=303)
+    elif request.method == "POST":
+        problems = _error_summary(form)
+    return (
+        render_template(
+            "intake/check.html",
+            form=form,
+            sections=[(section, section_rows(section, draft.answers)) for section in PAGES],
+            errors=problems,
+            crisis=_needs_crisis_panel(draft.answers),
+            back_url=url_for("intake.page", section_id=PAGES[-1].id),
+        ),
+        400 if problems else 200,
+    )
+
+
+def _missing_answers(errors: dict[str, list[str]]) -> list[tuple[str, str]]:
+    """Return error-summary entries that send the patient to the page of each bad answer."""
+    entries = []
+    for item_id, messages in errors.items():
+        section = catalogue.SECTION_OF.get(item_id)
+        if section is None or section.id not in PAGE_INDEX:
+            continue
+        item = catalogue.ITEMS[item_id]
+        values: dict[str, Any] = {"section_id": section.id, "return": "check"}
+        link = url_for("intake.page", **values)
+        entries.append((f"{link}#{item_id}", f"{item.short_label}: {messages[0]}"))
+    return entries
+
+
+@bp.get("/done")
+def done() -> Response | str:
+    """Confirm the questionnaire was sent: the reference code and what happens next."""
+    token = session.get(SENT_KEY)
+    submission: Submission | None = services.find_submission(db.session, token) if token else None
+    if submission is None:
+        return redirect(url_for("intake.start"), code=303)
+    return render_template(
+        "intake/done.html",
+        reference=services.format_reference(submission.reference),
+        crisis=_needs_crisis_panel(submission.answers),
+    )
+
+
+@bp.errorhandler(CSRFError)
+def csrf_error(error: CSRFError) -> tuple[str, int]:
+    """Explain an expired or missing form token without a stack trace."""
+    return render_template("errors/error.html", code=400, name="This page timed out"), 400

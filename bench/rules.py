@@ -1,0 +1,145 @@
+"""Time RuleTable.evaluate on 10,000 varied submissions; print the median and p99 in µs.
+
+Usage: python bench/rules.py [PATH]   (PATH defaults to $RULES_PATH, then ./rules.yaml)
+Exits 1 when the median is over the budget.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a plain script from anywhere
+
+from questionnaire.rules import Field, FieldKind, RuleTable  # noqa: E402
+from questionnaire.ruleset import load_rule_table, rule_fields  # noqa: E402
+
+SUBMISSIONS = 10_000
+BUDGET_MEDIAN_US = 100.0
+SEED = 20261101
+
+#: Plausible ranges for numbers, by name; anything else gets 0..300.
+RANGES: dict[str, tuple[float, float]] = {
+    "age_years": (14, 92),
+    "weight_value": (30, 400),
+    "weight_kg": (30, 260),
+    "bp_systolic": (85, 215),
+    "bp_diastolic": (45, 135),
+}
+LOOK_ALIKES = [
+    "clonidine",
+    "Lamisil",
+    "Valtrex",
+    "valproate",
+    "hydromorphone",
+    "Tylenol 300mg",
+    "sertraline",
+    "venlafaxine XR",
+    "escitalopram",
+    "bupropion",
+    "levothyroxine",
+    "metformin",
+]
+FILLER = [
+    "daily",
+    "at night",
+    "as needed",
+    "twice a day",
+    "for sleep",
+    "I think",
+    "and",
+    "vitamin D",
+]
+PREFIXES = ["", "", "", "apo-", "pms-", "Sandoz ", "teva-", "Jamp "]
+
+
+def medication_text(rng: random.Random, terms: list[str]) -> str:
+    """Return a medicine list mixing table terms, look-alikes, doses and filler."""
+    parts = []
+    for _ in range(rng.randint(0, 6)):
+        roll = rng.random()
+        if roll < 0.35 and terms:
+            name = rng.choice(PREFIXES) + rng.choice(terms)
+        elif roll < 0.7:
+            name = rng.choice(LOOK_ALIKES)
+        else:
+            name = rng.choice(FILLER)
+        name = name.upper() if rng.random() < 0.1 else name
+        dose = rng.choice(["", f" {rng.choice([0.25, 0.5, 1, 2, 10, 50, 100])}mg", " 1 tab"])
+        parts.append(name + dose)
+    return ", ".join(parts)
+
+
+def sample(field: Field, rng: random.Random, terms: list[str]) -> Any:
+    """Return one plausible prepared value for a field, or a missing one."""
+    if rng.random() < 0.1:
+        return None
+    codes = sorted(field.codes)
+    if field.kind is FieldKind.CODE:
+        return rng.choice(codes) if codes else None
+    if field.kind is FieldKind.CODES:
+        return rng.sample(codes, rng.randint(0, min(3, len(codes))))
+    if field.kind is FieldKind.NUMBER:
+        low, high = RANGES.get(field.name, (0, 300))
+        value = rng.uniform(low, high)
+        return round(value) if field.name.startswith(("age", "bp_")) else round(value, 1)
+    if field.kind is FieldKind.TEXT:
+        return medication_text(rng, terms)
+    if field.kind is FieldKind.DATE:
+        return f"{rng.randint(1930, 2010)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+    return rng.random() < 0.95  # FLAG
+
+
+def submissions(table: RuleTable, fields: dict[str, Field], count: int) -> list[dict[str, Any]]:
+    """Return count varied value dicts over every field the table may see."""
+    rng = random.Random(SEED)
+    terms = [term for lexicon in table.lexicons.values() for term in lexicon.terms]
+    # Most answers are the calm ones in real life; lean towards "no" so flags vary by rule.
+    calm = {"no", "never", "0", "driven_by_someone"}
+    values = []
+    for _ in range(count):
+        one: dict[str, Any] = {}
+        for name, field in fields.items():
+            value = sample(field, rng, terms)
+            if field.kind is FieldKind.CODE and rng.random() < 0.6:
+                value = next((code for code in sorted(field.codes) if code in calm), value)
+            one[name] = value
+        values.append(one)
+    return values
+
+
+def main(argv: list[str]) -> int:
+    """Load the table, time evaluate on every submission, and print the figures."""
+    path = Path(argv[1] if len(argv) > 1 else os.environ.get("RULES_PATH", ROOT / "rules.yaml"))
+    table = load_rule_table(path)
+    fields = rule_fields()
+    batch = submissions(table, fields, SUBMISSIONS)
+    for values in batch[:500]:  # warm up caches and the allocator
+        table.evaluate(values)
+    timings: list[int] = []
+    flags = 0
+    clock = time.perf_counter_ns
+    for values in batch:
+        start = clock()
+        findings = table.evaluate(values)
+        timings.append(clock() - start)
+        flags += len(findings)
+    timings.sort()
+    median = statistics.median(timings) / 1000
+    p99 = timings[int(len(timings) * 0.99) - 1] / 1000
+    verdict = "within" if median <= BUDGET_MEDIAN_US else "OVER"
+    print(f"rule table {path} version {table.version}: {len(table.rules)} rules")
+    print(f"{SUBMISSIONS} submissions, {flags / SUBMISSIONS:.1f} flags each on average")
+    print(f"evaluate: median {median:.1f} µs, p99 {p99:.1f} µs per submission")
+    print(f"budget: median <= {BUDGET_MEDIAN_US:.0f} µs ({verdict} budget)")
+    return 0 if median <= BUDGET_MEDIAN_US else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

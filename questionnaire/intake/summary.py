@@ -1,0 +1,67 @@
+"""Answers in plain words, for the patient's "check your answers" page."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from questionnaire import items as catalogue
+from questionnaire.items import Item, Kind, Section
+
+NOT_PROVIDED = "Not provided"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One question and its answer in words."""
+
+    item: Item
+    words: str
+    answered: bool
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, list | tuple):
+        return [str(entry) for entry in value]
+    return [str(value)]
+
+
+def _label(item: Item, code: str) -> str:
+    try:
+        return item.choice_label(code)
+    except KeyError:
+        return code
+
+
+def answer_in_words(item: Item, answers: Mapping[str, Any]) -> str | None:
+    """Return one answer as the patient would say it, or None when there is none."""
+    value = answers.get(item.id)
+    if item.kind is Kind.MULTI:
+        chosen = _as_list(value)
+        return ", ".join(_label(item, code) for code in chosen) if chosen else None
+    if value in (None, "", []):
+        return None
+    if item.kind is Kind.CONSENT:
+        return "Yes"
+    if item.kind is Kind.CHOICE:
+        return _label(item, str(value))
+    if item.id == "weight_value":
+        unit = answers.get("weight_unit") or ""
+        return f"{value} {unit}".strip()
+    return str(value)
+
+
+def section_rows(section: Section, answers: Mapping[str, Any]) -> list[Row]:
+    """Return the rows of one section; a conditional item not asked and not answered is left out."""
+    rows = []
+    for item in section.items:
+        if item.id == "weight_unit":
+            continue  # shown with the weight
+        words = answer_in_words(item, answers)
+        if words is None and not catalogue.is_asked(item, answers):
+            continue
+        rows.append(Row(item=item, words=words or NOT_PROVIDED, answered=words is not None))
+    return rows

@@ -1,0 +1,364 @@
+"""Check a condition tree against the field catalogue, and compile it into fast closures."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from questionnaire.rules.lexicon import Lexicon, Tokens, tokenize
+from questionnaire.rules.schema import AllOf, AnyOf, Condition, Leaf, Not
+from questionnaire.rules.vocabulary import OPERATORS_FOR_KIND, Field, FieldKind
+
+Path = tuple[str | int, ...]
+Report = Callable[[Path, str], None]
+Values = Mapping[str, Any]
+#: Text already tokenised during one evaluate call, by field name.
+TokenCache = dict[str, Tokens]
+Evidence = list[dict[str, Any]]
+Test = Callable[[Values, TokenCache], bool]
+Explain = Callable[[Values, TokenCache, Evidence], None]
+
+
+class ValueTypeError(TypeError):
+    """A value of the wrong type reached a rule (the caller's prepare() is at fault)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Compiled:
+    """A compiled condition: its test, what made it true, and the values it looks at."""
+
+    test: Test
+    #: Append the evidence of why the condition is true (call only when it is).
+    explain: Explain
+    #: Append every value the condition looks at (what a `not` reports).
+    look: Explain
+
+
+def is_missing(value: Any) -> bool:
+    """Return whether a value counts as not answered (absent, None, "" or [])."""
+    return value is None or value == "" or value == [] or value == ()
+
+
+# --- checking ------------------------------------------------------------------------
+
+
+def check_condition(
+    condition: Condition,
+    path: Path,
+    fields: Mapping[str, Field],
+    lexicons: Mapping[str, Any],
+    report: Report,
+) -> None:
+    """Report every way a validated condition disagrees with the catalogue and the lexicons."""
+    if isinstance(condition, AllOf | AnyOf):
+        key = "all" if isinstance(condition, AllOf) else "any"
+        for index, child in enumerate(condition.conditions):
+            check_condition(child, (*path, key, index), fields, lexicons, report)
+    elif isinstance(condition, Not):
+        check_condition(condition.condition, (*path, "not"), fields, lexicons, report)
+    else:
+        _check_leaf(condition, path, fields, lexicons, report)
+
+
+def _check_leaf(
+    leaf: Leaf,
+    path: Path,
+    fields: Mapping[str, Field],
+    lexicons: Mapping[str, Any],
+    report: Report,
+) -> None:
+    name, source = leaf.name, leaf.source
+    found = fields.get(name)
+    if found is None:
+        same_source = [f.name for f in fields.values() if f.source == source]
+        close = difflib.get_close_matches(name, same_source or list(fields), n=3, cutoff=0.6)
+        hint = f"; did you mean {_quoted_or(close)}?" if close else f"; check the {source} names"
+        report((*path, source), f"there is no {source} '{name}'{hint}")
+        return
+    if found.source != source:
+        other = found.source
+        what = "a derived fact" if other == "fact" else "a questionnaire item"
+        report((*path, source), f"'{name}' is {what}, not {_a(source)}; write {other}: {name}")
+        return
+    operator, operand = leaf.operator
+    allowed = OPERATORS_FOR_KIND[found.kind]
+    here = (*path, operator)
+    if operator not in allowed:
+        hint = ""
+        if operator in ("equals", "one_of") and found.kind is FieldKind.CODES:
+            hint = " (it is a multiple-choice item: use includes_any)"
+        elif operator == "includes_any" and found.kind is FieldKind.CODE:
+            hint = " (it is a single-choice item: use one_of)"
+        report(
+            here,
+            f"{source} '{name}' holds {_KIND_WORDS[found.kind]}, so '{operator}' does not "
+            f"apply{hint}; use one of: {', '.join(allowed)}",
+        )
+        return
+    operands = operand if isinstance(operand, list) else [operand]
+    if found.kind in (FieldKind.CODE, FieldKind.CODES):
+        for value in operands:
+            if not isinstance(value, str):
+                report(
+                    here,
+                    f'answer codes are text; write {value!r} in quotes, as "{value}"',
+                )
+            elif value not in found.codes:
+                codes = ", ".join(sorted(found.codes)) or "(none)"
+                report(here, f"{source} '{name}' has no answer code '{value}'; use one of: {codes}")
+    elif found.kind is FieldKind.NUMBER and operator in ("equals", "one_of"):
+        for value in operands:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                report(
+                    here, f"{source} '{name}' is a number; compare it with numbers, not {value!r}"
+                )
+    elif found.kind is FieldKind.FLAG and operator == "equals":
+        if not isinstance(operand, bool):
+            report(here, f"{source} '{name}' is a tick box; write equals: true or equals: false")
+    elif operator == "mentions" and operand not in lexicons:
+        close = difflib.get_close_matches(operand, list(lexicons), n=3, cutoff=0.6)
+        hint = f"; did you mean {_quoted_or(close)}?" if close else "; add it under lexicons:"
+        report(here, f"there is no lexicon '{operand}'{hint}")
+
+
+_KIND_WORDS = {
+    FieldKind.CODE: "one answer code",
+    FieldKind.CODES: "a list of answer codes",
+    FieldKind.NUMBER: "a number",
+    FieldKind.TEXT: "free text",
+    FieldKind.DATE: "a date",
+    FieldKind.FLAG: "a tick box",
+}
+
+
+def _a(source: str) -> str:
+    return "an item" if source == "item" else "a fact"
+
+
+def _quoted_or(names: list[str]) -> str:
+    quoted = [f"'{name}'" for name in names]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+
+
+# --- compiling -----------------------------------------------------------------------
+
+
+def compile_condition(
+    condition: Condition, fields: Mapping[str, Field], lexicons: Mapping[str, Lexicon]
+) -> Compiled:
+    """Turn a checked condition into closures; call only after check_condition found nothing."""
+    if isinstance(condition, AllOf):
+        return _all([compile_condition(c, fields, lexicons) for c in condition.conditions])
+    if isinstance(condition, AnyOf):
+        return _any([compile_condition(c, fields, lexicons) for c in condition.conditions])
+    if isinstance(condition, Not):
+        return _not(compile_condition(condition.condition, fields, lexicons))
+    return _leaf(condition, fields[condition.name], lexicons)
+
+
+def _all(children: list[Compiled]) -> Compiled:
+    tests = tuple(child.test for child in children)
+
+    # Plain loops, not all()/any() over a generator: this runs for every rule on every submission.
+    def test(values: Values, cache: TokenCache) -> bool:
+        for child in tests:  # noqa: SIM110
+            if not child(values, cache):
+                return False
+        return True
+
+    def explain(values: Values, cache: TokenCache, out: Evidence) -> None:
+        for child in children:
+            child.explain(values, cache, out)
+
+    def look(values: Values, cache: TokenCache, out: Evidence) -> None:
+        for child in children:
+            child.look(values, cache, out)
+
+    return Compiled(test, explain, look)
+
+
+def _any(children: list[Compiled]) -> Compiled:
+    tests = tuple(child.test for child in children)
+
+    def test(values: Values, cache: TokenCache) -> bool:
+        for child in tests:  # noqa: SIM110
+            if child(values, cache):
+                return True
+        return False
+
+    def explain(values: Values, cache: TokenCache, out: Evidence) -> None:
+        # Report every true branch, not just the first: the clinician sees all reasons.
+        for child in children:
+            if child.test(values, cache):
+                child.explain(values, cache, out)
+
+    def look(values: Values, cache: TokenCache, out: Evidence) -> None:
+        for child in children:
+            child.look(values, cache, out)
+
+    return Compiled(test, explain, look)
+
+
+def _not(child: Compiled) -> Compiled:
+    inner = child.test
+
+    def test(values: Values, cache: TokenCache) -> bool:
+        return not inner(values, cache)
+
+    # Why a `not` holds is what its inner conditions saw, e.g. {"fact": "weight_kg", "value": None}.
+    return Compiled(test, child.look, child.look)
+
+
+def _add(out: Evidence, entry: dict[str, Any]) -> None:
+    if entry not in out:
+        out.append(entry)
+
+
+def _copy(value: Any) -> Any:
+    # Evidence outlives this call; never share a mutable answer with the caller.
+    return list(value) if isinstance(value, list | tuple | set | frozenset) else value
+
+
+def _wrong(name: str, expected: str) -> ValueTypeError:
+    # Never include the value: it may be patient data and errors can end up in logs.
+    return ValueTypeError(f"field '{name}' should hold {expected}")
+
+
+def _leaf(leaf: Leaf, found: Field, lexicons: Mapping[str, Lexicon]) -> Compiled:
+    name, source, kind = leaf.name, leaf.source, found.kind
+    operator, operand = leaf.operator
+
+    def look(values: Values, cache: TokenCache, out: Evidence) -> None:
+        _add(out, {source: name, "value": _copy(values.get(name))})
+
+    if operator == "answered":
+        wanted = bool(operand)
+
+        def test(values: Values, cache: TokenCache) -> bool:
+            return (not is_missing(values.get(name))) is wanted
+
+        return Compiled(test, look, look)
+
+    if operator == "mentions":
+        return _mentions(name, source, lexicons[operand], look)
+
+    check_type = _type_check(name, kind)
+    if operator == "equals":
+        target = operand
+
+        def test(values: Values, cache: TokenCache) -> bool:
+            value = values.get(name)
+            if is_missing(value):
+                return False
+            check_type(value)
+            return bool(value == target)
+
+    elif operator == "one_of":
+        options = frozenset(operand)
+
+        def test(values: Values, cache: TokenCache) -> bool:
+            value = values.get(name)
+            if is_missing(value):
+                return False
+            check_type(value)
+            return value in options
+
+    elif operator == "includes_any":
+        wanted_codes = frozenset(operand)
+
+        def test(values: Values, cache: TokenCache) -> bool:
+            value = values.get(name)
+            if is_missing(value):
+                return False
+            check_type(value)
+            return not wanted_codes.isdisjoint(value)  # type: ignore[arg-type]
+
+    elif operator == "at_least":
+        low = operand
+
+        def test(values: Values, cache: TokenCache) -> bool:
+            value = values.get(name)
+            if is_missing(value):
+                return False
+            check_type(value)
+            return bool(value >= low)
+
+    elif operator == "at_most":
+        high = operand
+
+        def test(values: Values, cache: TokenCache) -> bool:
+            value = values.get(name)
+            if is_missing(value):
+                return False
+            check_type(value)
+            return bool(value <= high)
+
+    else:  # pragma: no cover - the schema admits no other operator
+        raise AssertionError(f"unknown operator {operator}")
+
+    return Compiled(test, look, look)
+
+
+def _mentions(name: str, source: str, lexicon: Lexicon, look: Explain) -> Compiled:
+    def tokens_of(values: Values, cache: TokenCache) -> Tokens | None:
+        tokens = cache.get(name)
+        if tokens is None:
+            value = values.get(name)
+            if is_missing(value):
+                return None
+            if not isinstance(value, str):
+                raise _wrong(name, "text")
+            # Several rules may search the same text; tokenise it once per evaluate call.
+            tokens = cache[name] = tokenize(value)
+        return tokens
+
+    def test(values: Values, cache: TokenCache) -> bool:
+        tokens = tokens_of(values, cache)
+        return tokens is not None and lexicon.matches(tokens)
+
+    def explain(values: Values, cache: TokenCache, out: Evidence) -> None:
+        tokens = tokens_of(values, cache) or ()
+        _add(out, {source: name, "matched": lexicon.find(tokens)})
+
+    return Compiled(test, explain, look)
+
+
+def _type_check(name: str, kind: FieldKind) -> Callable[[Any], None]:
+    # A value of an unexpected type would make a comparison quietly false (or raise);
+    # raising here turns it into a rules_error finding, so the submission is reviewed by hand.
+    def code(value: Any) -> None:
+        if not isinstance(value, str):
+            raise _wrong(name, "an answer code")
+
+    def codes(value: Any) -> None:
+        if not isinstance(value, list | tuple | set | frozenset):
+            raise _wrong(name, "a list of answer codes")
+
+    def number(value: Any) -> None:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise _wrong(name, "a number")
+
+    def text(value: Any) -> None:
+        if not isinstance(value, str):
+            raise _wrong(name, "text")
+
+    def when(value: Any) -> None:
+        if not isinstance(value, str | date):
+            raise _wrong(name, "a date")
+
+    def flag(value: Any) -> None:
+        if not isinstance(value, bool):
+            raise _wrong(name, "true or false")
+
+    checks = {
+        FieldKind.CODE: code,
+        FieldKind.CODES: codes,
+        FieldKind.NUMBER: number,
+        FieldKind.TEXT: text,
+        FieldKind.DATE: when,
+        FieldKind.FLAG: flag,
+    }
+    return checks[kind]

@@ -1,0 +1,83 @@
+"""A loaded, compiled rule table, and evaluation of answers against it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from questionnaire.rules.cases import Case, CaseResult, run_case
+from questionnaire.rules.conditions import Compiled, Evidence, TokenCache
+from questionnaire.rules.findings import Finding
+from questionnaire.rules.lexicon import Lexicon
+from questionnaire.rules.vocabulary import RULES_ERROR, Prepare
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One compiled rule: the words a clinician sees, and the condition that raises it."""
+
+    id: str
+    level: str
+    message: str
+    source: str
+    line: int | None
+    condition: Compiled = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleTable:
+    """A checked, compiled rule table; immutable once loaded."""
+
+    path: Path
+    version: str
+    #: Hex SHA-256 of the file's bytes, stored with every submission it judges.
+    sha256: str
+    rules: tuple[Rule, ...]
+    lexicons: Mapping[str, Lexicon]
+    cases: tuple[Case, ...]
+    baseline: Case
+
+    def evaluate(self, values: Mapping[str, Any]) -> list[Finding]:
+        """Return the findings of every rule that holds, in table order; never raise."""
+        findings: list[Finding] = []
+        failed: list[str] = []
+        cache: TokenCache = {}
+        for rule in self.rules:
+            try:
+                if rule.condition.test(values, cache):
+                    evidence: Evidence = []
+                    rule.condition.explain(values, cache, evidence)
+                    findings.append(
+                        Finding(rule.id, rule.level, rule.message, rule.source, evidence)
+                    )
+            except Exception:
+                failed.append(rule.id)
+        if failed:
+            findings.append(rules_error(failed))
+        return findings
+
+    def run_cases(self, prepare: Prepare) -> list[CaseResult]:
+        """Run the baseline (named "(baseline)", expecting no flag) and then every case."""
+        return [run_case(case, prepare, self.evaluate) for case in (self.baseline, *self.cases)]
+
+    def rule(self, rule_id: str) -> Rule | None:
+        """Return the rule with this id, or None."""
+        for rule in self.rules:
+            if rule.id == rule_id:
+                return rule
+        return None
+
+
+def rules_error(rule_ids: list[str]) -> Finding:
+    """Return the finding that sends answers to a clinician when some rules could not run."""
+    # Only rule ids: exception text or values could carry patient data into logs and exports.
+    return Finding(
+        RULES_ERROR,
+        "review",
+        f"The rule table could not evaluate these answers (rules: {', '.join(rule_ids)}); "
+        "evaluate these answers by hand.",
+        "rules engine",
+        [],
+    )

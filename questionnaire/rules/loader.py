@@ -1,0 +1,506 @@
+"""Load a rule table fail-closed: parse, validate, check against the catalogue, run the cases."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import yaml
+from pydantic import TypeAdapter, ValidationError
+from pydantic_core import ErrorDetails
+
+from questionnaire.rules.cases import (
+    BASELINE,
+    Case,
+    CaseResult,
+    describe_mismatch,
+    make_case,
+    run_case,
+)
+from questionnaire.rules.conditions import check_condition, compile_condition
+from questionnaire.rules.engine import Rule, RuleTable
+from questionnaire.rules.errors import Problem, RuleTableError
+from questionnaire.rules.lexicon import Lexicon, term_problem
+from questionnaire.rules.schema import (
+    CONDITION_HELP,
+    KNOWN_KEYS,
+    BaselineSpec,
+    CaseSpec,
+    RuleSpec,
+    TableSpec,
+)
+from questionnaire.rules.vocabulary import Field, Prepare
+from questionnaire.rules.yamlload import Document, parse
+
+YamlPath = tuple[str | int, ...]
+
+# Whole words only: a flag is an observation for a clinician, never a verdict.
+_VERDICT = re.compile(
+    r"\b(?:ineligible|contraindicated|contraindications?|diagnosis|diagnose|"
+    r"not\s+a\s+candidate|rejected|denied)\b",
+    re.IGNORECASE,
+)
+
+_LEXICONS = TypeAdapter(dict[str, list[str]])
+
+
+def load_table(path: Path | str, fields: Mapping[str, Field], prepare: Prepare) -> RuleTable:
+    """Load, check and compile a rule table; raise RuleTableError listing every problem."""
+    table, problems = _load(Path(path), fields, prepare)
+    if problems or table is None:
+        raise RuleTableError(problems)
+    return table
+
+
+def check_table(path: Path | str, fields: Mapping[str, Field], prepare: Prepare) -> list[Problem]:
+    """Return every problem load_table would raise for this file ([] when the table is sound)."""
+    return _load(Path(path), fields, prepare)[1]
+
+
+def compile_table(
+    path: Path | str, fields: Mapping[str, Field], prepare: Prepare
+) -> tuple[RuleTable, list[Problem]]:
+    """Compile a table without running its cases, so each case can be run and reported.
+
+    Raises RuleTableError when the rules themselves do not compile; returns the
+    table with the problems found in the cases block (e.g. a rule no case raises).
+    """
+    table, problems = _load(Path(path), fields, prepare, run_cases=False)
+    if table is None:
+        raise RuleTableError(problems)
+    return table, problems
+
+
+@dataclass
+class _Reporter:
+    """Collects problems, placing each on its line and naming its rule or case."""
+
+    file: str
+    document: Document | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+    def at(self, path: YamlPath, message: str, line: int | None = None) -> None:
+        if line is None and self.document is not None:
+            line = self.document.line_of(path)
+        self.problems.append(Problem(self.file, line, self.subject(path), message))
+
+    def whole_file(self, message: str, line: int | None = None) -> None:
+        self.problems.append(Problem(self.file, line, None, message))
+
+    def subject(self, path: YamlPath) -> str | None:
+        data = self.document.data if self.document else None
+        if not path or not isinstance(data, dict):
+            return None
+        head = path[0]
+        if head == "baseline":
+            return "baseline"
+        if head == "lexicons" and len(path) > 1:
+            return f"lexicon '{path[1]}'"
+        if head in ("rules", "cases") and len(path) > 1 and isinstance(path[1], int):
+            entries = data.get(head)
+            entry = entries[path[1]] if isinstance(entries, list) else None
+            key, noun = ("id", "rule") if head == "rules" else ("name", "case")
+            label = entry.get(key) if isinstance(entry, dict) else None
+            if isinstance(label, str) and label.strip():
+                return f"{noun} '{label}'"
+            return f"{noun} {path[1] + 1}"
+        return None
+
+
+@dataclass
+class _Parts:
+    """The parts of a table that passed schema validation (all of them when it is sound)."""
+
+    version: str | None = None
+    lexicons: dict[str, list[str]] | None = None
+    rules: list[tuple[int, RuleSpec]] = field(default_factory=list)
+    baseline: BaselineSpec | None = None
+    cases: list[tuple[int, CaseSpec]] = field(default_factory=list)
+    complete: bool = False
+
+
+def _load(
+    path: Path, fields: Mapping[str, Field], prepare: Prepare, run_cases: bool = True
+) -> tuple[RuleTable | None, list[Problem]]:
+    reporter = _Reporter(str(path))
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        reporter.whole_file(
+            "the rule table file does not exist; set RULES_PATH to the rule table's path, "
+            "or create the file"
+        )
+        return None, reporter.problems
+    except OSError as error:
+        reporter.whole_file(f"the file cannot be read ({error.strerror}); check its path")
+        return None, reporter.problems
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        reporter.whole_file("the file is not UTF-8 text; save it as UTF-8")
+        return None, reporter.problems
+    try:
+        document = parse(text)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        what = error.problem or error.context or "invalid YAML"
+        reporter.whole_file(
+            f"the YAML cannot be read: {what}; check the indentation, colons and quotes "
+            "on this line and the one above",
+            mark.line + 1 if mark else None,
+        )
+        return None, reporter.problems
+    except yaml.YAMLError as error:
+        reporter.whole_file(f"the YAML cannot be read ({type(error).__name__}); check its syntax")
+        return None, reporter.problems
+    reporter.document = document
+    if not isinstance(document.data, dict):
+        reporter.whole_file(
+            "the file must be a YAML mapping with version:, lexicons:, rules:, baseline: "
+            "and cases:",
+            document.lines.get(()),
+        )
+        return None, reporter.problems
+    for key_path, first, again in document.duplicates:
+        reporter.at(
+            key_path,
+            f"key '{key_path[-1]}' appears twice (first on line {first}); YAML would keep only "
+            "the last one, so merge or rename them",
+            again,
+        )
+
+    parts = _validate(document.data, reporter)
+    lexicons = _check_lexicons(parts, reporter)
+    compiled = _check_rules(parts, fields, lexicons, document, reporter)
+    # Any problem so far means the rules are not sound: running cases would only add noise.
+    sound = parts.complete and compiled is not None and not reporter.problems
+    cases = _check_cases(parts, fields, compiled, document, reporter)
+    if not sound or compiled is None or parts.version is None or cases is None:
+        return None, _in_file_order(reporter.problems)
+
+    baseline, case_list = cases
+    table = RuleTable(
+        path=path,
+        version=parts.version,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        rules=tuple(compiled),
+        lexicons=MappingProxyType(lexicons),
+        cases=tuple(case_list),
+        baseline=baseline,
+    )
+    if not run_cases:
+        return table, _in_file_order(reporter.problems)
+    _run_cases(table, prepare, reporter)
+    if reporter.problems:
+        return None, _in_file_order(reporter.problems)
+    return table, []
+
+
+def _in_file_order(problems: list[Problem]) -> list[Problem]:
+    return sorted(problems, key=lambda problem: problem.line or 0)
+
+
+# --- schema --------------------------------------------------------------------------
+
+
+def _validate(data: dict[str, Any], reporter: _Reporter) -> _Parts:
+    try:
+        spec = TableSpec.model_validate(data)
+    except ValidationError as error:
+        for details in error.errors():
+            path = _data_path(data, details["loc"])
+            reporter.at(path, _schema_message(details, path))
+        return _salvage(data)
+    return _Parts(
+        version=spec.version,
+        lexicons=spec.lexicons,
+        rules=list(enumerate(spec.rules)),
+        baseline=spec.baseline,
+        cases=list(enumerate(spec.cases)),
+        complete=True,
+    )
+
+
+def _salvage(data: dict[str, Any]) -> _Parts:
+    # Validate the pieces one by one so the semantic checks still cover the sound ones:
+    # an author fixing one typo should not meet a second wave of problems afterwards.
+    parts = _Parts()
+    version = data.get("version")
+    parts.version = version if isinstance(version, str) and version.strip() else None
+    try:
+        parts.lexicons = _LEXICONS.validate_python(data.get("lexicons") or {})
+    except ValidationError:
+        parts.lexicons = None
+    for index, entry in _entries(data, "rules"):
+        try:
+            parts.rules.append((index, RuleSpec.model_validate(entry)))
+        except ValidationError:
+            continue
+    for index, entry in _entries(data, "cases"):
+        try:
+            parts.cases.append((index, CaseSpec.model_validate(entry)))
+        except ValidationError:
+            continue
+    try:
+        parts.baseline = BaselineSpec.model_validate(data.get("baseline"))
+    except ValidationError:
+        parts.baseline = None
+    return parts
+
+
+def _entries(data: dict[str, Any], key: str) -> list[tuple[int, Any]]:
+    entries = data.get(key)
+    return list(enumerate(entries)) if isinstance(entries, list) else []
+
+
+def _data_path(data: Any, loc: tuple[str | int, ...]) -> YamlPath:
+    """Map a pydantic error location onto the YAML, dropping union tags and model names."""
+    path: list[str | int] = []
+    current = data
+    for part in loc:
+        in_mapping = isinstance(current, dict) and part in current
+        in_list = isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current)
+        if in_mapping or in_list:
+            current = current[part]
+            path.append(part)
+    return tuple(path)
+
+
+def _schema_message(details: ErrorDetails, path: YamlPath) -> str:
+    kind = details["type"]
+    loc = details["loc"]
+    key = loc[-1] if kind == "missing" and loc else (path[-1] if path else None)
+    name = f"'{key}'" if isinstance(key, str) else "this entry"
+    message = details["msg"].removeprefix("Value error, ")
+    if kind == "missing":
+        return f"{name} is missing; add it"
+    if kind == "extra_forbidden":
+        close = difflib.get_close_matches(str(key), sorted(KNOWN_KEYS), n=1, cutoff=0.6)
+        if close:
+            return f"unexpected key {name}; did you mean '{close[0]}'? Otherwise remove it"
+        return f"unexpected key {name}; remove it or fix its spelling"
+    if kind == "condition":
+        return CONDITION_HELP
+    if kind == "string_type":
+        return f"{name} must be text; put the value in quotes"
+    if kind == "literal_error":
+        return f"{name} must be one of {details.get('ctx', {}).get('expected', '')}"
+    if kind == "too_short":
+        return f"{name} must not be empty; add at least one entry"
+    if kind == "list_type":
+        return f"{name} must be a list, e.g. [first, second]"
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return f"{name} must be a mapping of keys to values (key: value lines)"
+    if kind.startswith("date"):
+        return f"{name} must be a date written YYYY-MM-DD"
+    if kind.startswith("bool"):
+        return f"{name} must be true or false"
+    if kind == "value_error" and message.startswith("must"):
+        return f"{name} {message}"
+    if kind == "value_error":
+        return message
+    return f"{name}: {message}"
+
+
+# --- lexicons and rules --------------------------------------------------------------
+
+
+def _check_lexicons(parts: _Parts, reporter: _Reporter) -> dict[str, Lexicon]:
+    compiled: dict[str, Lexicon] = {}
+    for name, terms in (parts.lexicons or {}).items():
+        if not terms:
+            reporter.at(
+                ("lexicons", name),
+                "this lexicon has no terms, so it would never match; add terms or remove it",
+            )
+        for index, term in enumerate(terms):
+            problem = term_problem(term)
+            if problem:
+                reporter.at(("lexicons", name, index), problem)
+        compiled[name] = Lexicon.compile(name, terms)
+    return compiled
+
+
+def _check_rules(
+    parts: _Parts,
+    fields: Mapping[str, Field],
+    lexicons: dict[str, Lexicon],
+    document: Document,
+    reporter: _Reporter,
+) -> list[Rule] | None:
+    first_line: dict[str, int | None] = {}
+    # When the lexicons themselves failed validation, judge names against what was written.
+    raw_lexicons = document.data.get("lexicons")
+    known_lexicons = lexicons if parts.lexicons is not None else (raw_lexicons or {})
+    before = len(reporter.problems)
+    for index, spec in parts.rules:
+        here: YamlPath = ("rules", index)
+        if spec.id in first_line:
+            where = first_line[spec.id]
+            reporter.at(
+                (*here, "id"),
+                f"rule id '{spec.id}' is already used (first on line {where}); "
+                "give each rule its own id",
+            )
+        else:
+            first_line[spec.id] = document.line_of((*here, "id"))
+        verdict = _VERDICT.search(spec.message)
+        if verdict:
+            reporter.at(
+                (*here, "message"),
+                f"the message says '{verdict.group(0)}', which reads as a verdict; write what "
+                "the patient reports, e.g. 'Reports …'",
+            )
+
+        def report(path: YamlPath, message: str, prefix: YamlPath = (*here, "when")) -> None:
+            reporter.at(prefix + path, message)
+
+        check_condition(spec.when, (), fields, known_lexicons, report)
+    if len(reporter.problems) > before or not parts.complete:
+        return None
+    return [
+        Rule(
+            spec.id,
+            spec.level,
+            spec.message,
+            spec.source,
+            document.line_of(("rules", index)),
+            compile_condition(spec.when, fields, lexicons),
+        )
+        for index, spec in parts.rules
+    ]
+
+
+# --- cases ---------------------------------------------------------------------------
+
+
+def _check_cases(
+    parts: _Parts,
+    fields: Mapping[str, Field],
+    compiled: list[Rule] | None,
+    document: Document,
+    reporter: _Reporter,
+) -> tuple[Case, list[Case]] | None:
+    # Ids written in rules that failed validation still count: that rule's own problem says why.
+    rule_ids = [
+        entry["id"]
+        for _index, entry in _entries(document.data, "rules")
+        if isinstance(entry, dict) and isinstance(entry.get("id"), str)
+    ]
+    expected_somewhere: set[str] = set()
+    first_line: dict[str, int | None] = {}
+    cases: list[Case] = []
+    baseline = parts.baseline
+    if baseline is not None:
+        _check_answer_names(baseline.answers, ("baseline", "answers"), fields, reporter)
+    for index, case_spec in parts.cases:
+        here: YamlPath = ("cases", index)
+        if case_spec.name in first_line:
+            reporter.at(
+                (*here, "name"),
+                f"case name '{case_spec.name}' is already used (first on line "
+                f"{first_line[case_spec.name]}); give each case its own name",
+            )
+        else:
+            first_line[case_spec.name] = document.line_of((*here, "name"))
+        for position, rule_id in enumerate(case_spec.expect):
+            expected_somewhere.add(rule_id)
+            if rule_id not in rule_ids:
+                close = difflib.get_close_matches(rule_id, rule_ids, n=1, cutoff=0.6)
+                hint = f"; did you mean '{close[0]}'?" if close else "; use a rule id from rules:"
+                reporter.at((*here, "expect", position), f"there is no rule '{rule_id}'{hint}")
+        _check_answer_names(case_spec.answers, (*here, "answers"), fields, reporter)
+        if baseline is not None:
+            cases.append(
+                make_case(
+                    case_spec.name,
+                    document.line_of(here),
+                    case_spec.as_of or baseline.as_of,
+                    baseline.answers,
+                    case_spec.answers,
+                    frozenset(case_spec.expect),
+                )
+            )
+    for index, rule_spec in parts.rules:
+        if rule_spec.id not in expected_somewhere:
+            reporter.at(
+                ("rules", index),
+                "no case raises this rule, so nothing shows it works; "
+                "add a case that raises it (expect: [" + rule_spec.id + "])",
+            )
+    if baseline is None:
+        return None
+    # The baseline's own answers count as its overrides, so its errors point at the answer.
+    base = make_case(
+        BASELINE, document.line_of(("baseline",)), baseline.as_of, {}, baseline.answers, frozenset()
+    )
+    return base, cases
+
+
+def _check_answer_names(
+    answers: Mapping[str, Any], path: YamlPath, fields: Mapping[str, Field], reporter: _Reporter
+) -> None:
+    # prepare() may ignore names it does not know, so a misspelt answer would test nothing.
+    items = [name for name, found in fields.items() if found.source == "item"]
+    for name in answers:
+        found = fields.get(name)
+        if found is not None and found.source == "item":
+            continue
+        if found is not None:
+            message = f"'{name}' is a derived fact; give the answers it is derived from instead"
+        else:
+            close = difflib.get_close_matches(name, items, n=1, cutoff=0.6)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            message = f"there is no item '{name}'{hint}"
+        reporter.at((*path, name), message)
+
+
+def _run_cases(table: RuleTable, prepare: Prepare, reporter: _Reporter) -> None:
+    baseline_result = _run_one(table, table.baseline, prepare, reporter, ("baseline",))
+    if baseline_result is None or baseline_result.errors:
+        # Every case inherits the baseline's answers: its errors would repeat in each case.
+        return
+    if baseline_result.actual:
+        reporter.at(
+            ("baseline", "answers"),
+            f"the baseline raises {', '.join(sorted(baseline_result.actual))}; it must raise no "
+            "flag, so change its answers until none is raised",
+        )
+    known = frozenset(rule.id for rule in table.rules)
+    for index, case in enumerate(table.cases):
+        result = _run_one(table, case, prepare, reporter, ("cases", index))
+        if result is None or result.errors:
+            continue
+        # An expected id that names no rule was reported already; do not report it twice.
+        result = dataclasses.replace(result, expected=result.expected & known)
+        if not result.passed:
+            reporter.at(("cases", index, "expect"), describe_mismatch(result))
+
+
+def _run_one(
+    table: RuleTable, case: Case, prepare: Prepare, reporter: _Reporter, here: YamlPath
+) -> CaseResult | None:
+    try:
+        result = run_case(case, prepare, table.evaluate)
+    except Exception as error:
+        reporter.at(
+            here,
+            f"prepare() failed on these answers ({type(error).__name__}: {error}); "
+            "fix the answers or the form code",
+        )
+        return None
+    for item, messages in result.errors.items():
+        # Point at the answer when this case wrote it; else at the case (a cross-item check).
+        target = (*here, "answers", item) if item in case.overrides else here
+        for message in messages:
+            reporter.at(
+                target, f"the answer to '{item}' is rejected: {message}; change the answers"
+            )
+    return result

@@ -1,0 +1,245 @@
+"""The shape of a rules.yaml file, as pydantic models that reject anything unexpected."""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StrictBool,
+    Tag,
+    model_validator,
+)
+
+from questionnaire.rules.vocabulary import RULES_ERROR
+
+RULE_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+
+#: The operators a leaf condition may use, in the order error messages list them.
+OPERATORS: tuple[str, ...] = (
+    "equals",
+    "one_of",
+    "includes_any",
+    "at_least",
+    "at_most",
+    "answered",
+    "mentions",
+)
+
+CONDITION_HELP = "a condition needs item: or fact: with one operator, or all:/any:/not:"
+
+
+def _scalar(value: Any) -> Any:
+    if isinstance(value, str | bool | int | float):
+        return value
+    raise ValueError("must be a single value: text, a number, true or false")
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError("must be a number, such as 35 or 1.5")
+    return value
+
+
+def _nonblank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty; write some text")
+    return value
+
+
+def _rule_id(value: str) -> str:
+    if not RULE_ID.match(value):
+        raise ValueError(
+            f"rule id '{value}' must start with a lower-case letter and hold only "
+            "lower-case letters, digits and _ (e.g. 'heart_condition')"
+        )
+    if value == RULES_ERROR:
+        raise ValueError(
+            f"rule id '{RULES_ERROR}' is reserved for the engine's own errors; choose another id"
+        )
+    return value
+
+
+def _raw_answer(value: Any) -> Any:
+    # Raw answers are what a browser posts; YAML may give numbers, dates and booleans,
+    # which cases.py turns into strings. Nested mappings have no meaning here.
+    allowed = str | bool | int | float | date | datetime
+    if value is None or isinstance(value, allowed):
+        return value
+    if isinstance(value, list) and all(isinstance(entry, allowed) for entry in value):
+        return value
+    raise ValueError(
+        "an answer must be text, a number, a date, true/false, a list of those, "
+        "or null to remove the baseline's answer"
+    )
+
+
+Scalar = Annotated[Any, AfterValidator(_scalar)]
+Number = Annotated[Any, AfterValidator(_number)]
+Text = Annotated[str, AfterValidator(_nonblank)]
+RawAnswer = Annotated[Any, AfterValidator(_raw_answer)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Leaf(_Strict):
+    """A comparison on one item or fact: exactly one of item/fact, exactly one operator."""
+
+    item: str | None = None
+    fact: str | None = None
+    equals: Scalar = None
+    one_of: Annotated[list[Scalar], Field(min_length=1)] | None = None
+    includes_any: Annotated[list[str], Field(min_length=1)] | None = None
+    at_least: Number = None
+    at_most: Number = None
+    answered: StrictBool | None = None
+    mentions: str | None = None
+
+    @model_validator(mode="after")
+    def _one_name_one_operator(self) -> Leaf:
+        if self.item is not None and self.fact is not None:
+            raise ValueError("name either item: or fact:, not both")
+        if self.item is None and self.fact is None:
+            raise ValueError(CONDITION_HELP)
+        used = [name for name in OPERATORS if name in self.model_fields_set]
+        if not used:
+            raise ValueError(
+                f"the condition on '{self.name}' needs one operator: {', '.join(OPERATORS)}"
+            )
+        if len(used) > 1:
+            raise ValueError(
+                f"the condition on '{self.name}' has {len(used)} operators ({', '.join(used)}); "
+                "use one per condition and combine them with all:"
+            )
+        if getattr(self, used[0]) is None:
+            raise ValueError(f"'{used[0]}' needs a value")
+        return self
+
+    @property
+    def source(self) -> Literal["item", "fact"]:
+        """Return whether this leaf names an item or a fact."""
+        return "item" if self.item is not None else "fact"
+
+    @property
+    def name(self) -> str:
+        """Return the item or fact name this leaf looks at."""
+        return self.item if self.item is not None else (self.fact or "")
+
+    @property
+    def operator(self) -> tuple[str, Any]:
+        """Return the single operator this leaf uses, and its operand."""
+        for name in OPERATORS:
+            if name in self.model_fields_set:
+                return name, getattr(self, name)
+        raise AssertionError("a validated leaf always has an operator")
+
+
+class AllOf(_Strict):
+    """True when every condition is true."""
+
+    conditions: list[Condition] = Field(alias="all", min_length=1)
+
+
+class AnyOf(_Strict):
+    """True when at least one condition is true."""
+
+    conditions: list[Condition] = Field(alias="any", min_length=1)
+
+
+class Not(_Strict):
+    """True when its condition is false."""
+
+    condition: Condition = Field(alias="not")
+
+
+def _condition_tag(value: Any) -> str | None:
+    # Route on the key that says what kind of condition this is, so pydantic reports the
+    # errors of that one shape instead of every shape's errors at once.
+    if isinstance(value, dict):
+        for key in ("all", "any", "not"):
+            if key in value:
+                return key
+        if "item" in value or "fact" in value:
+            return "leaf"
+        return None
+    if isinstance(value, Leaf):
+        return "leaf"
+    if isinstance(value, AllOf):
+        return "all"
+    if isinstance(value, AnyOf):
+        return "any"
+    if isinstance(value, Not):
+        return "not"
+    return None
+
+
+Condition = Annotated[
+    Annotated[Leaf, Tag("leaf")]
+    | Annotated[AllOf, Tag("all")]
+    | Annotated[AnyOf, Tag("any")]
+    | Annotated[Not, Tag("not")],
+    Discriminator(
+        _condition_tag, custom_error_type="condition", custom_error_message=CONDITION_HELP
+    ),
+]
+
+
+class RuleSpec(_Strict):
+    """One rule as written."""
+
+    id: Annotated[str, AfterValidator(_rule_id)]
+    level: Literal["urgent", "review", "info"]
+    when: Condition
+    message: Text
+    source: Text
+
+
+class BaselineSpec(_Strict):
+    """The complete answer set every case starts from."""
+
+    as_of: date
+    answers: dict[str, RawAnswer]
+
+
+class CaseSpec(_Strict):
+    """One worked example: overrides on the baseline and the flags they must raise."""
+
+    name: Text
+    as_of: date | None = None
+    answers: dict[str, RawAnswer] = Field(default_factory=dict)
+    expect: list[str]
+
+
+class TableSpec(_Strict):
+    """A whole rules.yaml file."""
+
+    version: Text
+    lexicons: dict[str, list[str]] = Field(default_factory=dict)
+    rules: Annotated[list[RuleSpec], Field(min_length=1)]
+    baseline: BaselineSpec
+    cases: list[CaseSpec] = Field(default_factory=list)
+
+
+AllOf.model_rebuild()
+AnyOf.model_rebuild()
+Not.model_rebuild()
+RuleSpec.model_rebuild()
+TableSpec.model_rebuild()
+
+#: Every key the format knows, for "did you mean" suggestions on unexpected keys.
+KNOWN_KEYS: frozenset[str] = frozenset(
+    {"item", "fact", "all", "any", "not", *OPERATORS}
+    | set(RuleSpec.model_fields)
+    | set(BaselineSpec.model_fields)
+    | set(CaseSpec.model_fields)
+    | set(TableSpec.model_fields)
+)

@@ -1,0 +1,246 @@
+"""The patient-side transactions: drafts saved page by page, and sending a questionnaire.
+
+Plain functions that take the database session explicitly and raise typed
+exceptions that views turn into messages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, scoped_session
+from sqlalchemy.orm.exc import StaleDataError
+
+from questionnaire.forms import validate_answers
+from questionnaire.models import Draft, Flag, Submission, utcnow
+from questionnaire.rules import RuleTable, highest_level
+from questionnaire.ruleset import evaluate
+
+#: A plain session, or Flask-SQLAlchemy's scoped one.
+DbSession = Session | scoped_session[Any]
+
+#: No 0/O, 1/I/L or U/V look-alikes: easy to read out over the phone.
+REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTWXYZ23456789"
+REFERENCE_ATTEMPTS = 5
+
+
+class DraftNotFound(LookupError):
+    """The draft is gone: expired, removed, or never existed."""
+
+
+class AnswersInvalid(ValueError):
+    """The draft's answers do not pass validation; errors are keyed by item id."""
+
+    def __init__(self, errors: Mapping[str, list[str]]) -> None:
+        super().__init__(f"{len(errors)} answers need attention")
+        self.errors = dict(errors)
+
+
+class ResumeRefused(PermissionError):
+    """A resume link is unknown, expired or locked, or the date of birth did not match."""
+
+
+def digest(token: str) -> str:
+    """Return the SHA-256 of a token: only this is stored, so a database leak opens no draft."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token() -> str:
+    """Return a new random token (256 bits)."""
+    return secrets.token_urlsafe(32)
+
+
+def new_reference() -> str:
+    """Return a new 8-character reference code."""
+    return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(Submission.REFERENCE_LENGTH))
+
+
+def format_reference(reference: str) -> str:
+    """Return a reference code as people read it: ABCD-2345."""
+    return f"{reference[:4]}-{reference[4:]}"
+
+
+def _lifetime() -> timedelta:
+    return timedelta(hours=Draft.LIFETIME_HOURS)
+
+
+# --- drafts ----------------------------------------------------------------------------
+
+
+def start_draft(
+    session: DbSession, language: str, now: datetime | None = None
+) -> tuple[Draft, str]:
+    """Create an empty draft; return it and the token the browser keeps in its session."""
+    now = now or utcnow()
+    remove_expired_drafts(session, now)
+    token = new_token()
+    draft = Draft(
+        token_hash=digest(token),
+        answers={},
+        language=language,
+        created_at=now,
+        updated_at=now,
+        expires_at=now + _lifetime(),
+    )
+    session.add(draft)
+    session.commit()
+    return draft, token
+
+
+def find_draft(session: DbSession, token: str | None, now: datetime | None = None) -> Draft | None:
+    """Return the live draft a session token opens, or None."""
+    if not token:
+        return None
+    return session.scalar(
+        sa.select(Draft).where(
+            Draft.token_hash == digest(token), Draft.expires_at > (now or utcnow())
+        )
+    )
+
+
+def save_answers(
+    session: DbSession,
+    draft: Draft,
+    item_ids: Iterable[str],
+    raw: Mapping[str, Any],
+    now: datetime | None = None,
+) -> None:
+    """Replace a page's answers in a draft with what was posted, and keep the draft alive."""
+    now = now or utcnow()
+    answers = {key: value for key, value in draft.answers.items() if key not in set(item_ids)}
+    answers.update({key: value for key, value in raw.items() if value not in (None, "", [])})
+    # A new dict, so SQLAlchemy sees the change to the JSON column.
+    draft.answers = answers
+    draft.updated_at = now
+    draft.expires_at = now + _lifetime()
+    session.commit()
+
+
+def issue_resume_link(session: DbSession, draft: Draft, now: datetime | None = None) -> str:
+    """Return a new token for a "come back later" link (the previous link stops working)."""
+    now = now or utcnow()
+    token = new_token()
+    draft.resume_hash = digest(token)
+    draft.resume_failures = 0
+    draft.updated_at = now
+    draft.expires_at = now + _lifetime()
+    session.commit()
+    return token
+
+
+def resume_draft(
+    session: DbSession, resume_token: str, date_of_birth: str, now: datetime | None = None
+) -> tuple[Draft, str]:
+    """Reopen a draft from its link once the date of birth matches; return it and a new token.
+
+    A wrong date counts against the link, which stops working after a few.
+    """
+    now = now or utcnow()
+    draft = session.scalar(
+        sa.select(Draft).where(Draft.resume_hash == digest(resume_token), Draft.expires_at > now)
+    )
+    if draft is None or draft.resume_failures >= Draft.MAX_RESUME_FAILURES:
+        raise ResumeRefused("unknown, expired or locked link")
+    if not secrets.compare_digest(
+        str(draft.answers.get("date_of_birth", "")).strip(), date_of_birth.strip()
+    ):
+        draft.resume_failures += 1
+        session.commit()
+        raise ResumeRefused("date of birth does not match")
+    # A fresh session token: whoever held the old cookie no longer opens this draft.
+    token = new_token()
+    draft.token_hash = digest(token)
+    draft.resume_hash = None
+    draft.resume_failures = 0
+    draft.updated_at = now
+    draft.expires_at = now + _lifetime()
+    session.commit()
+    return draft, token
+
+
+def resume_link_is_live(session: DbSession, resume_token: str, now: datetime | None = None) -> bool:
+    """Return whether a resume link still opens a draft (before asking for the date of birth)."""
+    draft = session.scalar(
+        sa.select(Draft).where(
+            Draft.resume_hash == digest(resume_token), Draft.expires_at > (now or utcnow())
+        )
+    )
+    return draft is not None and draft.resume_failures < Draft.MAX_RESUME_FAILURES
+
+
+def remove_expired_drafts(session: DbSession, now: datetime | None = None) -> int:
+    """Delete every draft past its expiry; return how many."""
+    result = session.execute(sa.delete(Draft).where(Draft.expires_at <= (now or utcnow())))
+    session.commit()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+# --- sending ---------------------------------------------------------------------------
+
+
+def find_submission(session: DbSession, token: str) -> Submission | None:
+    """Return the submission a draft token already produced, if any."""
+    return session.scalar(sa.select(Submission).where(Submission.draft_key == digest(token)))
+
+
+def submit(
+    session: DbSession, token: str, table: RuleTable, now: datetime | None = None
+) -> Submission:
+    """Send a draft: validate it whole, derive facts, evaluate rules, store, delete the draft.
+
+    One transaction. Sending the same draft again, or twice at once, returns the
+    one submission it produced: the draft key is unique, so the database, not a
+    check-then-insert, decides who wins.
+    """
+    now = now or utcnow()
+    key = digest(token)
+    for _ in range(REFERENCE_ATTEMPTS):
+        existing = find_submission(session, token)
+        if existing is not None:
+            return existing
+        draft = session.scalar(sa.select(Draft).where(Draft.token_hash == key))
+        if draft is None:
+            raise DraftNotFound("no draft for this token")
+        validated = validate_answers(draft.answers, now.date())
+        if not validated.ok:
+            raise AnswersInvalid(validated.errors)
+        findings = evaluate(table, validated.answers, validated.facts)
+        submission = Submission(
+            draft_key=key,
+            reference=new_reference(),
+            submitted_at=now,
+            language=draft.language,
+            answers=validated.answers,
+            facts=validated.facts,
+            rules_version=table.version,
+            rules_sha256=table.sha256,
+            status="new",
+            highest_level=highest_level(findings),
+            flags=[
+                Flag(
+                    rule=finding.rule,
+                    level=finding.level,
+                    message=finding.message,
+                    source=finding.source,
+                    evidence=finding.evidence,
+                )
+                for finding in findings
+            ],
+        )
+        session.add(submission)
+        session.delete(draft)
+        try:
+            session.commit()
+        except (IntegrityError, StaleDataError):
+            # Another request sent this draft first (or, rarely, the reference was taken):
+            # start again from the top, which returns the winner's submission.
+            session.rollback()
+            continue
+        return submission
+    raise RuntimeError("could not store the submission; references kept colliding")

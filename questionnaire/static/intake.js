@@ -1,0 +1,35 @@
+// Progressive enhancement only: every page works without this script.
+(function () {
+  "use strict";
+
+  // Show a conditional question only when its condition holds; without this
+  // script it is always shown, with a hint saying when to answer it.
+  document.querySelectorAll("[data-asked-when]").forEach(function (field) {
+    var name = field.getAttribute("data-asked-when");
+    var values = field.getAttribute("data-asked-values").split(" ");
+    var controls = document.querySelectorAll('input[name="' + name + '"]');
+    var hint = field.querySelector(".conditional-hint");
+    if (hint) { hint.hidden = true; }
+    function update() {
+      var shown = Array.prototype.some.call(controls, function (c) {
+        return c.checked && values.indexOf(c.value) !== -1;
+      });
+      var answered = field.querySelector("input:checked");
+      // Never hide a question that already has an answer: the answer is kept.
+      field.hidden = !shown && !answered;
+    }
+    controls.forEach(function (c) { c.addEventListener("change", update); });
+    update();
+  });
+
+  // Move focus to the error summary so screen readers announce it.
+  var summary = document.querySelector("[data-autofocus]");
+  if (summary) { summary.focus(); }
+
+  // One click sends once; the server also makes a second send harmless.
+  document.querySelectorAll("[data-prevent-double-click]").forEach(function (button) {
+    button.form.addEventListener("submit", function () {
+      window.setTimeout(function () { button.disabled = true; }, 0);
+    });
+  });
+})();

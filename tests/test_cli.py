@@ -1,0 +1,144 @@
+"""`flask rules check | test | evaluate`, through the app's CLI runner and as a real command."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from flask.testing import FlaskCliRunner
+
+from tests.answers import baseline, with_changes
+from tests.conftest import PROJECT_ROOT
+from tests.test_app import broken_copy
+
+FLASK = [sys.executable, "-m", "flask", "--app", "questionnaire"]
+
+
+def write_answers(tmp_path: Path, answers: dict) -> Path:
+    path = tmp_path / "answers.json"
+    path.write_text(json.dumps(answers), encoding="utf-8")
+    return path
+
+
+def test_check_says_the_shipped_table_is_sound(runner: FlaskCliRunner) -> None:
+    result = runner.invoke(args=["rules", "check"])
+    assert result.exit_code == 0, result.output
+    assert "sound" in result.output and "45 rules" in result.output
+
+
+def test_check_lists_each_problem_with_its_line_and_rule(
+    runner: FlaskCliRunner, tmp_path: Path
+) -> None:
+    path = broken_copy(tmp_path, "equals: drive_myself", "equals: drive_myself_home")
+    result = runner.invoke(args=["rules", "check", str(path)])
+    assert result.exit_code == 1
+    assert "rule 'plans_to_drive'" in result.output
+    assert "no answer code 'drive_myself_home'" in result.output
+    assert f"{path}:" in result.output
+
+
+def test_test_runs_every_case(runner: FlaskCliRunner) -> None:
+    result = runner.invoke(args=["rules", "test"])
+    assert result.exit_code == 0, result.output
+    assert "ok    no flags (the baseline)" in result.output
+    assert "72 of 72 cases pass" in result.output
+
+
+def test_test_reports_each_case_whose_flags_differ(runner: FlaskCliRunner, tmp_path: Path) -> None:
+    path = broken_copy(
+        tmp_path,
+        "    answers: {cannabis_frequency: daily}\n    expect: [cannabis_daily]",
+        "    answers: {cannabis_frequency: weekly}\n    expect: [cannabis_daily]",
+    )
+    result = runner.invoke(args=["rules", "test", str(path)])
+    assert result.exit_code == 1
+    assert "FAIL  daily cannabis" in result.output
+    assert "expected but not raised: cannabis_daily" in result.output
+    assert "71 of 72 cases pass" in result.output
+
+
+def test_test_reports_a_rule_that_no_case_raises(runner: FlaskCliRunner, tmp_path: Path) -> None:
+    path = broken_copy(
+        tmp_path,
+        '    answers: {medications: "Theo-24 300 mg"}\n    expect: [xanthine]',
+        '    answers: {medications: "naproxen 250 mg"}\n    expect: []',
+    )
+    result = runner.invoke(args=["rules", "test", str(path)])
+    assert result.exit_code == 1
+    assert "rule 'xanthine': no case raises this rule" in result.output
+
+
+def test_evaluate_prints_the_flags_as_json(runner: FlaskCliRunner, tmp_path: Path) -> None:
+    answers = with_changes(
+        {"bp_reading": "185/100", "medications": "Ativan 1mg", "escort_home": "no"}
+    )
+    path = write_answers(tmp_path, answers)
+    result = runner.invoke(args=["rules", "evaluate", str(path), "--as-of", "2026-06-01"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["rules_version"] == "2026.11.1"
+    import hashlib
+
+    expected_hash = hashlib.sha256((PROJECT_ROOT / "rules.yaml").read_bytes()).hexdigest()
+    assert report["rules_sha256"] == expected_hash
+    assert [flag["rule"] for flag in report["flags"]] == [
+        "blood_pressure_very_high",
+        "benzodiazepine",
+        "no_escort_home",
+    ]
+    benzo = report["flags"][1]
+    assert set(benzo) == {"rule", "level", "message", "source", "evidence"}
+    assert benzo["level"] == "review"
+    assert benzo["evidence"] == [{"item": "medications", "matched": ["Ativan"]}]
+
+
+def test_evaluate_with_no_flags(runner: FlaskCliRunner, tmp_path: Path) -> None:
+    path = write_answers(tmp_path, baseline())
+    result = runner.invoke(args=["rules", "evaluate", str(path), "--as-of", "2026-06-01"])
+    assert result.exit_code == 0
+    assert json.loads(result.output)["flags"] == []
+
+
+def test_evaluate_refuses_invalid_answers_listing_each_by_item(
+    runner: FlaskCliRunner, tmp_path: Path
+) -> None:
+    answers = with_changes({"bp_reading": "high", "heart_condition": "maybe", "email": None})
+    path = write_answers(tmp_path, answers)
+    result = runner.invoke(args=["rules", "evaluate", str(path)])
+    assert result.exit_code == 2
+    assert "bp_reading: Write your blood pressure like 128/82" in result.output
+    assert "heart_condition: Choose one of the answers shown." in result.output
+    assert "email: Enter your email." in result.output
+
+
+def test_evaluate_refuses_a_file_that_is_not_a_json_object(
+    runner: FlaskCliRunner, tmp_path: Path
+) -> None:
+    path = tmp_path / "answers.json"
+    path.write_text("[1, 2]", encoding="utf-8")
+    assert runner.invoke(args=["rules", "evaluate", str(path)]).exit_code == 2
+    path.write_text("{not json", encoding="utf-8")
+    result = runner.invoke(args=["rules", "evaluate", str(path)])
+    assert result.exit_code == 2
+    assert "not JSON" in result.output
+
+
+def test_check_works_as_a_real_command_even_when_the_app_cannot_start(tmp_path: Path) -> None:
+    """A clinical lead can still check the table that stops the app from starting."""
+    path = broken_copy(tmp_path, "lexicons:\n", "lexicons:\n  empty_list: []\n")
+    env = {**os.environ, "RULES_PATH": str(path)}
+    result = subprocess.run(
+        [*FLASK, "rules", "check"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "lexicon 'empty_list'" in result.stderr
+    assert "Traceback" not in result.stderr
