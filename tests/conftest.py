@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -65,6 +66,28 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return str(request.getfixturevalue("postgres_schema"))
 
 
+class Clock:
+    """A clock tests can set and move; the app reads the time from it."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+#: The day the rules.yaml cases are dated (their ages are computed on it).
+CASE_DAY = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(CASE_DAY)
+
+
 def make_app(tmp_path: Path, **config: object) -> Flask:
     """Return an app configured for tests (its instance folder under tmp_path)."""
     settings = {
@@ -79,9 +102,9 @@ def make_app(tmp_path: Path, **config: object) -> Flask:
 
 
 @pytest.fixture
-def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
-    """Yield an app on a fresh database with every table created."""
-    application = make_app(tmp_path, SQLALCHEMY_DATABASE_URI=database_url)
+def app(database_url: str, tmp_path: Path, clock: Clock) -> Iterator[Flask]:
+    """Yield an app on a fresh database with every table created, on the test clock."""
+    application = make_app(tmp_path, SQLALCHEMY_DATABASE_URI=database_url, CLOCK=clock)
     with application.app_context():
         db.create_all()
     yield application

@@ -241,13 +241,20 @@ def check() -> Response | str | tuple[str, int]:
     token = session.get(DRAFT_KEY)
     draft = _current_draft()
     if draft is None:
+        token = token or session.get(SENT_KEY)
         if token and services.find_submission(db.session, token):
-            return redirect(url_for("intake.done"), code=303)  # sent already (a double click)
+            # Sent already (a double click, or a refresh of the POST): the same confirmation.
+            session.pop(DRAFT_KEY, None)
+            session[SENT_KEY] = token
+            return redirect(url_for("intake.done"), code=303)
         return redirect(url_for("intake.start", expired=1), code=303)
     form = SendForm()
     problems: list[tuple[str, str]] = []
     if form.validate_on_submit():
         assert token is not None
+        services.save_answers(
+            db.session, draft, ["understands_review"], {"understands_review": "y"}, _now()
+        )
         try:
             services.submit(db.session, token, current_app.extensions["rule_table"], _now())
         except services.AnswersInvalid as invalid:
@@ -279,6 +286,8 @@ def _missing_answers(errors: dict[str, list[str]]) -> list[tuple[str, str]]:
     for item_id, messages in errors.items():
         section = catalogue.SECTION_OF.get(item_id)
         if section is None or section.id not in PAGE_INDEX:
+            # Only the consent boxes live outside the pages; the start page asks again.
+            entries.append((url_for("intake.start"), "Start again and tick the box to agree."))
             continue
         item = catalogue.ITEMS[item_id]
         values: dict[str, Any] = {"section_id": section.id, "return": "check"}
