@@ -201,11 +201,12 @@ def submit(
     now = now or utcnow()
     key = digest(token)
     for _ in range(REFERENCE_ATTEMPTS):
-        existing = find_submission(session, token)
-        if existing is not None:
-            return existing
         draft = session.scalar(sa.select(Draft).where(Draft.token_hash == key))
         if draft is None:
+            # Sent already, perhaps by a request that committed a moment ago.
+            existing = find_submission(session, token)
+            if existing is not None:
+                return existing
             raise DraftNotFound("no draft for this token")
         validated = validate_answers(draft.answers, now.date())
         if not validated.ok:
