@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask
+from flask import Flask, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -17,13 +17,33 @@ from questionnaire.models import utcnow
 __all__ = ["create_app"]
 
 
+class IntakeFlask(Flask):
+    """Flask, but an unhandled error is logged without its message or traceback values.
+
+    An exception's message (a validation error, a database error) can hold
+    patient answers; the class name and where it happened are enough to debug.
+    """
+
+    def log_exception(self, exc_info: Any) -> None:
+        """Log the exception's class and the innermost place it was raised, nothing else."""
+        kind, _error, trace = exc_info if isinstance(exc_info, tuple) else (None, None, None)
+        where = "unknown"
+        while trace is not None:
+            code = trace.tb_frame.f_code
+            where = f"{code.co_filename}:{trace.tb_lineno} in {code.co_name}"
+            trace = trace.tb_next
+        name = kind.__name__ if kind else "exception"
+        # The endpoint, not the path: a path may hold a resume token.
+        self.logger.error("Unhandled %s in %s at %s", name, request.endpoint, where)
+
+
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: settings, extensions, the rule table, blueprints and the CLI.
 
     Refuses to start (raises) when a production setting is unsafe or the rule
     table has any problem; the exception's message says what to fix.
     """
-    app = Flask(
+    app = IntakeFlask(
         __name__,
         template_folder=str(settings.PROJECT_ROOT / "templates"),
         instance_relative_config=True,
@@ -33,7 +53,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config.update(config)
     settings.check_production(app.config)
     app.config.setdefault("CLOCK", utcnow)
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    # hide_parameters: a database error must never carry patient answers into a log.
+    app.config.setdefault(
+        "SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True, "hide_parameters": True}
+    )
     os.makedirs(app.instance_path, exist_ok=True)
 
     db.init_app(app)

@@ -147,9 +147,9 @@ def resume_draft(
     )
     if draft is None or draft.resume_failures >= Draft.MAX_RESUME_FAILURES:
         raise ResumeRefused("unknown, expired or locked link")
-    if not secrets.compare_digest(
-        str(draft.answers.get("date_of_birth", "")).strip(), date_of_birth.strip()
-    ):
+    given = date_of_birth.strip().encode("utf-8")
+    stored = str(draft.answers.get("date_of_birth", "")).strip().encode("utf-8")
+    if not stored or not secrets.compare_digest(stored, given):
         draft.resume_failures += 1
         session.commit()
         raise ResumeRefused("date of birth does not match")

@@ -49,6 +49,13 @@ def _page_context() -> dict[str, Any]:
     return {"items": catalogue.ITEMS, "today": _now().date().isoformat()}
 
 
+@bp.after_request
+def _never_cache(response: Response) -> Response:
+    # Pages that show or collect answers must not stay in a shared browser's cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def _current_draft() -> Draft | None:
     return services.find_draft(db.session, session.get(DRAFT_KEY), _now())
 

@@ -205,3 +205,13 @@ def test_concurrent_sends_of_one_draft_store_one_submission(
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Draft)) == 0
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.mark.parametrize("crafted", ["\uff11\uff19\uff18\uff10-05-17", "1980-05-17\x00", "ü" * 500, ""])
+def test_a_crafted_date_on_the_resume_page_is_refused_without_a_500(
+    app: Flask, client: FlaskClient, crafted: str
+) -> None:
+    link = save_for_later(client)
+    response = Patient(app.test_client()).post_form(link, {"date_of_birth": crafted})
+    assert response.status_code == 400
+    assert "There is a problem" in visible_text(response)

@@ -257,3 +257,9 @@ def test_no_patient_page_shows_a_flag_a_rule_message_or_a_verdict(
         for level in ("review", "info"):
             assert f"level {level}" not in text.lower()
     assert "/done" in pages[-2].headers["Location"]
+
+
+def test_pages_that_show_or_collect_answers_are_never_cached(client: FlaskClient) -> None:
+    started(client)
+    for url in ["/", "/questions/about_you", "/check"]:
+        assert client.get(url).headers["Cache-Control"] == "no-store", url
