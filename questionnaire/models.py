@@ -1,4 +1,4 @@
-"""The stored facts: drafts, submissions and the flags their rules raised."""
+"""The stored facts: drafts, submissions, their flags, and the clinicians who review them."""
 
 from __future__ import annotations
 
@@ -12,6 +12,10 @@ from questionnaire.extensions import db
 
 LEVELS = ("urgent", "review", "info")
 STATUSES = ("new", "in_review", "reviewed")
+OUTCOMES = ("invite_to_consultation", "needs_more_information", "not_proceeding")
+NOTIFICATION_STATES = ("pending", "sent", "failed")
+#: Queue order: urgent first, then review, then info-only, then unflagged.
+LEVEL_RANK = {"urgent": 0, "review": 1, "info": 2, None: 3}
 
 
 def utcnow() -> datetime:
@@ -49,6 +53,8 @@ class Submission(db.Model):  # type: ignore[name-defined]
         sa.CheckConstraint(
             f"highest_level IS NULL OR {_in('highest_level', LEVELS)}", name="highest_level"
         ),
+        sa.CheckConstraint(f"outcome IS NULL OR {_in('outcome', OUTCOMES)}", name="outcome"),
+        sa.Index("ix_submissions_queue", "level_rank", "submitted_at", "id"),
     )
 
     REFERENCE_LENGTH = 8
@@ -71,9 +77,20 @@ class Submission(db.Model):  # type: ignore[name-defined]
     status: Mapped[str] = mapped_column(sa.String(16), default="new", index=True)
     #: The most urgent flag's level, or None when nothing was flagged.
     highest_level: Mapped[str | None] = mapped_column(sa.String(8), index=True)
+    #: LEVEL_RANK of highest_level: the queue sorts on (level_rank, submitted_at, id).
+    level_rank: Mapped[int] = mapped_column(default=3)
+    #: Set when a clinician marks the submission reviewed.
+    outcome: Mapped[str | None] = mapped_column(sa.String(32))
+    status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    status_changed_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("clinicians.id", ondelete="SET NULL")
+    )
 
     flags: Mapped[list[Flag]] = relationship(
         back_populates="submission", cascade="all, delete-orphan", order_by="Flag.id"
+    )
+    notes: Mapped[list[Note]] = relationship(
+        back_populates="submission", cascade="all, delete-orphan", order_by="Note.id"
     )
 
     def __repr__(self) -> str:
@@ -97,10 +114,142 @@ class Flag(db.Model):  # type: ignore[name-defined]
     #: Which items or facts had which values when the rule matched.
     evidence: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON)
 
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    acknowledged_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("clinicians.id", ondelete="SET NULL")
+    )
+    acknowledgement_note: Mapped[str | None] = mapped_column(sa.Text)
+
     submission: Mapped[Submission] = relationship(back_populates="flags")
+    acknowledged_by: Mapped[Clinician | None] = relationship()
 
     def __repr__(self) -> str:
         return f"<Flag {self.id} {self.rule} {self.level}>"
+
+
+class Note(db.Model):  # type: ignore[name-defined]
+    """A clinician's note on a submission."""
+
+    __tablename__ = "notes"
+
+    MAX_LENGTH = 4000
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("submissions.id", ondelete="CASCADE"), index=True
+    )
+    clinician_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("clinicians.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    text: Mapped[str] = mapped_column(sa.Text)
+
+    submission: Mapped[Submission] = relationship(back_populates="notes")
+    clinician: Mapped[Clinician | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Note {self.id} on {self.submission_id}>"
+
+
+class Clinician(db.Model):  # type: ignore[name-defined]
+    """A person who reviews submissions; signs in with a password and a TOTP code."""
+
+    __tablename__ = "clinicians"
+
+    PASSWORD_MIN = 12
+    PASSWORD_MAX = 128
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Stored lower-case; the sign-in name.
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    #: argon2id hash (argon2-cffi's PasswordHasher), never the password.
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    #: Base32 TOTP secret (pyotp).
+    totp_secret: Mapped[str] = mapped_column(sa.String(64))
+    #: The time step of the last accepted code: a code is never accepted twice.
+    last_totp_step: Mapped[int | None] = mapped_column(sa.BigInteger)
+    is_admin: Mapped[bool] = mapped_column(default=False)
+    is_active: Mapped[bool] = mapped_column(default=True)
+    #: Raised to end every session of this clinician at once (disable, password change).
+    session_version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Clinician {self.id}{' admin' if self.is_admin else ''}>"
+
+
+class LoginAttempt(db.Model):  # type: ignore[name-defined]
+    """One sign-in attempt, kept so throttling holds across workers."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (sa.Index("ix_login_attempts_recent", "clinician_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: None when the email matched no clinician.
+    clinician_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("clinicians.id", ondelete="CASCADE")
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    succeeded: Mapped[bool] = mapped_column(default=False)
+    client_address: Mapped[str | None] = mapped_column(sa.String(64))
+
+
+class AuditEvent(db.Model):  # type: ignore[name-defined]
+    """Who did what, to which submission, when and from where; never an answer.
+
+    Rows are only ever added: no route edits or deletes them.
+    """
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    #: None for an anonymous actor (a failed sign-in with an unknown email, a CLI purge).
+    actor_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("clinicians.id", ondelete="SET NULL"), index=True
+    )
+    #: e.g. "view_submission", "acknowledge_flag", "export_csv", "sign_in", "sign_in_failed".
+    action: Mapped[str] = mapped_column(sa.String(64), index=True)
+    #: Kept as plain values, not a foreign key: the trail outlives purged submissions.
+    submission_id: Mapped[int | None] = mapped_column(index=True)
+    reference: Mapped[str | None] = mapped_column(sa.String(16))
+    client_address: Mapped[str | None] = mapped_column(sa.String(64))
+    #: Small non-personal details (a status, a rule id, a filter); never an answer.
+    detail: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+
+    actor: Mapped[Clinician | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<AuditEvent {self.id} {self.action}>"
+
+
+class Notification(db.Model):  # type: ignore[name-defined]
+    """One alert email about an urgent submission to one address; retried, never sent twice."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        sa.UniqueConstraint("submission_id", "address", name="submission_address"),
+        sa.CheckConstraint(_in("state", NOTIFICATION_STATES), name="state"),
+    )
+
+    MAX_ATTEMPTS = 5
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("submissions.id", ondelete="SET NULL")
+    )
+    reference: Mapped[str] = mapped_column(sa.String(16))
+    address: Mapped[str] = mapped_column(sa.String(254))
+    state: Mapped[str] = mapped_column(sa.String(8), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    #: The class of the last error (never its message): shown to admins.
+    last_error: Mapped[str | None] = mapped_column(sa.String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    def __repr__(self) -> str:
+        return f"<Notification {self.id} {self.state}>"
 
 
 class Draft(db.Model):  # type: ignore[name-defined]

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.orm.exc import StaleDataError
 
 from questionnaire.forms import validate_answers
-from questionnaire.models import Draft, Flag, Submission, utcnow
+from questionnaire.models import LEVEL_RANK, Draft, Flag, Submission, utcnow
 from questionnaire.rules import RuleTable, highest_level
 from questionnaire.ruleset import evaluate
 
@@ -223,6 +223,7 @@ def submit(
             rules_sha256=table.sha256,
             status="new",
             highest_level=highest_level(findings),
+            level_rank=LEVEL_RANK[highest_level(findings)],
             flags=[
                 Flag(
                     rule=finding.rule,

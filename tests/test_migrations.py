@@ -12,7 +12,16 @@ from flask_migrate import downgrade, upgrade
 from questionnaire.extensions import db
 from tests.conftest import make_app
 
-TABLES = {"submissions", "flags", "drafts"}
+TABLES = {
+    "submissions",
+    "flags",
+    "drafts",
+    "notes",
+    "clinicians",
+    "login_attempts",
+    "audit_events",
+    "notifications",
+}
 
 
 def differences() -> list:
@@ -37,4 +46,30 @@ def test_head_matches_the_models_and_every_revision_goes_down_and_up(
         assert tables() == set()
         upgrade()
         assert differences() == []
+        db.engine.dispose()
+
+
+def test_upgrading_keeps_stored_submissions_and_ranks_them_for_the_queue(
+    database_url: str, tmp_path: Path
+) -> None:
+    app = make_app(tmp_path, SQLALCHEMY_DATABASE_URI=database_url)
+    with app.app_context():
+        upgrade(revision="0001_initial")
+        with db.engine.begin() as connection:
+            for number, level in enumerate(["urgent", "info", None], start=1):
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO submissions (draft_key, reference, submitted_at, language,"
+                        " answers, facts, rules_version, rules_sha256, status, highest_level)"
+                        " VALUES (:key, :ref, CURRENT_TIMESTAMP, 'en', '{}', '{}', 'v', 'h',"
+                        " 'new', :level)"
+                    ),
+                    {"key": f"k{number}", "ref": f"REF{number}", "level": level},
+                )
+        upgrade()
+        with db.engine.connect() as connection:
+            ranks = connection.execute(
+                sa.text("SELECT reference, level_rank FROM submissions ORDER BY reference")
+            ).all()
+        assert [tuple(row) for row in ranks] == [("REF1", 0), ("REF2", 2), ("REF3", 3)]
         db.engine.dispose()

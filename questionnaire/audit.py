@@ -1,0 +1,71 @@
+"""The audit trail: one AuditEvent per view, action, export and sign-in event; never an answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, has_app_context, has_request_context, request
+
+from questionnaire.models import AuditEvent, Clinician, Submission, utcnow
+
+#: Every action the trail records, so a typo cannot invent a new one.
+ACTIONS = frozenset(
+    {
+        "sign_in",
+        "sign_in_failed",
+        "sign_in_throttled",
+        "sign_out",
+        "session_expired",
+        "view_queue",
+        "view_submission",
+        "acknowledge_flag",
+        "add_note",
+        "set_status",
+        "export_fhir",
+        "export_csv",
+        "export_flags_csv",
+        "view_audit",
+        "export_audit",
+        "clinician_created",
+        "clinician_disabled",
+        "clinician_2fa_reset",
+        "notification_failed",
+        "purge",
+    }
+)
+
+
+def client_address() -> str | None:
+    """Return the client's address as the app sees it (after any trusted proxy fix)."""
+    return request.remote_addr if has_request_context() else None
+
+
+def now() -> Any:
+    """Return the app clock's time (tests freeze it), or the real time outside an app."""
+    if has_app_context():
+        return current_app.config.get("CLOCK", utcnow)()
+    return utcnow()
+
+
+def record(
+    session: Any,
+    action: str,
+    *,
+    actor: Clinician | None = None,
+    submission: Submission | None = None,
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Add one audit event to the session (the caller commits it with its own change)."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}; add it to audit.ACTIONS")
+    event = AuditEvent(
+        at=now(),
+        actor_id=actor.id if actor is not None else None,
+        action=action,
+        submission_id=submission.id if submission is not None else None,
+        reference=submission.reference if submission is not None else None,
+        client_address=client_address(),
+        detail=detail or {},
+    )
+    session.add(event)
+    return event
