@@ -69,9 +69,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app.extensions["rule_table"] = load_rule_table(app.config["RULES_PATH"])
 
-    from questionnaire import cli, errors, intake
+    from questionnaire import auth, cli, errors, intake, review
 
     app.register_blueprint(intake.bp)
+    app.register_blueprint(review.bp)
+    auth.init_app(app)
     errors.register(app)
     cli.register(app)
     return app

@@ -1,0 +1,5 @@
+"""The clinician's side: the queue, a submission, actions, audit and exports."""
+
+from questionnaire.review.views import bp
+
+__all__ = ["bp"]
