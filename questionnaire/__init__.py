@@ -76,6 +76,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     errors.register(app)
     cli.register(app)
+    from questionnaire.notify import notifications_cli
+
+    app.cli.add_command(notifications_cli)
     return app
 
 

@@ -37,6 +37,13 @@ def from_environment(environ: Mapping[str, str], instance_path: str) -> dict[str
         "CRISIS_LINE_NUMBER": environ.get("CRISIS_LINE_NUMBER", "9-8-8"),
         "CRISIS_LINE_NOTE": environ.get("CRISIS_LINE_NOTE", "Canada and the US, any time"),
         "EMERGENCY_NUMBER": environ.get("EMERGENCY_NUMBER", "911"),
+        "ON_CALL_EMAILS": environ.get("ON_CALL_EMAILS", ""),
+        "SMTP_HOST": environ.get("SMTP_HOST", "localhost"),
+        "SMTP_PORT": int(environ.get("SMTP_PORT", "25")),
+        "SMTP_FROM": environ.get("SMTP_FROM", "intake@localhost"),
+        "SMTP_USERNAME": environ.get("SMTP_USERNAME", ""),
+        "SMTP_PASSWORD": environ.get("SMTP_PASSWORD", ""),
+        "SMTP_STARTTLS": environ.get("SMTP_STARTTLS", "").lower() in {"1", "true", "yes"},
     }
 
 

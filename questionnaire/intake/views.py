@@ -21,7 +21,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from questionnaire import items as catalogue
-from questionnaire import services
+from questionnaire import notify, services
 from questionnaire.extensions import csrf, db
 from questionnaire.forms import form_errors
 from questionnaire.intake.forms import ResumeForm, SendForm, StartForm, page_form_class
@@ -263,7 +263,9 @@ def check() -> Response | str | tuple[str, int]:
             db.session, draft, ["understands_review"], {"understands_review": "y"}, _now()
         )
         try:
-            services.submit(db.session, token, current_app.extensions["rule_table"], _now())
+            submission = services.submit(
+                db.session, token, current_app.extensions["rule_table"], _now()
+            )
         except services.AnswersInvalid as invalid:
             problems = _missing_answers(invalid.errors)
         except services.DraftNotFound:
@@ -271,7 +273,9 @@ def check() -> Response | str | tuple[str, int]:
         else:
             session.pop(DRAFT_KEY, None)
             session[SENT_KEY] = token
-            return redirect(url_for("intake.done"), code=303)
+            response = redirect(url_for("intake.done"), code=303)
+            _alert_if_urgent(submission, response)
+            return response
     elif request.method == "POST":
         problems = _error_summary(form)
     return (
@@ -285,6 +289,20 @@ def check() -> Response | str | tuple[str, int]:
         ),
         400 if problems else 200,
     )
+
+
+def _alert_if_urgent(submission: Submission, response: Response) -> None:
+    """Queue the on-call alert now; send it once the patient has their page."""
+    addresses = notify.on_call_addresses(current_app.config)
+    if not notify.queue_urgent_alerts(db.session, submission, addresses):
+        return
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def deliver() -> None:
+        with app.app_context():
+            notify.deliver_pending(db.session, app.config)
+
+    response.call_on_close(deliver)
 
 
 def _missing_answers(errors: dict[str, list[str]]) -> list[tuple[str, str]]:

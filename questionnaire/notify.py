@@ -1,0 +1,168 @@
+"""Urgent-intake alerts: an email to the on-call addresses, after the submission commits.
+
+The email carries the reference code only: no name, no answer, no flag text.
+One Notification row per submission and address (unique), claimed before each
+attempt, so a retry never sends twice and a failure stays visible to admins.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+import sys
+from collections.abc import Mapping
+from email.message import EmailMessage
+from typing import Any
+
+import click
+import sqlalchemy as sa
+from flask import current_app
+from flask.cli import with_appcontext
+
+from questionnaire import audit
+from questionnaire.models import Notification, Submission
+from questionnaire.services import DbSession, format_reference
+
+SMTP_TIMEOUT_SECONDS = 10
+
+
+def on_call_addresses(config: Mapping[str, Any]) -> list[str]:
+    """Return the configured on-call addresses (ON_CALL_EMAILS, comma-separated)."""
+    raw = str(config.get("ON_CALL_EMAILS") or "")
+    return [address.strip() for address in raw.split(",") if address.strip()]
+
+
+def queue_urgent_alerts(session: DbSession, submission: Submission, addresses: list[str]) -> int:
+    """Create the pending alert rows for an urgent submission; return how many are new."""
+    if submission.highest_level != "urgent" or not addresses:
+        return 0
+    known = set(
+        session.scalars(
+            sa.select(Notification.address).where(Notification.submission_id == submission.id)
+        )
+    )
+    fresh = [address for address in addresses if address not in known]
+    for address in fresh:
+        session.add(
+            Notification(
+                submission_id=submission.id,
+                reference=submission.reference,
+                address=address,
+                state="pending",
+                created_at=audit.now(),
+            )
+        )
+    session.commit()
+    return len(fresh)
+
+
+def alert_message(reference: str, sender: str, recipient: str, clinic: str) -> EmailMessage:
+    """Return the alert email: the reference and where to sign in, nothing about the patient."""
+    shown = format_reference(reference)
+    message = EmailMessage()
+    message["Subject"] = f"Urgent intake {shown}"
+    message["From"] = sender
+    message["To"] = recipient
+    message.set_content(
+        f"An urgent intake arrived at {clinic}, reference {shown}; sign in to review.\n"
+    )
+    return message
+
+
+def _send(config: Mapping[str, Any], message: EmailMessage) -> None:
+    host = str(config.get("SMTP_HOST") or "localhost")
+    port = int(config.get("SMTP_PORT") or 25)
+    with smtplib.SMTP(host, port, timeout=SMTP_TIMEOUT_SECONDS) as smtp:
+        if config.get("SMTP_STARTTLS"):
+            smtp.starttls(context=ssl.create_default_context())
+        if config.get("SMTP_USERNAME"):
+            smtp.login(str(config["SMTP_USERNAME"]), str(config.get("SMTP_PASSWORD") or ""))
+        smtp.send_message(message)
+
+
+def _claim(session: DbSession, notification: Notification) -> bool:
+    """Take one attempt at a notification; False when another worker took it or it is done."""
+    claimed = session.execute(
+        sa.update(Notification)
+        .where(
+            Notification.id == notification.id,
+            Notification.state != "sent",
+            Notification.attempts == notification.attempts,
+        )
+        .values(attempts=Notification.attempts + 1)
+    )
+    session.commit()
+    return bool(claimed.rowcount)  # type: ignore[attr-defined]
+
+
+def deliver_pending(session: DbSession, config: Mapping[str, Any]) -> dict[str, int]:
+    """Try every unsent alert that has attempts left; return counts of sent and failed."""
+    outcome = {"sent": 0, "failed": 0}
+    waiting = list(
+        session.scalars(
+            sa.select(Notification)
+            .where(
+                Notification.state != "sent",
+                Notification.attempts < Notification.MAX_ATTEMPTS,
+            )
+            .order_by(Notification.id)
+        )
+    )
+    for notification in waiting:
+        if not _claim(session, notification):
+            continue
+        session.refresh(notification)
+        message = alert_message(
+            notification.reference,
+            str(config.get("SMTP_FROM") or "intake@localhost"),
+            notification.address,
+            str(config.get("CLINIC_NAME") or "the clinic"),
+        )
+        try:
+            _send(config, message)
+        except (OSError, smtplib.SMTPException) as error:
+            # The class only: an SMTP error text can quote addresses or server details.
+            notification.state = "failed"
+            notification.last_error = type(error).__name__
+            audit.record(
+                session, "notification_failed", detail={"reference": notification.reference}
+            )
+            outcome["failed"] += 1
+            current_app.logger.warning(
+                "Urgent alert %s not sent (%s)", notification.id, type(error).__name__
+            )
+        else:
+            notification.state = "sent"
+            notification.sent_at = audit.now()
+            notification.last_error = None
+            outcome["sent"] += 1
+        session.commit()
+    return outcome
+
+
+def failed_alerts(session: DbSession) -> list[Notification]:
+    """Return the alerts that are not sent after at least one attempt (shown to admins)."""
+    return list(
+        session.scalars(
+            sa.select(Notification)
+            .where(Notification.state == "failed")
+            .order_by(Notification.created_at)
+        )
+    )
+
+
+@click.group("notifications")
+def notifications_cli() -> None:
+    """Urgent-intake alert emails."""
+
+
+@notifications_cli.command("send")
+@with_appcontext
+def send_command() -> None:
+    """Send every urgent alert not yet sent (run it from cron to retry failures)."""
+    from questionnaire.extensions import db
+
+    outcome = deliver_pending(db.session, current_app.config)
+    click.echo(f"{outcome['sent']} sent, {outcome['failed']} failed.")
+    if outcome["failed"]:
+        sys.exit(1)

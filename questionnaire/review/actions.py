@@ -1,0 +1,93 @@
+"""What a clinician does to a submission: open it, acknowledge flags, add notes, set its status.
+
+Each action records who and when on the row it changes and writes one audit
+event, in the same transaction.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from questionnaire import audit
+from questionnaire.models import OUTCOMES, STATUSES, Clinician, Flag, Note, Submission
+from questionnaire.services import DbSession
+
+
+class ActionRefused(ValueError):
+    """The action cannot be done as asked; the message says what to do instead."""
+
+
+def find_submission(session: DbSession, reference: str) -> Submission | None:
+    """Return the submission with this reference code, or None."""
+    return session.scalar(sa.select(Submission).where(Submission.reference == reference))
+
+
+def open_submission(session: DbSession, clinician: Clinician, submission: Submission) -> None:
+    """Record that a clinician viewed a submission."""
+    audit.record(session, "view_submission", actor=clinician, submission=submission)
+    session.commit()
+
+
+def acknowledge_flag(
+    session: DbSession, clinician: Clinician, submission: Submission, flag_id: int, note: str
+) -> Flag:
+    """Mark one flag of a submission as seen, with an optional note."""
+    flag = next((flag for flag in submission.flags if flag.id == flag_id), None)
+    if flag is None:
+        raise ActionRefused("That flag is not part of this submission. Reload the page.")
+    if flag.acknowledged_at is not None:
+        raise ActionRefused("That flag was already acknowledged.")
+    text = note.strip()
+    if len(text) > Note.MAX_LENGTH:
+        raise ActionRefused(f"Keep the note under {Note.MAX_LENGTH:,} characters.")
+    flag.acknowledged_at = audit.now()
+    flag.acknowledged_by_id = clinician.id
+    flag.acknowledgement_note = text or None
+    audit.record(
+        session,
+        "acknowledge_flag",
+        actor=clinician,
+        submission=submission,
+        detail={"rule": flag.rule},
+    )
+    session.commit()
+    return flag
+
+
+def add_note(session: DbSession, clinician: Clinician, submission: Submission, text: str) -> Note:
+    """Add a clinician's note to a submission."""
+    text = text.strip()
+    if not text:
+        raise ActionRefused("Write the note before adding it.")
+    if len(text) > Note.MAX_LENGTH:
+        raise ActionRefused(f"Keep the note under {Note.MAX_LENGTH:,} characters.")
+    note = Note(submission=submission, clinician_id=clinician.id, created_at=audit.now(), text=text)
+    session.add(note)
+    audit.record(session, "add_note", actor=clinician, submission=submission)
+    session.commit()
+    return note
+
+
+def set_status(
+    session: DbSession,
+    clinician: Clinician,
+    submission: Submission,
+    status: str,
+    outcome: str | None,
+) -> None:
+    """Set a submission's status; "reviewed" needs an outcome, the others clear it."""
+    if status not in STATUSES:
+        raise ActionRefused("Choose a status from the list.")
+    outcome = outcome or None
+    if status == "reviewed":
+        if outcome not in OUTCOMES:
+            raise ActionRefused("Choose an outcome to mark the submission reviewed.")
+    elif outcome is not None:
+        raise ActionRefused("An outcome is only set when the submission is reviewed.")
+    submission.status = status
+    submission.outcome = outcome
+    submission.status_changed_at = audit.now()
+    submission.status_changed_by_id = clinician.id
+    detail = {"status": status} | ({"outcome": outcome} if outcome else {})
+    audit.record(session, "set_status", actor=clinician, submission=submission, detail=detail)
+    session.commit()
