@@ -207,7 +207,9 @@ def test_concurrent_sends_of_one_draft_store_one_submission(
         db.engine.dispose()
 
 
-@pytest.mark.parametrize("crafted", ["\uff11\uff19\uff18\uff10-05-17", "1980-05-17\x00", "ü" * 500, ""])
+@pytest.mark.parametrize(
+    "crafted", ["\uff11\uff19\uff18\uff10-05-17", "1980-05-17\x00", "ü" * 500, ""]
+)
 def test_a_crafted_date_on_the_resume_page_is_refused_without_a_500(
     app: Flask, client: FlaskClient, crafted: str
 ) -> None:
