@@ -69,7 +69,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app.extensions["rule_table"] = load_rule_table(app.config["RULES_PATH"])
 
-    from questionnaire import auth, cli, errors, intake, review
+    from questionnaire import auth, cli, errors, fhir_api, intake, review
 
     app.register_blueprint(intake.bp)
     app.register_blueprint(review.bp)
@@ -77,8 +77,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     errors.register(app)
     cli.register(app)
     from questionnaire.notify import notifications_cli
+    from questionnaire.review.trail import audit_cli
 
     app.cli.add_command(notifications_cli)
+    app.cli.add_command(audit_cli)
+    app.register_blueprint(fhir_api.bp)
     return app
 
 

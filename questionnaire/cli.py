@@ -148,3 +148,8 @@ def register(app: Flask) -> None:
     app.cli.add_command(rules)
     # rule_fields() is cached; warming it here keeps the first command quick.
     rule_fields()
+
+
+from questionnaire.impact import impact_command  # noqa: E402
+
+rules.add_command(impact_command)

@@ -27,6 +27,10 @@ def from_environment(environ: Mapping[str, str], instance_path: str) -> dict[str
     default_db = "sqlite:///" + os.path.join(instance_path, "questionnaire.db")
     return {
         "APP_ENV": env,
+        # Cookies: never readable by scripts, not sent on cross-site posts, HTTPS-only in production.
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": env == "production",
         "SECRET_KEY": environ.get("SECRET_KEY", DEVELOPMENT_SECRET_KEY),
         "SQLALCHEMY_DATABASE_URI": environ.get("DATABASE_URL", default_db),
         "RULES_PATH": environ.get("RULES_PATH", str(DEFAULT_RULES_PATH)),
@@ -37,6 +41,7 @@ def from_environment(environ: Mapping[str, str], instance_path: str) -> dict[str
         "CRISIS_LINE_NUMBER": environ.get("CRISIS_LINE_NUMBER", "9-8-8"),
         "CRISIS_LINE_NOTE": environ.get("CRISIS_LINE_NOTE", "Canada and the US, any time"),
         "EMERGENCY_NUMBER": environ.get("EMERGENCY_NUMBER", "911"),
+        "PUBLIC_BASE_URL": environ.get("PUBLIC_BASE_URL", ""),
         "ON_CALL_EMAILS": environ.get("ON_CALL_EMAILS", ""),
         "SMTP_HOST": environ.get("SMTP_HOST", "localhost"),
         "SMTP_PORT": int(environ.get("SMTP_PORT", "25")),

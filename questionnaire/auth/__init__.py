@@ -1,9 +1,51 @@
-"""Clinician accounts and sign-in (filled in by the auth work)."""
+"""Clinician accounts and sign-in: password then TOTP code, sessions that end, deny by default.
+
+The public face for other blueprints:
+
+- ``current_clinician()``: the signed-in Clinician, or None;
+- ``admin_required``: a view decorator, 403 for a clinician who is not an admin;
+- every path under /clinic needs a signed-in clinician, except the sign-in
+  pages (guard.PUBLIC_ENDPOINTS), whatever the view says;
+- ``templates/auth/_account.html``: "Signed in as … · Sign out" for a page header.
+"""
 
 from __future__ import annotations
 
 from flask import Flask
+from flask_login import LoginManager  # type: ignore[import-untyped]
+
+from questionnaire.auth.guard import SignedIn, admin_required, current_clinician, require_clinician
+from questionnaire.extensions import db
+from questionnaire.models import Clinician
+
+__all__ = ["admin_required", "current_clinician", "init_app", "login_manager"]
+
+login_manager = LoginManager()
+# Our own checks (guard.session_problem) decide whether a session holds; Flask-Login's
+# "basic" protection would only write a _fresh flag into every visitor's cookie,
+# patients' included.
+login_manager.session_protection = None
+
+
+@login_manager.user_loader
+def _load_clinician(user_id: str) -> SignedIn | None:
+    try:
+        clinician = db.session.get(Clinician, int(user_id))
+    except ValueError:
+        return None
+    return SignedIn(clinician) if clinician is not None else None
 
 
 def init_app(app: Flask) -> None:
-    """Attach sign-in, sessions and the deny-by-default guard to the app."""
+    """Attach sign-in, sessions, the deny-by-default guard and the `clinician` commands."""
+    from questionnaire.auth.cli import clinician_group
+    from questionnaire.auth.views import bp
+
+    # No current_user in every template: patient pages never load a clinician.
+    login_manager.init_app(app, add_context_processor=False)
+    app.register_blueprint(bp)
+    # First of all before_request functions, ahead of CSRFProtect's: an anonymous
+    # post under /clinic is sent to sign in, never checked, let alone processed.
+    app.before_request_funcs.setdefault(None, []).insert(0, require_clinician)
+    app.add_template_global(current_clinician, "current_clinician")
+    app.cli.add_command(clinician_group)

@@ -48,6 +48,8 @@ def answer_in_words(item: Item, answers: Mapping[str, Any]) -> str | None:
         return "Yes"
     if item.kind is Kind.CHOICE:
         return _label(item, str(value))
+    if isinstance(value, float):
+        value = f"{value:g}"  # a stored 70.0 reads as the patient wrote it: 70
     if item.id == "weight_value":
         unit = answers.get("weight_unit") or ""
         return f"{value} {unit}".strip()

@@ -9,11 +9,13 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from questionnaire.models import LEVEL_RANK, LEVELS, STATUSES, Flag, Submission
 from questionnaire.services import REFERENCE_ALPHABET, DbSession
@@ -143,6 +145,7 @@ def queue_page(
     if after is not None:
         query = query.where(_after(after))
     query = query.order_by(Submission.level_rank, Submission.submitted_at, Submission.id)
+    query = query.options(selectinload(Submission.flags))
     rows = list(session.scalars(query.limit(size + 1)))
     more = len(rows) > size
     rows = rows[:size]
@@ -161,3 +164,19 @@ def level_counts(session: DbSession, wanted: QueueFilter) -> dict[str, int]:
     for level, number in session.execute(query):
         counts[level or NO_FLAG] = number
     return counts
+
+
+def all_in_queue(session: DbSession, wanted: QueueFilter, batch: int = 200) -> Iterator[Submission]:
+    """Yield every submission the filter holds, in queue order, a batch at a time (exports)."""
+    after: Cursor | None = None
+    while True:
+        query = _filtered(sa.select(Submission), wanted)
+        if after is not None:
+            query = query.where(_after(after))
+        query = query.order_by(Submission.level_rank, Submission.submitted_at, Submission.id)
+        query = query.options(selectinload(Submission.flags).selectinload(Flag.acknowledged_by))
+        rows = list(session.scalars(query.limit(batch)))
+        yield from rows
+        if len(rows) < batch:
+            return
+        after = Cursor.of(rows[-1])

@@ -1,13 +1,247 @@
-"""Clinician pages: parse the request, call a service, render."""
+"""Clinician pages: parse the request, call a service, render. Every route needs a sign-in
+(the auth guard denies by default); admin pages say so with admin_required."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from werkzeug.wrappers import Response as BaseResponse
+
+from questionnaire import audit, fhir, notify
+from questionnaire import items as catalogue
+from questionnaire.auth import admin_required, current_clinician
+from questionnaire.csv_export import flags_csv, submissions_csv
+from questionnaire.extensions import db
+from questionnaire.intake.summary import section_rows
+from questionnaire.models import LEVELS, OUTCOMES, STATUSES, Clinician, Submission
+from questionnaire.review import actions, trail
+from questionnaire.review.present import evidence_rows, flagged_items
+from questionnaire.review.queue import (
+    NO_FLAG,
+    BadFilter,
+    Cursor,
+    QueueFilter,
+    all_in_queue,
+    normalise_reference,
+    queue_page,
+)
 
 bp = Blueprint("review", __name__, url_prefix="/clinic")
 
 
+def _clinician() -> Clinician:
+    clinician = current_clinician()
+    if clinician is None:  # the guard prevents this; never act for nobody
+        abort(401)
+    return clinician
+
+
+def _bad_filter(error: BadFilter) -> tuple[str, int]:
+    message = f"The filter '{error}' is not one the queue offers. Choose from the lists."
+    return render_template("review/bad_filter.html", message=message), 400
+
+
+@bp.after_request
+def _never_cache(response: Response) -> Response:
+    # Every clinician page shows patient data: never keep it in a browser cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.get("/")
-def queue() -> str:
-    """Show submissions, most urgent first."""
-    return render_template("review/queue.html")
+def queue() -> str | tuple[str, int]:
+    """Show submissions, urgent first, then review, info-only and unflagged; oldest first."""
+    try:
+        wanted = QueueFilter.parse(request.args.to_dict())
+        after = Cursor.decode(request.args["after"]) if request.args.get("after") else None
+    except BadFilter as error:
+        return _bad_filter(error)
+    page = queue_page(db.session, wanted, after)
+    clinician = _clinician()
+    audit.record(db.session, "view_queue", actor=clinician, detail=wanted.as_detail())
+    db.session.commit()
+
+    def queue_link(**changes: str) -> str:
+        values: dict[str, Any] = wanted.as_args() | changes
+        return url_for("review.queue", **values)
+
+    return render_template(
+        "review/queue.html",
+        page=page,
+        wanted=wanted,
+        queue_link=queue_link,
+        levels=(*LEVELS, NO_FLAG),
+        statuses=STATUSES,
+        rules=[rule.id for rule in current_app.extensions["rule_table"].rules],
+        failed_alerts=notify.failed_alerts(db.session) if clinician.is_admin else [],
+    )
+
+
+def _submission_or_404(reference: str) -> Submission:
+    code = normalise_reference(reference)
+    submission = actions.find_submission(db.session, code) if code else None
+    if submission is None:
+        abort(404)
+    return submission
+
+
+def _render_submission(
+    submission: Submission, error: str | None = None, status: int = 200
+) -> tuple[str, int]:
+    return (
+        render_template(
+            "review/submission.html",
+            submission=submission,
+            evidence=evidence_rows,
+            flagged=flagged_items(submission),
+            sections=[
+                (section, section_rows(section, submission.answers)) for section in catalogue.PAGES
+            ],
+            statuses=STATUSES,
+            outcomes=OUTCOMES,
+            error=error,
+        ),
+        status,
+    )
+
+
+@bp.get("/submissions/<reference>")
+def submission(reference: str) -> tuple[str, int]:
+    """Show one submission: its flags with their evidence and sources, then every answer."""
+    found = _submission_or_404(reference)
+    actions.open_submission(db.session, _clinician(), found)
+    return _render_submission(found)
+
+
+def _act(reference: str, act: Any) -> BaseResponse | tuple[str, int]:
+    found = _submission_or_404(reference)
+    try:
+        done = act(found)
+    except actions.ActionRefused as refused:
+        db.session.rollback()
+        return _render_submission(found, error=str(refused), status=400)
+    flash(done, "success")
+    return redirect(url_for("review.submission", reference=found.reference), code=303)
+
+
+@bp.post("/submissions/<reference>/flags/<int:flag_id>/acknowledge")
+def acknowledge(reference: str, flag_id: int) -> BaseResponse | tuple[str, int]:
+    """Acknowledge one flag, with an optional note."""
+    note = request.form.get("note", "")
+
+    def act(found: Submission) -> str:
+        flag = actions.acknowledge_flag(db.session, _clinician(), found, flag_id, note)
+        return f"Flag {flag.rule} acknowledged."
+
+    return _act(reference, act)
+
+
+@bp.post("/submissions/<reference>/notes")
+def add_note(reference: str) -> BaseResponse | tuple[str, int]:
+    """Add a note to a submission."""
+    text = request.form.get("text", "")
+
+    def act(found: Submission) -> str:
+        actions.add_note(db.session, _clinician(), found, text)
+        return "Note added."
+
+    return _act(reference, act)
+
+
+@bp.post("/submissions/<reference>/status")
+def set_status(reference: str) -> BaseResponse | tuple[str, int]:
+    """Set the status of a submission and, when reviewed, its outcome."""
+    status = request.form.get("status", "")
+    outcome = request.form.get("outcome") or None
+
+    def act(found: Submission) -> str:
+        actions.set_status(db.session, _clinician(), found, status, outcome)
+        return "Status saved."
+
+    return _act(reference, act)
+
+
+def _base_url() -> str:
+    return str(current_app.config.get("PUBLIC_BASE_URL") or request.host_url).rstrip("/")
+
+
+@bp.get("/submissions/<reference>/fhir")
+def submission_fhir(reference: str) -> Response:
+    """Download one submission as a FHIR R4 Bundle (QuestionnaireResponse and DetectedIssues)."""
+    found = _submission_or_404(reference)
+    bundle = fhir.submission_bundle(found, _base_url(), current_app.config["CLINIC_NAME"])
+    audit.record(db.session, "export_fhir", actor=_clinician(), submission=found)
+    db.session.commit()
+    return _download(
+        json.dumps(bundle, indent=2), "application/fhir+json", f"{found.reference}.json"
+    )
+
+
+def _download(body: Any, mimetype: str, filename: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _export(kind: str, rows: Any, name: str) -> Response | tuple[str, int]:
+    try:
+        wanted = QueueFilter.parse(request.args.to_dict())
+    except BadFilter as error:
+        return _bad_filter(error)
+    audit.record(db.session, kind, actor=_clinician(), detail=wanted.as_detail())
+    db.session.commit()
+
+    def stream() -> Iterator[str]:
+        yield from rows(all_in_queue(db.session, wanted))
+
+    return _download(stream_with_context(stream()), "text/csv; charset=utf-8", name)
+
+
+@bp.get("/export/submissions.csv")
+def export_submissions() -> Response | tuple[str, int]:
+    """Download the submissions of the current queue filter as CSV (coded answers)."""
+    return _export("export_csv", submissions_csv, "submissions.csv")
+
+
+@bp.get("/export/flags.csv")
+def export_flags() -> Response | tuple[str, int]:
+    """Download the flags of the current queue filter as CSV."""
+
+    def flag_rows(submissions: Any) -> Iterator[str]:
+        return flags_csv(flag for found in submissions for flag in found.flags)
+
+    return _export("export_flags_csv", flag_rows, "flags.csv")
+
+
+@bp.get("/audit")
+@admin_required
+def audit_log() -> str | tuple[str, int]:
+    """Show the audit trail, newest first, with filters (admins only)."""
+    try:
+        wanted = trail.TrailFilter.parse(request.args.to_dict())
+    except trail.BadTrailFilter as error:
+        return _bad_filter(BadFilter(str(error)))
+    page = trail.trail_page(db.session, wanted)
+    audit.record(db.session, "view_audit", actor=_clinician(), detail=wanted.as_args())
+    db.session.commit()
+    return render_template(
+        "review/audit.html",
+        page=page,
+        wanted=wanted,
+        actions=sorted(audit.ACTIONS),
+        failed_alerts=notify.failed_alerts(db.session),
+    )

@@ -1,0 +1,32 @@
+"""The sign-in forms: email and password, then the code from the authenticator app."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import InputRequired, Length
+
+#: Longer than any allowed password, so a paste is never cut, yet bounded.
+PASSWORD_FIELD_MAX = 1024
+
+
+class SignInForm(FlaskForm):
+    """Step one: the clinician's email and password."""
+
+    email = StringField(
+        "Email address",
+        validators=[InputRequired("Enter your email address."), Length(max=254)],
+    )
+    password = PasswordField(
+        "Password",
+        validators=[InputRequired("Enter your password."), Length(max=PASSWORD_FIELD_MAX)],
+    )
+
+
+class CodeForm(FlaskForm):
+    """Step two: the 6-digit code the authenticator app shows now."""
+
+    code = StringField(
+        "Code from your authenticator app",
+        validators=[InputRequired("Enter the 6-digit code."), Length(max=16)],
+    )

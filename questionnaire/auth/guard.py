@@ -1,0 +1,211 @@
+"""Deny by default: every request under /clinic needs a signed-in clinician whose session holds.
+
+A session holds while the account is active, its session_version matches the
+one stored at sign-in (raised to end sessions: disable, new second factor,
+password change, sign-out), the clinician was seen in the last 30 minutes,
+and they signed in less than 12 hours ago. The checks read the database on
+every request, so ending a session does not wait for a cookie to expire.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from functools import wraps
+from typing import ParamSpec, TypeVar
+from urllib.parse import unquote, urlsplit
+
+from flask import abort, current_app, has_request_context, redirect, request, session, url_for
+from flask_login import (  # type: ignore[import-untyped]
+    UserMixin,
+    current_user,
+    login_user,
+    logout_user,
+)
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from questionnaire import audit
+from questionnaire.extensions import db
+from questionnaire.models import Clinician
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+CLINIC_PREFIX = "/clinic"
+#: The only endpoints under /clinic that an anonymous visitor may reach.
+PUBLIC_ENDPOINTS = frozenset({"auth.sign_in", "auth.sign_in_code", "static"})
+IDLE_TIMEOUT = timedelta(minutes=30)
+ABSOLUTE_TIMEOUT = timedelta(hours=12)
+#: How long the code page waits after a right password.
+PENDING_LIFETIME = timedelta(minutes=5)
+NEXT_MAX_LENGTH = 2000
+
+VERSION_KEY = "clinician_session_version"
+SIGNED_IN_KEY = "clinician_signed_in_at"
+LAST_SEEN_KEY = "clinician_last_seen"
+PENDING_KEY = "clinician_pending"
+
+
+class SignedIn(UserMixin):
+    """Flask-Login's view of a clinician (the model stays free of Flask-Login)."""
+
+    def __init__(self, clinician: Clinician) -> None:
+        self.clinician = clinician
+
+    def get_id(self) -> str:
+        return str(self.clinician.id)
+
+    @property
+    def is_active(self) -> bool:
+        return bool(self.clinician.is_active)
+
+    @property
+    def is_authenticated(self) -> bool:
+        # True even when disabled, so the guard sees who to sign out and audits it.
+        return True
+
+
+def now() -> datetime:
+    """Return the app clock's time (tests move it)."""
+    clock: Callable[[], datetime] = current_app.config["CLOCK"]
+    return clock()
+
+
+def safe_next(value: str | None) -> str | None:
+    """Return value when it is a path on this site, else None.
+
+    Refused: anything not starting with one "/", a backslash, a control
+    character, a scheme or host, and the same once the path is percent-decoded
+    (so "/%2F%2Fevil.example" cannot become "//evil.example" on the way).
+    """
+    if not value or len(value) > NEXT_MAX_LENGTH:
+        return None
+    for candidate in (value, unquote(urlsplit(value).path)):
+        if not candidate.startswith("/") or candidate.startswith("//") or "\\" in candidate:
+            return None
+        if any(ord(char) < 32 or 127 <= ord(char) < 160 for char in candidate):
+            return None
+        parts = urlsplit(candidate)
+        if parts.scheme or parts.netloc:
+            return None
+    return value
+
+
+def _return_path() -> str | None:
+    """Return where to come back to after signing in: this page, or for a form post its page."""
+    if request.method in {"GET", "HEAD"}:
+        query = request.query_string.decode("utf-8", "replace")
+        return safe_next(request.path + (f"?{query}" if query else ""))
+    # A form posted after the session ended: go back to the nearest page above its URL
+    # (for /clinic/submissions/X/notes, the submission itself).
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    path = request.path.rstrip("/")
+    while path.startswith(CLINIC_PREFIX):
+        for candidate in (path, f"{path}/"):
+            try:
+                endpoint, _args = adapter.match(candidate, method="GET")
+            except HTTPException:
+                continue
+            if endpoint not in PUBLIC_ENDPOINTS:
+                return safe_next(candidate)
+        path = path.rsplit("/", 1)[0]
+    return None
+
+
+def to_sign_in() -> Response:
+    """Redirect to the sign-in page, with `next` set to come back here afterwards."""
+    target = _return_path()
+    location = url_for("auth.sign_in", next=target) if target else url_for("auth.sign_in")
+    return redirect(location, 302 if request.method in {"GET", "HEAD"} else 303)
+
+
+def start_session(clinician: Clinician) -> None:
+    """Sign the clinician in on a fresh session: nothing from before sign-in survives."""
+    session.clear()
+    login_user(SignedIn(clinician))
+    moment = now().timestamp()
+    session[VERSION_KEY] = clinician.session_version
+    session[SIGNED_IN_KEY] = moment
+    session[LAST_SEEN_KEY] = moment
+
+
+def end_session() -> None:
+    """Forget the signed-in clinician and everything else in this browser's session."""
+    logout_user()
+    session.clear()
+
+
+def session_problem(clinician: Clinician, moment: datetime) -> str | None:
+    """Return why this browser's session no longer holds ("disabled", "revoked", ...), or None."""
+    if not clinician.is_active:
+        return "disabled"
+    if session.get(VERSION_KEY) != clinician.session_version:
+        return "revoked"
+    signed_in, last_seen = session.get(SIGNED_IN_KEY), session.get(LAST_SEEN_KEY)
+    if not isinstance(signed_in, int | float) or not isinstance(last_seen, int | float):
+        return "revoked"
+    seconds = moment.timestamp()
+    if seconds - signed_in >= ABSOLUTE_TIMEOUT.total_seconds():
+        return "absolute_timeout"
+    if seconds - last_seen > IDLE_TIMEOUT.total_seconds():
+        return "idle_timeout"
+    return None
+
+
+def _session_clinician() -> Clinician | None:
+    """Return the clinician this browser's session names, whether or not the session holds."""
+    user = current_user
+    if user is None or not user.is_authenticated:
+        return None
+    clinician: Clinician = user.clinician
+    return clinician
+
+
+def current_clinician() -> Clinician | None:
+    """Return the signed-in clinician, or None when nobody is or their session has ended."""
+    if not has_request_context():
+        return None
+    clinician = _session_clinician()
+    if clinician is None or session_problem(clinician, now()) is not None:
+        return None
+    return clinician
+
+
+def require_clinician() -> Response | None:
+    """Let a request under /clinic through only for a clinician whose session holds.
+
+    An ended session is audited (session_expired) and cleared; either way the
+    visitor is sent to sign in, with `next` pointing back here.
+    """
+    if not request.path.startswith(CLINIC_PREFIX) or request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    clinician = _session_clinician()
+    if clinician is None:
+        if "_user_id" in session:
+            # The account is gone; keep a patient's draft or a pending sign-in untouched.
+            end_session()
+        return to_sign_in()
+    problem = session_problem(clinician, now())
+    if problem is not None:
+        audit.record(db.session, "session_expired", actor=clinician, detail={"reason": problem})
+        db.session.commit()
+        end_session()
+        return to_sign_in()
+    session[LAST_SEEN_KEY] = now().timestamp()
+    return None
+
+
+def admin_required(view: Callable[P, R]) -> Callable[P, R]:
+    """Decorate a view so only an admin reaches it; another clinician gets 403."""
+
+    @wraps(view)
+    def admin_only(*args: P.args, **kwargs: P.kwargs) -> R:
+        clinician = current_clinician()
+        if clinician is None:
+            abort(to_sign_in())
+        if not clinician.is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return admin_only

@@ -1,0 +1,135 @@
+"""Sign-in (password, then a code), sign-out; the checks live in service.py and guard.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask_wtf.csrf import CSRFError
+from werkzeug.wrappers import Response
+
+from questionnaire import audit
+from questionnaire.auth import guard, service
+from questionnaire.auth.forms import CodeForm, SignInForm
+from questionnaire.extensions import db
+
+bp = Blueprint("auth", __name__, url_prefix="/clinic")
+
+#: The one failure message, whatever was wrong, so it tells nobody which part was.
+FAILED = (
+    "The email, password or code is not right, or the account is locked for a while. "
+    "Check them and try again."
+)
+TIMED_OUT = "This page timed out. Enter your details again."
+
+
+def _destination(next_url: str | None) -> str:
+    return guard.safe_next(next_url) or url_for("review.queue")
+
+
+def _redirect(location: str) -> Response:
+    return redirect(location, 303)
+
+
+def _page(template: str, form: Any, error: str | None = None, status: int = 200) -> Any:
+    errors = [("#main", error)] if error else []
+    return render_template(template, form=form, errors=errors), status
+
+
+def _pending() -> dict[str, Any] | None:
+    """Return the password step's record when it is recent enough, else None."""
+    pending = session.get(guard.PENDING_KEY)
+    if not isinstance(pending, dict):
+        return None
+    at = pending.get("at")
+    if not isinstance(at, int | float):
+        return None
+    age = guard.now().timestamp() - at
+    if not 0 <= age <= guard.PENDING_LIFETIME.total_seconds():
+        return None
+    return pending
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+def sign_in() -> Any:
+    """Ask for the email and password; a right pair leads to the code page."""
+    next_url = guard.safe_next(request.args.get("next"))
+    if guard.current_clinician() is not None:
+        return _redirect(_destination(next_url))
+    form = SignInForm()
+    if not form.validate_on_submit():
+        if request.method == "POST":
+            return _page("auth/sign_in.html", form, FAILED, 400)
+        return _page("auth/sign_in.html", form)
+    try:
+        clinician = service.check_password(
+            db.session, form.email.data, form.password.data, guard.now()
+        )
+    except service.SignInRefused:
+        db.session.commit()  # the failed attempt and its audit event
+        return _page("auth/sign_in.html", form, FAILED, 400)  # the password is never shown
+    db.session.commit()  # a rehashed password, if the hash parameters changed
+    session[guard.PENDING_KEY] = {
+        "clinician_id": clinician.id,
+        "session_version": clinician.session_version,
+        "at": guard.now().timestamp(),
+        "next": next_url,
+    }
+    return _redirect(url_for("auth.sign_in_code"))
+
+
+@bp.route("/sign-in/code", methods=["GET", "POST"])
+def sign_in_code() -> Any:
+    """Ask for the code from the authenticator app; a right one signs the clinician in."""
+    pending = _pending()
+    if pending is None:
+        session.pop(guard.PENDING_KEY, None)
+        return _redirect(url_for("auth.sign_in"))
+    form = CodeForm()
+    if not form.validate_on_submit():
+        if request.method == "POST":
+            return _page("auth/sign_in_code.html", form, FAILED, 400)
+        return _page("auth/sign_in_code.html", form)
+    try:
+        clinician = service.check_code(
+            db.session,
+            int(pending["clinician_id"]),
+            int(pending["session_version"]),
+            form.code.data,
+            guard.now(),
+        )
+    except service.SignInRefused:
+        db.session.commit()
+        return _page("auth/sign_in_code.html", CodeForm(formdata=None), FAILED, 400)
+    db.session.commit()
+    guard.start_session(clinician)
+    return _redirect(_destination(pending.get("next")))
+
+
+@bp.post("/sign-out")
+def sign_out() -> Response:
+    """Sign out: end this clinician's sessions everywhere, then show the sign-in page."""
+    clinician = guard.current_clinician()
+    if clinician is not None:
+        audit.record(db.session, "sign_out", actor=clinician)
+        # Raising the version ends this session on the server too, not only in this browser.
+        service.end_sessions(clinician)
+        db.session.commit()
+    guard.end_session()
+    return _redirect(url_for("auth.sign_in"))
+
+
+@bp.errorhandler(CSRFError)
+def csrf_error(error: CSRFError) -> Any:
+    """Show the sign-in step again with a fresh form when its token has expired."""
+    if request.endpoint == "auth.sign_out":
+        return render_template("errors/error.html", code=400, name="This page timed out"), 400
+    if request.endpoint == "auth.sign_in_code" and _pending() is not None:
+        return _page("auth/sign_in_code.html", CodeForm(formdata=None), TIMED_OUT, 400)
+    return _page("auth/sign_in.html", SignInForm(formdata=None), TIMED_OUT, 400)
+
+
+@bp.after_request
+def _never_cache(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,120 @@
+"""CSV exports, streamed: submissions with one column per item, and their flags.
+
+Generators that yield one line of text at a time (stdlib csv, RFC 4180 line
+ends), so a view can stream a large export without building it in memory.
+Pass query results that load lazily (e.g. ``session.scalars(query)``); for the
+flags export, eager-load ``Flag.submission`` and ``Flag.acknowledged_by``.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from questionnaire import items as catalogue
+from questionnaire.items import Kind
+from questionnaire.models import Flag, Submission
+
+SUBMISSION_COLUMNS: tuple[str, ...] = (
+    "reference",
+    "submitted_at",
+    "status",
+    "highest_level",
+    "outcome",
+    "rules_version",
+    *catalogue.ITEMS,
+)
+FLAG_COLUMNS: tuple[str, ...] = (
+    "reference",
+    "rule",
+    "level",
+    "rules_version",
+    "acknowledged_by",
+    "acknowledged_at",
+)
+
+#: A spreadsheet reads a cell starting with one of these as a formula (OWASP CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+MULTI_SEPARATOR = ";"
+
+
+def safe_cell(text: str) -> str:
+    """Return a cell a spreadsheet shows as text: a leading apostrophe before a formula start."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+class _Line:
+    """A file-like target that hands back what csv.writer wrote for one row."""
+
+    def __init__(self) -> None:
+        self.text = ""
+
+    def write(self, text: str) -> int:
+        self.text = text
+        return len(text)
+
+
+def _rows_as_lines(rows: Iterable[Sequence[str]]) -> Iterator[str]:
+    line = _Line()
+    writer = csv.writer(line)
+    for row in rows:
+        writer.writerow([safe_cell(cell) for cell in row])
+        yield line.text
+
+
+def _timestamp(value: datetime | None) -> str:
+    return value.isoformat() if value is not None else ""
+
+
+def answer_cell(kind: Kind, value: Any) -> str:
+    """Return one stored answer as a CSV cell: codes as codes, lists joined, empty if missing."""
+    if value is None:
+        return ""
+    if kind is Kind.MULTI:
+        return MULTI_SEPARATOR.join(str(code) for code in value or [])
+    if kind is Kind.CONSENT:
+        return "true" if value else ""
+    if kind is Kind.NUMBER and isinstance(value, int | float):
+        number = float(value)
+        return str(int(number)) if number.is_integer() else repr(number)
+    return str(value)
+
+
+def _submission_row(submission: Submission) -> list[str]:
+    answers = submission.answers or {}
+    return [
+        submission.reference,
+        _timestamp(submission.submitted_at),
+        submission.status,
+        submission.highest_level or "",
+        submission.outcome or "",
+        submission.rules_version,
+        *(answer_cell(item.kind, answers.get(item.id)) for item in catalogue.ITEMS.values()),
+    ]
+
+
+def submissions_csv(submissions: Iterable[Submission]) -> Iterator[str]:
+    """Yield the submissions CSV: a header, then one line per submission."""
+    header: list[Sequence[str]] = [SUBMISSION_COLUMNS]
+    yield from _rows_as_lines(header)
+    yield from _rows_as_lines(_submission_row(submission) for submission in submissions)
+
+
+def _flag_row(flag: Flag) -> list[str]:
+    return [
+        flag.submission.reference,
+        flag.rule,
+        flag.level,
+        flag.submission.rules_version,
+        flag.acknowledged_by.email if flag.acknowledged_by is not None else "",
+        _timestamp(flag.acknowledged_at),
+    ]
+
+
+def flags_csv(flags: Iterable[Flag]) -> Iterator[str]:
+    """Yield the flags CSV: a header, then one line per flag."""
+    header: list[Sequence[str]] = [FLAG_COLUMNS]
+    yield from _rows_as_lines(header)
+    yield from _rows_as_lines(_flag_row(flag) for flag in flags)

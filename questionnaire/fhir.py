@@ -1,0 +1,321 @@
+"""FHIR R4 exports: the Questionnaire derived from items.py, and a submission as a Bundle.
+
+Pure functions that return JSON-ready dicts: no Flask request, no database
+query beyond the submission's own loaded flags. The caller passes the
+deployment's public base URL (no trailing slash needed) and the clinic's name.
+
+Only answers of the form go into the resources: no derived facts, no clinician,
+no notes. A submission has no Patient resource; the patient's details are
+answers in the QuestionnaireResponse, like every other answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from typing import Any
+from urllib.parse import quote
+
+from questionnaire import items as catalogue
+from questionnaire.items import Item, Kind, Section
+from questionnaire.models import Flag, Submission
+
+#: The FHIR item type of each answer kind (R4 Questionnaire.item.type).
+ITEM_TYPE: dict[Kind, str] = {
+    Kind.TEXT: "string",
+    Kind.LONG_TEXT: "text",
+    Kind.EMAIL: "string",
+    Kind.PHONE: "string",
+    Kind.DATE: "date",
+    Kind.NUMBER: "decimal",
+    Kind.CHOICE: "choice",
+    Kind.MULTI: "choice",
+    Kind.CONSENT: "boolean",
+}
+
+#: DetectedIssue.severity of each flag level.
+SEVERITY: dict[str, str] = {"urgent": "high", "review": "moderate", "info": "low"}
+
+QUESTIONNAIRE_ID = "intake"
+QUESTIONNAIRE_NAME = "KetamineClinicIntake"
+QUESTIONNAIRE_TITLE = "Ketamine and esketamine treatment: pre-consultation questionnaire"
+
+
+def _catalogue_fingerprint() -> str:
+    """Return a short SHA-256 of everything in items.py that the Questionnaire shows."""
+    sections = [
+        {
+            "id": section.id,
+            "title": section.title,
+            "items": [
+                {
+                    "id": item.id,
+                    "label": item.label,
+                    "kind": str(item.kind),
+                    "required": item.required,
+                    "max_length": item.max_length,
+                    "choices": [[choice.code, choice.label] for choice in item.choices],
+                    "asked_when": (
+                        [item.asked_when.item, sorted(item.asked_when.one_of)]
+                        if item.asked_when
+                        else None
+                    ),
+                }
+                for item in section.items
+            ],
+        }
+        for section in catalogue.SECTIONS
+    ]
+    canonical = json.dumps(sections, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:12]
+
+
+#: The Questionnaire's business version: a fingerprint of the catalogue, so any edit to a
+#: question, answer code or condition gives a new version (url|version must name one
+#: exact form), and an edit to anything else (hints, the code) does not.
+QUESTIONNAIRE_VERSION = _catalogue_fingerprint()
+
+
+def _base(base_url: str) -> str:
+    return base_url.rstrip("/")
+
+
+def questionnaire_url(base_url: str) -> str:
+    """Return the Questionnaire's canonical URL for a deployment."""
+    return f"{_base(base_url)}/fhir/Questionnaire/{QUESTIONNAIRE_ID}"
+
+
+def questionnaire_canonical(base_url: str) -> str:
+    """Return the versioned canonical reference, url|version, that responses point to."""
+    return f"{questionnaire_url(base_url)}|{QUESTIONNAIRE_VERSION}"
+
+
+def answer_system(base_url: str, item_id: str) -> str:
+    """Return the code system of one item's answer codes."""
+    return f"{_base(base_url)}/fhir/CodeSystem/{item_id}"
+
+
+def rules_system(base_url: str) -> str:
+    """Return the code system of rule ids (DetectedIssue.code)."""
+    return f"{_base(base_url)}/fhir/CodeSystem/rules"
+
+
+def reference_system(base_url: str) -> str:
+    """Return the identifier system of submission reference codes."""
+    return f"{_base(base_url)}/fhir/NamingSystem/submission-reference"
+
+
+def flag_system(base_url: str) -> str:
+    """Return the identifier system of flags (reference-rule)."""
+    return f"{_base(base_url)}/fhir/NamingSystem/flag"
+
+
+# --- the Questionnaire -----------------------------------------------------------------
+
+
+def _question(item: Item, base_url: str) -> dict[str, Any]:
+    question: dict[str, Any] = {
+        "linkId": item.id,
+        "text": item.label,
+        "type": ITEM_TYPE[item.kind],
+        "required": item.required or (item.kind is Kind.MULTI and item.min_choices > 0),
+    }
+    if item.kind is Kind.MULTI:
+        question["repeats"] = True
+    if item.max_length is not None and item.kind in (
+        Kind.TEXT,
+        Kind.LONG_TEXT,
+        Kind.EMAIL,
+        Kind.PHONE,
+    ):
+        question["maxLength"] = item.max_length
+    if item.choices:
+        system = answer_system(base_url, item.id)
+        question["answerOption"] = [
+            {"valueCoding": {"system": system, "code": choice.code, "display": choice.label}}
+            for choice in item.choices
+        ]
+    if item.asked_when is not None:
+        condition = item.asked_when
+        asked_after = catalogue.ITEMS[condition.item]
+        system = answer_system(base_url, condition.item)
+        # In items.py order, so the resource is the same on every run.
+        question["enableWhen"] = [
+            {
+                "question": condition.item,
+                "operator": "=",
+                "answerCoding": {
+                    "system": system,
+                    "code": code,
+                    "display": asked_after.choice_label(code),
+                },
+            }
+            for code in asked_after.codes
+            if code in condition.one_of
+        ]
+        question["enableBehavior"] = "any"
+    return question
+
+
+def _group(section: Section, base_url: str) -> dict[str, Any]:
+    questions = [_question(item, base_url) for item in section.items]
+    return {
+        "linkId": section.id,
+        "text": section.title,
+        "type": "group",
+        "required": any(question["required"] for question in questions),
+        "item": questions,
+    }
+
+
+def questionnaire_resource(base_url: str, clinic_name: str) -> dict[str, Any]:
+    """Return the FHIR R4 Questionnaire of the intake form, derived from items.py."""
+    return {
+        "resourceType": "Questionnaire",
+        "id": QUESTIONNAIRE_ID,
+        "url": questionnaire_url(base_url),
+        "version": QUESTIONNAIRE_VERSION,
+        "name": QUESTIONNAIRE_NAME,
+        "title": QUESTIONNAIRE_TITLE,
+        "status": "active",
+        "subjectType": ["Patient"],
+        "publisher": clinic_name,
+        "description": (
+            "Questions a prospective patient answers before a consultation. A clinician "
+            "reviews every response; the form makes no diagnosis or treatment decision."
+        ),
+        "item": [_group(section, base_url) for section in catalogue.SECTIONS],
+    }
+
+
+# --- a submission ----------------------------------------------------------------------
+
+
+def _urn(base_url: str, *parts: str) -> str:
+    """Return a urn:uuid that is the same on every export of the same thing."""
+    name = "/".join((_base(base_url), *parts))
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, name)}"
+
+
+def _decimal(value: Any) -> int | float:
+    number = float(value)
+    # 70.0 exports as 70: a decimal in FHIR JSON has no float noise to keep.
+    return int(number) if number.is_integer() else number
+
+
+def _answers(item: Item, value: Any, base_url: str) -> list[dict[str, Any]]:
+    """Return the FHIR answers to one item, or [] when it was not answered."""
+    if value is None or value == "" or value == []:
+        return []
+    if item.kind in (Kind.CHOICE, Kind.MULTI):
+        codes = value if isinstance(value, list) else [value]
+        system = answer_system(base_url, item.id)
+        return [
+            {
+                "valueCoding": {
+                    "system": system,
+                    "code": str(code),
+                    "display": _display(item, str(code)),
+                }
+            }
+            for code in codes
+        ]
+    if item.kind is Kind.CONSENT:
+        return [{"valueBoolean": bool(value)}]
+    if item.kind is Kind.NUMBER:
+        return [{"valueDecimal": _decimal(value)}]
+    if item.kind is Kind.DATE:
+        return [{"valueDate": str(value)}]
+    return [{"valueString": str(value)}]
+
+
+def _display(item: Item, code: str) -> str:
+    try:
+        return item.choice_label(code)
+    except KeyError:  # a code removed from items.py since: keep the code, without words
+        return code
+
+
+def _response_items(answers: dict[str, Any], base_url: str) -> list[dict[str, Any]]:
+    groups = []
+    for section in catalogue.SECTIONS:
+        questions = []
+        for item in section.items:
+            answered = _answers(item, answers.get(item.id), base_url)
+            if answered:
+                questions.append({"linkId": item.id, "text": item.label, "answer": answered})
+        if questions:
+            groups.append({"linkId": section.id, "text": section.title, "item": questions})
+    return groups
+
+
+def _uri(text: str) -> str:
+    """Return text as a valid FHIR uri: as is when it is one, else as a data: URI of the text.
+
+    Rule sources are citations ("Sanacora 2017; Swainson 2021"), and a uri may not
+    hold spaces; a data: URI keeps the words exactly and stays valid.
+    """
+    if text and not any(char.isspace() for char in text) and ":" in text:
+        return text
+    return "data:text/plain;charset=utf-8," + quote(text, safe="")
+
+
+def _detected_issue(
+    flag: Flag, submission: Submission, response_url: str, base_url: str, clinic_name: str
+) -> dict[str, Any]:
+    return {
+        "resourceType": "DetectedIssue",
+        "identifier": [
+            {
+                "system": flag_system(base_url),
+                "value": f"{submission.reference}-{flag.rule}",
+            }
+        ],
+        # A rule's observation stands until a clinician has acknowledged it.
+        "status": "final" if flag.acknowledged_at is not None else "preliminary",
+        "code": {
+            "coding": [
+                {
+                    "system": rules_system(base_url),
+                    "version": submission.rules_version,
+                    "code": flag.rule,
+                }
+            ]
+        },
+        "severity": SEVERITY[flag.level],
+        "identifiedDateTime": submission.submitted_at.isoformat(),
+        "author": {
+            "display": f"{clinic_name} intake rule table, version {submission.rules_version}"
+        },
+        "evidence": [{"detail": [{"reference": response_url}]}],
+        "detail": flag.message,
+        "reference": _uri(flag.source),
+    }
+
+
+def submission_bundle(submission: Submission, base_url: str, clinic_name: str) -> dict[str, Any]:
+    """Return a collection Bundle: the submission's QuestionnaireResponse and its flags."""
+    response_url = _urn(base_url, "submissions", submission.reference)
+    response = {
+        "resourceType": "QuestionnaireResponse",
+        "language": submission.language,
+        "identifier": {"system": reference_system(base_url), "value": submission.reference},
+        "questionnaire": questionnaire_canonical(base_url),
+        "status": "completed",
+        "authored": submission.submitted_at.isoformat(),
+        "item": _response_items(submission.answers, base_url),
+    }
+    entries = [{"fullUrl": response_url, "resource": response}]
+    for flag in submission.flags:
+        entries.append(
+            {
+                "fullUrl": _urn(base_url, "submissions", submission.reference, "flags", flag.rule),
+                "resource": _detected_issue(flag, submission, response_url, base_url, clinic_name),
+            }
+        )
+    return {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": entries,
+    }

