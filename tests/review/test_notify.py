@@ -143,3 +143,20 @@ def test_alerts_stop_after_the_last_attempt(app: Flask, client: FlaskClient) -> 
         for _ in range(Notification.MAX_ATTEMPTS + 2):
             notify.deliver_pending(db.session, app.config)
     assert {n.attempts for n in notifications(app)} == {Notification.MAX_ATTEMPTS}
+
+
+def test_admins_see_alerts_that_failed(app: Flask, client: FlaskClient) -> None:
+    from tests.auth.helpers import make_clinician, sign_in
+
+    configure(app, free_port())
+    send_urgent(client)
+    reviewer = make_clinician(app, email="reviewer@clinic.example")
+    admin = make_clinician(app, email="admin@clinic.example", is_admin=True)
+    as_reviewer, as_admin = app.test_client(), app.test_client()
+    sign_in(as_reviewer, app, reviewer)
+    sign_in(as_admin, app, admin)
+    banner = "2 urgent alert emails could not be sent."
+    assert banner in as_admin.get("/clinic/").get_data(as_text=True)
+    assert banner not in as_reviewer.get("/clinic/").get_data(as_text=True)
+    audit_page = as_admin.get("/clinic/audit").get_data(as_text=True)
+    assert "Urgent alerts not sent" in audit_page and "oncall@clinic.example" in audit_page

@@ -1,0 +1,111 @@
+"""Export routes (FHIR, CSV) and the audit trail: who may, and that each is on the record."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import sqlalchemy as sa
+from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.questionnaire import Questionnaire
+from flask import Flask
+from flask.testing import FlaskClient
+
+from questionnaire.extensions import db
+from questionnaire.models import AuditEvent
+from tests.auth.helpers import make_clinician, sign_in
+from tests.export import BENZODIAZEPINE, URGENT, submit
+from tests.intake.patient import visible_text
+
+
+def actions(app: Flask) -> list[str]:
+    with app.app_context():
+        return list(db.session.scalars(sa.select(AuditEvent.action).order_by(AuditEvent.id)))
+
+
+def test_the_questionnaire_is_public_fhir(client: FlaskClient) -> None:
+    response = client.get("/fhir/Questionnaire")
+    assert response.status_code == 200
+    assert response.mimetype == "application/fhir+json"
+    resource = Questionnaire.model_validate(response.get_json())
+    assert resource.url == "http://localhost/fhir/Questionnaire/intake"
+    assert resource.version
+
+
+def test_a_submission_downloads_as_a_valid_fhir_bundle_and_is_audited(
+    app: Flask, as_reviewer: FlaskClient
+) -> None:
+    reference = submit(app, URGENT)
+    response = as_reviewer.get(f"/clinic/submissions/{reference}/fhir")
+    assert response.status_code == 200
+    assert f'filename="{reference}.json"' in response.headers["Content-Disposition"]
+    bundle = Bundle.model_validate(json.loads(response.get_data(as_text=True)))
+    kinds = [entry.resource.get_resource_type() for entry in bundle.entry]
+    assert kinds[0] == "QuestionnaireResponse" and "DetectedIssue" in kinds
+    assert actions(app)[-1] == "export_fhir"
+
+
+def test_the_queue_downloads_as_csv_with_its_filter_and_is_audited(
+    app: Flask, as_reviewer: FlaskClient
+) -> None:
+    urgent, benzo = submit(app, URGENT), submit(app, BENZODIAZEPINE)
+    response = as_reviewer.get("/clinic/export/submissions.csv?level=urgent")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert [row["reference"] for row in rows] == [urgent]
+    assert rows[0]["suicidal_thoughts_now"] == "yes"
+    flags = as_reviewer.get("/clinic/export/flags.csv")
+    flag_rows = list(csv.DictReader(io.StringIO(flags.get_data(as_text=True))))
+    assert {row["reference"] for row in flag_rows} == {urgent, benzo}
+    assert {"reference", "rule", "level", "rules_version"} <= set(flag_rows[0])
+    assert actions(app)[-2:] == ["export_csv", "export_flags_csv"]
+    with app.app_context():
+        detail = db.session.scalar(
+            sa.select(AuditEvent.detail).where(AuditEvent.action == "export_csv")
+        )
+    assert detail == {"level": "urgent"}
+
+
+def test_the_audit_page_is_for_admins(app: Flask, as_reviewer: FlaskClient) -> None:
+    assert as_reviewer.get("/clinic/audit").status_code == 403
+
+
+def test_admins_read_and_filter_the_audit_trail(app: Flask, client: FlaskClient) -> None:
+    reviewer = make_clinician(app, email="reviewer@clinic.example", name="Dr Reviewer")
+    reference = submit(app, BENZODIAZEPINE)
+    sign_in(client, app, reviewer)
+    client.get(f"/clinic/submissions/{reference}")
+    other = app.test_client()
+    admin = make_clinician(app, email="admin@clinic.example", name="Ada", is_admin=True)
+    sign_in(other, app, admin)
+    page = visible_text(other.get("/clinic/audit?action=view_submission"))
+    table = page[page.index("When (UTC) Who Action") :]
+    assert "reviewer@clinic.example view_submission" in table
+    assert "sign_in" not in table  # filtered out
+    by_reference = visible_text(other.get(f"/clinic/audit?reference={reference}"))
+    assert "view_submission" in by_reference
+    assert other.get("/clinic/audit?action=drop_table").status_code == 400
+    assert actions(app)[-1] == "view_audit"
+
+
+def test_no_route_edits_or_deletes_audit_rows(app: Flask) -> None:
+    for rule in app.url_map.iter_rules():
+        assert not (rule.methods or set()) & {"PUT", "PATCH", "DELETE"}, rule
+        if "audit" in rule.rule:
+            assert (rule.methods or set()) <= {"GET", "HEAD", "OPTIONS"}, rule
+
+
+def test_audit_export_writes_csv_since_a_day(app: Flask, as_reviewer: FlaskClient) -> None:
+    reference = submit(app, BENZODIAZEPINE)
+    as_reviewer.get(f"/clinic/submissions/{reference}")
+    result = app.test_cli_runner().invoke(args=["audit", "export", "--since", "2026-06-01"])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    assert [row["action"] for row in rows][-1] == "view_submission"
+    assert rows[-1]["actor"] == "reviewer@clinic.example"
+    assert rows[-1]["reference"] == reference
+    assert "Sam Example" not in result.output
+    none = app.test_cli_runner().invoke(args=["audit", "export", "--since", "2026-06-02"])
+    assert list(csv.DictReader(io.StringIO(none.output))) == []
+    assert actions(app)[-1] == "export_audit"

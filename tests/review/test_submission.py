@@ -1,0 +1,205 @@
+"""A submission: flags on top with evidence and source, every answer, actions on the record."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from questionnaire.extensions import db
+from questionnaire.models import AuditEvent, Flag, Note, Submission
+from tests.auth.helpers import csrf_token
+from tests.export import BENZODIAZEPINE, URGENT, submit
+from tests.intake.patient import visible_text
+
+
+def page_of(reference: str) -> str:
+    return f"/clinic/submissions/{reference}"
+
+
+def audit_actions(app: Flask) -> list[tuple[str, str | None]]:
+    with app.app_context():
+        return [
+            (event.action, event.reference)
+            for event in db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id))
+        ]
+
+
+def stored(app: Flask, reference: str) -> Submission:
+    with app.app_context():
+        submission = db.session.scalar(
+            sa.select(Submission).where(Submission.reference == reference)
+        )
+        assert submission is not None
+        _ = submission.flags, submission.notes
+        return submission
+
+
+def post(client: FlaskClient, reference: str, path: str, data: dict[str, str]):
+    token = csrf_token(client.get(page_of(reference)))
+    return client.post(page_of(reference) + path, data={**data, "csrf_token": token})
+
+
+def test_flags_on_top_with_evidence_source_rule_and_table_then_every_answer(
+    app: Flask, as_reviewer: FlaskClient
+) -> None:
+    reference = submit(app, BENZODIAZEPINE)
+    response = as_reviewer.get(page_of(reference))
+    assert response.status_code == 200
+    text = visible_text(response)
+    assert f"Submission {reference[:4]}-{reference[4:]}" in text
+    flags_at, answers_at = text.index("Flags (1)"), text.index("Answers")
+    assert flags_at < answers_at
+    table = app.extensions["rule_table"]
+    rule = table.rule("benzodiazepine")
+    flag_part = text[flags_at:answers_at]
+    assert rule.message in flag_part
+    assert "Yes (yes)" in flag_part  # the answer that triggered it, in words and code
+    assert "names Ativan" in flag_part  # the medicine the lexicon matched
+    assert f"Rule benzodiazepine · table {table.version} · source: {rule.source}" in flag_part
+    answers = text[answers_at:]
+    assert "Your full name Sam Example" in answers
+    assert "Please list every medicine you take" in answers
+    html = response.get_data(as_text=True)
+    assert html.count("summary__row--flagged") == 2  # the two answers behind the flag
+    assert ("view_submission", reference) in audit_actions(app)
+
+
+def test_an_unknown_reference_is_a_404(as_reviewer: FlaskClient) -> None:
+    assert as_reviewer.get("/clinic/submissions/ABCD2345").status_code == 404
+    assert as_reviewer.get("/clinic/submissions/%3Cscript%3E").status_code == 404
+
+
+def test_acknowledge_a_flag_with_a_note(app: Flask, as_reviewer: FlaskClient) -> None:
+    reference = submit(app, URGENT)
+    flag = next(f for f in stored(app, reference).flags if f.rule == "suicidal_thoughts_now")
+    response = post(
+        as_reviewer, reference, f"/flags/{flag.id}/acknowledge", {"note": "Called her at 14:05"}
+    )
+    assert response.status_code == 303
+    again = stored(app, reference)
+    done = next(f for f in again.flags if f.id == flag.id)
+    assert done.acknowledged_at is not None
+    assert done.acknowledgement_note == "Called her at 14:05"
+    text = visible_text(as_reviewer.get(page_of(reference)))
+    assert "Acknowledged by Dr Reviewer" in text and "Called her at 14:05" in text
+    assert ("acknowledge_flag", reference) in audit_actions(app)
+    twice = post(as_reviewer, reference, f"/flags/{flag.id}/acknowledge", {"note": ""})
+    assert twice.status_code == 400 and "already acknowledged" in visible_text(twice)
+
+
+def test_a_flag_of_another_submission_cannot_be_acknowledged_here(
+    app: Flask, as_reviewer: FlaskClient
+) -> None:
+    first, second = submit(app, URGENT), submit(app, BENZODIAZEPINE)
+    other_flag = stored(app, second).flags[0]
+    response = post(as_reviewer, first, f"/flags/{other_flag.id}/acknowledge", {})
+    assert response.status_code == 400
+    assert stored(app, second).flags[0].acknowledged_at is None
+
+
+def test_add_a_note(app: Flask, as_reviewer: FlaskClient) -> None:
+    reference = submit(app, BENZODIAZEPINE)
+    assert (
+        post(as_reviewer, reference, "/notes", {"text": "Ask about the Ativan dose."}).status_code
+        == 303
+    )
+    [note] = stored(app, reference).notes
+    assert note.text == "Ask about the Ativan dose."
+    assert "Dr Reviewer" in visible_text(as_reviewer.get(page_of(reference)))
+    assert ("add_note", reference) in audit_actions(app)
+    empty = post(as_reviewer, reference, "/notes", {"text": "   "})
+    assert empty.status_code == 400 and "Write the note" in visible_text(empty)
+
+
+def test_set_status_and_outcome(app: Flask, as_reviewer: FlaskClient) -> None:
+    reference = submit(app, BENZODIAZEPINE)
+    assert post(as_reviewer, reference, "/status", {"status": "in_review"}).status_code == 303
+    response = post(
+        as_reviewer,
+        reference,
+        "/status",
+        {"status": "reviewed", "outcome": "invite_to_consultation"},
+    )
+    assert response.status_code == 303
+    submission = stored(app, reference)
+    assert (submission.status, submission.outcome) == ("reviewed", "invite_to_consultation")
+    assert submission.status_changed_at is not None and submission.status_changed_by_id is not None
+    with app.app_context():
+        details = list(
+            db.session.scalars(
+                sa.select(AuditEvent.detail).where(AuditEvent.action == "set_status")
+            )
+        )
+    assert details == [
+        {"status": "in_review"},
+        {"status": "reviewed", "outcome": "invite_to_consultation"},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"status": "approved"}, "Choose a status from the list."),
+        ({"status": "reviewed"}, "Choose an outcome"),
+        ({"status": "reviewed", "outcome": "eligible"}, "Choose an outcome"),
+        (
+            {"status": "new", "outcome": "not_proceeding"},
+            "only set when the submission is reviewed",
+        ),
+    ],
+)
+def test_a_forged_status_or_outcome_gets_a_message_and_stores_nothing(
+    app: Flask, as_reviewer: FlaskClient, data: dict[str, str], message: str
+) -> None:
+    reference = submit(app, BENZODIAZEPINE)
+    response = post(as_reviewer, reference, "/status", data)
+    assert response.status_code == 400
+    assert message in visible_text(response)
+    submission = stored(app, reference)
+    assert (submission.status, submission.outcome) == ("new", None)
+    assert "set_status" not in [action for action, _ in audit_actions(app)]
+
+
+def test_a_post_without_csrf_is_refused(app: Flask, as_reviewer: FlaskClient) -> None:
+    reference = submit(app, BENZODIAZEPINE)
+    response = as_reviewer.post(page_of(reference) + "/notes", data={"text": "no token"})
+    assert response.status_code == 400
+    assert stored(app, reference).notes == []
+
+
+def test_the_audit_trail_never_holds_an_answer(app: Flask, as_reviewer: FlaskClient) -> None:
+    reference = submit(app, BENZODIAZEPINE)
+    as_reviewer.get(page_of(reference))
+    post(as_reviewer, reference, "/notes", {"text": "Private clinical note"})
+    with app.app_context():
+        rows = db.session.execute(sa.select(AuditEvent)).scalars().all()
+        dump = repr([(e.action, e.detail, e.reference, e.client_address) for e in rows])
+    for private in (
+        "Sam Example",
+        "sam@example.com",
+        "Ativan",
+        "1980-05-17",
+        "Private clinical note",
+    ):
+        assert private not in dump
+    assert all(
+        event_address == "127.0.0.1" for event_address in re.findall(r"'(127\.0\.0\.1)'", dump)
+    )
+
+
+def test_every_action_records_who_and_when(app: Flask, as_reviewer: FlaskClient) -> None:
+    reference = submit(app, URGENT)
+    flag_id = stored(app, reference).flags[0].id
+    post(as_reviewer, reference, f"/flags/{flag_id}/acknowledge", {})
+    post(as_reviewer, reference, "/notes", {"text": "Seen."})
+    with app.app_context():
+        flag = db.session.get(Flag, flag_id)
+        note = db.session.scalar(sa.select(Note))
+        assert flag is not None and note is not None
+        assert flag.acknowledged_by is not None and flag.acknowledged_by.name == "Dr Reviewer"
+        assert note.clinician is not None and note.clinician.name == "Dr Reviewer"
+        assert flag.acknowledged_at == note.created_at  # the frozen test clock
