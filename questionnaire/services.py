@@ -190,9 +190,15 @@ def find_submission(session: DbSession, token: str) -> Submission | None:
 
 
 def submit(
-    session: DbSession, token: str, table: RuleTable, now: datetime | None = None
+    session: DbSession,
+    token: str,
+    table: RuleTable,
+    now: datetime | None = None,
+    confirmed: Mapping[str, Any] | None = None,
 ) -> Submission:
     """Send a draft: validate it whole, derive facts, evaluate rules, store, delete the draft.
+
+    `confirmed` holds the answers of the last step (the review tick box).
 
     One transaction. Sending the same draft again, or twice at once, returns the
     one submission it produced: the draft key is unique, so the database, not a
@@ -208,7 +214,8 @@ def submit(
             if existing is not None:
                 return existing
             raise DraftNotFound("no draft for this token")
-        validated = validate_answers(draft.answers, now.date())
+        # The last step's tick box joins the draft's answers inside this one transaction.
+        validated = validate_answers({**draft.answers, **(confirmed or {})}, now.date())
         if not validated.ok:
             raise AnswersInvalid(validated.errors)
         findings = evaluate(table, validated.answers, validated.facts)

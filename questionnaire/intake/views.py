@@ -259,12 +259,13 @@ def check() -> Response | str | tuple[str, int]:
     problems: list[tuple[str, str]] = []
     if form.validate_on_submit():
         assert token is not None
-        services.save_answers(
-            db.session, draft, ["understands_review"], {"understands_review": "y"}, _now()
-        )
         try:
             submission = services.submit(
-                db.session, token, current_app.extensions["rule_table"], _now()
+                db.session,
+                token,
+                current_app.extensions["rule_table"],
+                _now(),
+                confirmed={"understands_review": "y"},
             )
         except services.AnswersInvalid as invalid:
             problems = _missing_answers(invalid.errors)

@@ -26,6 +26,19 @@
   var summary = document.querySelector("[data-autofocus]");
   if (summary) { summary.focus(); }
 
+  // A link in the error summary shows the whole question (its label, hint and
+  // message), not just the bare input scrolled to the top of the screen.
+  document.querySelectorAll('.error-summary a[href^="#"]').forEach(function (link) {
+    link.addEventListener("click", function (event) {
+      var input = document.getElementById(link.getAttribute("href").slice(1));
+      var field = input && input.closest(".field");
+      if (!field) { return; }
+      event.preventDefault();
+      field.scrollIntoView();
+      input.focus({ preventScroll: true });
+    });
+  });
+
   // One click sends once; the server also makes a second send harmless.
   document.querySelectorAll("[data-prevent-double-click]").forEach(function (button) {
     button.form.addEventListener("submit", function () {

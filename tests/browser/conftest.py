@@ -1,0 +1,278 @@
+"""Browser fixtures: Chromium through pytest-playwright, the app served on 127.0.0.1.
+
+The app runs in a thread of this test process (never a separate background step), on its
+own SQLite file and the fixed test clock, for the whole browser session. Each test gets a
+fresh browser context, so a fresh cookie jar and a fresh draft.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from playwright.sync_api import Page, ViewportSize, expect
+from pytest_playwright.pytest_playwright import CreateContextCallback
+from werkzeug.serving import make_server
+
+from questionnaire.extensions import db
+from questionnaire.items import PAGES, Item, Kind, Section
+from questionnaire.models import Submission
+from tests.conftest import CASE_DAY, Clock, make_app
+
+DEFAULT_CHROMIUM = "/usr/bin/chromium"
+INSTALL_CHROMIUM = "install chromium: apt-get install -y chromium"
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+PHONE: ViewportSize = {"width": 320, "height": 640}
+LARGE_PHONE: ViewportSize = {"width": 390, "height": 844}
+
+#: A reference as the confirmation page shows it, e.g. ABCD-2345.
+REFERENCE = re.compile(r"[A-Z2-9]{4}-[A-Z2-9]{4}")
+
+
+def chromium_executable() -> str | None:
+    """Return the Chromium to drive ($BROWSER, else /usr/bin/chromium), or None if missing."""
+    wanted = os.environ.get("BROWSER") or DEFAULT_CHROMIUM
+    return shutil.which(wanted)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    """Launch the system Chromium (Playwright's own browsers are never downloaded)."""
+    executable = chromium_executable()
+    if executable is None:
+        wanted = os.environ.get("BROWSER") or DEFAULT_CHROMIUM
+        pytest.skip(f"no Chromium at {wanted}; {INSTALL_CHROMIUM}")
+    return {**browser_type_launch_args, "executable_path": executable, "args": CHROMIUM_FLAGS}
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    """The app as the browser reaches it, and a way to read what it stored."""
+
+    url: str
+    app: Flask
+
+    def submission_count(self) -> int:
+        with self.app.app_context():
+            count = db.session.scalar(sa.select(sa.func.count()).select_from(Submission))
+            db.session.remove()
+            return int(count or 0)
+
+    def stored(self, reference: str) -> tuple[dict[str, Any], set[str]]:
+        """Return the answers and the flag rules of the submission shown as `reference`."""
+        with self.app.app_context():
+            code = reference.replace("-", "")
+            submission = db.session.scalar(
+                sa.select(Submission).where(Submission.reference == code)
+            )
+            assert submission is not None, f"no submission with reference {reference}"
+            result = dict(submission.answers), {flag.rule for flag in submission.flags}
+            db.session.remove()
+            return result
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """Serve the app on 127.0.0.1 (a free port) from a daemon thread for the whole session."""
+    folder: Path = tmp_path_factory.mktemp("browser")
+    app = make_app(
+        folder,
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{folder / 'browser.db'}",
+        CLOCK=Clock(CASE_DAY),
+    )
+    with app.app_context():
+        db.create_all()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(f"http://127.0.0.1:{server.server_port}", app)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def base_url(live_server: LiveServer) -> str:
+    """Point pytest-playwright's contexts at the live server, so page.goto("/") works."""
+    return live_server.url
+
+
+@pytest.fixture
+def phone_page(new_context: CreateContextCallback) -> Page:
+    """Return a page in a fresh 320x640 context with JavaScript on."""
+    return new_context(viewport=PHONE).new_page()
+
+
+# --- What a patient does in the browser -----------------------------------------------
+
+
+def assert_no_horizontal_scroll(page: Page) -> None:
+    """Fail when the page is wider than the window (the patient would scroll sideways)."""
+    widths = page.evaluate(
+        "() => [document.documentElement.scrollWidth, window.innerWidth, location.pathname]"
+    )
+    scroll_width, inner_width, path = widths
+    assert scroll_width <= inner_width, (
+        f"{path} scrolls sideways at {inner_width}px: the page is {scroll_width}px wide; "
+        f"widest elements: {widest_elements(page, inner_width)}"
+    )
+
+
+def widest_elements(page: Page, limit: int) -> list[str]:
+    """Return a description of the elements whose right edge passes `limit` pixels."""
+    return page.evaluate(
+        """limit => Array.from(document.querySelectorAll('body *'))
+            .filter(e => e.getBoundingClientRect().right > limit)
+            .slice(0, 5)
+            .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
+                 + (e.className ? '.' + String(e.className).split(' ').join('.') : '')
+                 + ' right=' + Math.round(e.getBoundingClientRect().right))""",
+        limit,
+    )
+
+
+def input_id(item: Item, code: str) -> str:
+    """Return the id of one radio or checkbox (the first choice carries the item's id)."""
+    return item.id if code == item.codes[0] else f"{item.id}-{code}"
+
+
+def answer_item(page: Page, item: Item, value: Any) -> None:
+    """Answer one question the way a person does: type, click the words, or choose."""
+    field = page.locator(f"#field-{item.id}")
+    if item.kind in (Kind.CHOICE, Kind.MULTI) and len(item.choices) <= 8:
+        for code in value if isinstance(value, list) else [value]:
+            field.locator(f'label[for="{input_id(item, code)}"]').click()
+            expect(page.locator(f"#{input_id(item, code)}")).to_be_checked()
+    elif item.kind is Kind.CHOICE:
+        page.locator(f"#{item.id}").select_option(label=item.choice_label(value))
+        expect(page.locator(f"#{item.id}")).to_have_value(value)
+    elif item.kind is Kind.DATE:
+        # Chromium's date control takes keystrokes in the locale's order (mm/dd/yyyy in
+        # en-US); fill() sets the ISO value the form posts, whatever the locale.
+        page.locator(f"#{item.id}").fill(value)
+        expect(page.locator(f"#{item.id}")).to_have_value(value)
+    else:
+        box = page.locator(f"#{item.id}")
+        box.fill("")
+        box.press_sequentially(str(value))
+        expect(box).to_have_value(str(value))
+
+
+def answer_section(page: Page, section: Section, answers: dict[str, Any]) -> None:
+    """Answer every question of one page that `answers` holds."""
+    for item in section.items:
+        if item.id in answers:
+            answer_item(page, item, answers[item.id])
+
+
+def answer_section_quickly(page: Page, section: Section, answers: dict[str, Any]) -> None:
+    """Set one page's answers in a single script call, firing the change events.
+
+    For tests about something other than typing and clicking (they stay quick); the
+    journey tests use answer_section, which works the controls one by one.
+    """
+    steps: list[tuple[str, str, str]] = []
+    for item in section.items:
+        if item.id not in answers:
+            continue
+        value = answers[item.id]
+        if item.kind in (Kind.CHOICE, Kind.MULTI) and len(item.choices) <= 8:
+            codes = value if isinstance(value, list) else [value]
+            steps.extend(("check", input_id(item, code), "") for code in codes)
+        else:
+            steps.append(("value", item.id, str(value)))
+    page.evaluate(
+        """steps => {
+            for (const [how, id, value] of steps) {
+                const control = document.getElementById(id);
+                if (how === "check") { control.checked = true; } else { control.value = value; }
+                control.dispatchEvent(new Event("change", {bubbles: true}));
+            }
+        }""",
+        steps,
+    )
+
+
+def press_continue(page: Page) -> None:
+    page.get_by_role("button", name="Continue", exact=True).click()
+
+
+def start(page: Page) -> None:
+    """Open the start page, agree to the privacy notice and press Start."""
+    page.goto("/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Before your first appointment")
+    assert_no_horizontal_scroll(page)
+    page.locator('label[for="privacy_consent"]').click()
+    expect(page.locator("#privacy_consent")).to_be_checked()
+    page.get_by_role("button", name="Start", exact=True).click()
+    expect(page).to_have_url(re.compile(rf"/questions/{PAGES[0].id}$"))
+
+
+def answer_every_page(
+    page: Page,
+    answers: dict[str, Any],
+    after_page: Callable[[Page, Section], bool | None] | None = None,
+    *,
+    quickly: bool = False,
+) -> None:
+    """From the first question page, answer and continue page by page to the check page.
+
+    `after_page(page, section)` runs on each question page before it is answered, and
+    returns True when it has answered the page itself; `quickly` sets the answers by
+    script instead of typing and clicking.
+    """
+    for index, section in enumerate(PAGES):
+        expect(page).to_have_url(re.compile(rf"/questions/{section.id}$"))
+        expect(page.get_by_role("heading", level=1)).to_have_text(section.title)
+        expect(page.locator(".caption")).to_have_text(f"Step {index + 1} of {len(PAGES)}")
+        assert_no_horizontal_scroll(page)
+        answered = after_page(page, section) if after_page is not None else False
+        if not answered:
+            (answer_section_quickly if quickly else answer_section)(page, section, answers)
+        press_continue(page)
+    expect(page).to_have_url(re.compile(r"/check$"))
+
+
+def tick_review_box(page: Page) -> None:
+    page.locator('label[for="understands_review"]').click()
+    expect(page.locator("#understands_review")).to_be_checked()
+
+
+def read_reference(page: Page) -> str:
+    """On the confirmation page, return the reference it shows."""
+    expect(page).to_have_url(re.compile(r"/done$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your answers have been sent")
+    reference = page.locator(".reference").inner_text().strip()
+    assert REFERENCE.fullmatch(reference), f"not a reference: {reference!r}"
+    return reference
+
+
+def send(page: Page) -> str:
+    """On the check page, tick the review box, press Send; return the reference shown."""
+    expect(page).to_have_url(re.compile(r"/check$"))
+    tick_review_box(page)
+    page.get_by_role("button", name="Send my answers").click()
+    return read_reference(page)
