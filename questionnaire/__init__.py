@@ -11,6 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from questionnaire import config as settings
+from questionnaire import crypto
 from questionnaire.extensions import csrf, db, migrate
 from questionnaire.models import utcnow
 
@@ -47,6 +48,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         __name__,
         template_folder=str(settings.PROJECT_ROOT / "templates"),
         instance_relative_config=True,
+        instance_path=(config or {}).get("INSTANCE_PATH") or os.environ.get("INSTANCE_PATH"),
     )
     app.config.update(settings.from_environment(os.environ, app.instance_path))
     if config:
@@ -58,6 +60,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         "SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True, "hide_parameters": True}
     )
     os.makedirs(app.instance_path, exist_ok=True)
+    app.extensions["keyring"] = crypto.load_keyring(app.config, app.instance_path)
 
     db.init_app(app)
     migrate.init_app(
@@ -81,6 +84,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app.cli.add_command(notifications_cli)
     app.cli.add_command(audit_cli)
+    from questionnaire.keys import keys_cli
+
+    app.cli.add_command(keys_cli)
     app.register_blueprint(fhir_api.bp)
     return app
 

@@ -31,6 +31,7 @@ ACTIONS = frozenset(
         "clinician_2fa_reset",
         "notification_failed",
         "purge",
+        "keys_rotated",
     }
 )
 

@@ -34,6 +34,10 @@ def from_environment(environ: Mapping[str, str], instance_path: str) -> dict[str
         "SECRET_KEY": environ.get("SECRET_KEY", DEVELOPMENT_SECRET_KEY),
         "SQLALCHEMY_DATABASE_URI": environ.get("DATABASE_URL", default_db),
         "RULES_PATH": environ.get("RULES_PATH", str(DEFAULT_RULES_PATH)),
+        # The key that seals answers at rest; without it, instance/answers.key (made in
+        # development only). ANSWERS_OLD_KEYS: earlier keys during a rotation.
+        "ANSWERS_KEY": environ.get("ANSWERS_KEY", ""),
+        "ANSWERS_OLD_KEYS": environ.get("ANSWERS_OLD_KEYS", ""),
         "CLINIC_NAME": environ.get("CLINIC_NAME", "Our clinic"),
         "CLINIC_PHONE": environ.get("CLINIC_PHONE", ""),
         "CLINIC_EMAIL": environ.get("CLINIC_EMAIL", ""),

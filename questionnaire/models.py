@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from questionnaire.crypto import EncryptedJSON, EncryptedText
 from questionnaire.extensions import db
 
 LEVELS = ("urgent", "review", "info")
@@ -67,10 +68,10 @@ class Submission(db.Model):  # type: ignore[name-defined]
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     #: The language the patient answered in (a BCP 47 tag such as "en" or "fr").
     language: Mapped[str] = mapped_column(sa.String(16), default="en")
-    #: Normalised answers keyed by item id (see items.py).
-    answers: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
-    #: Derived facts (age_years, weight_kg, bp_systolic, bp_diastolic).
-    facts: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    #: Normalised answers keyed by item id (see items.py); sealed with the answers key.
+    answers: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON("submissions.answers"))
+    #: Derived facts (age_years, weight_kg, bp_systolic, bp_diastolic); sealed.
+    facts: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON("submissions.facts"))
     #: The rule table that judged it: its version and the SHA-256 of its file.
     rules_version: Mapped[str] = mapped_column(sa.String(64))
     rules_sha256: Mapped[str] = mapped_column(sa.String(64))
@@ -111,14 +112,16 @@ class Flag(db.Model):  # type: ignore[name-defined]
     level: Mapped[str] = mapped_column(sa.String(8))
     message: Mapped[str] = mapped_column(sa.Text)
     source: Mapped[str] = mapped_column(sa.Text)
-    #: Which items or facts had which values when the rule matched.
-    evidence: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON)
+    #: Which items or facts had which values when the rule matched; sealed (it holds answers).
+    evidence: Mapped[list[dict[str, Any]]] = mapped_column(EncryptedJSON("flags.evidence"))
 
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     acknowledged_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("clinicians.id", ondelete="SET NULL")
     )
-    acknowledgement_note: Mapped[str | None] = mapped_column(sa.Text)
+    acknowledgement_note: Mapped[str | None] = mapped_column(
+        EncryptedText("flags.acknowledgement_note")
+    )
 
     submission: Mapped[Submission] = relationship(back_populates="flags")
     acknowledged_by: Mapped[Clinician | None] = relationship()
@@ -142,7 +145,7 @@ class Note(db.Model):  # type: ignore[name-defined]
         sa.ForeignKey("clinicians.id", ondelete="SET NULL")
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    text: Mapped[str] = mapped_column(sa.Text)
+    text: Mapped[str] = mapped_column(EncryptedText("notes.text"))
 
     submission: Mapped[Submission] = relationship(back_populates="notes")
     clinician: Mapped[Clinician | None] = relationship()
@@ -165,8 +168,8 @@ class Clinician(db.Model):  # type: ignore[name-defined]
     name: Mapped[str] = mapped_column(sa.String(200))
     #: argon2id hash (argon2-cffi's PasswordHasher), never the password.
     password_hash: Mapped[str] = mapped_column(sa.String(255))
-    #: Base32 TOTP secret (pyotp).
-    totp_secret: Mapped[str] = mapped_column(sa.String(64))
+    #: Base32 TOTP secret (pyotp); sealed, so a database copy alone cannot mint codes.
+    totp_secret: Mapped[str] = mapped_column(EncryptedText("clinicians.totp_secret"))
     #: The time step of the last accepted code: a code is never accepted twice.
     last_totp_step: Mapped[int | None] = mapped_column(sa.BigInteger)
     is_admin: Mapped[bool] = mapped_column(default=False)
@@ -265,8 +268,9 @@ class Draft(db.Model):  # type: ignore[name-defined]
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     #: SHA-256 of the token in a "come back later" link, once the patient asked for one.
     resume_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
-    #: Raw answers keyed by item id, as posted (validated page by page, and again on sending).
-    answers: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    #: Raw answers keyed by item id, as posted (validated page by page, and again on sending);
+    #: sealed with the answers key.
+    answers: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON("drafts.answers"), default=dict)
     language: Mapped[str] = mapped_column(sa.String(16), default="en")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -79,6 +79,9 @@ class Clock:
         self.now += timedelta(**delta)
 
 
+#: A fixed answers key for tests (never a real one).
+TEST_KEY = "dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktdGVzdC0="
+
 #: The day the rules.yaml cases are dated (their ages are computed on it).
 CASE_DAY = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -96,6 +99,8 @@ def make_app(tmp_path: Path, **config: object) -> Flask:
         "RULES_PATH": str(PROJECT_ROOT / "rules.yaml"),
         "CLINIC_NAME": "Test Clinic",
         "CLINIC_PHONE": "416 555 0100",
+        "ANSWERS_KEY": TEST_KEY,
+        "INSTANCE_PATH": str(tmp_path / "instance"),
     }
     settings.update(config)
     return create_app(settings)
