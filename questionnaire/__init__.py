@@ -11,7 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from questionnaire import config as settings
-from questionnaire import crypto
+from questionnaire import crypto, security
 from questionnaire.extensions import csrf, db, migrate
 from questionnaire.models import utcnow
 
@@ -67,6 +67,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app, db, directory=str(settings.PROJECT_ROOT / "migrations"), render_as_batch=True
     )
     csrf.init_app(app)
+    security.init_app(app)
 
     from questionnaire.ruleset import load_rule_table
 
@@ -85,8 +86,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.cli.add_command(notifications_cli)
     app.cli.add_command(audit_cli)
     from questionnaire.keys import keys_cli
+    from questionnaire.purge import purge_command
 
     app.cli.add_command(keys_cli)
+    app.cli.add_command(purge_command)
     app.register_blueprint(fhir_api.bp)
     return app
 

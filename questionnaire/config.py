@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +27,10 @@ def from_environment(environ: Mapping[str, str], instance_path: str) -> dict[str
     default_db = "sqlite:///" + os.path.join(instance_path, "questionnaire.db")
     return {
         "APP_ENV": env,
-        # Cookies: never readable by scripts, not sent on cross-site posts, HTTPS-only in production.
+        # Cookies: never readable by scripts, not sent on cross-site posts (HTTPS-only in
+        # production: see check_production).
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": env == "production",
         "SECRET_KEY": environ.get("SECRET_KEY", DEVELOPMENT_SECRET_KEY),
         "SQLALCHEMY_DATABASE_URI": environ.get("DATABASE_URL", default_db),
         "RULES_PATH": environ.get("RULES_PATH", str(DEFAULT_RULES_PATH)),
@@ -46,6 +46,18 @@ def from_environment(environ: Mapping[str, str], instance_path: str) -> dict[str
         "CRISIS_LINE_NOTE": environ.get("CRISIS_LINE_NOTE", "Canada and the US, any time"),
         "EMERGENCY_NUMBER": environ.get("EMERGENCY_NUMBER", "911"),
         "PUBLIC_BASE_URL": environ.get("PUBLIC_BASE_URL", ""),
+        # Requests bigger than this get a 413 page; the largest real page is a few kB.
+        "MAX_CONTENT_LENGTH": int(environ.get("MAX_CONTENT_LENGTH", str(64 * 1024))),
+        # How many reverse proxies in front of the app set X-Forwarded-For (0: none).
+        "TRUSTED_PROXY_HOPS": int(environ.get("TRUSTED_PROXY_HOPS", "0")),
+        "RATELIMIT_ENABLED": environ.get("RATELIMIT_ENABLED", "true").lower() != "false",
+        "RATELIMIT_STORAGE_URI": environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_KEY_PREFIX": environ.get("RATELIMIT_KEY_PREFIX", "intake"),
+        "RATELIMIT_START": environ.get("RATELIMIT_START", "20 per hour"),
+        "RATELIMIT_SUBMIT": environ.get("RATELIMIT_SUBMIT", "10 per hour"),
+        "RATELIMIT_SIGN_IN": environ.get("RATELIMIT_SIGN_IN", "30 per 15 minutes"),
+        # Submissions older than this many days are deleted by `flask purge`.
+        "RETENTION_DAYS": int(environ.get("RETENTION_DAYS", "730")),
         "ON_CALL_EMAILS": environ.get("ON_CALL_EMAILS", ""),
         "SMTP_HOST": environ.get("SMTP_HOST", "localhost"),
         "SMTP_PORT": int(environ.get("SMTP_PORT", "25")),
@@ -56,10 +68,11 @@ def from_environment(environ: Mapping[str, str], instance_path: str) -> dict[str
     }
 
 
-def check_production(config: Mapping[str, Any]) -> None:
-    """Refuse to run in production with a missing, default or weak SECRET_KEY."""
+def check_production(config: MutableMapping[str, Any]) -> None:
+    """Refuse to run in production with unsafe settings; make session cookies HTTPS-only."""
     if config.get("APP_ENV") != "production":
         return
+    config["SESSION_COOKIE_SECURE"] = True
     key = str(config.get("SECRET_KEY") or "")
     if not key or key == DEVELOPMENT_SECRET_KEY:
         raise ConfigError(
@@ -73,3 +86,10 @@ def check_production(config: Mapping[str, Any]) -> None:
         )
     if config.get("DEBUG"):
         raise ConfigError("Debug mode is on. Unset FLASK_DEBUG in production.")
+    if config.get("RATELIMIT_ENABLED") and str(config.get("RATELIMIT_STORAGE_URI", "")).startswith(
+        "memory"
+    ):
+        raise ConfigError(
+            "Rate limits are kept in memory, so each worker counts alone. In production set "
+            "RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379 (see README, Deploying)."
+        )

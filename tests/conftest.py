@@ -101,6 +101,8 @@ def make_app(tmp_path: Path, **config: object) -> Flask:
         "CLINIC_PHONE": "416 555 0100",
         "ANSWERS_KEY": TEST_KEY,
         "INSTANCE_PATH": str(tmp_path / "instance"),
+        # Many journeys come from one address: tests that need limits switch them on.
+        "RATELIMIT_ENABLED": False,
     }
     settings.update(config)
     return create_app(settings)

@@ -19,6 +19,9 @@ def broken_copy(tmp_path: Path, old: str, new: str) -> Path:
     return path
 
 
+STRONG_KEY = "kT9vQ2xL7pW4mZ8rB3nH6yJ1cF5sD0gA-_eU"
+
+
 def test_the_app_starts_with_the_shipped_rule_table(plain_app) -> None:
     table = plain_app.extensions["rule_table"]
     assert table.version == "2026.11.1"
@@ -77,9 +80,24 @@ def test_production_refuses_a_missing_or_weak_secret_key(
 
 def test_production_starts_with_a_strong_secret_key(tmp_path: Path) -> None:
     app = make_app(
-        tmp_path, APP_ENV="production", SECRET_KEY="kT9vQ2xL7pW4mZ8rB3nH6yJ1cF5sD0gA-_eU"
+        tmp_path,
+        APP_ENV="production",
+        SECRET_KEY=STRONG_KEY,
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379",
     )
     assert app.config["APP_ENV"] == "production"
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_production_refuses_rate_limits_kept_in_one_workers_memory(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="RATELIMIT_STORAGE_URI=redis"):
+        make_app(tmp_path, APP_ENV="production", SECRET_KEY=STRONG_KEY, RATELIMIT_ENABLED=True)
+
+
+def test_production_refuses_debug(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="Debug"):
+        make_app(tmp_path, APP_ENV="production", SECRET_KEY=STRONG_KEY, DEBUG=True)
 
 
 def test_an_unknown_app_env_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

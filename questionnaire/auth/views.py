@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.wrappers import Response
 
 from questionnaire import audit
 from questionnaire.auth import guard, service
 from questionnaire.auth.forms import CodeForm, SignInForm
-from questionnaire.extensions import db
+from questionnaire.extensions import db, limiter
 
 bp = Blueprint("auth", __name__, url_prefix="/clinic")
 
@@ -51,6 +51,7 @@ def _pending() -> dict[str, Any] | None:
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
+@limiter.limit(lambda: str(current_app.config["RATELIMIT_SIGN_IN"]), methods=["POST"])
 def sign_in() -> Any:
     """Ask for the email and password; a right pair leads to the code page."""
     next_url = guard.safe_next(request.args.get("next"))
@@ -79,6 +80,7 @@ def sign_in() -> Any:
 
 
 @bp.route("/sign-in/code", methods=["GET", "POST"])
+@limiter.limit(lambda: str(current_app.config["RATELIMIT_SIGN_IN"]), methods=["POST"])
 def sign_in_code() -> Any:
     """Ask for the code from the authenticator app; a right one signs the clinician in."""
     pending = _pending()

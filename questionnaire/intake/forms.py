@@ -10,13 +10,23 @@ from questionnaire.forms import field_for, section_form_class
 from questionnaire.items import ITEMS
 
 
-class StartForm(FlaskForm):
+class Honeypot:
+    """A field people never see or fill; automated form fillers do, and are quietly ignored."""
+
+    website = StringField("Leave this empty")
+
+    def is_bot(self) -> bool:
+        """Return whether the hidden field was filled in."""
+        return bool((self.website.data or "").strip())
+
+
+class StartForm(FlaskForm, Honeypot):
     """The start page: agree to the privacy notice before anything is stored."""
 
     privacy_consent = field_for(ITEMS["privacy_consent"])
 
 
-class SendForm(FlaskForm):
+class SendForm(FlaskForm, Honeypot):
     """The last step: understand that a clinician reads the answers, then send."""
 
     understands_review = field_for(ITEMS["understands_review"])

@@ -22,7 +22,7 @@ from werkzeug.wrappers import Response
 
 from questionnaire import items as catalogue
 from questionnaire import notify, services
-from questionnaire.extensions import csrf, db
+from questionnaire.extensions import csrf, db, limiter
 from questionnaire.forms import form_errors
 from questionnaire.intake.forms import ResumeForm, SendForm, StartForm, page_form_class
 from questionnaire.intake.summary import section_rows
@@ -124,10 +124,18 @@ def start() -> str:
     return render_template("intake/start.html", form=StartForm(), draft=_current_draft())
 
 
+def _limit(setting: str) -> Callable[[], str]:
+    return lambda: str(current_app.config[setting])
+
+
 @bp.post("/start")
+@csrf.exempt  # the start form checks its own token, so a timeout shows a message, not an error
+@limiter.limit(_limit("RATELIMIT_START"))
 def begin() -> Response | tuple[str, int]:
     """Agree to the privacy notice and start a draft; nothing is stored before this."""
     form = StartForm()
+    if form.is_bot():
+        return render_template("intake/received.html"), 200
     if not form.validate_on_submit():
         return (
             render_template(
@@ -198,6 +206,26 @@ def page(section_id: str) -> Response | str | tuple[str, int]:
     )
 
 
+def render_unsaved_page(section_id: str) -> str | None:
+    """Render a question page from what was posted, without the database (it is down)."""
+    if section_id not in PAGE_INDEX:
+        return None
+    section = PAGES[PAGE_INDEX[section_id]]
+    form = page_form_class(section.id)()
+    return render_template(
+        "intake/page.html",
+        section=section,
+        form=form,
+        step=PAGE_INDEX[section.id] + 1,
+        steps=len(PAGES),
+        back_url=_back_url(section),
+        errors=[],
+        unsaved=True,
+        crisis=False,
+        can_save_later=False,
+    )
+
+
 @bp.get("/saved")
 def saved() -> Response | str:
     """Show the "come back later" link once; it opens the draft with the date of birth."""
@@ -209,6 +237,8 @@ def saved() -> Response | str:
 
 
 @bp.route("/resume/<token>", methods=["GET", "POST"])
+@csrf.exempt  # the resume form checks its own token
+@limiter.limit(_limit("RATELIMIT_START"), methods=["POST"])
 def resume(token: str) -> Response | str | tuple[str, int]:
     """Reopen saved answers after checking the date of birth; no answer shows before that."""
     if not services.resume_link_is_live(db.session, token, _now()):
@@ -243,6 +273,8 @@ def _first_unanswered(draft: Draft) -> str:
 
 
 @bp.route("/check", methods=["GET", "POST"])
+@csrf.exempt  # the send form checks its own token, so a timeout shows the page again
+@limiter.limit(_limit("RATELIMIT_SUBMIT"), methods=["POST"])
 def check() -> Response | str | tuple[str, int]:
     """Show every answer in plain words with a Change link; send when it is right."""
     token = session.get(DRAFT_KEY)
@@ -257,6 +289,8 @@ def check() -> Response | str | tuple[str, int]:
         return redirect(url_for("intake.start", expired=1), code=303)
     form = SendForm()
     problems: list[tuple[str, str]] = []
+    if request.method == "POST" and form.is_bot():
+        return render_template("intake/received.html"), 200
     if form.validate_on_submit():
         assert token is not None
         try:

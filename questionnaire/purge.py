@@ -1,0 +1,81 @@
+"""Retention: `flask purge` deletes old submissions and expired drafts; the audit trail stays."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import click
+import sqlalchemy as sa
+from flask import current_app
+from flask.cli import with_appcontext
+
+from questionnaire import audit
+from questionnaire.models import Flag, Note, Notification, Submission
+from questionnaire.services import DbSession, remove_expired_drafts
+
+
+@dataclass(frozen=True)
+class Purged:
+    """How many rows a purge deleted."""
+
+    submissions: int
+    flags: int
+    notes: int
+    notifications: int
+    drafts: int
+
+
+def purge(session: DbSession, older_than_days: int, now: datetime) -> Purged:
+    """Delete submissions sent before the cut-off with their flags, notes and alerts.
+
+    The audit trail is kept: it holds no answer, only who did what to which
+    reference and when. The purge itself is recorded in it.
+    """
+    cutoff = now - timedelta(days=older_than_days)
+    old = sa.select(Submission.id).where(Submission.submitted_at < cutoff)
+
+    def delete(statement: Any) -> int:
+        result: Any = session.execute(statement)  # a CursorResult: it has a rowcount
+        return int(result.rowcount or 0)
+
+    flags = delete(sa.delete(Flag).where(Flag.submission_id.in_(old)))
+    notes = delete(sa.delete(Note).where(Note.submission_id.in_(old)))
+    alerts = delete(sa.delete(Notification).where(Notification.submission_id.in_(old)))
+    submissions = delete(sa.delete(Submission).where(Submission.submitted_at < cutoff))
+    session.commit()
+    drafts = remove_expired_drafts(session, now)
+    result = Purged(submissions, flags, notes, alerts, drafts)
+    audit.record(
+        session,
+        "purge",
+        detail={"older_than_days": older_than_days, **result.__dict__},
+    )
+    session.commit()
+    return result
+
+
+@click.command("purge")
+@click.option(
+    "--older-than",
+    "days",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Delete submissions sent more than this many days ago (default RETENTION_DAYS).",
+)
+@with_appcontext
+def purge_command(days: int | None) -> None:
+    """Delete old submissions (with their flags, notes and alerts) and expired drafts.
+
+    The audit trail is kept, without patient data, and records the purge.
+    """
+    from questionnaire.extensions import db
+
+    days = days or int(current_app.config["RETENTION_DAYS"])
+    result = purge(db.session, days, audit.now())
+    click.echo(
+        f"Deleted {result.submissions} submissions older than {days} days "
+        f"({result.flags} flags, {result.notes} notes, {result.notifications} alerts) "
+        f"and {result.drafts} expired drafts. The audit trail is kept."
+    )

@@ -1,0 +1,106 @@
+"""Protections that apply to every response: headers, methods, body size, proxies, rate limits.
+
+Also the pages for the failures they cause (413, 429) and for a database that
+is down (503), each of which keeps the patient's answers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from flask import Flask, abort, current_app, render_template, request
+from flask_limiter import RateLimitExceeded
+from sqlalchemy.exc import DBAPIError, OperationalError
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.wrappers import Response
+
+from questionnaire.extensions import db, limiter
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'; form-action 'self'"
+)
+ALLOWED_METHODS = frozenset({"GET", "POST", "HEAD"})
+RETRY_AFTER_SECONDS = 30
+
+
+def init_app(app: Flask) -> None:
+    """Attach headers, the method allow-list, proxy handling, limits and failure pages."""
+    hops = int(app.config.get("TRUSTED_PROXY_HOPS") or 0)
+    if hops:
+        # Trust exactly as many X-Forwarded-* hops as there are proxies we run, no more:
+        # otherwise a client could choose its own address and dodge the rate limits.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
+        )
+    limiter.init_app(app)
+    app.before_request(_only_allowed_methods)
+    app.after_request(_headers)
+    app.register_error_handler(RequestEntityTooLarge, _too_large)
+    app.register_error_handler(RateLimitExceeded, _too_many)
+    app.register_error_handler(OperationalError, _database_down)
+    app.register_error_handler(DBAPIError, _database_down)
+
+
+def _only_allowed_methods() -> None:
+    if request.method not in ALLOWED_METHODS:
+        abort(405)
+
+
+def _headers(response: Response) -> Response:
+    headers = response.headers
+    headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Referrer-Policy"] = "no-referrer"
+    headers["X-Frame-Options"] = "DENY"
+    headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), interest-cohort=()"
+    if current_app.config.get("APP_ENV") == "production":
+        headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    if response.status_code == 405:
+        headers["Allow"] = ", ".join(sorted(ALLOWED_METHODS))
+    headers.pop("Server", None)
+    return response
+
+
+def _too_large(error: RequestEntityTooLarge) -> tuple[str, int]:
+    return render_template("errors/too_large.html"), 413
+
+
+def _too_many(error: RateLimitExceeded) -> Response:
+    # The answers live in the server-side draft: nothing typed before this step is lost.
+    body = render_template("errors/too_many.html", retry_minutes=_retry_minutes(error))
+    response = current_app.make_response((body, 429))
+    response.headers["Retry-After"] = str(_retry_minutes(error) * 60)
+    return response
+
+
+def _retry_minutes(error: RateLimitExceeded) -> int:
+    item = getattr(error.limit, "limit", None)
+    seconds = item.get_expiry() if item is not None else 300
+    return max(1, int(seconds) // 60)
+
+
+def _database_down(error: Exception) -> Response:
+    """Answer 503 with Retry-After; a question page comes back with every typed answer."""
+    current_app.logger.error("Database unavailable (%s)", type(error).__name__)
+    # The connection is gone: undo what can be undone, and carry on to the page.
+    with contextlib.suppress(Exception):
+        db.session.rollback()
+    body = _page_with_answers() or render_template("errors/unavailable.html")
+    response = current_app.make_response((body, 503))
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _page_with_answers() -> str | None:
+    """Render the question page that was being sent, from the request alone (no database)."""
+    if request.endpoint != "intake.page" or request.method != "POST":
+        return None
+    from questionnaire.intake.views import render_unsaved_page
+
+    section_id: Any = (request.view_args or {}).get("section_id")
+    return render_unsaved_page(section_id)
