@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from questionnaire.extensions import db
+
+
+def _layout() -> str:
+    # Clinicians see their own layout; patients keep the crisis line in the footer.
+    return "clinic_base.html" if request.path.startswith("/clinic") else "base.html"
 
 
 def register(app: Flask) -> None:
@@ -14,11 +19,15 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> tuple[str, int]:
         code = error.code or 500
-        return render_template("errors/error.html", code=code, name=error.name), code
+        page = render_template("errors/error.html", code=code, name=error.name, layout=_layout())
+        return page, code
 
     @app.errorhandler(500)
     def server_error(error: Exception) -> tuple[str, int]:
         # Log only the class: the message of an exception may hold patient answers.
         app.logger.error("Unhandled %s", type(getattr(error, "original_exception", error)).__name__)
         db.session.rollback()
-        return render_template("errors/error.html", code=500, name="Something went wrong"), 500
+        page = render_template(
+            "errors/error.html", code=500, name="Something went wrong", layout=_layout()
+        )
+        return page, 500

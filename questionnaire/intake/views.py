@@ -189,20 +189,24 @@ def page(section_id: str) -> Response | str | tuple[str, int]:
         if valid:
             return redirect(_next_url(section), code=303)
         status = 400
-    return (
-        render_template(
-            "intake/page.html",
-            section=section,
-            form=form,
-            step=PAGE_INDEX[section.id] + 1,
-            steps=len(PAGES),
-            back_url=_back_url(section),
-            errors=_error_summary(form) if request.method == "POST" else [],
-            crisis=_needs_crisis_panel(draft.answers)
-            and PAGE_INDEX[section.id] > PAGE_INDEX["safety"],
-            can_save_later="date_of_birth" in draft.answers,
-        ),
-        status,
+    return _render_page(
+        section,
+        form,
+        errors=_error_summary(form) if request.method == "POST" else [],
+        crisis=_needs_crisis_panel(draft.answers) and PAGE_INDEX[section.id] > PAGE_INDEX["safety"],
+        can_save_later="date_of_birth" in draft.answers,
+    ), status
+
+
+def _render_page(section: Section, form: Any, **context: Any) -> str:
+    return render_template(
+        "intake/page.html",
+        section=section,
+        form=form,
+        step=PAGE_INDEX[section.id] + 1,
+        steps=len(PAGES),
+        back_url=_back_url(section),
+        **context,
     )
 
 
@@ -212,18 +216,7 @@ def render_unsaved_page(section_id: str) -> str | None:
         return None
     section = PAGES[PAGE_INDEX[section_id]]
     form = page_form_class(section.id)()
-    return render_template(
-        "intake/page.html",
-        section=section,
-        form=form,
-        step=PAGE_INDEX[section.id] + 1,
-        steps=len(PAGES),
-        back_url=_back_url(section),
-        errors=[],
-        unsaved=True,
-        crisis=False,
-        can_save_later=False,
-    )
+    return _render_page(section, form, errors=[], unsaved=True, crisis=False, can_save_later=False)
 
 
 @bp.get("/saved")

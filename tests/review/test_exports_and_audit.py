@@ -109,3 +109,11 @@ def test_audit_export_writes_csv_since_a_day(app: Flask, as_reviewer: FlaskClien
     none = app.test_cli_runner().invoke(args=["audit", "export", "--since", "2026-06-02"])
     assert list(csv.DictReader(io.StringIO(none.output))) == []
     assert actions(app)[-1] == "export_audit"
+
+
+def test_a_forbidden_page_uses_the_clinician_layout(app: Flask, as_reviewer: FlaskClient) -> None:
+    response = as_reviewer.get("/clinic/audit")
+    assert response.status_code == 403
+    page = response.get_data(as_text=True)
+    assert "intake review" in page and "Your account cannot open this page" in page
+    assert "Need help now?" not in page  # the patient's crisis footer is not shown to staff
