@@ -5,7 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 FLASK := $(BIN)/flask --app questionnaire
 
-.PHONY: run test check bench clean
+SCAN_FLAGS ?= --quick
+
+.PHONY: run test check bench load clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,12 +23,16 @@ test: $(STAMP)
 	$(BIN)/pytest
 
 check: $(STAMP)
-	$(BIN)/ruff check questionnaire tests bench migrations
-	$(BIN)/ruff format --check questionnaire tests bench
+	$(BIN)/ruff check questionnaire tests bench migrations .ci/scan.py
+	$(BIN)/ruff format --check questionnaire tests bench .ci/scan.py
 	$(BIN)/mypy
+	$(BIN)/python .ci/scan.py $(SCAN_FLAGS)
 
 bench: $(STAMP)
 	$(BIN)/python bench/rules.py
+
+load: $(STAMP)
+	$(BIN)/python bench/load.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

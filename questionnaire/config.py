@@ -31,6 +31,9 @@ def from_environment(environ: Mapping[str, str], instance_path: str) -> dict[str
         # production: see check_production).
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        # Flask-WTF's HTTPS check wants a same-site Referer, but every page sends
+        # Referrer-Policy: no-referrer, so browsers send none. The token and SameSite guard.
+        "WTF_CSRF_SSL_STRICT": False,
         "SECRET_KEY": environ.get("SECRET_KEY", DEVELOPMENT_SECRET_KEY),
         "SQLALCHEMY_DATABASE_URI": environ.get("DATABASE_URL", default_db),
         "RULES_PATH": environ.get("RULES_PATH", str(DEFAULT_RULES_PATH)),

@@ -35,6 +35,9 @@ def init_app(app: Flask) -> None:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
         )
+    # Flask-Limiter keeps the first app's key prefix for good; each app (tests build many,
+    # sharing one Redis) must count under its own RATELIMIT_KEY_PREFIX.
+    limiter._key_prefix = ""
     limiter.init_app(app)
     app.before_request(_only_allowed_methods)
     app.after_request(_headers)
@@ -42,6 +45,16 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(RateLimitExceeded, _too_many)
     app.register_error_handler(OperationalError, _database_down)
     app.register_error_handler(DBAPIError, _database_down)
+    # Registered after Flask-SQLAlchemy's, so it runs first (teardowns run in reverse).
+    app.teardown_appcontext(_forget_broken_session)
+
+
+def _forget_broken_session(error: BaseException | None) -> None:
+    """End the request's session even when the database vanished under it (never a 500)."""
+    try:
+        db.session.remove()
+    except DBAPIError:
+        db.session.registry.clear()
 
 
 def _only_allowed_methods() -> None:

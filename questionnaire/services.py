@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.orm.exc import StaleDataError
 
 from questionnaire.forms import validate_answers
-from questionnaire.models import LEVEL_RANK, Draft, Flag, Submission, utcnow
+from questionnaire.models import LEVEL_RANK, Draft, Flag, Notification, Submission, utcnow
 from questionnaire.rules import RuleTable, highest_level
 from questionnaire.ruleset import evaluate
 
@@ -195,10 +195,13 @@ def submit(
     table: RuleTable,
     now: datetime | None = None,
     confirmed: Mapping[str, Any] | None = None,
+    alert_addresses: Sequence[str] = (),
 ) -> Submission:
     """Send a draft: validate it whole, derive facts, evaluate rules, store, delete the draft.
 
-    `confirmed` holds the answers of the last step (the review tick box).
+    `confirmed` holds the answers of the last step (the review tick box). An urgent
+    submission gets one pending alert per address in `alert_addresses`, in the same
+    transaction, so no crash can store it without its alert.
 
     One transaction. Sending the same draft again, or twice at once, returns the
     one submission it produced: the draft key is unique, so the database, not a
@@ -245,6 +248,18 @@ def submit(
         session.add(submission)
         session.delete(draft)
         try:
+            if submission.highest_level == "urgent" and alert_addresses:
+                session.flush()  # the submission's id, for its alerts
+                session.add_all(
+                    Notification(
+                        submission_id=submission.id,
+                        reference=submission.reference,
+                        address=address,
+                        state="pending",
+                        created_at=now,
+                    )
+                    for address in dict.fromkeys(alert_addresses)
+                )
             session.commit()
         except (IntegrityError, StaleDataError):
             # Another request sent this draft first (or, rarely, the reference was taken):

@@ -92,7 +92,13 @@ def test_production_starts_with_a_strong_secret_key(tmp_path: Path) -> None:
 
 def test_production_refuses_rate_limits_kept_in_one_workers_memory(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="RATELIMIT_STORAGE_URI=redis"):
-        make_app(tmp_path, APP_ENV="production", SECRET_KEY=STRONG_KEY, RATELIMIT_ENABLED=True)
+        make_app(
+            tmp_path,
+            APP_ENV="production",
+            SECRET_KEY=STRONG_KEY,
+            RATELIMIT_ENABLED=True,
+            RATELIMIT_STORAGE_URI="memory://",
+        )
 
 
 def test_production_refuses_debug(tmp_path: Path) -> None:

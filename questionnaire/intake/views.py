@@ -274,18 +274,22 @@ def check() -> Response | str | tuple[str, int]:
     draft = _current_draft()
     if draft is None:
         token = token or session.get(SENT_KEY)
-        if token and services.find_submission(db.session, token):
+        sent = services.find_submission(db.session, token) if token else None
+        if sent is not None:
             # Sent already (a double click, or a refresh of the POST): the same confirmation.
             session.pop(DRAFT_KEY, None)
             session[SENT_KEY] = token
-            return redirect(url_for("intake.done"), code=303)
+            response = redirect(url_for("intake.done"), code=303)
+            _deliver_alerts_after(sent, response)  # in case the first request died before
+            return response
         return redirect(url_for("intake.start", expired=1), code=303)
     form = SendForm()
     problems: list[tuple[str, str]] = []
     if request.method == "POST" and form.is_bot():
         return render_template("intake/received.html"), 200
     if form.validate_on_submit():
-        assert token is not None
+        if token is None:  # a draft is found only through the token, so this cannot happen
+            return redirect(url_for("intake.start", expired=1), code=303)
         try:
             submission = services.submit(
                 db.session,
@@ -293,6 +297,7 @@ def check() -> Response | str | tuple[str, int]:
                 current_app.extensions["rule_table"],
                 _now(),
                 confirmed={"understands_review": "y"},
+                alert_addresses=notify.on_call_addresses(current_app.config),
             )
         except services.AnswersInvalid as invalid:
             problems = _missing_answers(invalid.errors)
@@ -302,7 +307,7 @@ def check() -> Response | str | tuple[str, int]:
             session.pop(DRAFT_KEY, None)
             session[SENT_KEY] = token
             response = redirect(url_for("intake.done"), code=303)
-            _alert_if_urgent(submission, response)
+            _deliver_alerts_after(submission, response)
             return response
     elif request.method == "POST":
         problems = _error_summary(form)
@@ -319,16 +324,20 @@ def check() -> Response | str | tuple[str, int]:
     )
 
 
-def _alert_if_urgent(submission: Submission, response: Response) -> None:
-    """Queue the on-call alert now; send it once the patient has their page."""
-    addresses = notify.on_call_addresses(current_app.config)
-    if not notify.queue_urgent_alerts(db.session, submission, addresses):
+def _deliver_alerts_after(submission: Submission, response: Response) -> None:
+    """Send an urgent submission's pending alerts once the patient has their page."""
+    if submission.highest_level != "urgent":
         return
     app = current_app._get_current_object()  # type: ignore[attr-defined]
 
     def deliver() -> None:
-        with app.app_context():
-            notify.deliver_pending(db.session, app.config)
+        # After the response: a failure here must not reach the patient or the log's
+        # traceback; the alert stays pending for `flask notifications send`.
+        try:
+            with app.app_context():
+                notify.deliver_pending(db.session, app.config)
+        except Exception as error:
+            app.logger.error("Urgent alert delivery failed (%s)", type(error).__name__)
 
     response.call_on_close(deliver)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import pytest
@@ -109,3 +110,38 @@ def test_the_client_address_comes_from_trusted_hops_only(tmp_path: Path) -> None
     # No proxy trusted: the socket's address. One hop: the address our proxy saw, not the
     # one the client wrote into the header.
     assert seen == ["10.0.0.2", "198.51.100.7"]
+
+
+def test_clinicians_can_sign_in_over_https_without_a_referer(tmp_path: Path) -> None:
+    """Browsers send no Referer (our Referrer-Policy): the CSRF check must not need one."""
+    from tests.auth.helpers import make_clinician
+
+    app = make_app(
+        tmp_path,
+        APP_ENV="production",
+        SECRET_KEY="kT9vQ2xL7pW4mZ8rB3nH6yJ1cF5sD0gA-_eU",
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379",
+        RATELIMIT_KEY_PREFIX=f"https-sign-in-{uuid.uuid4().hex}",
+    )
+    with app.app_context():
+        from questionnaire.extensions import db
+
+        db.create_all()
+    make_clinician(app, email="ada@clinic.example")
+    client = app.test_client()
+    page = client.get("/clinic/sign-in", base_url="https://localhost")
+    token = (
+        page.get_data(as_text=True).split('name="csrf_token"')[1].split('value="')[1].split('"')[0]
+    )
+    response = client.post(
+        "/clinic/sign-in",
+        base_url="https://localhost",
+        data={
+            "email": "ada@clinic.example",
+            "password": "correct horse battery staple",
+            "csrf_token": token,
+        },
+    )
+    assert response.status_code in (302, 303)
+    assert "/clinic/sign-in/code" in response.headers["Location"]

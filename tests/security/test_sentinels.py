@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from pathlib import Path
 
 import pytest
@@ -45,7 +46,7 @@ def test_no_path_leaks_patient_data(
         CLOCK=clock,
         RATELIMIT_ENABLED=True,
         RATELIMIT_SUBMIT="1 per hour",
-        RATELIMIT_KEY_PREFIX="sentinel",
+        RATELIMIT_KEY_PREFIX=f"sentinel-{uuid.uuid4().hex}",  # fresh counts in a shared Redis
     )
     app.config.update(TESTING=False, PROPAGATE_EXCEPTIONS=False)  # real error handling
     with app.app_context():

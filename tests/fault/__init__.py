@@ -1,0 +1,1 @@
+"""Fault-injection tests: a real PostgreSQL cluster and gunicorn, broken on purpose."""
