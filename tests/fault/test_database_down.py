@@ -195,6 +195,9 @@ def test_database_crash_mid_run_loses_nothing(pg_cluster: PostgresCluster, tmp_p
         assert "Traceback" not in exchange.body and 'File "' not in exchange.body
     traces = [entry for entry in log_entries(server_log) if "Traceback" in entry]
     assert not traces, f"a traceback in gunicorn's log:\n{traces[0][-3000:]}"
+    # gunicorn's access and error logs and the app's own hold no answer, outage or not.
+    leaked = [journey.name for journey in journeys if journey.name in server_log]
+    assert not leaked, f"a patient's name is in the server log: {leaked[:3]}"
     for exchange in server_errors:
         if exchange.status == 503:
             assert exchange.retry_after and int(exchange.retry_after) > 0, exchange.path
