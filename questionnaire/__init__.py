@@ -77,20 +77,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(intake.bp)
     app.register_blueprint(review.bp)
+    app.register_blueprint(fhir_api.bp)
     auth.init_app(app)
     errors.register(app)
     cli.register(app)
-    from questionnaire.notify import notifications_cli
-    from questionnaire.review.trail import audit_cli
-
-    app.cli.add_command(notifications_cli)
-    app.cli.add_command(audit_cli)
-    from questionnaire.keys import keys_cli
-    from questionnaire.purge import purge_command
-
-    app.cli.add_command(keys_cli)
-    app.cli.add_command(purge_command)
-    app.register_blueprint(fhir_api.bp)
     return app
 
 
