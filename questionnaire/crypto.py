@@ -179,10 +179,11 @@ class EncryptedJSON(sa.TypeDecorator[Any]):
         return keyring().seal(plaintext, self.context)
 
     def process_result_value(self, value: str | None, dialect: sa.Dialect) -> Any:
-        if value is None:
-            return None
+        return None if value is None else json.loads(self._open(value))
+
+    def _open(self, value: str) -> bytes:
         try:
-            return json.loads(keyring().open(value, self.context))
+            return keyring().open(value, self.context)
         except CiphertextError:
             # Say which column, never the value: the caller shows a 500 and an admin restores.
             current_app.logger.error("Integrity check failed for a value in %s", self.context)
@@ -200,10 +201,4 @@ class EncryptedText(EncryptedJSON):
         return keyring().seal(str(value).encode(), self.context)
 
     def process_result_value(self, value: str | None, dialect: sa.Dialect) -> Any:
-        if value is None:
-            return None
-        try:
-            return keyring().open(value, self.context).decode()
-        except CiphertextError:
-            current_app.logger.error("Integrity check failed for a value in %s", self.context)
-            raise
+        return None if value is None else self._open(value).decode()
