@@ -20,7 +20,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from questionnaire import audit
-from questionnaire.models import Notification, Submission
+from questionnaire.models import Notification
 from questionnaire.services import DbSession, format_reference
 
 SMTP_TIMEOUT_SECONDS = 10
@@ -30,30 +30,6 @@ def on_call_addresses(config: Mapping[str, Any]) -> list[str]:
     """Return the configured on-call addresses (ON_CALL_EMAILS, comma-separated)."""
     raw = str(config.get("ON_CALL_EMAILS") or "")
     return [address.strip() for address in raw.split(",") if address.strip()]
-
-
-def queue_urgent_alerts(session: DbSession, submission: Submission, addresses: list[str]) -> int:
-    """Create the pending alert rows for an urgent submission; return how many are new."""
-    if submission.highest_level != "urgent" or not addresses:
-        return 0
-    known = set(
-        session.scalars(
-            sa.select(Notification.address).where(Notification.submission_id == submission.id)
-        )
-    )
-    fresh = [address for address in addresses if address not in known]
-    for address in fresh:
-        session.add(
-            Notification(
-                submission_id=submission.id,
-                reference=submission.reference,
-                address=address,
-                state="pending",
-                created_at=audit.now(),
-            )
-        )
-    session.commit()
-    return len(fresh)
 
 
 def alert_message(reference: str, sender: str, recipient: str, clinic: str) -> EmailMessage:

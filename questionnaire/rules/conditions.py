@@ -237,69 +237,41 @@ def _leaf(leaf: Leaf, found: Field, lexicons: Mapping[str, Lexicon]) -> Compiled
     if operator == "answered":
         wanted = bool(operand)
 
-        def test(values: Values, cache: TokenCache) -> bool:
+        def answered(values: Values, cache: TokenCache) -> bool:
             return (not is_missing(values.get(name))) is wanted
 
-        return Compiled(test, look, look)
+        return Compiled(answered, look, look)
 
     if operator == "mentions":
         return _mentions(name, source, lexicons[operand], look)
 
     check_type = _type_check(name, kind)
-    if operator == "equals":
-        target = operand
+    compare = _comparison(operator, operand)
 
-        def test(values: Values, cache: TokenCache) -> bool:
-            value = values.get(name)
-            if is_missing(value):
-                return False
-            check_type(value)
-            return bool(value == target)
-
-    elif operator == "one_of":
-        options = frozenset(operand)
-
-        def test(values: Values, cache: TokenCache) -> bool:
-            value = values.get(name)
-            if is_missing(value):
-                return False
-            check_type(value)
-            return value in options
-
-    elif operator == "includes_any":
-        wanted_codes = frozenset(operand)
-
-        def test(values: Values, cache: TokenCache) -> bool:
-            value = values.get(name)
-            if is_missing(value):
-                return False
-            check_type(value)
-            return not wanted_codes.isdisjoint(value)  # type: ignore[arg-type]
-
-    elif operator == "at_least":
-        low = operand
-
-        def test(values: Values, cache: TokenCache) -> bool:
-            value = values.get(name)
-            if is_missing(value):
-                return False
-            check_type(value)
-            return bool(value >= low)
-
-    elif operator == "at_most":
-        high = operand
-
-        def test(values: Values, cache: TokenCache) -> bool:
-            value = values.get(name)
-            if is_missing(value):
-                return False
-            check_type(value)
-            return bool(value <= high)
-
-    else:  # pragma: no cover - the schema admits no other operator
-        raise AssertionError(f"unknown operator {operator}")
+    def test(values: Values, cache: TokenCache) -> bool:
+        value = values.get(name)
+        if is_missing(value):
+            return False
+        check_type(value)
+        return compare(value)
 
     return Compiled(test, look, look)
+
+
+def _comparison(operator: str, operand: Any) -> Callable[[Any], bool]:
+    """Return the test one operator applies to a present, type-checked value."""
+    if operator == "equals":
+        return lambda value: bool(value == operand)
+    if operator == "one_of":
+        return frozenset(operand).__contains__
+    if operator == "includes_any":
+        codes = frozenset(operand)
+        return lambda value: not codes.isdisjoint(value)
+    if operator == "at_least":
+        return lambda value: bool(value >= operand)
+    if operator == "at_most":
+        return lambda value: bool(value <= operand)
+    raise AssertionError(f"unknown operator {operator}")  # the schema admits no other
 
 
 def _mentions(name: str, source: str, lexicon: Lexicon, look: Explain) -> Compiled:

@@ -17,7 +17,7 @@ from questionnaire import notify
 from questionnaire.extensions import db
 from questionnaire.models import AuditEvent, Notification, Submission
 from tests.answers import with_changes
-from tests.intake.patient import Patient
+from tests.intake.patient import Patient, csrf_token
 
 URGENT = {"suicidal_thoughts_past_month": "yes", "suicidal_thoughts_now": "yes"}
 ON_CALL = "oncall@clinic.example, backup@clinic.example"
@@ -125,15 +125,23 @@ def test_a_failed_alert_is_recorded_retried_and_never_sent_twice(
     assert [n.state for n in notifications(app)] == ["sent", "sent"]
 
 
-def test_queueing_twice_keeps_one_row_per_address(app: Flask, client: FlaskClient) -> None:
-    app.config["ON_CALL_EMAILS"] = ""  # no alert at send time
-    send_urgent(client)
-    with app.app_context():
-        submission = db.session.scalar(sa.select(Submission))
-        addresses = ["oncall@clinic.example"]
-        assert notify.queue_urgent_alerts(db.session, submission, addresses) == 1
-        assert notify.queue_urgent_alerts(db.session, submission, addresses) == 0
-    assert len(notifications(app)) == 1
+def test_one_alert_row_per_address_even_when_sent_twice(app: Flask, client: FlaskClient) -> None:
+    app.config["ON_CALL_EMAILS"] = "oncall@clinic.example, oncall@clinic.example"
+    patient = Patient(client)
+    patient.start()
+    patient.answer_all(with_changes(URGENT))
+    form = {"understands_review": "y", "csrf_token": csrf_token(client.get("/check"))}
+    with client.session_transaction() as browser_session:
+        before = dict(browser_session)
+    assert client.post("/check", data=form).status_code == 303
+    with client.session_transaction() as browser_session:  # a double click
+        browser_session.clear()
+        browser_session.update(before)
+    assert client.post("/check", data=form).status_code == 303
+    rows = notifications(app)
+    assert [(n.address, n.reference) for n in rows] == [
+        ("oncall@clinic.example", rows[0].reference)
+    ]
 
 
 def test_alerts_stop_after_the_last_attempt(app: Flask, client: FlaskClient) -> None:
