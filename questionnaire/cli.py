@@ -62,6 +62,49 @@ def check_command(path: Path | None) -> None:
         f"{path}: sound. Version {table.version}, {len(table.rules)} rules, "
         f"{len(table.lexicons)} term lists, {len(table.cases)} cases, sha256 {table.sha256}."
     )
+    if table.collisions:
+        click.echo(f"{len(table.collisions)} pair(s) of terms the tolerance could confuse, each resolved:")
+        for collision in table.collisions:
+            click.echo(f"  {collision.describe()}")
+
+
+@rules.command("explain")
+@click.argument("text")
+@click.option("--rules", "rules_file", type=PathArgument, help="Rule table (default RULES_PATH).")
+@click.option(
+    "--item",
+    "item_id",
+    help="The free-text item the text is an answer to (default: the one the rules read).",
+)
+def explain_command(text: str, rules_file: Path | None, item_id: str | None) -> None:
+    """Show how a medicine text reads: each word, what it was read as, and the rules it raises.
+
+    Use it to check a new term or a misspelling before relying on it, e.g.
+    flask --app questionnaire rules explain "Restorill 30mg, clonidine".
+    """
+    try:
+        table = load_rule_table(_rules_path(rules_file))
+    except RuleTableError as error:
+        _print_problems(error.problems)
+        sys.exit(EXIT_PROBLEMS)
+    fields = sorted(table.text_fields)
+    if item_id is None and len(fields) == 1:
+        item_id = fields[0]
+    if item_id not in fields:
+        click.echo(f"Name the item with --item, one of: {', '.join(fields) or '(none)'}.", err=True)
+        sys.exit(EXIT_INVALID_ANSWERS)
+    reading = table.read(text)
+    if not reading.words:
+        click.echo("The text has no words or numbers to read.")
+    width = max((len(word.written) for word in reading.words), default=0)
+    for word in reading.words:
+        click.echo(f"  {word.written:<{width}}  {word.how:<12}  {word.detail()}")
+    findings = table.raised_by_text(item_id, text)
+    if findings:
+        raised = ", ".join(f"{finding.rule} ({finding.level})" for finding in findings)
+        click.echo(f"Rules this text raises: {raised}")
+    else:
+        click.echo("Rules this text raises: none")
 
 
 @rules.command("test")

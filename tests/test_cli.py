@@ -92,7 +92,13 @@ def test_evaluate_prints_the_flags_as_json(runner: FlaskCliRunner, tmp_path: Pat
     benzo = report["flags"][1]
     assert set(benzo) == {"rule", "level", "message", "source", "evidence"}
     assert benzo["level"] == "review"
-    assert benzo["evidence"] == [{"item": "medications", "matched": ["Ativan"]}]
+    assert benzo["evidence"] == [
+        {
+            "item": "medications",
+            "matched": ["Ativan"],
+            "read": [{"written": "Ativan", "term": "Ativan", "how": "exact", "edits": 0}],
+        }
+    ]
 
 
 def test_evaluate_with_no_flags(runner: FlaskCliRunner, tmp_path: Path) -> None:

@@ -8,6 +8,8 @@ from typing import Any
 from questionnaire import items as catalogue
 from questionnaire.intake.summary import answer_in_words
 from questionnaire.models import Submission
+from questionnaire.rules import How, RuleTable
+from questionnaire.rules.lexicon import letters
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,7 @@ def evidence_rows(evidence: list[dict[str, Any]]) -> list[EvidenceRow]:
         if item is None:
             continue
         if "matched" in entry:
-            rows.append(EvidenceRow(item.id, item.label, "names " + ", ".join(entry["matched"])))
+            rows.append(EvidenceRow(item.id, item.label, "names " + _names(entry)))
         else:
             words = answer_in_words(item, {item.id: entry.get("value")}) or "not given"
             code = entry.get("value")
@@ -67,3 +69,57 @@ def flagged_items(submission: Submission) -> dict[str, list[str]]:
                 if flag.rule not in flagged.setdefault(name, []):
                     flagged[name].append(flag.rule)
     return flagged
+
+
+def _names(entry: dict[str, Any]) -> str:
+    """Return the terms a text named, each with the patient's word when it was not exact."""
+    read = entry.get("read")
+    if not read:  # raised before readings were recorded: the terms alone
+        return ", ".join(entry["matched"])
+    said: list[str] = []
+    for match in read:
+        term, written, how = match["term"], match["written"], match["how"]
+        if how == How.EXACT:
+            words = term
+        elif how == How.NEAR:
+            words = f"'{written}' read as {term} ({letters(match['edits'])} different)"
+        else:
+            words = f"'{written}' read as {term} ({how})"
+        if words not in said:
+            said.append(words)
+    return "; ".join(said)
+
+
+@dataclass(frozen=True)
+class WordRow:
+    """How one word of a free-text answer was read, for the clinician's eye."""
+
+    written: str
+    reading: str
+    #: Whether the word raised a flag (exact, maker prefix or near match).
+    flagged: bool
+
+
+def text_readings(table: RuleTable, answers: dict[str, Any]) -> dict[str, list[WordRow]]:
+    """Return, for each free-text answer the rules read, its telling words and how each read.
+
+    Shown: flagged terms, near matches, known medicines that resemble a flagged
+    name, and unrecognised words of 4 letters or more. Known words that resemble
+    nothing, numbers and short words are left out: the answer itself is shown above.
+    """
+    shown: dict[str, list[WordRow]] = {}
+    for name in sorted(table.text_fields):
+        text = answers.get(name)
+        if not isinstance(text, str) or not text.strip():
+            continue
+        rows = []
+        for word in table.read(text).words:
+            if word.how is How.KNOWN and not word.resembles:
+                continue
+            if word.how is How.UNKNOWN and (len(word.written) < 4 or not word.written.isalpha()):
+                continue
+            flagged = word.how in (How.EXACT, How.PREFIX, How.NEAR)
+            rows.append(WordRow(word.written, word.describe(), flagged))
+        if rows:
+            shown[name] = rows
+    return shown

@@ -29,7 +29,7 @@ from questionnaire.extensions import db
 from questionnaire.intake.summary import section_rows
 from questionnaire.models import LEVELS, OUTCOMES, STATUSES, Clinician, Submission
 from questionnaire.review import actions, trail
-from questionnaire.review.present import evidence_rows, flagged_items
+from questionnaire.review.present import evidence_rows, flagged_items, text_readings
 from questionnaire.review.queue import (
     NO_FLAG,
     BadFilter,
@@ -108,6 +108,7 @@ def _render_submission(
             submission=submission,
             evidence=evidence_rows,
             flagged=flagged_items(submission),
+            readings=text_readings(current_app.extensions["rule_table"], submission.answers),
             sections=[
                 (section, section_rows(section, submission.answers)) for section in catalogue.PAGES
             ],

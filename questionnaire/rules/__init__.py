@@ -8,7 +8,7 @@ from questionnaire.rules.cases import BASELINE, Case, CaseResult
 from questionnaire.rules.engine import Rule, RuleTable, rules_error
 from questionnaire.rules.errors import Problem, RuleTableError
 from questionnaire.rules.findings import Finding, highest_level
-from questionnaire.rules.lexicon import Lexicon, tokenize
+from questionnaire.rules.lexicon import How, Lexicon, Reader, Reading, WordReading, tokenize
 from questionnaire.rules.loader import check_table, compile_table, load_table
 from questionnaire.rules.vocabulary import LEVELS, RULES_ERROR, Field, FieldKind, Prepare
 
@@ -21,12 +21,16 @@ __all__ = [
     "Field",
     "FieldKind",
     "Finding",
+    "How",
     "Lexicon",
     "Prepare",
+    "Reader",
+    "Reading",
     "Problem",
     "Rule",
     "RuleTable",
     "RuleTableError",
+    "WordReading",
     "check_table",
     "compile_table",
     "highest_level",

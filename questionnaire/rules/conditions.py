@@ -8,15 +8,15 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from questionnaire.rules.lexicon import Lexicon, Tokens, tokenize
+from questionnaire.rules.lexicon import Reader, Reading
 from questionnaire.rules.schema import AllOf, AnyOf, Condition, Leaf, Not
 from questionnaire.rules.vocabulary import OPERATORS_FOR_KIND, Field, FieldKind
 
 Path = tuple[str | int, ...]
 Report = Callable[[Path, str], None]
 Values = Mapping[str, Any]
-#: Text already tokenised during one evaluate call, by field name.
-TokenCache = dict[str, Tokens]
+#: Text already read against the term lists during one evaluate call, by field name.
+TokenCache = dict[str, Reading]
 Evidence = list[dict[str, Any]]
 Test = Callable[[Values, TokenCache], bool]
 Explain = Callable[[Values, TokenCache, Evidence], None]
@@ -146,17 +146,25 @@ def _quoted_or(names: list[str]) -> str:
 # --- compiling -----------------------------------------------------------------------
 
 
-def compile_condition(
-    condition: Condition, fields: Mapping[str, Field], lexicons: Mapping[str, Lexicon]
-) -> Compiled:
+def compile_condition(condition: Condition, fields: Mapping[str, Field], reader: Reader) -> Compiled:
     """Turn a checked condition into closures; call only after check_condition found nothing."""
     if isinstance(condition, AllOf):
-        return _all([compile_condition(c, fields, lexicons) for c in condition.conditions])
+        return _all([compile_condition(c, fields, reader) for c in condition.conditions])
     if isinstance(condition, AnyOf):
-        return _any([compile_condition(c, fields, lexicons) for c in condition.conditions])
+        return _any([compile_condition(c, fields, reader) for c in condition.conditions])
     if isinstance(condition, Not):
-        return _not(compile_condition(condition.condition, fields, lexicons))
-    return _leaf(condition, fields[condition.name], lexicons)
+        return _not(compile_condition(condition.condition, fields, reader))
+    return _leaf(condition, fields[condition.name], reader)
+
+
+def mentioned_lists(condition: Condition) -> set[tuple[str, str]]:
+    """Return each (field, term list) pair a condition's `mentions` looks at, anywhere in its tree."""
+    if isinstance(condition, AllOf | AnyOf):
+        return set().union(*(mentioned_lists(child) for child in condition.conditions))
+    if isinstance(condition, Not):
+        return mentioned_lists(condition.condition)
+    operator, operand = condition.operator
+    return {(condition.name, operand)} if operator == "mentions" else set()
 
 
 def _all(children: list[Compiled]) -> Compiled:
@@ -227,7 +235,7 @@ def _wrong(name: str, expected: str) -> ValueTypeError:
     return ValueTypeError(f"field '{name}' should hold {expected}")
 
 
-def _leaf(leaf: Leaf, found: Field, lexicons: Mapping[str, Lexicon]) -> Compiled:
+def _leaf(leaf: Leaf, found: Field, reader: Reader) -> Compiled:
     name, source, kind = leaf.name, leaf.source, found.kind
     operator, operand = leaf.operator
 
@@ -243,7 +251,7 @@ def _leaf(leaf: Leaf, found: Field, lexicons: Mapping[str, Lexicon]) -> Compiled
         return Compiled(answered, look, look)
 
     if operator == "mentions":
-        return _mentions(name, source, lexicons[operand], look)
+        return _mentions(name, source, operand, reader, look)
 
     check_type = _type_check(name, kind)
     compare = _comparison(operator, operand)
@@ -274,26 +282,35 @@ def _comparison(operator: str, operand: Any) -> Callable[[Any], bool]:
     raise AssertionError(f"unknown operator {operator}")  # the schema admits no other
 
 
-def _mentions(name: str, source: str, lexicon: Lexicon, look: Explain) -> Compiled:
-    def tokens_of(values: Values, cache: TokenCache) -> Tokens | None:
-        tokens = cache.get(name)
-        if tokens is None:
+def _mentions(name: str, source: str, lexicon: str, reader: Reader, look: Explain) -> Compiled:
+    def reading_of(values: Values, cache: TokenCache) -> Reading | None:
+        reading = cache.get(name)
+        if reading is None:
             value = values.get(name)
             if is_missing(value):
                 return None
             if not isinstance(value, str):
                 raise _wrong(name, "text")
-            # Several rules may search the same text; tokenise it once per evaluate call.
-            tokens = cache[name] = tokenize(value)
-        return tokens
+            # Several rules search the same text; read it against every list once per call.
+            reading = cache[name] = reader.read(value)
+        return reading
 
     def test(values: Values, cache: TokenCache) -> bool:
-        tokens = tokens_of(values, cache)
-        return tokens is not None and lexicon.matches(tokens)
+        reading = reading_of(values, cache)
+        return reading is not None and lexicon in reading.lexicons
 
     def explain(values: Values, cache: TokenCache, out: Evidence) -> None:
-        tokens = tokens_of(values, cache) or ()
-        _add(out, {source: name, "matched": lexicon.find(tokens)})
+        reading = reading_of(values, cache)
+        if reading is None:
+            return
+        _add(
+            out,
+            {
+                source: name,
+                "matched": reading.terms(lexicon),
+                "read": [match.evidence() for match in reading.of(lexicon)],
+            },
+        )
 
     return Compiled(test, explain, look)
 

@@ -10,7 +10,7 @@ from typing import Any
 from questionnaire.rules.cases import Case, CaseResult, run_case
 from questionnaire.rules.conditions import Compiled, Evidence, TokenCache
 from questionnaire.rules.findings import Finding
-from questionnaire.rules.lexicon import Lexicon
+from questionnaire.rules.lexicon import Collision, Lexicon, Reader, Reading
 from questionnaire.rules.vocabulary import RULES_ERROR, Prepare
 
 
@@ -38,6 +38,16 @@ class RuleTable:
     lexicons: Mapping[str, Lexicon]
     cases: tuple[Case, ...]
     baseline: Case
+    #: Every list compiled together: how free text reads against the flagged and known lists.
+    reader: Reader
+    #: Pairs of terms the tolerance could confuse, each resolved (or the table would not load).
+    collisions: tuple[Collision, ...] = ()
+    #: The free-text fields some rule reads against a term list (e.g. medications).
+    text_fields: frozenset[str] = frozenset()
+
+    def read(self, text: str) -> Reading:
+        """Return how a free-text answer reads against the table's term lists."""
+        return self.reader.read(text)
 
     def evaluate(self, values: Mapping[str, Any]) -> list[Finding]:
         """Return the findings of every rule that holds, in table order; never raise."""
@@ -57,6 +67,15 @@ class RuleTable:
         if failed:
             findings.append(rules_error(failed))
         return findings
+
+    def raised_by_text(self, field_name: str, text: str) -> list[Finding]:
+        """Return the findings that this free text alone adds, as `rules explain` shows them."""
+        without = {finding.rule for finding in self.evaluate({})}
+        return [
+            finding
+            for finding in self.evaluate({field_name: text})
+            if finding.rule not in without
+        ]
 
     def run_cases(self, prepare: Prepare) -> list[CaseResult]:
         """Run the baseline (named "(baseline)", expecting no flag) and then every case."""

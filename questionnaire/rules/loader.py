@@ -24,17 +24,26 @@ from questionnaire.rules.cases import (
     make_case,
     run_case,
 )
-from questionnaire.rules.conditions import check_condition, compile_condition
+from questionnaire.rules.conditions import check_condition, compile_condition, mentioned_lists
 from questionnaire.rules.engine import Rule, RuleTable
 from questionnaire.rules.errors import Problem, RuleTableError
-from questionnaire.rules.lexicon import Lexicon, term_problem
+from questionnaire.rules.lexicon import (
+    Collision,
+    Lexicon,
+    Reader,
+    collisions,
+    term_problem,
+    tokenize,
+)
 from questionnaire.rules.schema import (
     CONDITION_HELP,
     KNOWN_KEYS,
     BaselineSpec,
     CaseSpec,
+    ExactTerm,
     RuleSpec,
     TableSpec,
+    TermEntry,
 )
 from questionnaire.rules.vocabulary import Field, Prepare
 from questionnaire.rules.yamlload import Document, parse
@@ -48,7 +57,8 @@ _VERDICT = re.compile(
     re.IGNORECASE,
 )
 
-_LEXICONS = TypeAdapter(dict[str, list[str]])
+_LEXICONS = TypeAdapter(dict[str, list[TermEntry]])
+_KNOWN = TypeAdapter(list[str])
 
 
 def load_table(path: Path | str, fields: Mapping[str, Field], prepare: Prepare) -> RuleTable:
@@ -91,6 +101,9 @@ class _Reporter:
             line = self.document.line_of(path)
         self.problems.append(Problem(self.file, line, self.subject(path), message))
 
+    def line_of(self, path: YamlPath) -> int | None:
+        return self.document.line_of(path) if self.document is not None else None
+
     def whole_file(self, message: str, line: int | None = None) -> None:
         self.problems.append(Problem(self.file, line, None, message))
 
@@ -119,7 +132,8 @@ class _Parts:
     """The parts of a table that passed schema validation (all of them when it is sound)."""
 
     version: str | None = None
-    lexicons: dict[str, list[str]] | None = None
+    lexicons: dict[str, list[TermEntry]] | None = None
+    known: list[str] = field(default_factory=list)
     rules: list[tuple[int, RuleSpec]] = field(default_factory=list)
     baseline: BaselineSpec | None = None
     cases: list[tuple[int, CaseSpec]] = field(default_factory=list)
@@ -178,7 +192,8 @@ def _load(
 
     parts = _validate(document.data, reporter)
     lexicons = _check_lexicons(parts, reporter)
-    compiled = _check_rules(parts, fields, lexicons, document, reporter)
+    reader, confusable = _check_collisions(parts, lexicons, reporter)
+    compiled = _check_rules(parts, fields, lexicons, reader, document, reporter)
     # Any problem so far means the rules are not sound: running cases would only add noise.
     sound = parts.complete and compiled is not None and not reporter.problems
     cases = _check_cases(parts, fields, compiled, document, reporter)
@@ -194,6 +209,11 @@ def _load(
         lexicons=MappingProxyType(lexicons),
         cases=tuple(case_list),
         baseline=baseline,
+        reader=reader,
+        collisions=tuple(confusable),
+        text_fields=frozenset(
+            name for _index, spec in parts.rules for name, _list in mentioned_lists(spec.when)
+        ),
     )
     if not run_cases:
         return table, _in_file_order(reporter.problems)
@@ -221,6 +241,7 @@ def _validate(data: dict[str, Any], reporter: _Reporter) -> _Parts:
     return _Parts(
         version=spec.version,
         lexicons=spec.lexicons,
+        known=spec.known,
         rules=list(enumerate(spec.rules)),
         baseline=spec.baseline,
         cases=list(enumerate(spec.cases)),
@@ -238,6 +259,10 @@ def _salvage(data: dict[str, Any]) -> _Parts:
         parts.lexicons = _LEXICONS.validate_python(data.get("lexicons") or {})
     except ValidationError:
         parts.lexicons = None
+    try:
+        parts.known = _KNOWN.validate_python(data.get("known") or [])
+    except ValidationError:
+        parts.known = []
     for index, entry in _entries(data, "rules"):
         try:
             parts.rules.append((index, RuleSpec.model_validate(entry)))
@@ -314,24 +339,104 @@ def _schema_message(details: ErrorDetails, path: YamlPath) -> str:
 
 def _check_lexicons(parts: _Parts, reporter: _Reporter) -> dict[str, Lexicon]:
     compiled: dict[str, Lexicon] = {}
-    for name, terms in (parts.lexicons or {}).items():
-        if not terms:
+    for name, entries in (parts.lexicons or {}).items():
+        if not entries:
             reporter.at(
                 ("lexicons", name),
                 "this lexicon has no terms, so it would never match; add terms or remove it",
             )
+        terms = [entry.exact if isinstance(entry, ExactTerm) else entry for entry in entries]
+        exact = [entry.exact for entry in entries if isinstance(entry, ExactTerm)]
+        first_of: dict[tuple[str, ...], int] = {}
         for index, term in enumerate(terms):
             problem = term_problem(term)
             if problem:
                 reporter.at(("lexicons", name, index), problem)
-        compiled[name] = Lexicon.compile(name, terms)
+                continue
+            tokens = tokenize(term)
+            if tokens in first_of:
+                earlier = first_of[tokens]
+                same = "is" if terms[earlier] == term else "reads the same as"
+                reporter.at(
+                    ("lexicons", name, index),
+                    f"term {term!r} {same} {terms[earlier]!r} (line "
+                    f"{reporter.line_of(('lexicons', name, earlier))}); keep one of them",
+                )
+            else:
+                first_of[tokens] = index
+        compiled[name] = Lexicon.compile(name, terms, exact)
+    for index, name in enumerate(parts.known):
+        if name not in compiled and parts.lexicons is not None:
+            close = difflib.get_close_matches(name, list(compiled), n=1, cutoff=0.6)
+            hint = f"; did you mean '{close[0]}'?" if close else "; add it under lexicons:"
+            reporter.at(("known", index), f"there is no lexicon '{name}'{hint}")
     return compiled
+
+
+def _check_collisions(
+    parts: _Parts, lexicons: dict[str, Lexicon], reporter: _Reporter
+) -> tuple[Reader, list[Collision]]:
+    """Compile every list together; report terms the tolerance would confuse, and known lists used
+    as flags."""
+    known_names = set(parts.known)
+    outcomes: dict[str, set[str]] = {}
+    for index, spec in parts.rules:
+        for _field, name in mentioned_lists(spec.when):
+            outcomes.setdefault(name, set()).add(spec.id)
+            if name in known_names:
+                reporter.at(
+                    ("rules", index, "when"),
+                    f"lexicon '{name}' is listed under known: (medicines no rule flags), so a "
+                    "rule cannot mention it; mention a flagged list, or take it out of known:",
+                )
+    flagged = [lexicon for name, lexicon in lexicons.items() if name not in known_names]
+    known = [lexicon for name, lexicon in lexicons.items() if name in known_names]
+    reader = Reader.compile(flagged, known)
+    frozen = {name: frozenset(rules) for name, rules in outcomes.items()}
+    found = collisions(flagged, known, frozen)
+    for collision in found:
+        if collision.resolved_by is None:
+            second = collision.second
+            what = (
+                "appears in both lists"
+                if collision.edits == 0
+                else f"is {collision.edits} letter(s) from '{collision.first.written}' "
+                f"({collision.first.lexicon})"
+            )
+            reporter.at(
+                _term_path(parts, second.lexicon, second.written),
+                f"term '{second.written}' {what}, whose rules differ, so a misspelling of one "
+                f"could be read as the other; mark one exact (- {{exact: {second.written}}}), "
+                "or add the right one to a known list",
+            )
+    for lexicon in known:
+        for term in lexicon.entries:
+            inside = reader.read(term.written).matches
+            for match in inside:
+                if match.term.tokens == term.tokens:
+                    continue  # the same words in both lists: reported as a collision above
+                reporter.at(
+                    _term_path(parts, lexicon.name, term.written),
+                    f"known medicine '{term.written}' contains the flagged term "
+                    f"'{match.term.written}' ({match.term.lexicon}), so writing it would raise "
+                    "a flag; remove it from the known list or reword one of them",
+                )
+    return reader, found
+
+
+def _term_path(parts: _Parts, lexicon: str, written: str) -> YamlPath:
+    entries = (parts.lexicons or {}).get(lexicon, [])
+    for index, entry in enumerate(entries):
+        if (entry.exact if isinstance(entry, ExactTerm) else entry) == written:
+            return ("lexicons", lexicon, index)
+    return ("lexicons", lexicon)
 
 
 def _check_rules(
     parts: _Parts,
     fields: Mapping[str, Field],
     lexicons: dict[str, Lexicon],
+    reader: Reader,
     document: Document,
     reporter: _Reporter,
 ) -> list[Rule] | None:
@@ -372,7 +477,7 @@ def _check_rules(
             spec.message,
             spec.source,
             document.line_of(("rules", index)),
-            compile_condition(spec.when, fields, lexicons),
+            compile_condition(spec.when, fields, reader),
         )
         for index, spec in parts.rules
     ]

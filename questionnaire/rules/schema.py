@@ -13,6 +13,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    PlainValidator,
     StrictBool,
     Tag,
     model_validator,
@@ -219,11 +220,37 @@ class CaseSpec(_Strict):
     expect: list[str]
 
 
+class ExactTerm(_Strict):
+    """A term that must be written exactly: no near misses (e.g. `{exact: Doral}`)."""
+
+    exact: str
+
+
+def _term_entry(value: Any) -> str | ExactTerm:
+    # One message for a wrong entry, not one per shape a term may take.
+    if isinstance(value, str):
+        return value
+    if isinstance(value, ExactTerm):
+        return value
+    if isinstance(value, dict) and set(value) == {"exact"} and isinstance(value["exact"], str):
+        return ExactTerm(exact=value["exact"])
+    raise ValueError(
+        "must be text (put the value in quotes), or {exact: text} for a term that must be "
+        "written exactly"
+    )
+
+
+#: A term list's entry: a term, or a term marked exact.
+TermEntry = Annotated[str | ExactTerm, PlainValidator(_term_entry)]
+
+
 class TableSpec(_Strict):
     """A whole rules.yaml file."""
 
     version: Text
-    lexicons: dict[str, list[str]] = Field(default_factory=dict)
+    lexicons: dict[str, list[TermEntry]] = Field(default_factory=dict)
+    #: Term lists of medicines (and words) that no rule flags: written exactly, they win.
+    known: list[str] = Field(default_factory=list)
     rules: Annotated[list[RuleSpec], Field(min_length=1)]
     baseline: BaselineSpec
     cases: list[CaseSpec] = Field(default_factory=list)
@@ -237,7 +264,7 @@ TableSpec.model_rebuild()
 
 #: Every key the format knows, for "did you mean" suggestions on unexpected keys.
 KNOWN_KEYS: frozenset[str] = frozenset(
-    {"item", "fact", "all", "any", "not", *OPERATORS}
+    {"item", "fact", "all", "any", "not", "exact", *OPERATORS}
     | set(RuleSpec.model_fields)
     | set(BaselineSpec.model_fields)
     | set(CaseSpec.model_fields)

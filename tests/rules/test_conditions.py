@@ -8,11 +8,12 @@ import pytest
 from pydantic import TypeAdapter
 
 from questionnaire.rules.conditions import Compiled, ValueTypeError, compile_condition
-from questionnaire.rules.lexicon import Lexicon
+from questionnaire.rules.lexicon import Lexicon, Reader, Reading
 from questionnaire.rules.schema import Condition
 from tests.rules.test_engine import FIELDS
 
 LEXICONS = {"benzos": Lexicon.compile("benzos", ["lorazepam", "Ativan", "Tylenol #3"])}
+READER = Reader.compile(list(LEXICONS.values()))
 _CONDITION: TypeAdapter[Any] = TypeAdapter(Condition)
 
 MISSING: list[dict[str, Any]] = [{}, {"x": None}, {"x": ""}, {"x": []}]
@@ -20,7 +21,7 @@ MISSING: list[dict[str, Any]] = [{}, {"x": None}, {"x": ""}, {"x": []}]
 
 def compiled(spec: dict[str, Any]) -> Compiled:
     """Validate and compile one condition against the toy catalogue."""
-    return compile_condition(_CONDITION.validate_python(spec), FIELDS, LEXICONS)
+    return compile_condition(_CONDITION.validate_python(spec), FIELDS, READER)
 
 
 def holds(spec: dict[str, Any], values: dict[str, Any]) -> bool:
@@ -109,7 +110,16 @@ def test_mentions_evidence_lists_the_terms_as_written() -> None:
     spec = {"item": "medications", "mentions": "benzos"}
     values = {"medications": "LORAZEPAM 1mg, ativan, Tylenol #3 and lorazepam again"}
     assert evidence(spec, values) == [
-        {"item": "medications", "matched": ["lorazepam", "Ativan", "Tylenol #3"]}
+        {
+            "item": "medications",
+            "matched": ["lorazepam", "Ativan", "Tylenol #3"],
+            "read": [
+                {"written": "LORAZEPAM", "term": "lorazepam", "how": "exact", "edits": 0},
+                {"written": "ativan", "term": "Ativan", "how": "exact", "edits": 0},
+                {"written": "Tylenol #3", "term": "Tylenol #3", "how": "exact", "edits": 0},
+                {"written": "lorazepam", "term": "lorazepam", "how": "exact", "edits": 0},
+            ],
+        }
     ]
 
 
@@ -179,10 +189,11 @@ def test_a_value_of_the_wrong_type_raises(spec: dict[str, Any], values: dict[str
     assert str(values[next(iter(values))]) not in str(raised.value)  # no patient values
 
 
-def test_text_is_tokenised_once_per_evaluation() -> None:
+def test_text_is_read_once_per_evaluation() -> None:
     condition = compiled({"item": "medications", "mentions": "benzos"})
-    cache: dict[str, tuple[str, ...]] = {}
+    cache: dict[str, Reading] = {}
     assert condition.test({"medications": "Ativan"}, cache)
-    assert cache == {"medications": ("ativan",)}
-    # A second rule in the same call reuses the tokens, not the text.
+    assert list(cache) == ["medications"]
+    assert cache["medications"].terms("benzos") == ["Ativan"]
+    # A second rule in the same call reuses the reading, not the text.
     assert condition.test({"medications": "something else"}, cache)

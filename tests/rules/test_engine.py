@@ -166,7 +166,13 @@ def test_findings_come_in_table_order_with_their_words(table: RuleTable) -> None
     assert now.message == "Reports thoughts of ending their life right now."
     assert now.source == "test source"
     assert now.evidence == [{"item": "suicidal_now", "value": "yes"}]
-    assert findings[2].evidence == [{"item": "medications", "matched": ["Ativan"]}]
+    assert findings[2].evidence == [
+        {
+            "item": "medications",
+            "matched": ["Ativan"],
+            "read": [{"written": "Ativan", "term": "Ativan", "how": "exact", "edits": 0}],
+        }
+    ]
     assert findings[3].evidence == [{"fact": "weight_kg", "value": None}]
 
 
