@@ -63,7 +63,9 @@ def check_command(path: Path | None) -> None:
         f"{len(table.lexicons)} term lists, {len(table.cases)} cases, sha256 {table.sha256}."
     )
     if table.collisions:
-        click.echo(f"{len(table.collisions)} pair(s) of terms the tolerance could confuse, each resolved:")
+        click.echo(
+            f"{len(table.collisions)} pair(s) of terms the tolerance could confuse, each resolved:"
+        )
         for collision in table.collisions:
             click.echo(f"  {collision.describe()}")
 

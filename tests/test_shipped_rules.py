@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from questionnaire.rules import CaseResult, Lexicon, tokenize
 from questionnaire.ruleset import load_rule_table, prepare, run_table_cases
@@ -141,3 +145,79 @@ def test_prepare_validates_as_the_web_does() -> None:
 
     _values, errors = prepare({"bp_reading": "high"}, date(2026, 6, 1))
     assert "bp_reading" in errors and "full_name" in errors
+
+
+# --- tolerance over the shipped lists ----------------------------------------------------
+
+FLAGGED_TERMS = [term for lexicon in TABLE.reader.flagged for term in lexicon.entries]
+KNOWN_TERMS = [term for lexicon in TABLE.reader.known for term in lexicon.entries]
+KNOWN_TOKENS = {term.tokens: term for term in KNOWN_TERMS}
+RESOLVED = {
+    frozenset({collision.first.written, collision.second.written})
+    for collision in TABLE.collisions
+    if collision.resolved_by
+}
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def test_the_known_lists_are_the_shipped_known_medicines_and_everyday_words() -> None:
+    assert {lexicon.name for lexicon in TABLE.reader.known} == {"known_medicines", "everyday_words"}
+    assert len(TABLE.lexicons["known_medicines"].entries) >= 300
+
+
+@st.composite
+def typo(draw: st.DrawFn) -> tuple[Any, str]:
+    """Draw a tolerant flagged term and one single-letter typo of one of its long words."""
+    term = draw(st.sampled_from([t for t in FLAGGED_TERMS if not t.exact]))
+    long_words = [i for i, word in enumerate(term.tokens) if len(word) >= 5 and word.isalpha()]
+    assume(long_words)
+    index = draw(st.sampled_from(long_words))
+    word = term.tokens[index]
+    kind = draw(st.sampled_from(["substitute", "delete", "insert", "swap"]))
+    at = draw(st.integers(0, len(word) - (2 if kind == "swap" else 1)))
+    letter = draw(st.sampled_from(LETTERS))
+    if kind == "substitute":
+        changed = word[:at] + letter + word[at + 1 :]
+    elif kind == "delete":
+        # A deletion from a 5-letter name leaves 4 letters, which never match ("Xana").
+        assume(len(word) >= 6)
+        changed = word[:at] + word[at + 1 :]
+    elif kind == "insert":
+        changed = word[:at] + letter + word[at:]
+    else:
+        changed = word[:at] + word[at + 1] + word[at] + word[at + 2 :]
+    assume(changed != word)
+    words = list(term.tokens)
+    words[index] = changed
+    return term, " ".join(words)
+
+
+@settings(max_examples=600, deadline=None)
+@given(typo())
+def test_every_single_letter_typo_of_a_flagged_term_is_still_flagged(
+    drawn: tuple[Any, str],
+) -> None:
+    term, text = drawn
+    reading = TABLE.read(f"{text} 10 mg")
+    if term.lexicon in reading.lexicons:
+        return
+    # The only way out: the typo is exactly a known word, a pair the loader lists as resolved.
+    known = KNOWN_TOKENS.get(tokenize(text))
+    assert known is not None, (term.written, text, reading.words)
+    assert frozenset({term.written, known.written}) in RESOLVED, (term.written, known.written)
+
+
+def test_no_known_word_is_ever_read_as_a_flagged_one() -> None:
+    for term in KNOWN_TERMS:
+        for text in (term.written, f"{term.written} 20 mg daily", f"apo-{term.written}"):
+            assert TABLE.read(text).matches == (), text
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from(KNOWN_TERMS), min_size=1, max_size=6),
+    st.sampled_from([", ", " and ", "; "]),
+)
+def test_lists_of_known_medicines_raise_nothing(terms: list[Any], joiner: str) -> None:
+    text = joiner.join(f"{term.written} 50 mg" for term in terms)
+    assert TABLE.read(text).matches == ()

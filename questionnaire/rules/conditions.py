@@ -146,7 +146,9 @@ def _quoted_or(names: list[str]) -> str:
 # --- compiling -----------------------------------------------------------------------
 
 
-def compile_condition(condition: Condition, fields: Mapping[str, Field], reader: Reader) -> Compiled:
+def compile_condition(
+    condition: Condition, fields: Mapping[str, Field], reader: Reader
+) -> Compiled:
     """Turn a checked condition into closures; call only after check_condition found nothing."""
     if isinstance(condition, AllOf):
         return _all([compile_condition(c, fields, reader) for c in condition.conditions])

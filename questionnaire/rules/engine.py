@@ -72,9 +72,7 @@ class RuleTable:
         """Return the findings that this free text alone adds, as `rules explain` shows them."""
         without = {finding.rule for finding in self.evaluate({})}
         return [
-            finding
-            for finding in self.evaluate({field_name: text})
-            if finding.rule not in without
+            finding for finding in self.evaluate({field_name: text}) if finding.rule not in without
         ]
 
     def run_cases(self, prepare: Prepare) -> list[CaseResult]:

@@ -8,12 +8,13 @@ never read as a flagged one, however close the two are.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
@@ -73,8 +74,7 @@ def tolerated(word: str, term_word: str, edits: int) -> bool:
 # --- words ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Word:
+class Word(NamedTuple):
     """One word of the text: as the patient wrote it, and folded for matching."""
 
     written: str
@@ -101,9 +101,7 @@ def split_words(text: str) -> tuple[Word, ...]:
         word
         for position, word in enumerate(found)
         if not (
-            word.token in _NUMBER_SIGNS
-            and position < last
-            and found[position + 1].token.isdigit()
+            word.token in _NUMBER_SIGNS and position < last and found[position + 1].token.isdigit()
         )
     )
 
@@ -201,8 +199,7 @@ class How(StrEnum):
     UNKNOWN = "unknown"
 
 
-@dataclass(frozen=True, slots=True)
-class Match:
+class Match(NamedTuple):
     """Some words of the text read as one flagged term."""
 
     term: Term
@@ -224,8 +221,7 @@ class Match:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class WordReading:
+class WordReading(NamedTuple):
     """How one word (or phrase) of the text was read, for the clinician and `rules explain`."""
 
     written: str
@@ -325,9 +321,10 @@ class Reader:
         flagged_words = {term.tokens[0] for lexicon in flagged for term in lexicon.entries}
         known_index: dict[str, list[tuple[_Known, bool]]] = {}
         known_words: set[str] = set()
+        alike = _Resemblance(flagged)
         for lexicon in known:
             for term in lexicon.entries:
-                entry = _Known(term, resemblances(term, flagged))
+                entry = _Known(term, alike.of(term))
                 _index(known_index, term.tokens[0], (entry, False), (entry, True))
                 if len(term.tokens) == 1:
                     known_words.add(term.tokens[0])
@@ -360,7 +357,13 @@ class Reader:
                 how = How.PREFIX if prefixed else How.EXACT
                 written = _span(text, words, position, end)
                 matches.append(Match(term, written, how, 0, position, end))
-                _cover(taken, tokens, position, end, WordReading(written, how, term.written, term.lexicon))
+                _cover(
+                    taken,
+                    tokens,
+                    position,
+                    end,
+                    WordReading(written, how, term.written, term.lexicon),
+                )
         for position, token in enumerate(tokens):
             if taken[position] is not None:
                 continue
@@ -377,20 +380,20 @@ class Reader:
                     )
                     _cover(taken, tokens, position, end, reading)
                     break
-        for position in range(count):
-            if taken[position] is None:
+        exact = self._exact
+        for position, token in enumerate(tokens):
+            # Only long words can be near a term; a short one may open a multi-word term.
+            if taken[position] is None and (len(token) >= MIN_TOLERANT_LENGTH or token in exact):
                 self._read_near(text, words, tokens, position, taken, matches)
         readings: list[WordReading] = []
         for position, word in enumerate(words):
-            reading = taken[position]
-            if reading is None:
+            read_as = taken[position]
+            if read_as is None:
                 readings.append(WordReading(word.written, How.UNKNOWN))
-            elif not readings or readings[-1] is not reading:
-                readings.append(reading)
+            elif not readings or readings[-1] is not read_as:
+                readings.append(read_as)
         matches.sort(key=lambda match: match.start)
-        return Reading(
-            tuple(readings), tuple(matches), frozenset(m.term.lexicon for m in matches)
-        )
+        return Reading(tuple(readings), tuple(matches), frozenset(m.term.lexicon for m in matches))
 
     def _read_near(
         self,
@@ -414,7 +417,11 @@ class Reader:
             # A longer multi-word term whose first word is short (e.g. "MS Contin") may still
             # be near: its first word matched exactly, a later one did not.
             for term, term_glued in self._exact.get(stem, ()):
-                if len(term.tokens) == 1 or term.exact or len(term.tokens[0]) >= MIN_TOLERANT_LENGTH:
+                if (
+                    len(term.tokens) == 1
+                    or term.exact
+                    or len(term.tokens[0]) >= MIN_TOLERANT_LENGTH
+                ):
                     continue
                 rest = _rest_edits(tokens, position + 1, term.tokens[1:], taken)
                 if rest:
@@ -422,8 +429,9 @@ class Reader:
         if not best:
             return
         fewest = min(edits for edits, *_ in best)
-        nearest_known = self._nearest_known(token)
-        if nearest_known is not None and nearest_known[1] < fewest:
+        # Only a known word strictly nearer counts (a tie reads as the flagged term).
+        nearest_known = self._nearest_known(token, fewest - 1) if fewest > 1 else None
+        if nearest_known is not None:
             # Closer to a medicine no rule flags: read as that, and show what it resembles.
             known, edits = nearest_known
             written = words[position].written
@@ -448,15 +456,17 @@ class Reader:
             word, candidates, scorer=DamerauLevenshtein.distance, score_cutoff=MAX_EDITS, limit=None
         )
         return [
-            (choice, int(edits)) for choice, edits, _index in found if tolerated(word, choice, edits)
+            (choice, int(edits))
+            for choice, edits, _index in found
+            if tolerated(word, choice, edits)
         ]
 
-    def _nearest_known(self, word: str) -> tuple[Term, int] | None:
+    def _nearest_known(self, word: str, most: int) -> tuple[Term, int] | None:
         candidates = self._near_known.get(len(word))
         if not candidates:
             return None
         found = process.extractOne(
-            word, candidates, scorer=DamerauLevenshtein.distance, score_cutoff=MAX_EDITS
+            word, candidates, scorer=DamerauLevenshtein.distance, score_cutoff=most
         )
         if found is None or not tolerated(word, found[0], found[1]):
             return None
@@ -481,10 +491,15 @@ def _index(index: dict[str, list[Any]], first: str, plain: Any, glued: Any) -> N
         index.setdefault(prefix + first, []).append(glued)
 
 
+_PREFIXES_BY_START: dict[str, tuple[str, ...]] = {}
+for _prefix in MAKER_PREFIXES:
+    _PREFIXES_BY_START[_prefix[:2]] = (*_PREFIXES_BY_START.get(_prefix[:2], ()), _prefix)
+
+
 def _stems(token: str) -> list[tuple[str, bool]]:
     """Return the word, and the word without each maker prefix glued to it (long enough to be near)."""
     stems = [(token, False)]
-    for prefix in MAKER_PREFIXES:
+    for prefix in _PREFIXES_BY_START.get(token[:2], ()):
         if token.startswith(prefix) and len(token) - len(prefix) >= MIN_TOLERANT_LENGTH:
             stems.append((token[len(prefix) :], True))
     return stems
@@ -536,11 +551,14 @@ def _by_length(words: Iterable[str]) -> dict[int, tuple[str, ...]]:
 _SOUNDS = (("ph", "f"), ("k", "c"), ("q", "c"), ("z", "s"), ("y", "i"), ("x", "cs"))
 
 
+@functools.lru_cache(maxsize=4096)
 def sound_key(word: str) -> str:
     """Return a rough spelling of how a word sounds: k/c, z/s, y/i and ph/f alike, no doubles."""
     for written, sound in _SOUNDS:
         word = word.replace(written, sound)
-    collapsed = "".join(char for index, char in enumerate(word) if index == 0 or char != word[index - 1])
+    collapsed = "".join(
+        char for index, char in enumerate(word) if index == 0 or char != word[index - 1]
+    )
     return collapsed.removesuffix("e")
 
 
@@ -560,17 +578,48 @@ def resembles(first: str, second: str) -> bool:
 
 def resemblances(term: Term, flagged: Sequence[Lexicon]) -> tuple[str, ...]:
     """Return the flagged terms whose first word resembles this term's first word."""
-    word = term.tokens[0]
-    found: dict[str, str] = {}
-    for lexicon in flagged:
-        for other in lexicon.entries:
-            first = other.tokens[0]
-            # One name per first word: "codeine", not also "Codeine Contin".
-            if first not in found and resembles(word, first):
-                found[first] = other.written
-            elif first in found and len(other.tokens) < len(tokenize(found[first])):
-                found[first] = other.written
-    return tuple(found.values())
+    return _Resemblance(flagged).of(term)
+
+
+class _Resemblance:
+    """The flagged first words indexed by sound and by their first letters, to find look-alikes."""
+
+    def __init__(self, flagged: Sequence[Lexicon]) -> None:
+        self.names: dict[str, Term] = {}
+        for lexicon in flagged:
+            for term in lexicon.entries:
+                first = term.tokens[0]
+                kept = self.names.get(first)
+                # One name per first word: "codeine", not also "Codeine Contin".
+                if len(first) >= MIN_TOLERANT_LENGTH and (
+                    kept is None or len(term.tokens) < len(kept.tokens)
+                ):
+                    self.names[first] = term
+        self.firsts = list(self.names)
+        self.sounds = [sound_key(first) for first in self.firsts]
+        self.by_start: dict[str, list[str]] = {}
+        for first in self.firsts:
+            self.by_start.setdefault(first[:4], []).append(first)
+
+    def of(self, term: Term) -> tuple[str, ...]:
+        word = term.tokens[0]
+        if len(word) < MIN_TOLERANT_LENGTH or not self.firsts:
+            return ()
+        # A coarse scan in C++ first; resembles() then decides each candidate.
+        near = process.extract(
+            sound_key(word),
+            self.sounds,
+            scorer=DamerauLevenshtein.distance,
+            score_cutoff=MAX_EDITS + 1,
+            limit=None,
+        )
+        candidates = {self.firsts[index] for _sound, _edits, index in near}
+        candidates.update(self.by_start.get(word[:4], ()))
+        return tuple(
+            self.names[first].written
+            for first in self.firsts
+            if first in candidates and resembles(word, first)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -600,23 +649,44 @@ def collisions(
     flagged: Sequence[Lexicon], known: Sequence[Lexicon], outcomes: Mapping[str, frozenset[str]]
 ) -> list[Collision]:
     """Return every pair of terms, across lists with different outcomes, within the tolerance."""
-    terms = [(term, lexicon.name) for lexicon in flagged for term in lexicon.entries]
-    terms += [(term, lexicon.name) for lexicon in known for term in lexicon.entries]
+    terms = [term for lexicon in (*flagged, *known) for term in lexicon.entries]
+    order = {id(term): index for index, term in enumerate(terms)}
+    by_first: dict[str, list[Term]] = {}
+    for term in terms:
+        by_first.setdefault(term.tokens[0], []).append(term)
+    firsts = list(by_first)
     known_names = {lexicon.name for lexicon in known}
     found: list[Collision] = []
-    for index, (first, first_list) in enumerate(terms):
-        for second, second_list in terms[index + 1 :]:
-            if first_list == second_list or len(first.tokens) != len(second.tokens):
-                continue
-            if outcomes.get(first_list, frozenset()) == outcomes.get(second_list, frozenset()):
-                continue
-            edits = _term_edits(first.tokens, second.tokens)
-            if edits is None:
-                continue
-            found.append(
-                Collision(first, second, edits, _resolution(first, second, known_names, edits))
-            )
+    for first in firsts:
+        near = process.extract(
+            first, firsts, scorer=DamerauLevenshtein.distance, score_cutoff=MAX_EDITS, limit=None
+        )
+        for other, edits, _index in near:
+            if other < first or not (other == first or tolerated(first, other, edits)):
+                continue  # each pair of first words once
+            for a in by_first[first]:
+                for b in by_first[other]:
+                    if order[id(a)] >= order[id(b)] and other == first:
+                        continue
+                    earlier, later = (a, b) if order[id(a)] < order[id(b)] else (b, a)
+                    collision = _collision(earlier, later, outcomes, known_names)
+                    if collision is not None:
+                        found.append(collision)
+    found.sort(key=lambda c: (order[id(c.first)], order[id(c.second)]))
     return found
+
+
+def _collision(
+    a: Term, b: Term, outcomes: Mapping[str, frozenset[str]], known: set[str]
+) -> Collision | None:
+    if a.lexicon == b.lexicon or len(a.tokens) != len(b.tokens):
+        return None
+    if outcomes.get(a.lexicon, frozenset()) == outcomes.get(b.lexicon, frozenset()):
+        return None
+    edits = _term_edits(a.tokens, b.tokens)
+    if edits is None:
+        return None
+    return Collision(a, b, edits, _resolution(a, b, known, edits))
 
 
 def _term_edits(first: Tokens, second: Tokens) -> int | None:

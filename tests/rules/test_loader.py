@@ -350,3 +350,103 @@ def test_prepare_raising_is_reported_not_raised(tmp_path: Path) -> None:
     assert "prepare() failed" in problems[0].message
     with pytest.raises(Exception, match="prepare"):
         load_table(write(tmp_path, VALID), FIELDS, broken)
+
+
+# --- term lists: duplicates, exact terms, known lists, collisions ----------------------
+
+TWO_LISTS = (
+    VALID.replace(
+        '  benzos: [lorazepam, Ativan, "Tylenol #3"]\n',
+        '  benzos: [lorazepam, Ativan, "Tylenol #3"]\n  opioids: [morphine, OPIOID_TERM]\n',
+    ).replace(
+        "baseline:\n",
+        "  - id: opioid\n    level: review\n    when: {item: medications, mentions: opioids}\n"
+        "    message: Lists an opioid.\n    source: test source\nbaseline:\n",
+    )
+    + "  - name: opioid\n    answers: {medications: morphine}\n    expect: [opioid]\n"
+)
+
+
+def with_opioid(term: str, extra: str = "") -> str:
+    """Return the two-list table with one more opioid term, and extra top-level YAML."""
+    return TWO_LISTS.replace("OPIOID_TERM", term) + extra
+
+
+@pytest.mark.parametrize(
+    ("terms", "says"),
+    [
+        ('[lorazepam, Ativan, "Tylenol #3", Ativan]', "term 'Ativan' is 'Ativan' (line 3)"),
+        (
+            '[lorazepam, Ativan, "Tylenol #3", "Tylenol No. 3"]',
+            "term 'Tylenol No. 3' reads the same as 'Tylenol #3' (line 3)",
+        ),
+    ],
+)
+def test_a_repeated_term_is_named_with_the_first(tmp_path: Path, terms: str, says: str) -> None:
+    text = VALID.replace('[lorazepam, Ativan, "Tylenol #3"]', terms)
+    problem = only(problems_of(tmp_path, text))
+    assert problem.subject == "lexicon 'benzos'"
+    assert says in problem.message and "keep one" in problem.message
+
+
+def test_an_entry_that_is_neither_text_nor_exact_says_both_forms(tmp_path: Path) -> None:
+    text = VALID.replace('"Tylenol #3"]', '"Tylenol #3", {exact: [Ativan]}]')
+    problem = only(problems_of(tmp_path, text))
+    assert "must be text" in problem.message and "{exact: text}" in problem.message
+
+
+def test_terms_of_lists_with_different_rules_too_close_do_not_load(tmp_path: Path) -> None:
+    problem = only(problems_of(tmp_path, with_opioid("Ativam")))
+    assert problem.subject == "lexicon 'opioids'"
+    assert "'Ativam' is 1 letter(s) from 'Ativan' (benzos)" in problem.message
+    assert "{exact: Ativam}" in problem.message
+
+
+def test_a_term_in_two_lists_with_different_rules_does_not_load(tmp_path: Path) -> None:
+    problem = only(problems_of(tmp_path, with_opioid("Ativan")))
+    assert "'Ativan' appears in both lists" in problem.message
+
+
+def test_an_exact_term_resolves_a_collision_and_is_never_near(tmp_path: Path) -> None:
+    table = load(tmp_path, with_opioid("{exact: Ativam}"))
+    (collision,) = table.collisions
+    assert {collision.first.written, collision.second.written} == {"Ativan", "Ativam"}
+    assert collision.edits == 1 and collision.resolved_by == "'Ativam' is marked exact:"
+    assert [f.rule for f in table.evaluate({"medications": "Ativam"})] == ["weight", "opioid"]
+    # A near miss of both reads as the tolerant term only.
+    assert [f.rule for f in table.evaluate({"medications": "Ativaz"})] == ["benzo", "weight"]
+
+
+def test_a_known_list_resolves_a_collision(tmp_path: Path) -> None:
+    extra = "known: [known]\n"
+    text = with_opioid("codeine").replace("  opioids:", "  known: [clonidine, Ativam]\n  opioids:")
+    table = load(tmp_path, text + extra)
+    (collision,) = table.collisions
+    assert collision.resolved_by is not None and "known list known" in collision.resolved_by
+    assert [f.rule for f in table.evaluate({"medications": "Ativam 1 mg"})] == ["weight"]
+
+
+def test_a_rule_cannot_mention_a_known_list(tmp_path: Path) -> None:
+    text = VALID.replace("mentions: benzos", "mentions: known").replace(
+        '  benzos: [lorazepam, Ativan, "Tylenol #3"]\n',
+        '  benzos: [lorazepam, Ativan, "Tylenol #3"]\n  known: [sertraline]\n',
+    )
+    problems = problems_of(tmp_path, text + "known: [known]\n")
+    assert any(
+        p.subject == "rule 'benzo'" and "listed under known:" in p.message for p in problems
+    ), problems
+
+
+def test_known_must_name_a_lexicon(tmp_path: Path) -> None:
+    problem = only(problems_of(tmp_path, VALID + "known: [benzoz]\n"))
+    assert "there is no lexicon 'benzoz'; did you mean 'benzos'?" in problem.message
+
+
+def test_a_known_term_must_not_contain_a_flagged_one(tmp_path: Path) -> None:
+    text = VALID.replace(
+        '  benzos: [lorazepam, Ativan, "Tylenol #3"]\n',
+        '  benzos: [lorazepam, Ativan, "Tylenol #3"]\n  known: [Ativan Plus]\n',
+    )
+    problem = only(problems_of(tmp_path, text + "known: [known]\n"))
+    assert problem.subject == "lexicon 'known'"
+    assert "contains the flagged term 'Ativan' (benzos)" in problem.message
