@@ -11,6 +11,8 @@ from flask.testing import FlaskClient
 
 from questionnaire.extensions import db
 from questionnaire.models import AuditEvent, Flag, Note, Submission
+from questionnaire.review.present import evidence_rows
+from tests.answers import with_changes
 from tests.auth.helpers import csrf_token
 from tests.export import BENZODIAZEPINE, URGENT, submit
 from tests.intake.patient import visible_text
@@ -203,3 +205,28 @@ def test_every_action_records_who_and_when(app: Flask, as_reviewer: FlaskClient)
         assert flag.acknowledged_by is not None and flag.acknowledged_by.name == "Dr Reviewer"
         assert note.clinician is not None and note.clinician.name == "Dr Reviewer"
         assert flag.acknowledged_at == note.created_at  # the frozen test clock
+
+
+MISSPELT = with_changes({"medications": "Restorill 15 mg at night, clonidine 0.1 mg, Zpak"})
+
+
+def test_a_near_match_shows_the_patients_word_and_how_each_word_was_read(
+    app: Flask, as_reviewer: FlaskClient
+) -> None:
+    reference = submit(app, MISSPELT)
+    text = visible_text(as_reviewer.get(page_of(reference)))
+    flags_at, answers_at = text.index("Flags ("), text.index("Answers")
+    assert "names 'Restorill' read as Restoril (1 letter different)" in text[flags_at:answers_at]
+    answers = text[answers_at:]
+    assert "Restorill : near match: Restoril, 1 letter different (benzodiazepines)" in answers
+    assert (
+        "clonidine : known: clonidine (known medicines), not flagged; resembles Klonopin" in answers
+    )
+    assert "Zpak : not recognised" in answers
+    # Doses and everyday words are not listed word by word.
+    assert "night : " not in answers and "15 : " not in answers
+
+
+def test_evidence_recorded_before_readings_still_reads(app: Flask) -> None:
+    rows = evidence_rows([{"item": "medications", "matched": ["Ativan", "Xanax"]}])
+    assert [row.answer for row in rows] == ["names Ativan, Xanax"]
