@@ -49,7 +49,13 @@ def test_answers_are_read_back_as_written(app: Flask) -> None:
         assert submission is not None
         assert submission.answers["full_name"] == f"{SENTINEL} Patient"
         benzo = next(flag for flag in submission.flags if flag.rule == "benzodiazepine")
-        assert benzo.evidence == [{"item": "medications", "matched": ["Ativan"]}]
+        assert benzo.evidence == [
+            {
+                "item": "medications",
+                "matched": ["Ativan"],
+                "read": [{"written": "Ativan", "term": "Ativan", "how": "exact", "edits": 0}],
+            }
+        ]
 
 
 def test_the_sentinel_is_not_in_the_sqlite_file(tmp_path: Path, clock) -> None:

@@ -66,7 +66,13 @@ def test_a_submission_keeps_everything_the_clinic_needs(app: Flask, client: Flas
     benzo = next(flag for flag in submission.flags if flag.rule == "benzodiazepine")
     rule = table.rule("benzodiazepine")
     assert (benzo.level, benzo.message, benzo.source) == (rule.level, rule.message, rule.source)
-    assert benzo.evidence == [{"item": "medications", "matched": ["Ativan"]}]
+    assert benzo.evidence == [
+        {
+            "item": "medications",
+            "matched": ["Ativan"],
+            "read": [{"written": "Ativan", "term": "Ativan", "how": "exact", "edits": 0}],
+        }
+    ]
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Draft)) == 0
 
