@@ -413,7 +413,7 @@ def main(argv: list[str] | None = None) -> int:
             totp = {purpose: create_clinician(served, email) for purpose, email in accounts.items()}
             if "wapiti" in wanted:
                 # A patient has no account: a session with a started intake opens the pages.
-                from questionnaire.items import PAGES
+                from questionnaire.questions.catalogue import PAGES
 
                 pages = tuple(f"{base}/questions/{section.id}" for section in PAGES)
                 findings += scan_wapiti(

@@ -253,7 +253,7 @@ class ServedApp:
                     "-m",
                     "gunicorn",
                     "-c",
-                    "python:questionnaire.gunicorn_conf",
+                    "python:questionnaire.ops.gunicorn_conf",
                     *tls_flags,
                     "questionnaire:create_app()",
                 ],
@@ -341,8 +341,8 @@ def usable_cases(today: date) -> tuple[list[Case], list[str]]:
     judges with today's date, so a case about an age on that day may raise other flags
     today. Those are left out rather than given an expectation computed by the app itself.
     """
-    from questionnaire.forms import validate_answers
-    from questionnaire.ruleset import evaluate, load_rule_table
+    from questionnaire.flagging.table import evaluate, load_rule_table
+    from questionnaire.questions.forms import validate_answers
     from tests.answers import RULES_FILE, cases, with_changes
 
     table = load_rule_table(RULES_FILE)
@@ -434,7 +434,7 @@ class SimulatedPatient:
 
     def walk(self, journey: Journey) -> None:
         """Start, answer every page, send, read the reference. Raises on the first failure."""
-        from questionnaire.items import PAGES
+        from questionnaire.questions.catalogue import PAGES
 
         answers = journey.case.answers
         token = self.token("/", "GET /")

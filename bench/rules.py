@@ -22,8 +22,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a plain script from anywhere
 
+from questionnaire.flagging.table import load_rule_table, rule_fields  # noqa: E402
 from questionnaire.rules import Field, FieldKind, Lexicon, Reader, RuleTable  # noqa: E402
-from questionnaire.ruleset import load_rule_table, rule_fields  # noqa: E402
 
 SUBMISSIONS = 10_000
 BUDGET_MEDIAN_US = 100.0

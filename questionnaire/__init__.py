@@ -69,15 +69,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     security.init_app(app)
 
-    from questionnaire.ruleset import load_rule_table
+    from questionnaire.flagging.table import load_rule_table
 
     app.extensions["rule_table"] = load_rule_table(app.config["RULES_PATH"])
 
-    from questionnaire import auth, cli, errors, fhir_api, intake, review
+    from questionnaire import auth, cli, errors, intake, review
+    from questionnaire.exports import views as exports
 
     app.register_blueprint(intake.bp)
     app.register_blueprint(review.bp)
-    app.register_blueprint(fhir_api.bp)
+    app.register_blueprint(exports.bp)
     auth.init_app(app)
     errors.register(app)
     cli.register(app)

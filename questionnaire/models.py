@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from questionnaire.crypto import EncryptedJSON, EncryptedText
 from questionnaire.extensions import db
+from questionnaire.references import REFERENCE_LENGTH
 
 LEVELS = ("urgent", "review", "info")
 STATUSES = ("new", "in_review", "reviewed")
@@ -58,7 +59,7 @@ class Submission(db.Model):  # type: ignore[name-defined]
         sa.Index("ix_submissions_queue", "level_rank", "submitted_at", "id"),
     )
 
-    REFERENCE_LENGTH = 8
+    REFERENCE_LENGTH = REFERENCE_LENGTH
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: SHA-256 of the draft's token: one draft gives at most one submission, even if sent twice.

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskCliRunner
 
-from questionnaire.ruleset import load_rule_table
+from questionnaire.flagging.table import load_rule_table
 from tests.answers import baseline, with_changes
 from tests.conftest import PROJECT_ROOT
 from tests.test_app import broken_copy

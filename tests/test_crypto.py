@@ -16,8 +16,8 @@ from flask.testing import FlaskClient
 from questionnaire.config import ConfigError
 from questionnaire.crypto import AnswersKeyError, CiphertextError, Keyring, key_id, new_key
 from questionnaire.extensions import db
-from questionnaire.items import PAGES
 from questionnaire.models import Draft, Flag, Submission
+from questionnaire.questions.catalogue import PAGES
 from tests.answers import with_changes
 from tests.conftest import TEST_KEY, make_app
 from tests.intake.patient import Patient
@@ -136,7 +136,7 @@ def test_a_value_moved_to_another_column_does_not_open(app: Flask) -> None:
 
 
 def test_every_patient_column_is_sealed(app: Flask) -> None:
-    from questionnaire.keys import sealed_columns
+    from questionnaire.ops.keys import sealed_columns
 
     with app.app_context():
         sealed = {context for _, _, context in sealed_columns()}

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from questionnaire import items
-from questionnaire.forms import form_answers, section_form_class, validate_answers
+from questionnaire.questions import catalogue as items
+from questionnaire.questions.forms import form_answers, section_form_class, validate_answers
 from tests.answers import BASELINE_DATE, baseline, with_changes
 
 

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from questionnaire import items
-from questionnaire.items import Kind
+from questionnaire.questions import catalogue as items
+from questionnaire.questions.catalogue import Kind
 
 YES_NO_UNSURE = ["yes", "no", "unsure"]
 YES_NO_PREFER_NOT = ["yes", "no", "prefer_not"]

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from questionnaire.flagging.table import load_rule_table, prepare, run_table_cases
 from questionnaire.rules import CaseResult, Lexicon, tokenize
-from questionnaire.ruleset import load_rule_table, prepare, run_table_cases
 from tests.conftest import PROJECT_ROOT
 
 TABLE = load_rule_table(PROJECT_ROOT / "rules.yaml")

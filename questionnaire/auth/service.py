@@ -11,11 +11,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, scoped_session
 
 from questionnaire import audit
 from questionnaire.auth import passwords, totp
 from questionnaire.auth.passwords import PasswordPolicyError
+from questionnaire.extensions import DbSession
 from questionnaire.models import Clinician, LoginAttempt
 
 __all__ = [
@@ -45,7 +45,6 @@ __all__ = [
 ]
 
 #: A session, or Flask-SQLAlchemy's scoped db.session.
-DbSession = Session | scoped_session[Any]
 
 #: Five failures for one account within fifteen minutes, and its sign-in pauses.
 FAILURES_BEFORE_THROTTLE = 5

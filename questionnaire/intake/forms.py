@@ -6,8 +6,8 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import InputRequired
 
-from questionnaire.forms import field_for, section_form_class
-from questionnaire.items import ITEMS
+from questionnaire.questions.catalogue import ITEMS
+from questionnaire.questions.forms import field_for, section_form_class
 
 
 class Honeypot:

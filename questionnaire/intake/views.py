@@ -20,14 +20,16 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from questionnaire import items as catalogue
-from questionnaire import notify, services
 from questionnaire.extensions import csrf, db, limiter
-from questionnaire.forms import form_errors
+from questionnaire.intake import service as services
 from questionnaire.intake.forms import ResumeForm, SendForm, StartForm, page_form_class
-from questionnaire.intake.summary import section_rows
-from questionnaire.items import PAGES, Section
 from questionnaire.models import Draft, Submission
+from questionnaire.ops import alerts as notify
+from questionnaire.questions import catalogue
+from questionnaire.questions.catalogue import PAGES, Section
+from questionnaire.questions.forms import form_errors
+from questionnaire.questions.words import section_rows
+from questionnaire.references import format_reference
 
 bp = Blueprint("intake", __name__)
 
@@ -367,7 +369,7 @@ def done() -> Response | str:
         return redirect(url_for("intake.start"), code=303)
     return render_template(
         "intake/done.html",
-        reference=services.format_reference(submission.reference),
+        reference=format_reference(submission.reference),
         crisis=_needs_crisis_panel(submission.answers),
     )
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from questionnaire import audit
+from questionnaire.extensions import DbSession
 from questionnaire.models import OUTCOMES, STATUSES, Clinician, Flag, Note, Submission
-from questionnaire.services import DbSession
 
 
 class ActionRefused(ValueError):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from questionnaire import items as catalogue
-from questionnaire.intake.summary import answer_in_words
 from questionnaire.models import Submission
+from questionnaire.questions import catalogue
+from questionnaire.questions.words import answer_in_words
 from questionnaire.rules import How, RuleTable
 from questionnaire.rules.lexicon import letters
 

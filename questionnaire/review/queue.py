@@ -17,12 +17,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from questionnaire.extensions import DbSession
 from questionnaire.models import LEVEL_RANK, LEVELS, STATUSES, Flag, Submission
-from questionnaire.services import REFERENCE_ALPHABET, DbSession
+from questionnaire.references import parse_reference
 
 PAGE_SIZE = 50
 NO_FLAG = "none"
-_REFERENCE = re.compile(rf"[{REFERENCE_ALPHABET}]{{8}}")
 _RULE = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 
@@ -45,7 +45,7 @@ class QueueFilter:
         status = args.get("status") or None
         level = args.get("level") or None
         rule = args.get("rule") or None
-        reference = normalise_reference(args.get("q") or "") or None
+        reference = parse_reference(args.get("q") or "") or None
         if status is not None and status not in STATUSES:
             raise BadFilter("status")
         if level is not None and level not in (*LEVELS, NO_FLAG):
@@ -64,12 +64,6 @@ class QueueFilter:
     def as_detail(self) -> dict[str, str]:
         """Return the filter for the audit trail (no patient data: codes and a reference)."""
         return self.as_args()
-
-
-def normalise_reference(text: str) -> str | None:
-    """Return a reference code from what a person typed ('abcd-2345'), or None if it is not one."""
-    cleaned = re.sub(r"[\s-]", "", text).upper()
-    return cleaned if _REFERENCE.fullmatch(cleaned) else None
 
 
 @dataclass(frozen=True)

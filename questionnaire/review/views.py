@@ -21,14 +21,18 @@ from flask import (
 )
 from werkzeug.wrappers import Response as BaseResponse
 
-from questionnaire import audit, fhir, notify
-from questionnaire import items as catalogue
+from questionnaire import audit
+from questionnaire.audit import trail
 from questionnaire.auth import admin_required, current_clinician
-from questionnaire.csv_export import flags_csv, submissions_csv
+from questionnaire.exports import fhir
+from questionnaire.exports.csv import flags_csv, submissions_csv
 from questionnaire.extensions import db
-from questionnaire.intake.summary import section_rows
 from questionnaire.models import LEVELS, OUTCOMES, STATUSES, Clinician, Submission
-from questionnaire.review import actions, trail
+from questionnaire.ops import alerts as notify
+from questionnaire.questions import catalogue
+from questionnaire.questions.words import section_rows
+from questionnaire.references import parse_reference
+from questionnaire.review import actions
 from questionnaire.review.present import evidence_rows, flagged_items, text_readings
 from questionnaire.review.queue import (
     NO_FLAG,
@@ -36,7 +40,6 @@ from questionnaire.review.queue import (
     Cursor,
     QueueFilter,
     all_in_queue,
-    normalise_reference,
     queue_page,
 )
 
@@ -92,7 +95,7 @@ def queue() -> str | tuple[str, int]:
 
 
 def _submission_or_404(reference: str) -> Submission:
-    code = normalise_reference(reference)
+    code = parse_reference(reference)
     submission = actions.find_submission(db.session, code) if code else None
     if submission is None:
         abort(404)

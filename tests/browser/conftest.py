@@ -24,8 +24,8 @@ from pytest_playwright.pytest_playwright import CreateContextCallback
 from werkzeug.serving import make_server
 
 from questionnaire.extensions import db
-from questionnaire.items import PAGES, Item, Kind, Section
 from questionnaire.models import Submission
+from questionnaire.questions.catalogue import PAGES, Item, Kind, Section
 from tests.conftest import CASE_DAY, Clock, make_app
 
 DEFAULT_CHROMIUM = "/usr/bin/chromium"

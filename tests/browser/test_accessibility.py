@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import Page
 from pytest_playwright.pytest_playwright import CreateContextCallback
 
-from questionnaire.items import ITEMS, Section
+from questionnaire.questions.catalogue import ITEMS, Section
 from tests.answers import with_changes
 from tests.browser.conftest import (
     PHONE,

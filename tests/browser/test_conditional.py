@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 from pytest_playwright.pytest_playwright import CreateContextCallback
 
-from questionnaire.items import ITEMS
+from questionnaire.questions.catalogue import ITEMS
 from tests.browser.conftest import PHONE, press_continue, start
 
 pytestmark = pytest.mark.browser

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from pytest_playwright.pytest_playwright import CreateContextCallback
 
-from questionnaire.items import ITEMS, PAGES
+from questionnaire.questions.catalogue import ITEMS, PAGES
 from tests.answers import baseline
 from tests.browser.conftest import (
     PHONE,

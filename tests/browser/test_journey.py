@@ -11,8 +11,8 @@ from playwright.sync_api import Page, ViewportSize, expect
 from pytest_playwright.pytest_playwright import CreateContextCallback
 from sqlalchemy.orm import Session as DbSession
 
-from questionnaire import services
-from questionnaire.items import PAGES, Section
+from questionnaire.intake import service as services
+from questionnaire.questions.catalogue import PAGES, Section
 from tests.answers import baseline, with_changes
 from tests.browser.conftest import (
     LARGE_PHONE,

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from pytest_playwright.pytest_playwright import CreateContextCallback
 
-from questionnaire.items import PAGES
+from questionnaire.questions.catalogue import PAGES
 from tests.answers import baseline
 from tests.browser.conftest import (
     answer_section_quickly,

@@ -11,10 +11,10 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from questionnaire import items as catalogue
-from questionnaire.csv_export import FLAG_COLUMNS, flags_csv, safe_cell, submissions_csv
+from questionnaire.exports.csv import FLAG_COLUMNS, flags_csv, safe_cell, submissions_csv
 from questionnaire.extensions import db
 from questionnaire.models import Flag, Submission
+from questionnaire.questions import catalogue
 from tests.conftest import Clock
 from tests.export import BLOOD_PRESSURE, NO_FLAGS, URGENT, load, make_clinician, submit
 

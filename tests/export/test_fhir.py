@@ -17,11 +17,11 @@ from fhir.resources.R4B.questionnaire import Questionnaire
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from flask import Flask
 
-from questionnaire import fhir
-from questionnaire import items as catalogue
+from questionnaire.exports import fhir
 from questionnaire.extensions import db
-from questionnaire.items import Kind
 from questionnaire.models import Submission
+from questionnaire.questions import catalogue
+from questionnaire.questions.catalogue import Kind
 from tests.conftest import Clock
 from tests.export import (
     BASE_URL,

@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from flask import Flask
 
 from questionnaire.extensions import db
-from questionnaire.impact import SubmissionImpact, rules_impact
+from questionnaire.flagging.impact import SubmissionImpact, rules_impact
+from questionnaire.flagging.table import load_rule_table
 from questionnaire.models import Flag, Submission
-from questionnaire.ruleset import load_rule_table
 from tests.answers import with_changes
 from tests.conftest import PROJECT_ROOT, Clock
 from tests.export import URGENT, submit

@@ -34,7 +34,7 @@ import psycopg
 import pytest
 import requests
 
-from questionnaire.items import PAGES, Section
+from questionnaire.questions.catalogue import PAGES, Section
 from tests.conftest import PROJECT_ROOT, TEST_KEY
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
@@ -289,7 +289,7 @@ class Gunicorn:
         command = [
             str(VENV_BIN / "gunicorn"),
             "-c",
-            "python:questionnaire.gunicorn_conf",
+            "python:questionnaire.ops.gunicorn_conf",
             "--bind",
             f"127.0.0.1:{self.port}",
             "--workers",

@@ -22,10 +22,10 @@ import sqlalchemy as sa
 from werkzeug.wrappers import Response
 
 from questionnaire.extensions import db
-from questionnaire.items import PAGES
+from questionnaire.flagging.table import rule_values
 from questionnaire.models import Submission
+from questionnaire.questions.catalogue import PAGES
 from questionnaire.rules import highest_level
-from questionnaire.ruleset import rule_values
 from tests.answers import with_changes
 from tests.conftest import make_app
 from tests.fault.conftest import (

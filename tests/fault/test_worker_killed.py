@@ -22,11 +22,11 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from questionnaire import services
 from questionnaire.extensions import db
+from questionnaire.flagging.table import rule_values
+from questionnaire.intake import service as services
 from questionnaire.models import Submission
 from questionnaire.rules import highest_level
-from questionnaire.ruleset import rule_values
 from tests.answers import with_changes
 from tests.conftest import make_app
 from tests.fault.conftest import (

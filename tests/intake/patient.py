@@ -9,7 +9,7 @@ from typing import Any
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from questionnaire.items import PAGES, Section
+from questionnaire.questions.catalogue import PAGES, Section
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 

@@ -12,10 +12,10 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from questionnaire import services
 from questionnaire.extensions import db
-from questionnaire.items import PAGES
+from questionnaire.intake import service as services
 from questionnaire.models import Draft, Submission
+from questionnaire.questions.catalogue import PAGES
 from tests.answers import baseline
 from tests.conftest import Clock
 from tests.intake.patient import Patient, visible_text

@@ -11,9 +11,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from questionnaire.extensions import db
-from questionnaire.items import PAGES
 from questionnaire.models import Draft, Flag, Submission
-from questionnaire.services import REFERENCE_ALPHABET
+from questionnaire.questions.catalogue import PAGES
+from questionnaire.references import REFERENCE_ALPHABET
 from tests.answers import baseline, cases, with_changes
 from tests.intake.patient import Patient, csrf_token, page_answers, visible_text
 

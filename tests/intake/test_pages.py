@@ -11,8 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from questionnaire.extensions import db
-from questionnaire.items import PAGES
 from questionnaire.models import Draft
+from questionnaire.questions.catalogue import PAGES
 from tests.answers import baseline, cases, with_changes
 from tests.intake.patient import Patient, visible_text
 

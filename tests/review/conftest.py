@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 
 from questionnaire.extensions import db
 from questionnaire.models import LEVEL_RANK, Flag, Submission
-from questionnaire.services import new_reference
+from questionnaire.references import new_reference
 from tests.answers import BASELINE_DATE
 from tests.auth.helpers import TestClinician, make_clinician, sign_in
 from tests.conftest import CASE_DAY

@@ -13,9 +13,9 @@ from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient
 
-from questionnaire import notify
 from questionnaire.extensions import db
 from questionnaire.models import AuditEvent, Notification, Submission
+from questionnaire.ops import alerts as notify
 from tests.answers import with_changes
 from tests.intake.patient import Patient, csrf_token
 

@@ -12,10 +12,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.exc import OperationalError
 
-from questionnaire import services
 from questionnaire.extensions import db
-from questionnaire.items import PAGES
+from questionnaire.intake import service as services
 from questionnaire.models import AuditEvent, Draft, Flag, Submission
+from questionnaire.questions.catalogue import PAGES
 from tests.answers import baseline, with_changes
 from tests.conftest import Clock, make_app
 from tests.intake.patient import Patient, csrf_token, page_answers, visible_text

@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy.exc import OperationalError
 
-from questionnaire import services
 from questionnaire.extensions import db
-from questionnaire.items import PAGES
+from questionnaire.intake import service as services
+from questionnaire.questions.catalogue import PAGES
 from tests.answers import with_changes
 from tests.conftest import Clock, make_app
 from tests.intake.patient import Patient, csrf_token

@@ -10,9 +10,9 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
-from questionnaire import items as catalogue
-from questionnaire.forms import validate_answers
-from questionnaire.items import Kind
+from questionnaire.questions import catalogue
+from questionnaire.questions.catalogue import Kind
+from questionnaire.questions.forms import validate_answers
 from questionnaire.rules import (
     CaseResult,
     Field,

@@ -17,9 +17,9 @@ import uuid
 from typing import Any
 from urllib.parse import quote
 
-from questionnaire import items as catalogue
-from questionnaire.items import Item, Kind, Section
 from questionnaire.models import Flag, Submission
+from questionnaire.questions import catalogue
+from questionnaire.questions.catalogue import Item, Kind, Section
 
 #: The FHIR item type of each answer kind (R4 Questionnaire.item.type).
 ITEM_TYPE: dict[Kind, str] = {

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from questionnaire import items as catalogue
-from questionnaire.items import Item, Kind, Section
+from questionnaire.questions import catalogue
+from questionnaire.questions.catalogue import Item, Kind, Section
 
 NOT_PROVIDED = "Not provided"
 

@@ -13,9 +13,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from questionnaire import items as catalogue
-from questionnaire.items import Kind
 from questionnaire.models import Flag, Submission
+from questionnaire.questions import catalogue
+from questionnaire.questions.catalogue import Kind
 
 SUBMISSION_COLUMNS: tuple[str, ...] = (
     "reference",

@@ -2,7 +2,7 @@
 
 Run with::
 
-    gunicorn -c python:questionnaire.gunicorn_conf 'questionnaire:create_app()'
+    gunicorn -c python:questionnaire.ops.gunicorn_conf 'questionnaire:create_app()'
 
 Environment:
 

@@ -7,20 +7,15 @@ is added, changed or deleted, and the stored flags keep their snapshots.
 
 from __future__ import annotations
 
-import sys
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 
-import click
 import sqlalchemy as sa
-from flask.cli import with_appcontext
 
-from questionnaire.extensions import db
+from questionnaire.extensions import DbSession
+from questionnaire.flagging.table import rule_values
 from questionnaire.models import Flag, Submission
-from questionnaire.rules import RuleTable, RuleTableError, highest_level
-from questionnaire.ruleset import load_rule_table, rule_values
-from questionnaire.services import DbSession
+from questionnaire.rules import RuleTable, highest_level
 
 EXIT_PROBLEMS = 1
 #: Submissions read from the database at a time.
@@ -158,29 +153,3 @@ def format_report(report: ImpactReport) -> list[str]:
         f"{_plural(report.flags_lost, 'flag')} lost."
     )
     return lines
-
-
-@click.command("impact")
-@click.argument("new_yaml", metavar="NEW.yaml", type=click.Path(dir_okay=False, path_type=Path))
-@with_appcontext
-def impact_command(new_yaml: Path) -> None:
-    """Show which stored submissions would gain or lose which flags under NEW.yaml.
-
-    Re-evaluates every stored submission's answers under the candidate table and
-    compares with its stored flags. Changes nothing. A candidate that fails its
-    checks or its cases lists its problems and exits 1.
-    """
-    try:
-        candidate = load_rule_table(new_yaml)
-    except RuleTableError as error:
-        noun = "problem" if len(error.problems) == 1 else "problems"
-        click.echo(f"{new_yaml} cannot be used: {len(error.problems)} {noun}:", err=True)
-        for problem in error.problems:
-            click.echo(f"  {problem}", err=True)
-        sys.exit(EXIT_PROBLEMS)
-    try:
-        report = rules_impact(db.session, candidate)
-    finally:
-        db.session.rollback()
-    for line in format_report(report):
-        click.echo(line)

@@ -12,8 +12,9 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from questionnaire import audit
+from questionnaire.extensions import DbSession
+from questionnaire.intake.service import remove_expired_drafts
 from questionnaire.models import Flag, Note, Notification, Submission
-from questionnaire.services import DbSession, remove_expired_drafts
 
 
 @dataclass(frozen=True)

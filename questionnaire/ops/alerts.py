@@ -20,8 +20,9 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from questionnaire import audit
+from questionnaire.extensions import DbSession
 from questionnaire.models import Notification
-from questionnaire.services import DbSession, format_reference
+from questionnaire.references import format_reference
 
 SMTP_TIMEOUT_SECONDS = 10
 

@@ -6,7 +6,7 @@ import json
 
 from flask import Blueprint, Response, current_app, request
 
-from questionnaire import fhir
+from questionnaire.exports import fhir
 
 bp = Blueprint("fhir", __name__, url_prefix="/fhir")
 

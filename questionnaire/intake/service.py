@@ -14,19 +14,15 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.orm.exc import StaleDataError
 
-from questionnaire.forms import validate_answers
+from questionnaire.extensions import DbSession
+from questionnaire.flagging.table import evaluate
 from questionnaire.models import LEVEL_RANK, Draft, Flag, Notification, Submission, utcnow
+from questionnaire.questions.forms import validate_answers
+from questionnaire.references import new_reference
 from questionnaire.rules import RuleTable, highest_level
-from questionnaire.ruleset import evaluate
 
-#: A plain session, or Flask-SQLAlchemy's scoped one.
-DbSession = Session | scoped_session[Any]
-
-#: No 0/O, 1/I/L or U/V look-alikes: easy to read out over the phone.
-REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTWXYZ23456789"
 REFERENCE_ATTEMPTS = 5
 
 
@@ -54,16 +50,6 @@ def digest(token: str) -> str:
 def new_token() -> str:
     """Return a new random token (256 bits)."""
     return secrets.token_urlsafe(32)
-
-
-def new_reference() -> str:
-    """Return a new 8-character reference code."""
-    return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(Submission.REFERENCE_LENGTH))
-
-
-def format_reference(reference: str) -> str:
-    """Return a reference code as people read it: ABCD-2345."""
-    return f"{reference[:4]}-{reference[4:]}"
 
 
 def _lifetime() -> timedelta:

@@ -16,8 +16,8 @@ import wtforms
 from werkzeug.datastructures import MultiDict
 from wtforms import validators as v
 
-from questionnaire import items as catalogue
-from questionnaire.items import Item, Kind, Section
+from questionnaire.questions import catalogue
+from questionnaire.questions.catalogue import Item, Kind, Section
 
 PHONE_CHARS = set("0123456789 +-().extEXT")
 

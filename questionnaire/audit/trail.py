@@ -17,9 +17,9 @@ from flask.cli import with_appcontext
 
 from questionnaire import audit
 from questionnaire.audit import ACTIONS
+from questionnaire.extensions import DbSession
 from questionnaire.models import AuditEvent, Clinician
-from questionnaire.review.queue import normalise_reference
-from questionnaire.services import DbSession
+from questionnaire.references import parse_reference
 
 PAGE_SIZE = 100
 
@@ -49,7 +49,7 @@ class TrailFilter:
             raise BadTrailFilter("actor")
         reference = None
         if args.get("reference"):
-            reference = normalise_reference(args["reference"])
+            reference = parse_reference(args["reference"])
             if reference is None:
                 raise BadTrailFilter("reference")
         try:

@@ -1,0 +1,1 @@
+"""Submissions leaving the app: CSV files, FHIR resources, and the public FHIR views."""

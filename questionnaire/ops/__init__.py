@@ -1,0 +1,1 @@
+"""Running the service: key rotation, retention, urgent alerts, and gunicorn's settings."""
