@@ -12,8 +12,7 @@ from sqlalchemy.engine import Engine
 
 from questionnaire import config as settings
 from questionnaire import crypto, security
-from questionnaire.extensions import csrf, db, migrate
-from questionnaire.models import utcnow
+from questionnaire.extensions import csrf, db, migrate, utcnow
 
 __all__ = ["create_app"]
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
+from flask import current_app, has_app_context
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
@@ -14,6 +16,19 @@ from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
 
 #: A plain session, or Flask-SQLAlchemy's scoped one: every service function takes either.
 DbSession = Session | scoped_session[Any]
+
+
+def utcnow() -> datetime:
+    """Return the current time, timezone-aware, in UTC."""
+    return datetime.now(UTC)
+
+
+def now() -> datetime:
+    """Return the app clock's time (the CLOCK setting; tests move it), or the real time."""
+    if has_app_context():
+        clock = current_app.config.get("CLOCK", utcnow)
+        return clock()
+    return utcnow()
 
 
 class Base(DeclarativeBase):

@@ -9,20 +9,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from questionnaire.crypto import EncryptedJSON, EncryptedText
-from questionnaire.extensions import db
+from questionnaire.extensions import db, utcnow
 from questionnaire.references import REFERENCE_LENGTH
+from questionnaire.rules.vocabulary import LEVELS
 
-LEVELS = ("urgent", "review", "info")
 STATUSES = ("new", "in_review", "reviewed")
 OUTCOMES = ("invite_to_consultation", "needs_more_information", "not_proceeding")
 NOTIFICATION_STATES = ("pending", "sent", "failed")
-#: Queue order: urgent first, then review, then info-only, then unflagged.
-LEVEL_RANK = {"urgent": 0, "review": 1, "info": 2, None: 3}
-
-
-def utcnow() -> datetime:
-    """Return the current time, timezone-aware, in UTC."""
-    return datetime.now(UTC)
 
 
 class UTCDateTime(sa.TypeDecorator[datetime]):

@@ -7,9 +7,10 @@ is down (503), each of which keeps the patient's answers.
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+from collections.abc import Callable
 
-from flask import Flask, abort, current_app, render_template, request
+from flask import Blueprint, Flask, abort, current_app, render_template, request
+from flask.sansio.app import App
 from flask_limiter import RateLimitExceeded
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -96,6 +97,17 @@ def _retry_minutes(error: RateLimitExceeded) -> int:
     return max(1, int(seconds) // 60)
 
 
+def never_cache(blueprint: Blueprint) -> None:
+    """Mark every response of a blueprint no-store: its pages show or collect answers."""
+    blueprint.after_request(_no_store)
+
+
+def _no_store(response: Response) -> Response:
+    # Pages that show or collect answers must not stay in a (shared) browser's cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def _database_down(error: Exception) -> Response:
     """Answer 503 with Retry-After; a question page comes back with every typed answer."""
     current_app.logger.error("Database unavailable (%s)", type(error).__name__)
@@ -109,11 +121,18 @@ def _database_down(error: Exception) -> Response:
     return response
 
 
-def _page_with_answers() -> str | None:
-    """Render the question page that was being sent, from the request alone (no database)."""
-    if request.endpoint != "intake.page" or request.method != "POST":
-        return None
-    from questionnaire.intake.views import render_unsaved_page
+#: app.extensions key: endpoint -> renders its page again from the request alone.
+OUTAGE_PAGES = "outage_pages"
 
-    section_id: Any = (request.view_args or {}).get("section_id")
-    return render_unsaved_page(section_id)
+
+def register_outage_page(app: App, endpoint: str, render: Callable[..., str | None]) -> None:
+    """Let a blueprint show its own page, with what was typed, when the database is down."""
+    app.extensions.setdefault(OUTAGE_PAGES, {})[endpoint] = render
+
+
+def _page_with_answers() -> str | None:
+    """Render the page that was being sent, from the request alone (no database)."""
+    if request.method != "POST":
+        return None
+    render = current_app.extensions.get(OUTAGE_PAGES, {}).get(request.endpoint)
+    return render(**(request.view_args or {})) if render is not None else None

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, has_app_context, has_request_context, request
+from flask import has_request_context, request
 
-from questionnaire.models import AuditEvent, Clinician, Submission, utcnow
+from questionnaire.extensions import now
+from questionnaire.models import AuditEvent, Clinician, Submission
 
 #: Every action the trail records, so a typo cannot invent a new one.
 ACTIONS = frozenset(
@@ -39,13 +40,6 @@ ACTIONS = frozenset(
 def client_address() -> str | None:
     """Return the client's address as the app sees it (after any trusted proxy fix)."""
     return request.remote_addr if has_request_context() else None
-
-
-def now() -> Any:
-    """Return the app clock's time (tests freeze it), or the real time outside an app."""
-    if has_app_context():
-        return current_app.config.get("CLOCK", utcnow)()
-    return utcnow()
 
 
 def record(

@@ -26,7 +26,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from questionnaire import audit
-from questionnaire.extensions import db
+from questionnaire.extensions import db, now
 from questionnaire.models import Clinician
 
 P = ParamSpec("P")
@@ -64,12 +64,6 @@ class SignedIn(UserMixin):
     def is_authenticated(self) -> bool:
         # True even when disabled, so the guard sees who to sign out and audits it.
         return True
-
-
-def now() -> datetime:
-    """Return the app clock's time (tests move it)."""
-    clock: Callable[[], datetime] = current_app.config["CLOCK"]
-    return clock()
 
 
 def safe_next(value: str | None) -> str | None:

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from questionnaire import audit
 from questionnaire.auth import passwords, totp
 from questionnaire.auth.passwords import PasswordPolicyError
-from questionnaire.extensions import DbSession
+from questionnaire.extensions import DbSession, now
 from questionnaire.models import Clinician, LoginAttempt
 
 __all__ = [
@@ -151,7 +151,7 @@ def create_clinician(
         is_admin=is_admin,
         is_active=True,
         session_version=1,
-        created_at=audit.now(),
+        created_at=now(),
     )
     try:
         with session.begin_nested():

@@ -8,10 +8,10 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 from flask_wtf.csrf import CSRFError
 from werkzeug.wrappers import Response
 
-from questionnaire import audit
+from questionnaire import audit, security
 from questionnaire.auth import guard, service
 from questionnaire.auth.forms import CodeForm, SignInForm
-from questionnaire.extensions import db, limiter
+from questionnaire.extensions import db, limiter, now
 
 bp = Blueprint("auth", __name__, url_prefix="/clinic")
 
@@ -44,7 +44,7 @@ def _pending() -> dict[str, Any] | None:
     at = pending.get("at")
     if not isinstance(at, int | float):
         return None
-    age = guard.now().timestamp() - at
+    age = now().timestamp() - at
     if not 0 <= age <= guard.PENDING_LIFETIME.total_seconds():
         return None
     return pending
@@ -63,9 +63,7 @@ def sign_in() -> Any:
             return _page("auth/sign_in.html", form, FAILED, 400)
         return _page("auth/sign_in.html", form)
     try:
-        clinician = service.check_password(
-            db.session, form.email.data, form.password.data, guard.now()
-        )
+        clinician = service.check_password(db.session, form.email.data, form.password.data, now())
     except service.SignInRefused:
         db.session.commit()  # the failed attempt and its audit event
         return _page("auth/sign_in.html", form, FAILED, 400)  # the password is never shown
@@ -73,7 +71,7 @@ def sign_in() -> Any:
     session[guard.PENDING_KEY] = {
         "clinician_id": clinician.id,
         "session_version": clinician.session_version,
-        "at": guard.now().timestamp(),
+        "at": now().timestamp(),
         "next": next_url,
     }
     return _redirect(url_for("auth.sign_in_code"))
@@ -98,7 +96,7 @@ def sign_in_code() -> Any:
             int(pending["clinician_id"]),
             int(pending["session_version"]),
             form.code.data,
-            guard.now(),
+            now(),
         )
     except service.SignInRefused:
         db.session.commit()
@@ -131,7 +129,4 @@ def csrf_error(error: CSRFError) -> Any:
     return _page("auth/sign_in.html", SignInForm(formdata=None), TIMED_OUT, 400)
 
 
-@bp.after_request
-def _never_cache(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response
+security.never_cache(bp)

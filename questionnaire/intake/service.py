@@ -16,12 +16,12 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from questionnaire.extensions import DbSession
+from questionnaire.extensions import DbSession, utcnow
 from questionnaire.flagging.table import evaluate
-from questionnaire.models import LEVEL_RANK, Draft, Flag, Notification, Submission, utcnow
+from questionnaire.models import Draft, Flag, Notification, Submission
 from questionnaire.questions.forms import validate_answers
 from questionnaire.references import new_reference
-from questionnaire.rules import RuleTable, highest_level
+from questionnaire.rules import LEVEL_RANK, RuleTable, highest_level
 
 REFERENCE_ATTEMPTS = 5
 

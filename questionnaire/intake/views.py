@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from flask import (
@@ -16,11 +15,13 @@ from flask import (
     session,
     url_for,
 )
+from flask.blueprints import BlueprintSetupState
 from flask_wtf.csrf import CSRFError
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from questionnaire.extensions import csrf, db, limiter
+from questionnaire import security
+from questionnaire.extensions import csrf, db, limiter, now
 from questionnaire.intake import service as services
 from questionnaire.intake.forms import ResumeForm, SendForm, StartForm, page_form_class
 from questionnaire.models import Draft, Submission
@@ -40,26 +41,16 @@ CRISIS_ANSWERS = frozenset({"yes", "prefer_not"})
 PAGE_INDEX = {section.id: index for index, section in enumerate(PAGES)}
 
 
-def _now() -> datetime:
-    """Return the current time from the app's clock (tests set a fixed one)."""
-    clock: Callable[[], datetime] = current_app.config["CLOCK"]
-    return clock()
-
-
 @bp.context_processor
 def _page_context() -> dict[str, Any]:
-    return {"items": catalogue.ITEMS, "today": _now().date().isoformat()}
+    return {"items": catalogue.ITEMS, "today": now().date().isoformat()}
 
 
-@bp.after_request
-def _never_cache(response: Response) -> Response:
-    # Pages that show or collect answers must not stay in a shared browser's cache.
-    response.headers["Cache-Control"] = "no-store"
-    return response
+security.never_cache(bp)
 
 
 def _current_draft() -> Draft | None:
-    return services.find_draft(db.session, session.get(DRAFT_KEY), _now())
+    return services.find_draft(db.session, session.get(DRAFT_KEY), now())
 
 
 def _needs_crisis_panel(answers: dict[str, Any]) -> bool:
@@ -145,8 +136,8 @@ def begin() -> Response | tuple[str, int]:
             ),
             400,
         )
-    draft, token = services.start_draft(db.session, language="en", now=_now())
-    services.save_answers(db.session, draft, ["privacy_consent"], {"privacy_consent": "y"}, _now())
+    draft, token = services.start_draft(db.session, language="en", now=now())
+    services.save_answers(db.session, draft, ["privacy_consent"], {"privacy_consent": "y"}, now())
     session[DRAFT_KEY] = token
     session.pop(SENT_KEY, None)
     return redirect(url_for("intake.page", section_id=PAGES[0].id), code=303)
@@ -174,7 +165,7 @@ def page(section_id: str) -> Response | str | tuple[str, int]:
         status = 200
     else:
         form = form_class()
-        form.today = _now().date()
+        form.today = now().date()
         form.context = draft.answers
         later = request.form.get("action") == "later"
         valid = form.validate()
@@ -184,9 +175,9 @@ def page(section_id: str) -> Response | str | tuple[str, int]:
         if trusted and (valid or later):
             posted = _posted(section)
             keep = {key: value for key, value in posted.items() if key not in bad}
-            services.save_answers(db.session, draft, [i.id for i in section.items], keep, _now())
+            services.save_answers(db.session, draft, [i.id for i in section.items], keep, now())
         if trusted and later and "date_of_birth" in draft.answers:
-            session[RESUME_KEY] = services.issue_resume_link(db.session, draft, _now())
+            session[RESUME_KEY] = services.issue_resume_link(db.session, draft, now())
             return redirect(url_for("intake.saved"), code=303)
         if valid:
             return redirect(_next_url(section), code=303)
@@ -210,6 +201,12 @@ def _render_page(section: Section, form: Any, **context: Any) -> str:
         back_url=_back_url(section),
         **context,
     )
+
+
+@bp.record_once
+def _on_outage(state: BlueprintSetupState) -> None:
+    # A question page sent while the database is down comes back with every typed answer.
+    security.register_outage_page(state.app, "intake.page", render_unsaved_page)
 
 
 def render_unsaved_page(section_id: str) -> str | None:
@@ -236,17 +233,17 @@ def saved() -> Response | str:
 @limiter.limit(_limit("RATELIMIT_START"), methods=["POST"])
 def resume(token: str) -> Response | str | tuple[str, int]:
     """Reopen saved answers after checking the date of birth; no answer shows before that."""
-    if not services.resume_link_is_live(db.session, token, _now()):
+    if not services.resume_link_is_live(db.session, token, now()):
         return render_template("intake/resume_expired.html"), 404
     form = ResumeForm()
     errors: list[tuple[str, str]] = []
     if form.validate_on_submit():
         try:
             draft, session_token = services.resume_draft(
-                db.session, token, form.date_of_birth.data, _now()
+                db.session, token, form.date_of_birth.data, now()
             )
         except services.ResumeRefused:
-            if not services.resume_link_is_live(db.session, token, _now()):
+            if not services.resume_link_is_live(db.session, token, now()):
                 return render_template("intake/resume_expired.html"), 404
             errors = [
                 ("#date_of_birth", "That date of birth does not match. Check it and try again.")
@@ -297,7 +294,7 @@ def check() -> Response | str | tuple[str, int]:
                 db.session,
                 token,
                 current_app.extensions["rule_table"],
-                _now(),
+                now(),
                 confirmed={"understands_review": "y"},
                 alert_addresses=notify.on_call_addresses(current_app.config),
             )

@@ -20,7 +20,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from questionnaire import audit
-from questionnaire.extensions import DbSession
+from questionnaire.extensions import DbSession, now
 from questionnaire.models import Notification
 from questionnaire.references import format_reference
 
@@ -110,7 +110,7 @@ def deliver_pending(session: DbSession, config: Mapping[str, Any]) -> dict[str, 
             )
         else:
             notification.state = "sent"
-            notification.sent_at = audit.now()
+            notification.sent_at = now()
             notification.last_error = None
             outcome["sent"] += 1
         session.commit()

@@ -12,7 +12,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from questionnaire import audit
-from questionnaire.extensions import DbSession
+from questionnaire.extensions import DbSession, now
 from questionnaire.intake.service import remove_expired_drafts
 from questionnaire.models import Flag, Note, Notification, Submission
 
@@ -74,7 +74,7 @@ def purge_command(days: int | None) -> None:
     from questionnaire.extensions import db
 
     days = days or int(current_app.config["RETENTION_DAYS"])
-    result = purge(db.session, days, audit.now())
+    result = purge(db.session, days, now())
     click.echo(
         f"Deleted {result.submissions} submissions older than {days} days "
         f"({result.flags} flags, {result.notes} notes, {result.notifications} alerts) "

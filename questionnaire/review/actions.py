@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from questionnaire import audit
-from questionnaire.extensions import DbSession
+from questionnaire.extensions import DbSession, now
 from questionnaire.models import OUTCOMES, STATUSES, Clinician, Flag, Note, Submission
 
 
@@ -40,7 +40,7 @@ def acknowledge_flag(
     text = note.strip()
     if len(text) > Note.MAX_LENGTH:
         raise ActionRefused(f"Keep the note under {Note.MAX_LENGTH:,} characters.")
-    flag.acknowledged_at = audit.now()
+    flag.acknowledged_at = now()
     flag.acknowledged_by_id = clinician.id
     flag.acknowledgement_note = text or None
     audit.record(
@@ -61,7 +61,7 @@ def add_note(session: DbSession, clinician: Clinician, submission: Submission, t
         raise ActionRefused("Write the note before adding it.")
     if len(text) > Note.MAX_LENGTH:
         raise ActionRefused(f"Keep the note under {Note.MAX_LENGTH:,} characters.")
-    note = Note(submission=submission, clinician_id=clinician.id, created_at=audit.now(), text=text)
+    note = Note(submission=submission, clinician_id=clinician.id, created_at=now(), text=text)
     session.add(note)
     audit.record(session, "add_note", actor=clinician, submission=submission)
     session.commit()
@@ -86,7 +86,7 @@ def set_status(
         raise ActionRefused("An outcome is only set when the submission is reviewed.")
     submission.status = status
     submission.outcome = outcome
-    submission.status_changed_at = audit.now()
+    submission.status_changed_at = now()
     submission.status_changed_by_id = clinician.id
     detail = {"status": status} | ({"outcome": outcome} if outcome else {})
     audit.record(session, "set_status", actor=clinician, submission=submission, detail=detail)

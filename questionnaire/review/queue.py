@@ -18,8 +18,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from questionnaire.extensions import DbSession
-from questionnaire.models import LEVEL_RANK, LEVELS, STATUSES, Flag, Submission
+from questionnaire.models import STATUSES, Flag, Submission
 from questionnaire.references import parse_reference
+from questionnaire.rules import LEVEL_RANK, LEVELS
 
 PAGE_SIZE = 50
 NO_FLAG = "none"

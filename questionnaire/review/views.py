@@ -21,13 +21,13 @@ from flask import (
 )
 from werkzeug.wrappers import Response as BaseResponse
 
-from questionnaire import audit
+from questionnaire import audit, security
 from questionnaire.audit import trail
 from questionnaire.auth import admin_required, current_clinician
 from questionnaire.exports import fhir
 from questionnaire.exports.csv import flags_csv, submissions_csv
 from questionnaire.extensions import db
-from questionnaire.models import LEVELS, OUTCOMES, STATUSES, Clinician, Submission
+from questionnaire.models import OUTCOMES, STATUSES, Clinician, Submission
 from questionnaire.ops import alerts as notify
 from questionnaire.questions import catalogue
 from questionnaire.questions.words import section_rows
@@ -42,6 +42,7 @@ from questionnaire.review.queue import (
     all_in_queue,
     queue_page,
 )
+from questionnaire.rules import LEVELS
 
 bp = Blueprint("review", __name__, url_prefix="/clinic")
 
@@ -58,11 +59,7 @@ def _bad_filter(error: BadFilter) -> tuple[str, int]:
     return render_template("review/bad_filter.html", message=message), 400
 
 
-@bp.after_request
-def _never_cache(response: Response) -> Response:
-    # Every clinician page shows patient data: never keep it in a browser cache.
-    response.headers["Cache-Control"] = "no-store"
-    return response
+security.never_cache(bp)
 
 
 @bp.get("/")

@@ -10,11 +10,19 @@ from questionnaire.rules.errors import Problem, RuleTableError
 from questionnaire.rules.findings import Finding, highest_level
 from questionnaire.rules.lexicon import How, Lexicon, Reader, Reading, WordReading, tokenize
 from questionnaire.rules.loader import check_table, compile_table, load_table
-from questionnaire.rules.vocabulary import LEVELS, RULES_ERROR, Field, FieldKind, Prepare
+from questionnaire.rules.vocabulary import (
+    LEVEL_RANK,
+    LEVELS,
+    RULES_ERROR,
+    Field,
+    FieldKind,
+    Prepare,
+)
 
 __all__ = [
     "BASELINE",
     "LEVELS",
+    "LEVEL_RANK",
     "RULES_ERROR",
     "Case",
     "CaseResult",

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from questionnaire.rules.vocabulary import LEVELS
+from questionnaire.rules.vocabulary import LEVEL_RANK
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,13 +31,11 @@ class Finding:
         }
 
 
-_RANK = {level: rank for rank, level in enumerate(LEVELS)}
-
-
 def highest_level(findings: Iterable[Finding]) -> str | None:
     """Return the most urgent level among the findings, or None when there are none."""
     best: str | None = None
     for finding in findings:
-        if best is None or _RANK.get(finding.level, len(LEVELS)) < _RANK.get(best, len(LEVELS)):
+        unknown = LEVEL_RANK[None]
+        if best is None or LEVEL_RANK.get(finding.level, unknown) < LEVEL_RANK.get(best, unknown):
             best = finding.level
     return best

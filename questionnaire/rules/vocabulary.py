@@ -36,6 +36,11 @@ Prepare = Callable[[Mapping[str, Any], date], tuple[dict[str, Any], dict[str, li
 
 #: Most to least urgent.
 LEVELS: tuple[str, ...] = ("urgent", "review", "info")
+#: Sort order of a highest level, most urgent first; no flag (None) sorts last.
+LEVEL_RANK: dict[str | None, int] = {
+    **{level: rank for rank, level in enumerate(LEVELS)},
+    None: len(LEVELS),
+}
 
 #: The rule id of the finding added when the table itself fails on some answers.
 RULES_ERROR = "rules_error"

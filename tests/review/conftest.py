@@ -11,8 +11,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from questionnaire.extensions import db
-from questionnaire.models import LEVEL_RANK, Flag, Submission
+from questionnaire.models import Flag, Submission
 from questionnaire.references import new_reference
+from questionnaire.rules import LEVEL_RANK
 from tests.answers import BASELINE_DATE
 from tests.auth.helpers import TestClinician, make_clinician, sign_in
 from tests.conftest import CASE_DAY
