@@ -26,6 +26,8 @@ check: $(STAMP)
 	$(BIN)/ruff check questionnaire tests bench migrations .ci/scan.py
 	$(BIN)/ruff format --check questionnaire tests bench .ci/scan.py
 	$(BIN)/mypy
+	$(BIN)/lint-imports
+	$(BIN)/pylint questionnaire
 	$(BIN)/python .ci/scan.py $(SCAN_FLAGS)
 
 bench: $(STAMP)

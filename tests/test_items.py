@@ -225,19 +225,19 @@ def test_arbitrary_text_never_crashes_the_blood_pressure_parser(text: str) -> No
 
 @pytest.mark.parametrize(("text", "value"), [("70", 70.0), ("70.5", 70.5), ("70,5", 70.5)])
 def test_weight_numbers(text: str, value: float) -> None:
-    assert items.parse_number(text) == value
+    assert items.parse_weight(text) == value
 
 
 @pytest.mark.parametrize("text", ["", "seventy", "-70", "0", "70kg", "1e3", "nan", "5000"])
 def test_weight_that_is_not_a_number_says_how_to_write_it(text: str) -> None:
     with pytest.raises(ValueError, match="like 70"):
-        items.parse_number(text)
+        items.parse_weight(text)
 
 
 @given(st.text(max_size=30))
 def test_arbitrary_text_never_crashes_the_number_parser(text: str) -> None:
     try:
-        value = items.parse_number(text)
+        value = items.parse_weight(text)
     except ValueError:
         return
     assert 0 < value <= items.WEIGHT_MAX

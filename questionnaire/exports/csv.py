@@ -72,11 +72,12 @@ def answer_cell(kind: Kind, value: Any) -> str:
     """Return one stored answer as a CSV cell: codes as codes, lists joined, empty if missing."""
     if value is None:
         return ""
-    if kind is Kind.MULTI:
+    stored = kind.traits.value
+    if stored == "codes":
         return MULTI_SEPARATOR.join(str(code) for code in value or [])
-    if kind is Kind.CONSENT:
+    if stored == "tick":
         return "true" if value else ""
-    if kind is Kind.NUMBER and isinstance(value, int | float):
+    if stored == "number" and isinstance(value, int | float):
         number = float(value)
         return str(int(number)) if number.is_integer() else repr(number)
     return str(value)

@@ -22,18 +22,6 @@ from questionnaire.questions import catalogue
 from questionnaire.questions.catalogue import Item, Kind, Section
 
 #: The FHIR item type of each answer kind (R4 Questionnaire.item.type).
-ITEM_TYPE: dict[Kind, str] = {
-    Kind.TEXT: "string",
-    Kind.LONG_TEXT: "text",
-    Kind.EMAIL: "string",
-    Kind.PHONE: "string",
-    Kind.DATE: "date",
-    Kind.NUMBER: "decimal",
-    Kind.CHOICE: "choice",
-    Kind.MULTI: "choice",
-    Kind.CONSENT: "boolean",
-}
-
 #: DetectedIssue.severity of each flag level.
 SEVERITY: dict[str, str] = {"urgent": "high", "review": "moderate", "info": "low"}
 
@@ -118,17 +106,12 @@ def _question(item: Item, base_url: str) -> dict[str, Any]:
     question: dict[str, Any] = {
         "linkId": item.id,
         "text": item.label,
-        "type": ITEM_TYPE[item.kind],
+        "type": item.kind.traits.fhir_type,
         "required": item.required or (item.kind is Kind.MULTI and item.min_choices > 0),
     }
     if item.kind is Kind.MULTI:
         question["repeats"] = True
-    if item.max_length is not None and item.kind in (
-        Kind.TEXT,
-        Kind.LONG_TEXT,
-        Kind.EMAIL,
-        Kind.PHONE,
-    ):
+    if item.max_length is not None and item.kind.traits.value == "text":
         question["maxLength"] = item.max_length
     if item.choices:
         system = answer_system(base_url, item.id)
@@ -208,7 +191,8 @@ def _answers(item: Item, value: Any, base_url: str) -> list[dict[str, Any]]:
     """Return the FHIR answers to one item, or [] when it was not answered."""
     if value is None or value == "" or value == []:
         return []
-    if item.kind in (Kind.CHOICE, Kind.MULTI):
+    element = item.kind.traits.fhir_value
+    if element == "valueCoding":
         codes = value if isinstance(value, list) else [value]
         system = answer_system(base_url, item.id)
         return [
@@ -221,13 +205,11 @@ def _answers(item: Item, value: Any, base_url: str) -> list[dict[str, Any]]:
             }
             for code in codes
         ]
-    if item.kind is Kind.CONSENT:
-        return [{"valueBoolean": bool(value)}]
-    if item.kind is Kind.NUMBER:
-        return [{"valueDecimal": _decimal(value)}]
-    if item.kind is Kind.DATE:
-        return [{"valueDate": str(value)}]
-    return [{"valueString": str(value)}]
+    if element == "valueBoolean":
+        return [{element: bool(value)}]
+    if element == "valueDecimal":
+        return [{element: _decimal(value)}]
+    return [{element: str(value)}]
 
 
 def _display(item: Item, code: str) -> str:

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from questionnaire.questions import catalogue
-from questionnaire.questions.catalogue import Kind
 from questionnaire.questions.forms import validate_answers
 from questionnaire.rules import (
     CaseResult,
@@ -24,24 +23,12 @@ from questionnaire.rules import (
     load_table,
 )
 
-_KIND_OF_ITEM = {
-    Kind.TEXT: FieldKind.TEXT,
-    Kind.LONG_TEXT: FieldKind.TEXT,
-    Kind.EMAIL: FieldKind.TEXT,
-    Kind.PHONE: FieldKind.TEXT,
-    Kind.DATE: FieldKind.DATE,
-    Kind.NUMBER: FieldKind.NUMBER,
-    Kind.CHOICE: FieldKind.CODE,
-    Kind.MULTI: FieldKind.CODES,
-    Kind.CONSENT: FieldKind.FLAG,
-}
-
 
 @cache
 def rule_fields() -> dict[str, Field]:
     """Return every item and derived fact a rule may name, with its type and answer codes."""
     fields = {
-        item.id: Field(item.id, "item", _KIND_OF_ITEM[item.kind], frozenset(item.codes))
+        item.id: Field(item.id, "item", item.kind.traits.rule_field, frozenset(item.codes))
         for item in catalogue.ITEMS.values()
     }
     fields.update({fact: Field(fact, "fact", FieldKind.NUMBER) for fact in catalogue.FACTS})

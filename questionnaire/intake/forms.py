@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import InputRequired
 
-from questionnaire.questions.catalogue import ITEMS
+from questionnaire.questions import catalogue
 from questionnaire.questions.forms import field_for, section_form_class
 
 
@@ -20,25 +20,38 @@ class Honeypot:
         return bool((self.website.data or "").strip())
 
 
-class StartForm(FlaskForm, Honeypot):
-    """The start page: agree to the privacy notice before anything is stored."""
-
-    privacy_consent = field_for(ITEMS["privacy_consent"])
-
-
-class SendForm(FlaskForm, Honeypot):
-    """The last step: understand that a clinician reads the answers, then send."""
-
-    understands_review = field_for(ITEMS["understands_review"])
+def _form(
+    name: str, doc: str, bases: tuple[type, ...], fields: dict[str, object]
+) -> type[FlaskForm]:
+    # Fields are named by the catalogue's item ids, so the posted names match the items.
+    return type(name, bases, {"__doc__": doc, **fields})
 
 
-class ResumeForm(FlaskForm):
-    """Coming back with a link: the date of birth proves it is the same person."""
+StartForm = _form(
+    "StartForm",
+    "The start page: agree to the privacy notice before anything is stored.",
+    (FlaskForm, Honeypot),
+    {catalogue.PRIVACY_CONSENT.id: field_for(catalogue.PRIVACY_CONSENT)},
+)
 
-    date_of_birth = StringField(
-        "Your date of birth",
-        validators=[InputRequired("Enter your date of birth, like 1985-03-27.")],
-    )
+SendForm = _form(
+    "SendForm",
+    "The last step: understand that a clinician reads the answers, then send.",
+    (FlaskForm, Honeypot),
+    {catalogue.UNDERSTANDS_REVIEW.id: field_for(catalogue.UNDERSTANDS_REVIEW)},
+)
+
+ResumeForm = _form(
+    "ResumeForm",
+    "Coming back with a link: the date of birth proves it is the same person.",
+    (FlaskForm,),
+    {
+        catalogue.DATE_OF_BIRTH.id: StringField(
+            "Your date of birth",
+            validators=[InputRequired("Enter your date of birth, like 1985-03-27.")],
+        )
+    },
+)
 
 
 def page_form_class(section_id: str) -> type[FlaskForm]:

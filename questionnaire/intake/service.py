@@ -19,6 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from questionnaire.extensions import DbSession, utcnow
 from questionnaire.flagging.table import evaluate
 from questionnaire.models import Draft, Flag, Notification, Submission
+from questionnaire.questions import catalogue
 from questionnaire.questions.forms import validate_answers
 from questionnaire.references import new_reference
 from questionnaire.rules import LEVEL_RANK, RuleTable, highest_level
@@ -134,7 +135,7 @@ def resume_draft(
     if draft is None or draft.resume_failures >= Draft.MAX_RESUME_FAILURES:
         raise ResumeRefused("unknown, expired or locked link")
     given = date_of_birth.strip().encode("utf-8")
-    stored = str(draft.answers.get("date_of_birth", "")).strip().encode("utf-8")
+    stored = str(draft.answers.get(catalogue.DATE_OF_BIRTH.id, "")).strip().encode("utf-8")
     if not stored or not secrets.compare_digest(stored, given):
         draft.resume_failures += 1
         session.commit()

@@ -37,13 +37,17 @@ bp = Blueprint("intake", __name__)
 DRAFT_KEY = "draft"
 SENT_KEY = "sent"
 RESUME_KEY = "resume_link"
-CRISIS_ANSWERS = frozenset({"yes", "prefer_not"})
 PAGE_INDEX = {section.id: index for index, section in enumerate(PAGES)}
 
 
 @bp.context_processor
 def _page_context() -> dict[str, Any]:
-    return {"items": catalogue.ITEMS, "today": now().date().isoformat()}
+    return {
+        "items": catalogue.ITEMS,
+        "consent_item": catalogue.PRIVACY_CONSENT,
+        "understanding_item": catalogue.UNDERSTANDS_REVIEW,
+        "today": now().date().isoformat(),
+    }
 
 
 security.never_cache(bp)
@@ -54,7 +58,7 @@ def _current_draft() -> Draft | None:
 
 
 def _needs_crisis_panel(answers: dict[str, Any]) -> bool:
-    return answers.get("suicidal_thoughts_now") in CRISIS_ANSWERS
+    return answers.get(catalogue.CRISIS_QUESTION.id) in catalogue.CRISIS_ANSWERS
 
 
 def _raw_formdata(section: Section, answers: dict[str, Any]) -> MultiDict[str, str]:
@@ -137,7 +141,8 @@ def begin() -> Response | tuple[str, int]:
             400,
         )
     draft, token = services.start_draft(db.session, language="en", now=now())
-    services.save_answers(db.session, draft, ["privacy_consent"], {"privacy_consent": "y"}, now())
+    consent = catalogue.PRIVACY_CONSENT.id
+    services.save_answers(db.session, draft, [consent], {consent: "y"}, now())
     session[DRAFT_KEY] = token
     session.pop(SENT_KEY, None)
     return redirect(url_for("intake.page", section_id=PAGES[0].id), code=303)
@@ -176,7 +181,7 @@ def page(section_id: str) -> Response | str | tuple[str, int]:
             posted = _posted(section)
             keep = {key: value for key, value in posted.items() if key not in bad}
             services.save_answers(db.session, draft, [i.id for i in section.items], keep, now())
-        if trusted and later and "date_of_birth" in draft.answers:
+        if trusted and later and catalogue.DATE_OF_BIRTH.id in draft.answers:
             session[RESUME_KEY] = services.issue_resume_link(db.session, draft, now())
             return redirect(url_for("intake.saved"), code=303)
         if valid:
@@ -186,8 +191,9 @@ def page(section_id: str) -> Response | str | tuple[str, int]:
         section,
         form,
         errors=_error_summary(form) if request.method == "POST" else [],
-        crisis=_needs_crisis_panel(draft.answers) and PAGE_INDEX[section.id] > PAGE_INDEX["safety"],
-        can_save_later="date_of_birth" in draft.answers,
+        crisis=_needs_crisis_panel(draft.answers)
+        and PAGE_INDEX[section.id] > PAGE_INDEX[catalogue.CRISIS_SECTION.id],
+        can_save_later=catalogue.DATE_OF_BIRTH.id in draft.answers,
     ), status
 
 
@@ -240,7 +246,7 @@ def resume(token: str) -> Response | str | tuple[str, int]:
     if form.validate_on_submit():
         try:
             draft, session_token = services.resume_draft(
-                db.session, token, form.date_of_birth.data, now()
+                db.session, token, form[catalogue.DATE_OF_BIRTH.id].data, now()
             )
         except services.ResumeRefused:
             if not services.resume_link_is_live(db.session, token, now()):
@@ -295,7 +301,7 @@ def check() -> Response | str | tuple[str, int]:
                 token,
                 current_app.extensions["rule_table"],
                 now(),
-                confirmed={"understands_review": "y"},
+                confirmed={catalogue.UNDERSTANDS_REVIEW.id: "y"},
                 alert_addresses=notify.on_call_addresses(current_app.config),
             )
         except services.AnswersInvalid as invalid:

@@ -8,14 +8,42 @@ derived from it. It is pure Python: no Flask, no database.
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from typing import Any
 
-POUND_KG = 0.45359237
+from questionnaire.questions.parsers import (
+    BP_EXAMPLE,
+    DATE_EXAMPLE,
+    NUMBER_EXAMPLE,
+    POUND_KG,
+    WEIGHT_EXAMPLE,
+    WEIGHT_MAX,
+    age_on,
+    parse_blood_pressure,
+    parse_date_of_birth,
+    parse_number,
+    parse_weight,
+    weight_in_kg,
+)
+from questionnaire.rules.vocabulary import FieldKind
+
+__all__ = [  # the parsers are part of the catalogue's vocabulary
+    "BP_EXAMPLE",
+    "DATE_EXAMPLE",
+    "NUMBER_EXAMPLE",
+    "POUND_KG",
+    "WEIGHT_EXAMPLE",
+    "WEIGHT_MAX",
+    "age_on",
+    "parse_blood_pressure",
+    "parse_date_of_birth",
+    "parse_number",
+    "parse_weight",
+    "weight_in_kg",
+]
 
 
 class Kind(StrEnum):
@@ -30,6 +58,50 @@ class Kind(StrEnum):
     CHOICE = "choice"  # one answer code
     MULTI = "multi"  # a list of answer codes, possibly empty
     CONSENT = "consent"  # a single tick box, stored as True
+
+    @property
+    def traits(self) -> KindTraits:
+        """Return what this kind decides everywhere it is used."""
+        return KIND_TRAITS[self]
+
+
+@dataclass(frozen=True, slots=True)
+class KindTraits:
+    """Everything an answer kind decides, in one place: adding a kind is one entry below."""
+
+    #: The form widget: "text", "textarea", "choice" (radios, a list past 8), "multi", "tick".
+    widget: str
+    #: The type a rule sees.
+    rule_field: FieldKind
+    #: The FHIR Questionnaire item type.
+    fhir_type: str
+    #: The FHIR answer element (valueCoding for coded kinds).
+    fhir_value: str
+    #: How the value is stored, read out and written to CSV: "text", "number", "date",
+    #: "code", "codes" (a list) or "tick" (True).
+    value: str
+
+
+KIND_TRAITS: dict[Kind, KindTraits] = {
+    Kind.TEXT: KindTraits("text", FieldKind.TEXT, "string", "valueString", "text"),
+    Kind.LONG_TEXT: KindTraits("textarea", FieldKind.TEXT, "text", "valueString", "text"),
+    Kind.EMAIL: KindTraits("text", FieldKind.TEXT, "string", "valueString", "text"),
+    Kind.PHONE: KindTraits("text", FieldKind.TEXT, "string", "valueString", "text"),
+    Kind.DATE: KindTraits("text", FieldKind.DATE, "date", "valueDate", "date"),
+    Kind.NUMBER: KindTraits("text", FieldKind.NUMBER, "decimal", "valueDecimal", "number"),
+    Kind.CHOICE: KindTraits("choice", FieldKind.CODE, "choice", "valueCoding", "code"),
+    Kind.MULTI: KindTraits("multi", FieldKind.CODES, "choice", "valueCoding", "codes"),
+    Kind.CONSENT: KindTraits("tick", FieldKind.FLAG, "boolean", "valueBoolean", "tick"),
+}
+
+
+class Role(StrEnum):
+    """What an item is for, where code outside the catalogue needs to find it."""
+
+    DATE_OF_BIRTH = "date_of_birth"  # checked before a saved draft reopens
+    CRISIS = "crisis"  # a crisis answer shows crisis help at once
+    PRIVACY_CONSENT = "privacy_consent"  # ticked on the start page before anything is stored
+    UNDERSTANDS_REVIEW = "understands_review"  # ticked on the last step before sending
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +142,12 @@ class Item:
     autocomplete: str | None = None
     #: A short name for the answer on summary pages and in exports.
     short_label: str = ""
+    #: Turns typed text into the stored value (the kind's default when None).
+    parser: Callable[[str], Any] | None = None
+    #: A unit chosen beside another item's number: shown with it, e.g. "70 kg".
+    unit_of: str | None = None
+    #: What the item is for, when other code must find it (see Role).
+    role: Role | None = None
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -173,6 +251,7 @@ SECTIONS: tuple[Section, ...] = (
                 id="date_of_birth",
                 label="Date of birth",
                 kind=Kind.DATE,
+                role=Role.DATE_OF_BIRTH,
                 hint="For example, 1985-03-27 (year, month, day).",
                 autocomplete="bday",
                 short_label="Date of birth",
@@ -206,6 +285,7 @@ SECTIONS: tuple[Section, ...] = (
                 id="weight_value",
                 label="Your weight",
                 kind=Kind.NUMBER,
+                parser=parse_weight,
                 required=False,
                 hint="Your best guess is fine. It helps the clinician plan a safe dose.",
                 short_label="Weight",
@@ -217,6 +297,7 @@ SECTIONS: tuple[Section, ...] = (
                 choices=(Choice("kg", "kg"), Choice("lb", "lb")),
                 required=False,
                 required_with="weight_value",
+                unit_of="weight_value",
                 short_label="Weight unit",
             ),
         ),
@@ -318,6 +399,7 @@ SECTIONS: tuple[Section, ...] = (
                 id="suicidal_thoughts_now",
                 label="Are you having thoughts of ending your life right now?",
                 kind=Kind.CHOICE,
+                role=Role.CRISIS,
                 choices=YES_NO_PREFER_NOT,
                 asked_when=AskedWhen(
                     item="suicidal_thoughts_past_month",
@@ -405,6 +487,7 @@ SECTIONS: tuple[Section, ...] = (
                 kind=Kind.TEXT,
                 required=False,
                 max_length=40,
+                parser=parse_blood_pressure,
                 hint="Write it like 128/82 or 128 over 82. Leave it blank if you don't know.",
                 short_label="Latest blood pressure",
             ),
@@ -651,6 +734,7 @@ SECTIONS: tuple[Section, ...] = (
                     "as the privacy notice explains."
                 ),
                 kind=Kind.CONSENT,
+                role=Role.PRIVACY_CONSENT,
                 short_label="Agreed to the privacy notice",
             ),
             Item(
@@ -660,6 +744,7 @@ SECTIONS: tuple[Section, ...] = (
                     "will read my answers and contact me."
                 ),
                 kind=Kind.CONSENT,
+                role=Role.UNDERSTANDS_REVIEW,
                 short_label="Understands a clinician reviews the form",
             ),
         ),
@@ -688,73 +773,31 @@ FACTS: dict[str, Fact] = {
 }
 
 
-# --- Parsers: each turns what a person typed into a typed value, or raises ValueError
-# with a message that tells them how to write it.
-
-BP_EXAMPLE = "Write your blood pressure like 128/82 or 128 over 82, or leave it blank."
-_BP = re.compile(
-    r"^\s*(?P<sys>\d{2,3})\s*(?:/|over)\s*(?P<dia>\d{2,3})\s*(?:mm\s*hg)?\s*$",
-    re.IGNORECASE,
-)
+def with_role(role: Role) -> Item:
+    """Return the one item that has this role."""
+    (item,) = (item for item in ITEMS.values() if item.role is role)
+    return item
 
 
-def parse_blood_pressure(text: str) -> tuple[int, int]:
-    """Return (systolic, diastolic) from '152/94', '152 / 94' or '152 over 94'."""
-    match = _BP.match(text)
-    if match is None:
-        raise ValueError(BP_EXAMPLE)
-    systolic, diastolic = int(match["sys"]), int(match["dia"])
-    if not (50 <= systolic <= 300 and 20 <= diastolic <= 200):
-        raise ValueError(f"Check the numbers. {BP_EXAMPLE}")
-    if systolic <= diastolic:
-        raise ValueError("Put the top (bigger) number first, like 128/82.")
-    return systolic, diastolic
+DATE_OF_BIRTH = with_role(Role.DATE_OF_BIRTH)
+CRISIS_QUESTION = with_role(Role.CRISIS)
+PRIVACY_CONSENT = with_role(Role.PRIVACY_CONSENT)
+UNDERSTANDS_REVIEW = with_role(Role.UNDERSTANDS_REVIEW)
+#: Answers to the crisis question that show crisis help at once.
+CRISIS_ANSWERS = frozenset({"yes", "prefer_not"})
+#: The page that asks the crisis question.
+CRISIS_SECTION = SECTION_OF[CRISIS_QUESTION.id]
+#: Each number item's unit item, if it has one (weight_value -> weight_unit).
+UNIT_OF: dict[str, Item] = {
+    item.unit_of: item for item in ITEMS.values() if item.unit_of is not None
+}
 
 
-WEIGHT_EXAMPLE = "Enter your weight as a number, like 70 or 154.5."
-WEIGHT_MAX = 1000.0
-
-
-def parse_number(text: str) -> float:
-    """Return a positive number from '70', '70.5' or '70,5' (a decimal comma)."""
-    cleaned = text.strip().replace(",", ".")
-    if not re.fullmatch(r"\d{1,4}(\.\d{1,2})?", cleaned):
-        raise ValueError(WEIGHT_EXAMPLE)
-    value = float(cleaned)
-    if not 0 < value <= WEIGHT_MAX:
-        raise ValueError(f"Check your weight. {WEIGHT_EXAMPLE}")
-    return value
-
-
-DATE_EXAMPLE = "Enter your date of birth like 1985-03-27 (year, month, day)."
-
-
-def parse_date_of_birth(text: str, today: date) -> date:
-    """Return a date of birth from YYYY-MM-DD that is not in the future nor before 1900."""
-    try:
-        born = date.fromisoformat(text.strip())
-    except ValueError:
-        raise ValueError(DATE_EXAMPLE) from None
-    if born > today:
-        raise ValueError("Your date of birth must be in the past. " + DATE_EXAMPLE)
-    if born.year < 1900:
-        raise ValueError("Check the year. " + DATE_EXAMPLE)
-    return born
-
-
-def age_on(born: date, today: date) -> int:
-    """Return a person's age in whole years on a given day."""
-    had_birthday = (today.month, today.day) >= (born.month, born.day)
-    return today.year - born.year - (0 if had_birthday else 1)
-
-
-def weight_in_kg(value: float, unit: str) -> float:
-    """Return a weight in kilograms, from kg or lb."""
-    if unit == "lb":
-        return round(value * POUND_KG, 2)
-    if unit == "kg":
-        return value
-    raise ValueError(f"unknown weight unit {unit!r}")
+def parser_of(item: Item) -> Callable[[str], Any]:
+    """Return the parser of a typed item: its own, or its kind's default."""
+    if item.parser is not None:
+        return item.parser
+    return parse_number if item.kind is Kind.NUMBER else str
 
 
 def derive_facts(answers: Mapping[str, Any], today: date) -> dict[str, int | float | None]:

@@ -132,10 +132,11 @@ def field_for(item: Item) -> wtforms.Field:
     """Return the unbound WTForms field that asks one item."""
     checks: list[FormValidator] = [_requirement(item)]
     label = item.label
-    if item.kind in {Kind.CHOICE, Kind.MULTI}:
+    widget = item.kind.traits.widget
+    if widget in ("choice", "multi"):
         checks.append(_offered_codes(item))
         choices = [wtforms.SelectChoice(c.code, c.label) for c in item.choices]
-        if item.kind is Kind.MULTI:
+        if widget == "multi":
             return wtforms.SelectMultipleField(
                 label, choices=choices, validators=checks, validate_choice=False
             )
@@ -144,21 +145,19 @@ def field_for(item: Item) -> wtforms.Field:
                 label, choices=choices, validators=checks, validate_choice=False
             )
         return wtforms.RadioField(label, choices=choices, validators=checks, validate_choice=False)
-    if item.kind is Kind.CONSENT:
+    if widget == "tick":
         return wtforms.BooleanField(label, validators=checks)
     if item.max_length:
         checks.append(_max_length(item.max_length))
     if item.kind is Kind.DATE:
         checks.append(_date_of_birth)
-    elif item.kind is Kind.NUMBER:
-        checks.append(_parsed_by(catalogue.parse_number))
     elif item.kind is Kind.EMAIL:
         checks.append(v.Email("Enter an email address like name@example.com."))
     elif item.kind is Kind.PHONE:
         checks.append(_phone)
-    elif item.id == "bp_reading":
-        checks.append(_parsed_by(catalogue.parse_blood_pressure))
-    if item.kind is Kind.LONG_TEXT:
+    elif item.parser is not None or item.kind is Kind.NUMBER:
+        checks.append(_parsed_by(catalogue.parser_of(item)))
+    if widget == "textarea":
         return _StrippedTextArea(label, validators=checks)
     return _StrippedString(label, validators=checks)
 
@@ -180,14 +179,15 @@ SECTIONS_BY_ID: dict[str, Section] = {section.id: section for section in catalog
 
 def normalise(item: Item, data: Any) -> Any:
     """Return the stored form of one field's data, or None for no answer."""
-    if item.kind is Kind.MULTI:
+    value = item.kind.traits.value
+    if value == "codes":
         return list(data or [])
-    if item.kind is Kind.CONSENT:
+    if value == "tick":
         return True if data else None
     if _is_empty(data):
         return None
-    if item.kind is Kind.NUMBER:
-        return catalogue.parse_number(data)
+    if value == "number":
+        return catalogue.parser_of(item)(data)
     return data
 
 

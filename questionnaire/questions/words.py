@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from questionnaire.questions import catalogue
-from questionnaire.questions.catalogue import Item, Kind, Section
+from questionnaire.questions.catalogue import Item, Section
 
 NOT_PROVIDED = "Not provided"
 
@@ -39,20 +39,21 @@ def _label(item: Item, code: str) -> str:
 def answer_in_words(item: Item, answers: Mapping[str, Any]) -> str | None:
     """Return one answer as the patient would say it, or None when there is none."""
     value = answers.get(item.id)
-    if item.kind is Kind.MULTI:
+    kind = item.kind.traits.value
+    if kind == "codes":
         chosen = _as_list(value)
         return ", ".join(_label(item, code) for code in chosen) if chosen else None
     if value in (None, "", []):
         return None
-    if item.kind is Kind.CONSENT:
+    if kind == "tick":
         return "Yes"
-    if item.kind is Kind.CHOICE:
+    if kind == "code":
         return _label(item, str(value))
     if isinstance(value, float):
         value = f"{value:g}"  # a stored 70.0 reads as the patient wrote it: 70
-    if item.id == "weight_value":
-        unit = answers.get("weight_unit") or ""
-        return f"{value} {unit}".strip()
+    unit = catalogue.UNIT_OF.get(item.id)
+    if unit is not None:
+        return f"{value} {answers.get(unit.id) or ''}".strip()
     return str(value)
 
 
@@ -60,8 +61,8 @@ def section_rows(section: Section, answers: Mapping[str, Any]) -> list[Row]:
     """Return the rows of one section; a conditional item not asked and not answered is left out."""
     rows = []
     for item in section.items:
-        if item.id == "weight_unit":
-            continue  # shown with the weight
+        if item.unit_of is not None:
+            continue  # shown with its number
         words = answer_in_words(item, answers)
         if words is None and not catalogue.is_asked(item, answers):
             continue
