@@ -92,7 +92,7 @@ def test_each_question_has_its_label_type_and_requiredness(
     for item in catalogue.ITEMS.values():
         question = found[item.id]
         assert question["text"] == item.label
-        assert question["type"] == fhir.ITEM_TYPE[item.kind]
+        assert question["type"] == item.kind.traits.fhir_type
         assert question["required"] is (item.required or item.min_choices > 0)
         assert question.get("repeats", False) is (item.kind is Kind.MULTI)
     assert found["privacy_consent"]["type"] == "boolean"
