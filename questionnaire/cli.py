@@ -7,12 +7,11 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     """Add every command group to the app's `flask` command."""
-    from questionnaire.audit.trail import audit_cli
+    from questionnaire.audit.cli import audit_cli
     from questionnaire.flagging.cli import rules
     from questionnaire.flagging.table import rule_fields
     from questionnaire.ops.alerts import notifications_cli
-    from questionnaire.ops.keys import keys_cli
-    from questionnaire.ops.purge import purge_command
+    from questionnaire.ops.cli import keys_cli, purge_command
 
     for command in (rules, notifications_cli, audit_cli, keys_cli, purge_command):
         app.cli.add_command(command)

@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import re
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from typing import Any
 
-import click
 import sqlalchemy as sa
-from flask.cli import with_appcontext
 
-from questionnaire import audit
 from questionnaire.audit import ACTIONS
 from questionnaire.extensions import DbSession
 from questionnaire.models import AuditEvent, Clinician
@@ -100,65 +92,3 @@ def trail_page(session: DbSession, wanted: TrailFilter) -> TrailPage:
     events = list(session.scalars(query.limit(PAGE_SIZE + 1)))
     older = events[PAGE_SIZE - 1].id if len(events) > PAGE_SIZE else None
     return TrailPage(events=events[:PAGE_SIZE], older=older)
-
-
-CSV_COLUMNS = ("id", "at", "actor", "action", "reference", "client_address", "detail")
-
-
-def audit_csv(events: Iterable[AuditEvent]) -> Iterator[str]:
-    """Yield the audit trail as CSV text, a row at a time (never an answer: there is none)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-
-    def flush() -> str:
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text
-
-    writer.writerow(CSV_COLUMNS)
-    yield flush()
-    for event in events:
-        writer.writerow(
-            [
-                event.id,
-                event.at.isoformat(),
-                event.actor.email if event.actor else "",
-                event.action,
-                event.reference or "",
-                event.client_address or "",
-                json.dumps(event.detail, sort_keys=True) if event.detail else "",
-            ]
-        )
-        yield flush()
-
-
-@click.group("audit")
-def audit_cli() -> None:
-    """The audit trail."""
-
-
-@audit_cli.command("export")
-@click.option(
-    "--since",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    required=True,
-    help="First day to include (YYYY-MM-DD, UTC).",
-)
-@click.option(
-    "--output",
-    "-o",
-    type=click.File("w", encoding="utf-8"),
-    default="-",
-    help="File to write (default standard output).",
-)
-@with_appcontext
-def export_command(since: datetime, output: Any) -> None:
-    """Write the audit trail since a day as CSV, oldest first."""
-    from questionnaire.extensions import db
-
-    query = events_query(TrailFilter(since=since.date())).order_by(None).order_by(AuditEvent.id)
-    for chunk in audit_csv(db.session.scalars(query)):
-        output.write(chunk)
-    audit.record(db.session, "export_audit", detail={"since": since.date().isoformat()})
-    db.session.commit()

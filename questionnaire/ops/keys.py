@@ -1,4 +1,4 @@
-"""`flask keys rotate`: re-seal every stored value with a new answers key.
+"""Rotating the answers key: re-seal every stored value with a new one.
 
 Order matters, so that no crash can leave data sealed with a key nobody has:
 the new key is written to disk first, then every sealed value is re-written in
@@ -7,14 +7,12 @@ one transaction, and only after that commit does the new key replace the old.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
-import click
 import sqlalchemy as sa
 from flask import current_app
-from flask.cli import with_appcontext
 
 from questionnaire import audit
 from questionnaire.crypto import (
@@ -55,53 +53,43 @@ def reseal(connection: sa.Connection, old: Keyring, new: Keyring) -> int:
     return count
 
 
-@click.group("keys")
-def keys_cli() -> None:
-    """The key that seals patient data at rest."""
+class RotationRefused(ValueError):
+    """The key cannot be rotated as asked; the message says what to pass."""
 
 
-@keys_cli.command("rotate")
-@click.option(
-    "--new-key-file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Where to write the new key when the current one comes from ANSWERS_KEY.",
-)
-@with_appcontext
-def rotate_command(new_key_file: Path | None) -> None:
-    """Make a new answers key and re-seal every stored value with it.
+@dataclass(frozen=True)
+class Rotation:
+    """What a rotation did: how many values, the new key's id, and where the keys are now."""
 
-    With the key in instance/answers.key, the file is replaced (the old key is
-    kept as answers.key.previous until you delete it). With ANSWERS_KEY, pass
-    --new-key-file: the new key is written there (mode 600); then set ANSWERS_KEY
-    to its contents and restart, keeping the old key in ANSWERS_OLD_KEYS until then.
-    """
+    values: int
+    key_id: str
+    #: "file" (instance/answers.key) or "env" (ANSWERS_KEY).
+    origin: str
+    #: Where the new key was written.
+    new_key_path: Path
+    #: Where the old key was kept (file keys only).
+    previous_path: Path | None
+
+
+def rotate(new_key_file: Path | None) -> Rotation:
+    """Write a new key, re-seal every value with it in one transaction, then switch to it."""
     old = keyring()
     key_path = Path(current_app.instance_path) / KEY_FILE_NAME
     if old.origin == "env" and new_key_file is None:
-        click.echo(
-            "The key comes from ANSWERS_KEY: pass --new-key-file PATH to receive the new key.",
-            err=True,
+        raise RotationRefused(
+            "The key comes from ANSWERS_KEY: pass --new-key-file PATH to receive the new key."
         )
-        sys.exit(2)
     fresh = new_key()
     staged = new_key_file or key_path.with_name(key_path.name + ".next")
     write_key_file(staged, fresh)
-    new = Keyring(fresh, [old.current, *old.older], origin=old.origin)
     with db.engine.begin() as connection:
         count = reseal(connection, old, Keyring(fresh))
+    previous = None
     if old.origin == "file":
-        write_key_file(key_path.with_name(key_path.name + ".previous"), old.current)
+        previous = key_path.with_name(key_path.name + ".previous")
+        write_key_file(previous, old.current)
         staged.replace(key_path)
-    current_app.extensions["keyring"] = new
+    current_app.extensions["keyring"] = Keyring(fresh, [old.current, *old.older], origin=old.origin)
     audit.record(db.session, "keys_rotated", detail={"values": count, "key": key_id(fresh)})
     db.session.commit()
-    click.echo(f"Re-sealed {count} values with key {key_id(fresh)}.")
-    if old.origin == "env":
-        click.echo(
-            f"Now set ANSWERS_KEY to the contents of {staged}, put the old key in "
-            "ANSWERS_OLD_KEYS, restart, then remove ANSWERS_OLD_KEYS."
-        )
-    else:
-        click.echo(
-            f"The old key is in {key_path.with_name(key_path.name + '.previous')}: delete it once backups are rotated."
-        )
+    return Rotation(count, key_id(fresh), old.origin, staged, previous)

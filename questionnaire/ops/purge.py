@@ -6,13 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import click
 import sqlalchemy as sa
-from flask import current_app
-from flask.cli import with_appcontext
 
 from questionnaire import audit
-from questionnaire.extensions import DbSession, now
+from questionnaire.extensions import DbSession
 from questionnaire.intake.service import remove_expired_drafts
 from questionnaire.models import Flag, Note, Notification, Submission
 
@@ -55,28 +52,3 @@ def purge(session: DbSession, older_than_days: int, now: datetime) -> Purged:
     )
     session.commit()
     return result
-
-
-@click.command("purge")
-@click.option(
-    "--older-than",
-    "days",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Delete submissions sent more than this many days ago (default RETENTION_DAYS).",
-)
-@with_appcontext
-def purge_command(days: int | None) -> None:
-    """Delete old submissions (with their flags, notes and alerts) and expired drafts.
-
-    The audit trail is kept, without patient data, and records the purge.
-    """
-    from questionnaire.extensions import db
-
-    days = days or int(current_app.config["RETENTION_DAYS"])
-    result = purge(db.session, days, now())
-    click.echo(
-        f"Deleted {result.submissions} submissions older than {days} days "
-        f"({result.flags} flags, {result.notes} notes, {result.notifications} alerts) "
-        f"and {result.drafts} expired drafts. The audit trail is kept."
-    )

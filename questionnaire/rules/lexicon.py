@@ -181,10 +181,6 @@ class Lexicon:
         assert self._alone is not None
         return self._alone.read(text).terms(self.name)
 
-    def matches(self, tokens: Tokens | str) -> bool:
-        """Return whether a text names any term of this list."""
-        return bool(self.find(tokens))
-
 
 # --- reading -------------------------------------------------------------------------
 

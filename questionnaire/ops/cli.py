@@ -1,0 +1,72 @@
+"""`flask keys rotate` and `flask purge`: thin Click wrappers over ops.keys and ops.purge."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from questionnaire.extensions import db, now
+from questionnaire.ops.keys import RotationRefused, rotate
+from questionnaire.ops.purge import purge
+
+
+@click.group("keys")
+def keys_cli() -> None:
+    """The key that seals patient data at rest."""
+
+
+@keys_cli.command("rotate")
+@click.option(
+    "--new-key-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the new key when the current one comes from ANSWERS_KEY.",
+)
+@with_appcontext
+def rotate_command(new_key_file: Path | None) -> None:
+    """Make a new answers key and re-seal every stored value with it.
+
+    With the key in instance/answers.key, the file is replaced (the old key is
+    kept as answers.key.previous until you delete it). With ANSWERS_KEY, pass
+    --new-key-file: the new key is written there (mode 600); then set ANSWERS_KEY
+    to its contents and restart, keeping the old key in ANSWERS_OLD_KEYS until then.
+    """
+    try:
+        done = rotate(new_key_file)
+    except RotationRefused as refused:
+        click.echo(str(refused), err=True)
+        sys.exit(2)
+    click.echo(f"Re-sealed {done.values} values with key {done.key_id}.")
+    if done.previous_path is None:
+        click.echo(
+            f"Now set ANSWERS_KEY to the contents of {done.new_key_path}, put the old key in "
+            "ANSWERS_OLD_KEYS, restart, then remove ANSWERS_OLD_KEYS."
+        )
+    else:
+        click.echo(f"The old key is in {done.previous_path}: delete it once backups are rotated.")
+
+
+@click.command("purge")
+@click.option(
+    "--older-than",
+    "days",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Delete submissions sent more than this many days ago (default RETENTION_DAYS).",
+)
+@with_appcontext
+def purge_command(days: int | None) -> None:
+    """Delete old submissions (with their flags, notes and alerts) and expired drafts.
+
+    The audit trail is kept, without patient data, and records the purge.
+    """
+    days = days or int(current_app.config["RETENTION_DAYS"])
+    result = purge(db.session, days, now())
+    click.echo(
+        f"Deleted {result.submissions} submissions older than {days} days "
+        f"({result.flags} flags, {result.notes} notes, {result.notifications} alerts) "
+        f"and {result.drafts} expired drafts. The audit trail is kept."
+    )
