@@ -26,6 +26,9 @@ Usage (from the project root, with the project venv)::
 
 Every process started here is stopped (its process group), whatever happens. The scanned
 database holds only made-up answers; reports are kept under the scan cache directory.
+
+The served app, the patients and the form reading are tests/harness, the same the fault
+tests and bench/load.py use.
 """
 
 from __future__ import annotations
@@ -41,24 +44,25 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import parse_qs, urlparse
 
 import pyotp
-import requests
 
+# Run as a script: the project root on the path, for tests.harness.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(PROJECT_ROOT / "bench"))
 sys.path.insert(0, str(PROJECT_ROOT))
 
-import load  # noqa: E402  (bench/load.py: ServedApp, the simulated patient)
+from tests.harness.patient import Browser, Patient, usable_cases  # noqa: E402
+from tests.harness.served import Gunicorn, postgres_url, served_app, stop_group  # noqa: E402
 
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "intake-scan"
 SCAN_VENV = Path(os.environ.get("WAPITI_VENV", CACHE / "wapiti-venv"))
 #: The versions these checks were written against; the venv is filled with them.
 SCANNER_REQUIREMENTS = ["wapiti3==3.2.3", "sqlmap==1.10.10"]
 WAPITI_MODULES = "sql,xss,permanentxss,redirect,csrf,http_headers,csp,cookieflags,methods,backup"
-CSRF = re.compile(r'name="csrf_token"[^>]*?value="([^"]+)"')
 QUEUE_QUERY = "/clinic/?status=new&level=urgent&rule=heart_condition&q=ABCD-2345"
+B = TypeVar("B", bound=Browser)
 #: How requests verifies the server (the throwaway certificate's path once it is made).
 VERIFY: list[str | bool] = [True]
 #: A new password for the throwaway scan accounts on every run.
@@ -91,7 +95,7 @@ def run_bounded(
         except subprocess.TimeoutExpired:
             status = None
         finally:
-            load.stop_group(process)
+            stop_group(process)
     return status, log.read_text(errors="replace")
 
 
@@ -159,18 +163,21 @@ def scanner_venv() -> Path:
 # --- sessions -----------------------------------------------------------------------------
 
 
-def csrf_of(response: requests.Response) -> str:
-    match = CSRF.search(response.text)
-    if not match:
-        raise RuntimeError(f"no csrf_token on {urlparse(response.url).path}")
-    return match.group(1)
+def browser(base: str, kind: type[B]) -> B:
+    """Return a browser (or a patient) on the served app that sends a same-site Referer."""
+    opened = kind(base, verify=VERIFY[0], timeout=10)
+    assert opened.http is not None
+    # Flask-WTF checks that an HTTPS POST has a same-site Referer (WTF_CSRF_SSL_STRICT).
+    opened.http.headers["Referer"] = base + "/"
+    return opened
 
 
-def cookie_header(http: requests.Session) -> str:
-    return "; ".join(f"{cookie.name}={cookie.value}" for cookie in http.cookies)
+def cookie_header(opened: Browser) -> str:
+    assert opened.http is not None
+    return "; ".join(f"{cookie.name}={cookie.value}" for cookie in opened.http.cookies)
 
 
-def create_clinician(served: load.ServedApp, email: str) -> str:
+def create_clinician(served: Gunicorn, email: str) -> str:
     """Create a clinician with the CLI; return the TOTP secret from the printed otpauth URI."""
     output = served.flask(
         "clinician", "create", email, "--name", "Scan Clinician", "--password-stdin",
@@ -182,51 +189,31 @@ def create_clinician(served: load.ServedApp, email: str) -> str:
 
 def clinician_cookie(base: str, email: str, secret: str) -> str:
     """Sign in through /clinic/sign-in and /clinic/sign-in/code; return the Cookie header."""
-    http = requests.Session()
-    http.trust_env = False  # no proxy, and no CA bundle from the environment
-    http.verify = VERIFY[0]
-    # Flask-WTF checks that an HTTPS POST has a same-site Referer (WTF_CSRF_SSL_STRICT).
-    http.headers["Referer"] = base + "/"
-    page = http.get(base + "/clinic/sign-in", timeout=10)
-    step = http.post(
-        base + "/clinic/sign-in",
-        data={"email": email, "password": SCAN_PASSWORD, "csrf_token": csrf_of(page)},
-        allow_redirects=False,
-        timeout=10,
-    )
-    if step.status_code != 303:
-        raise RuntimeError(f"the password step answered {step.status_code}")
-    page = http.get(base + "/clinic/sign-in/code", timeout=10)
-    step = http.post(
-        base + "/clinic/sign-in/code",
-        data={"code": pyotp.TOTP(secret).now(), "csrf_token": csrf_of(page)},
-        allow_redirects=False,
-        timeout=10,
-    )
-    if step.status_code != 303:
-        raise RuntimeError(f"the code step answered {step.status_code}")
-    if http.get(base + "/clinic/", allow_redirects=False, timeout=10).status_code != 200:
-        raise RuntimeError("signed in, but the queue does not open")
-    return cookie_header(http)
+    clinician = browser(base, Browser)
+    try:
+        step = clinician.post_form("/clinic/sign-in", {"email": email, "password": SCAN_PASSWORD})
+        if step.status_code != 303:
+            raise RuntimeError(f"the password step answered {step.status_code}")
+        step = clinician.post_form("/clinic/sign-in/code", {"code": pyotp.TOTP(secret).now()})
+        if step.status_code != 303:
+            raise RuntimeError(f"the code step answered {step.status_code}")
+        if clinician.get("/clinic/").status_code != 200:
+            raise RuntimeError("signed in, but the queue does not open")
+        return cookie_header(clinician)
+    finally:
+        clinician.close()
 
 
 def patient_cookie(base: str) -> str:
     """Start an intake (privacy ticked) and return the patient's Cookie header."""
-    http = requests.Session()
-    http.trust_env = False  # no proxy, and no CA bundle from the environment
-    http.verify = VERIFY[0]
-    # Flask-WTF checks that an HTTPS POST has a same-site Referer (WTF_CSRF_SSL_STRICT).
-    http.headers["Referer"] = base + "/"
-    page = http.get(base + "/", timeout=10)
-    started = http.post(
-        base + "/start",
-        data={"privacy_consent": "y", "csrf_token": csrf_of(page)},
-        allow_redirects=False,
-        timeout=10,
-    )
-    if started.status_code != 303:
-        raise RuntimeError(f"starting an intake answered {started.status_code}")
-    return cookie_header(http)
+    patient = browser(base, Patient)
+    try:
+        started = patient.start()
+        if started.status_code != 303:
+            raise RuntimeError(f"starting an intake answered {started.status_code}")
+        return cookie_header(patient)
+    finally:
+        patient.close()
 
 
 def seed_submissions(base: str, verify: str | bool, count: int = 4) -> None:
@@ -234,12 +221,15 @@ def seed_submissions(base: str, verify: str | bool, count: int = 4) -> None:
     import random
     from datetime import date
 
-    cases, _ = load.usable_cases(date.today())
+    cases, _ = usable_cases(date.today())
     chooser = random.Random(7)  # noqa: S311 (picks test answers)
-    for number in range(count):
+    for _number in range(count):
         case = chooser.choice(cases)
-        patient = load.SimulatedPatient(base, load.Results(), verify)
-        patient.walk(load.Journey(f"scan {number}", case))
+        patient = Patient(base, verify=verify, timeout=30)
+        try:
+            patient.journey(case.answers)
+        finally:
+            patient.close()
 
 
 # --- wapiti -------------------------------------------------------------------------------
@@ -368,14 +358,12 @@ def scan_sqlmap(
 
 
 @contextlib.contextmanager
-def served_app() -> Iterator[load.ServedApp]:
-    database = os.environ.get("SCAN_DATABASE_URL")
-    if database:
-        os.environ["BENCH_DATABASE_URL"] = database
-    env = {"RATELIMIT_ENABLED": "false", "APP_ENV": os.environ.get("SCAN_APP_ENV", "production")}
+def scanned_app() -> Iterator[Gunicorn]:
+    postgres = postgres_url("SCAN_DATABASE_URL")
+    app_env = os.environ.get("SCAN_APP_ENV", "production")
     # Production settings need HTTPS (Secure cookies): gunicorn serves TLS with a throwaway
     # self-signed certificate that every client here verifies.
-    with load.ServedApp("postgres", workers=3, extra_env=env, tls=True) as app:
+    with served_app("postgres", postgres=postgres, workers=3, tls=True, APP_ENV=app_env) as app:
         yield app
 
 
@@ -400,11 +388,9 @@ def main(argv: list[str] | None = None) -> int:
         workdir = CACHE / "reports" / time.strftime("%Y%m%d-%H%M%S")
         workdir.mkdir(parents=True, exist_ok=True)
         say(f"reports and logs in {workdir}")
-        with served_app() as served:
+        with scanned_app() as served:
             base = served.base_url
-            say(
-                f"app under gunicorn at {base} (PostgreSQL schema {served.schema}); rate limits off"
-            )
+            say(f"app under gunicorn at {base} ({served.database}); rate limits off")
             VERIFY[0] = served.verify
             seed_submissions(base, served.verify)
             accounts = {

@@ -22,356 +22,37 @@ schema in BENCH_DATABASE_URL (default: TEST_DATABASE_URL, else the local test da
 dropped at the end; SQLite on a temporary file. Every process started here is stopped.
 Nothing printed holds an answer.
 
-`ServedApp` is reused by .ci/scan.py.
+The served app and the patients are tests/harness (served.served_app, patient.Patient),
+the same the fault tests and .ci/scan.py use.
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
-import contextlib
 import os
 import random
-import re
-import secrets
-import signal
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
-import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from urllib.parse import urlsplit
 
-import requests
-
+# Run as a script: the project root (not bench/) on the path, for tests.harness.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
-DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-CSRF = re.compile(r'name="csrf_token"[^>]*?value="([^"]+)"')
-REFERENCE = re.compile(r'class="reference">([A-Z0-9]{4}-[A-Z0-9]{4})<')
+from tests.harness.patient import Case, Exchange, JourneyFailed, Patient, usable_cases  # noqa: E402
+from tests.harness.served import Gunicorn, postgres_url, served_app  # noqa: E402
+
+#: Longest one request may take (seconds).
 REQUEST_TIMEOUT = 30.0
 
 
-# --- the server -------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def postgres_base_url() -> str:
-    return os.environ.get("BENCH_DATABASE_URL") or os.environ.get(
-        "TEST_DATABASE_URL", DEFAULT_POSTGRES
-    )
-
-
-def stop_group(process: subprocess.Popen[Any], grace: float = 10.0) -> None:
-    """Stop a process started with start_new_session=True, and all of its children."""
-    if process.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=5)
-
-
-class ServedApp:
-    """The app under gunicorn (questionnaire/gunicorn_conf.py) on 127.0.0.1, on a fresh database.
-
-    A context manager: entering creates the schema (or SQLite file), migrates it, starts
-    gunicorn and waits until it answers; leaving stops gunicorn's process group and drops
-    the schema, whatever happened.
-    """
-
-    def __init__(
-        self,
-        db: str = "postgres",
-        workers: int | None = None,
-        extra_env: dict[str, str] | None = None,
-        access_log: bool = False,
-        tls: bool = False,
-    ) -> None:
-        if db not in {"postgres", "sqlite"}:
-            raise ValueError("db must be postgres or sqlite")
-        self.db = db
-        self.workers = workers
-        self.extra_env = extra_env or {}
-        self.access_log = access_log
-        self.port = free_port()
-        self.tls = tls
-        self.base_url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
-        self.answers_key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
-        self.secret_key = secrets.token_urlsafe(48)
-        self.schema = f"bench_{uuid.uuid4().hex[:12]}"
-        self.tmp = tempfile.TemporaryDirectory(prefix="intake-serve-")
-        self.database_url = ""
-        self.process: subprocess.Popen[bytes] | None = None
-        self._schema_created = False
-        self.log_path = Path(self.tmp.name) / "gunicorn.log"
-        #: What requests should verify the server with: the throwaway certificate under TLS.
-        self.verify: str | bool = True
-
-    # The environment every process (migrations, gunicorn, CLI commands) gets.
-    def env(self) -> dict[str, str]:
-        env = {
-            key: value
-            for key, value in os.environ.items()
-            if not key.startswith(("RATELIMIT_", "GUNICORN_", "FLASK_"))
-            and key not in {"DATABASE_URL", "ANSWERS_KEY", "SECRET_KEY", "WEB_CONCURRENCY"}
-        }
-        env.update(
-            {
-                "APP_ENV": "development",
-                "SECRET_KEY": self.secret_key,
-                "ANSWERS_KEY": self.answers_key,
-                "DATABASE_URL": self.database_url,
-                "INSTANCE_PATH": str(Path(self.tmp.name) / "instance"),
-                "BIND": f"127.0.0.1:{self.port}",
-                "GUNICORN_ACCESSLOG": str(self.log_path) if self.access_log else "",
-                "PYTHONDONTWRITEBYTECODE": "1",
-            }
-        )
-        if self.workers:
-            env["WEB_CONCURRENCY"] = str(self.workers)
-        env.update(self.extra_env)
-        return env
-
-    def flask(self, *args: str, stdin: str | None = None, timeout: float = 120) -> str:
-        """Run `flask --app questionnaire ARGS` against this app's database; return stdout."""
-        result = subprocess.run(  # noqa: S603 (our own CLI, fixed arguments)
-            [sys.executable, "-m", "flask", "--app", "questionnaire", *args],
-            cwd=PROJECT_ROOT,
-            env=self.env(),
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise RuntimeError(f"flask {args[0]} failed ({result.returncode}): {result.stderr}")
-        return result.stdout
-
-    def _admin_engine(self) -> Any:
-        import sqlalchemy as sa
-
-        return sa.create_engine(postgres_base_url())
-
-    def __enter__(self) -> ServedApp:
-        try:
-            self._prepare_database()
-            self.flask("db", "upgrade")
-            self._start()
-        except BaseException:
-            self.__exit__(None, None, None)
-            raise
-        return self
-
-    def _prepare_database(self) -> None:
-        if self.db == "sqlite":
-            self.database_url = f"sqlite:///{Path(self.tmp.name) / 'intake.db'}"
-            return
-        import sqlalchemy as sa
-
-        engine = self._admin_engine()
-        try:
-            with engine.begin() as connection:
-                connection.execute(sa.text(f'CREATE SCHEMA "{self.schema}"'))
-            self._schema_created = True
-        finally:
-            engine.dispose()
-        url = sa.make_url(postgres_base_url()).update_query_dict(
-            {"options": f"-csearch_path={self.schema}"}
-        )
-        self.database_url = url.render_as_string(hide_password=False)
-
-    def _certificate(self) -> list[str]:
-        """Make a throwaway self-signed certificate for 127.0.0.1; return gunicorn's TLS flags."""
-        import datetime
-        import ipaddress
-
-        from cryptography import x509
-        from cryptography.hazmat.primitives import hashes, serialization
-        from cryptography.hazmat.primitives.asymmetric import ec
-        from cryptography.x509.oid import NameOID
-
-        key = ec.generate_private_key(ec.SECP256R1())
-        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-        now = datetime.datetime.now(datetime.UTC)
-        certificate = (
-            x509.CertificateBuilder()
-            .subject_name(name)
-            .issuer_name(name)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(
-                x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                critical=False,
-            )
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256())
-        )
-        cert_path = Path(self.tmp.name) / "cert.pem"
-        key_path = Path(self.tmp.name) / "key.pem"
-        cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-        key_path.write_bytes(
-            key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-        )
-        key_path.chmod(0o600)
-        self.verify = str(cert_path)
-        return ["--certfile", str(cert_path), "--keyfile", str(key_path)]
-
-    def _start(self) -> None:
-        tls_flags = self._certificate() if self.tls else []
-        log = self.log_path.open("ab")
-        try:
-            self.process = subprocess.Popen(  # noqa: S603 (our own server, fixed arguments)
-                [
-                    sys.executable,
-                    "-m",
-                    "gunicorn",
-                    "-c",
-                    "python:questionnaire.ops.gunicorn_conf",
-                    *tls_flags,
-                    "questionnaire:create_app()",
-                ],
-                cwd=PROJECT_ROOT,
-                env=self.env(),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        finally:
-            log.close()
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited ({self.process.returncode}); see its log")
-            try:
-                with requests.Session() as probe:
-                    probe.trust_env = False
-                    ready = probe.get(self.base_url + "/", timeout=2, verify=self.verify)
-                if ready.status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.3)
-        raise RuntimeError("gunicorn did not answer within 60 s")
-
-    def log_summary(self) -> dict[str, int]:
-        """Count worker deaths, timeouts and unhandled errors in gunicorn's log (no lines)."""
-        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-        return {
-            "unhandled errors": text.count("Unhandled "),
-            "worker timeouts": text.count("WORKER TIMEOUT"),
-            "workers killed": text.count("SIGKILL"),
-            "tracebacks": text.count("Traceback"),
-        }
-
-    def create_app(self) -> Any:
-        """Return the app in this process, on the same database and key (to read results)."""
-        from questionnaire import create_app
-
-        return create_app(
-            {
-                "SQLALCHEMY_DATABASE_URI": self.database_url,
-                "ANSWERS_KEY": self.answers_key,
-                "SECRET_KEY": self.secret_key,
-                "INSTANCE_PATH": str(Path(self.tmp.name) / "instance"),
-                "RATELIMIT_ENABLED": False,
-            }
-        )
-
-    def __exit__(self, *exc: object) -> None:
-        try:
-            if self.process is not None:
-                stop_group(self.process)
-        finally:
-            try:
-                if self._schema_created:
-                    import sqlalchemy as sa
-
-                    engine = self._admin_engine()
-                    try:
-                        with engine.begin() as connection:
-                            connection.execute(sa.text(f'DROP SCHEMA "{self.schema}" CASCADE'))
-                    finally:
-                        engine.dispose()
-                    self._schema_created = False
-            finally:
-                self.tmp.cleanup()
-
-
-# --- the answers -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Case:
-    name: str
-    answers: dict[str, Any]
-    expect: frozenset[str]
-
-
-def usable_cases(today: date) -> tuple[list[Case], list[str]]:
-    """Return the rules.yaml cases whose expected flags hold today, and the names left out.
-
-    The cases are dated (ages are computed on the day of the table's cases); the server
-    judges with today's date, so a case about an age on that day may raise other flags
-    today. Those are left out rather than given an expectation computed by the app itself.
-    """
-    from questionnaire.flagging.table import evaluate, load_rule_table
-    from questionnaire.questions.forms import validate_answers
-    from tests.answers import RULES_FILE, cases, with_changes
-
-    table = load_rule_table(RULES_FILE)
-    kept: list[Case] = []
-    left_out: list[str] = []
-    for case in cases():
-        if "as_of" in case:
-            left_out.append(case["name"])
-            continue
-        answers = with_changes(case.get("answers") or {})
-        validated = validate_answers(answers, today)
-        expect = frozenset(case["expect"])
-        flags = {finding.rule for finding in evaluate(table, validated.answers, validated.facts)}
-        if validated.errors or flags != expect:
-            left_out.append(case["name"])
-            continue
-        kept.append(Case(case["name"], answers, expect))
-    return kept, left_out
-
-
 # --- the patients -----------------------------------------------------------------------
-
-
-@dataclass
-class Sample:
-    label: str
-    seconds: float
-    status: int | None  # None: no response (connection error or timeout)
-    error: str = ""
 
 
 @dataclass
@@ -385,97 +66,44 @@ class Journey:
 
 @dataclass
 class Results:
-    samples: list[Sample] = field(default_factory=list)
+    exchanges: list[Exchange] = field(default_factory=list)
     journeys: list[Journey] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-class Unexpected(Exception):
-    """A response a browser user would see as a failure."""
+def label_of(exchange: Exchange) -> str:
+    """Name a request for the figures: the question pages together, the send apart."""
+    if exchange.path.startswith("/questions/"):
+        return f"{exchange.method} page"
+    if exchange.method == "POST" and exchange.path == "/check":
+        return "POST /check (send)"
+    return f"{exchange.method} {exchange.path}"
 
 
-class SimulatedPatient:
-    """One browser: a cookie jar, walking the real pages and recording every request."""
+def send_uncertain(exchanges: list[Exchange]) -> bool:
+    """Whether a journey without a reference may still have been stored.
 
-    def __init__(self, base_url: str, results: Results, verify: str | bool = True) -> None:
-        self.base_url = base_url
-        self.results = results
-        self.http = requests.Session()
-        self.http.trust_env = False  # no proxy, and no CA bundle from the environment
-        self.http.verify = verify
-        self.samples: list[Sample] = []
+    So when its last send got no answer at all, or was answered with the way to the
+    confirmation page that then did not show a reference.
+    """
+    sends = [e for e in exchanges if e.method == "POST" and e.path == "/check"]
+    if not sends:
+        return False
+    last = sends[-1]
+    return last.status is None or (
+        last.status == 303 and urlsplit(last.location or "").path == "/done"
+    )
 
-    def request(self, method: str, path: str, label: str, expect: int, **kw: Any) -> Any:
-        started = time.perf_counter()
-        try:
-            response = self.http.request(
-                method,
-                self.base_url + path,
-                allow_redirects=False,
-                timeout=REQUEST_TIMEOUT,
-                **kw,
-            )
-        except requests.RequestException as error:
-            self.samples.append(
-                Sample(label, time.perf_counter() - started, None, type(error).__name__)
-            )
-            raise
-        self.samples.append(Sample(label, time.perf_counter() - started, response.status_code))
-        if response.status_code != expect:
-            raise Unexpected(f"{label}: {response.status_code}")
-        return response
 
-    def token(self, path: str, label: str) -> str:
-        page = self.request("GET", path, label, 200)
-        match = CSRF.search(page.text)
-        if not match:
-            raise Unexpected(f"{label}: no csrf_token")
-        return match.group(1)
-
-    def walk(self, journey: Journey) -> None:
-        """Start, answer every page, send, read the reference. Raises on the first failure."""
-        from questionnaire.questions.catalogue import PAGES
-
-        answers = journey.case.answers
-        token = self.token("/", "GET /")
-        self.request(
-            "POST", "/start", "POST /start", 303, data={"privacy_consent": "y", "csrf_token": token}
-        )
-        for section in PAGES:
-            path = f"/questions/{section.id}"
-            token = self.token(path, "GET page")
-            data: dict[str, Any] = {
-                item.id: answers[item.id] for item in section.items if item.id in answers
-            }
-            data["csrf_token"] = token
-            self.request("POST", path, "POST page", 303, data=data)
-        token = self.token("/check", "GET /check")
-        try:
-            sent = self.request(
-                "POST",
-                "/check",
-                "POST /check (send)",
-                303,
-                data={"understands_review": "y", "csrf_token": token},
-            )
-        except requests.RequestException:
-            journey.sent_uncertain = True
-            raise
-        if not sent.headers.get("Location", "").endswith("/done"):
-            raise Unexpected("send did not lead to /done")
-        try:
-            done = self.request("GET", "/done", "GET /done", 200)
-        except (requests.RequestException, Unexpected):
-            journey.sent_uncertain = True
-            raise
-        match = REFERENCE.search(done.text)
-        if not match:
-            journey.sent_uncertain = True
-            raise Unexpected("no reference on the confirmation page")
-        journey.reference = match.group(1).replace("-", "")
-
-    def run(self, cases: list[Case], rng: random.Random, deadline: float, number: int) -> None:
-        count = 0
+def run_patient(
+    base_url: str, results: Results, cases: list[Case], seed: int, deadline: float, number: int
+) -> None:
+    """One browser: journeys with new answers, one after the other, until the time is up."""
+    rng = random.Random(seed)
+    patient = Patient(base_url, timeout=REQUEST_TIMEOUT)
+    assert patient.http is not None
+    count = 0
+    try:
         while time.monotonic() < deadline:
             count += 1
             case = rng.choice(cases)
@@ -483,17 +111,18 @@ class SimulatedPatient:
             answers = dict(case.answers)
             answers["full_name"] = marker  # ties a stored submission to this journey
             journey = Journey(marker, Case(case.name, answers, case.expect))
-            self.http.cookies.clear()
+            patient.http.cookies.clear()
             try:
-                self.walk(journey)
-            except Unexpected as error:
+                journey.reference = patient.journey(answers)
+            except JourneyFailed as error:
                 journey.failed_at = str(error)
-            except requests.RequestException as error:
-                journey.failed_at = type(error).__name__
-            with self.results.lock:
-                self.results.journeys.append(journey)
-                self.results.samples.extend(self.samples)
-            self.samples = []
+                journey.sent_uncertain = send_uncertain(patient.exchanges)
+            with results.lock:
+                results.journeys.append(journey)
+                results.exchanges.extend(patient.exchanges)
+            patient.exchanges.clear()
+    finally:
+        patient.close()
 
 
 # --- the report -------------------------------------------------------------------------
@@ -507,7 +136,7 @@ def percentile(values: list[float], fraction: float) -> float:
 
 def print_figures(results: Results, elapsed: float, cases_used: int) -> None:
     acknowledged = [j for j in results.journeys if j.reference]
-    samples = results.samples
+    samples = results.exchanges  # every request, with or without an answer
     print(f"\n== figures ({elapsed:.1f} s of load, {cases_used} rules.yaml cases in rotation)")
     print(f"journeys started: {len(results.journeys)}, acknowledged: {len(acknowledged)}")
     print(f"submissions/s: {len(acknowledged) / elapsed:.1f}")
@@ -515,7 +144,7 @@ def print_figures(results: Results, elapsed: float, cases_used: int) -> None:
     by_label: dict[str, list[float]] = defaultdict(list)
     for sample in samples:
         if sample.status is not None:
-            by_label[sample.label].append(sample.seconds * 1000)
+            by_label[label_of(sample)].append(sample.seconds * 1000)
     by_label["all requests"] = [s.seconds * 1000 for s in samples if s.status is not None]
     print(f"{'request':<22}{'count':>8}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}{'max ms':>10}")
     for label, values in by_label.items():
@@ -535,7 +164,7 @@ def print_figures(results: Results, elapsed: float, cases_used: int) -> None:
         print(f"journeys that failed, by where: {dict(failures)}")
 
 
-def verify(served: ServedApp, results: Results) -> bool:
+def verify(served: Gunicorn, results: Results) -> bool:
     """Compare the stored submissions with what the patients saw; print problems; ok?"""
     import sqlalchemy as sa
     from sqlalchemy.orm import selectinload
@@ -630,17 +259,23 @@ def main(argv: list[str] | None = None) -> int:
     print("load: the server runs with RATELIMIT_ENABLED=false (one client address)")
     results = Results()
     started_all = time.monotonic()
-    with ServedApp(
-        args.db, workers=args.workers, extra_env={"RATELIMIT_ENABLED": "false"}
-    ) as served:
-        workers = served.env().get("WEB_CONCURRENCY") or f"{2 * (os.cpu_count() or 1) + 1}"
+    postgres = postgres_url("BENCH_DATABASE_URL")
+    with served_app(args.db, postgres=postgres, workers=args.workers) as served:
+        workers = args.workers or 2 * (os.cpu_count() or 1) + 1
         print(f"load: gunicorn on {served.base_url}, {workers} sync workers")
         start = time.monotonic()
         deadline = start + args.seconds
         threads = [
             threading.Thread(
-                target=SimulatedPatient(served.base_url, results).run,
-                args=(cases, random.Random(args.seed * 100_003 + number), deadline, number),
+                target=run_patient,
+                args=(
+                    served.base_url,
+                    results,
+                    cases,
+                    args.seed * 100_003 + number,
+                    deadline,
+                    number,
+                ),
                 daemon=True,
             )
             for number in range(args.patients)

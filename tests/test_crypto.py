@@ -20,7 +20,7 @@ from questionnaire.models import Draft, Flag, Submission
 from questionnaire.questions.catalogue import PAGES
 from tests.answers import with_changes
 from tests.conftest import TEST_KEY, make_app
-from tests.intake.patient import Patient
+from tests.harness.patient import Patient
 
 SENTINEL = "Zyxquorble"
 SECRET_ANSWERS = with_changes(

@@ -1,11 +1,10 @@
-"""Helpers for tests that need clinicians: create one, sign in, read a CSRF token.
+"""Helpers for tests that need clinicians: create one, sign in, sign out.
 
 Reusable from any test package: ``from tests.auth.helpers import make_clinician, sign_in``.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import cache
 
@@ -17,10 +16,10 @@ from werkzeug.test import TestResponse
 from questionnaire.auth import passwords, totp
 from questionnaire.extensions import db
 from questionnaire.models import Clinician
+from tests.harness.forms import csrf_token
 
 PASSWORD = "correct horse battery staple"
 FAILED = "The email, password or code is not right, or the account is locked for a while."
-CSRF = re.compile(r'name="csrf_token"[^>]*?value="([^"]+)"')
 
 
 @dataclass(frozen=True)
@@ -83,13 +82,6 @@ def current_code(app: Flask, email: str, steps_ahead: int = 0) -> str:
         now = app.config["CLOCK"]()
     generator = pyotp.TOTP(secret)
     return generator.generate_otp(generator.timecode(now) + steps_ahead)
-
-
-def csrf_token(response: TestResponse) -> str:
-    """Return the CSRF token from a page's form."""
-    match = CSRF.search(response.get_data(as_text=True))
-    assert match, "no csrf_token on the page"
-    return match.group(1)
 
 
 def submit_password(

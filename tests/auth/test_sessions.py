@@ -14,13 +14,13 @@ from questionnaire.models import AuditEvent, Clinician
 from tests.auth.helpers import (
     TEST_PAGE,
     TestClinician,
-    csrf_token,
     load,
     sign_in,
     sign_out,
     submit_password,
 )
 from tests.conftest import Clock
+from tests.harness.forms import csrf_token
 
 
 def sent_to_sign_in(response: object, next_url: str | None = None) -> bool:

@@ -10,7 +10,7 @@ from flask import Flask
 from questionnaire.extensions import db
 from questionnaire.models import Clinician, Submission
 from tests.answers import with_changes
-from tests.intake.patient import Patient
+from tests.harness.patient import Patient
 
 BASE_URL = "https://intake.clinic.example"
 CLINIC = "Test Clinic"

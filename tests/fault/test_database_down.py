@@ -29,21 +29,15 @@ from questionnaire.rules import highest_level
 from tests.answers import with_changes
 from tests.conftest import make_app
 from tests.fault.conftest import (
-    REQUEST_ERROR,
-    Exchange,
-    HttpPatient,
-    JourneyFailed,
+    GUNICORN_OPTIONS,
     PostgresCluster,
-    app_environment,
-    as_lists,
-    form_values,
+    fault_environment,
     join_all,
-    log_entries,
-    running_gunicorn,
     start_threads,
-    upgrade_schema,
 )
-from tests.intake.patient import Patient
+from tests.harness.forms import as_lists, form_values
+from tests.harness.patient import Exchange, JourneyFailed, Patient
+from tests.harness.served import REQUEST_ERROR, log_entries, migrate, running_gunicorn
 
 pytestmark = pytest.mark.fault
 
@@ -102,10 +96,10 @@ def test_database_crash_mid_run_loses_nothing(pg_cluster: PostgresCluster, tmp_p
     """
     pg_cluster.create_database("outage")
     url = pg_cluster.url("outage")
-    environment = app_environment(
+    environment = fault_environment(
         url, tmp_path / "instance", ON_CALL_EMAILS="on-call@clinic.example"
     )
-    upgrade_schema(environment)
+    migrate(environment)
 
     journeys: list[Journey] = []
     journeys_lock = threading.Lock()
@@ -122,7 +116,7 @@ def test_database_crash_mid_run_loses_nothing(pg_cluster: PostgresCluster, tmp_p
             journey = Journey(name, answers)
             with journeys_lock:
                 journeys.append(journey)
-            patient = HttpPatient(
+            patient = Patient(
                 server_url, exchanges=journey.exchanges, cancel=cancel, think_time=THINK_TIME
             )
             try:
@@ -136,7 +130,7 @@ def test_database_crash_mid_run_loses_nothing(pg_cluster: PostgresCluster, tmp_p
                 patient.close()
             count += 1
 
-    with running_gunicorn(environment, workers=2, folder=tmp_path) as server:
+    with running_gunicorn(environment, tmp_path, workers=2, options=GUNICORN_OPTIONS) as server:
         threads = start_threads(
             [lambda n=n: patient_loop(server.base_url, n) for n in range(PATIENTS)]
         )
@@ -165,7 +159,7 @@ def test_database_crash_mid_run_loses_nothing(pg_cluster: PostgresCluster, tmp_p
         late = Journey(
             "Fault Patient late", {**with_changes({}), "full_name": "Fault Patient late"}
         )
-        patient = HttpPatient(server.base_url, exchanges=late.exchanges)
+        patient = Patient(server.base_url, exchanges=late.exchanges)
         try:
             late.reference = patient.journey(late.answers, time.monotonic() + 20)
         finally:
@@ -318,7 +312,7 @@ def test_database_lost_after_the_view_ran_is_not_a_500(
     """
     pg_cluster.create_database("teardown")
     url = pg_cluster.url("teardown")
-    upgrade_schema(app_environment(url, tmp_path / "instance"))
+    migrate(fault_environment(url, tmp_path / "instance"))
     app = make_app(tmp_path, SQLALCHEMY_DATABASE_URI=url)
     crash = threading.Event()
 
@@ -372,19 +366,18 @@ def test_alert_delivery_meeting_a_lost_database_logs_no_traceback(
     """
     pg_cluster.create_database("alerts")
     url = pg_cluster.url("alerts")
-    environment = app_environment(
+    environment = fault_environment(
         url, tmp_path / "instance", ON_CALL_EMAILS="on-call@clinic.example"
     )
-    upgrade_schema(environment)
+    migrate(environment)
     urgent = with_changes({"suicidal_thoughts_past_month": "yes", "suicidal_thoughts_now": "yes"})
-    with running_gunicorn(environment, workers=1, folder=tmp_path) as server:
-        first = HttpPatient(server.base_url)
-        second = HttpPatient(server.base_url)
+    with running_gunicorn(environment, tmp_path, workers=1, options=GUNICORN_OPTIONS) as server:
+        first = Patient(server.base_url)
+        second = Patient(server.base_url)
         try:
             first.journey({**urgent, "full_name": "First Urgent"}, time.monotonic() + 20)
             deadline = time.monotonic() + 20
-            second.start(deadline)
-            second.answer_all({**urgent, "full_name": "Second Urgent"}, deadline)
+            second.walk_to_check({**urgent, "full_name": "Second Urgent"}, deadline)
             form = second.send_form(deadline)
             locker = pg_cluster.connect("alerts", autocommit=False)
             try:

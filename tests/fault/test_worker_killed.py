@@ -29,14 +29,9 @@ from questionnaire.models import Submission
 from questionnaire.rules import highest_level
 from tests.answers import with_changes
 from tests.conftest import make_app
-from tests.fault.conftest import (
-    Gunicorn,
-    HttpPatient,
-    PostgresCluster,
-    app_environment,
-    running_gunicorn,
-    upgrade_schema,
-)
+from tests.fault.conftest import GUNICORN_OPTIONS, PostgresCluster, fault_environment
+from tests.harness.patient import Patient
+from tests.harness.served import Gunicorn, migrate, running_gunicorn
 
 pytestmark = pytest.mark.fault
 
@@ -60,13 +55,15 @@ def setup(pg_cluster: PostgresCluster, tmp_path_factory: pytest.TempPathFactory)
     folder = tmp_path_factory.mktemp("killed")
     pg_cluster.create_database(DATABASE)
     url = pg_cluster.url(DATABASE)
-    environment = app_environment(url, folder / "instance", ON_CALL_EMAILS="on-call@clinic.example")
-    upgrade_schema(environment)
-    with running_gunicorn(environment, workers=1, folder=folder) as server:
+    environment = fault_environment(
+        url, folder / "instance", ON_CALL_EMAILS="on-call@clinic.example"
+    )
+    migrate(environment)
+    with running_gunicorn(environment, folder, workers=1, options=GUNICORN_OPTIONS) as server:
         yield Setup(pg_cluster, server, url, folder)
 
 
-def draft_key(setup: Setup, patient: HttpPatient) -> str:
+def draft_key(setup: Setup, patient: Patient) -> str:
     """Return the key of the patient's draft: the digest of the token in their session cookie."""
     app = make_app(setup.folder, SECRET_KEY=setup.server.environment["SECRET_KEY"])
     serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
@@ -124,7 +121,7 @@ def kill_the_worker(setup: Setup) -> int:
 class Send(threading.Thread):
     """The patient pressing Send, in the background (the worker will die under it)."""
 
-    def __init__(self, patient: HttpPatient, form: dict[str, str]) -> None:
+    def __init__(self, patient: Patient, form: dict[str, str]) -> None:
         super().__init__(daemon=True)
         self.patient, self.form = patient, form
         self.response: requests.Response | None = None
@@ -133,12 +130,11 @@ class Send(threading.Thread):
         self.response = self.patient.request("POST", "/check", self.form)
 
 
-def ready_to_send(setup: Setup, answers: dict[str, Any]) -> tuple[HttpPatient, dict[str, str]]:
+def ready_to_send(setup: Setup, answers: dict[str, Any]) -> tuple[Patient, dict[str, str]]:
     """Return a patient who answered every page, and the send form as the button posts it."""
-    patient = HttpPatient(setup.server.base_url)
+    patient = Patient(setup.server.base_url)
     deadline = time.monotonic() + WAIT
-    patient.start(deadline)
-    patient.answer_all(answers, deadline)
+    patient.walk_to_check(answers, deadline)
     return patient, patient.send_form(deadline)
 
 
@@ -210,9 +206,9 @@ def test_worker_killed_before_commit_leaves_nothing_and_the_retry_sends_once(
             setup.server.wait_ready()
             assert worker not in setup.server.worker_pids()
             # The patient presses Send again: same cookies, same form.
-            reference = patient.send(time.monotonic() + WAIT, form)
+            reference = patient.send_for_reference(form, time.monotonic() + WAIT)
             # And once more, as an impatient patient would: still the one submission.
-            assert patient.send(time.monotonic() + WAIT, form) == reference
+            assert patient.send_for_reference(form, time.monotonic() + WAIT) == reference
             assert_no_orphans(watcher)
         (submission,) = stored_submissions(setup, key)
         assert submission.reference == reference
@@ -259,7 +255,7 @@ def kill_during_alert_delivery(setup: Setup, name: str) -> tuple[str, str, int]:
 
             setup.server.wait_ready()
             # The patient (who may or may not have seen the page) sends again: the same one.
-            reference = patient.send(time.monotonic() + WAIT, form)
+            reference = patient.send_for_reference(form, time.monotonic() + WAIT)
             assert_no_orphans(watcher)
         (submission,) = stored_submissions(setup, key)
         assert submission.reference == reference == committed[0][1]

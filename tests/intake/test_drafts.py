@@ -18,7 +18,8 @@ from questionnaire.models import Draft, Submission
 from questionnaire.questions.catalogue import PAGES
 from tests.answers import baseline
 from tests.conftest import Clock
-from tests.intake.patient import Patient, visible_text
+from tests.harness.forms import visible_text
+from tests.harness.patient import Patient
 
 ABOUT_YOU, LOOKING_FOR = PAGES[0], PAGES[1]
 RESUME_LINK = re.compile(r'href="(http://localhost/resume/[A-Za-z0-9_-]+)"')

@@ -15,7 +15,8 @@ from questionnaire.models import Draft, Flag, Submission
 from questionnaire.questions.catalogue import PAGES
 from questionnaire.references import REFERENCE_ALPHABET
 from tests.answers import baseline, cases, with_changes
-from tests.intake.patient import Patient, csrf_token, page_answers, visible_text
+from tests.harness.forms import csrf_token, visible_text
+from tests.harness.patient import Patient, page_answers
 
 
 def stored(app: Flask) -> list[Submission]:

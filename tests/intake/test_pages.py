@@ -14,7 +14,8 @@ from questionnaire.extensions import db
 from questionnaire.models import Draft
 from questionnaire.questions.catalogue import PAGES
 from tests.answers import baseline, cases, with_changes
-from tests.intake.patient import Patient, visible_text
+from tests.harness.forms import visible_text
+from tests.harness.patient import Patient
 
 SECTION = {section.id: section for section in PAGES}
 CRISIS = "You do not have to wait to talk to someone"

@@ -16,7 +16,7 @@ from questionnaire.extensions import db
 from questionnaire.models import AuditEvent
 from tests.auth.helpers import make_clinician, sign_in
 from tests.export import BENZODIAZEPINE, URGENT, submit
-from tests.intake.patient import visible_text
+from tests.harness.forms import visible_text
 
 
 def actions(app: Flask) -> list[str]:

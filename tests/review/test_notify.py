@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from email import message_from_bytes
 from typing import Any
@@ -17,7 +16,9 @@ from questionnaire.extensions import db
 from questionnaire.models import AuditEvent, Notification, Submission
 from questionnaire.ops import alerts as notify
 from tests.answers import with_changes
-from tests.intake.patient import Patient, csrf_token
+from tests.harness.forms import csrf_token
+from tests.harness.patient import Patient
+from tests.harness.served import free_port
 
 URGENT = {"suicidal_thoughts_past_month": "yes", "suicidal_thoughts_now": "yes"}
 ON_CALL = "oncall@clinic.example, backup@clinic.example"
@@ -32,12 +33,6 @@ class Inbox:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append((list(envelope.rcpt_tos), message_from_bytes(envelope.content)))
         return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture

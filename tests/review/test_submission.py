@@ -13,9 +13,8 @@ from questionnaire.extensions import db
 from questionnaire.models import AuditEvent, Flag, Note, Submission
 from questionnaire.review.present import evidence_rows
 from tests.answers import with_changes
-from tests.auth.helpers import csrf_token
 from tests.export import BENZODIAZEPINE, URGENT, submit
-from tests.intake.patient import visible_text
+from tests.harness.forms import csrf_token, visible_text
 
 
 def page_of(reference: str) -> str:

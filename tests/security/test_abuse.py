@@ -14,7 +14,8 @@ from questionnaire.extensions import db, limiter
 from questionnaire.models import Draft, Submission
 from tests.answers import baseline
 from tests.conftest import Clock, make_app
-from tests.intake.patient import Patient, csrf_token, visible_text
+from tests.harness.forms import csrf_token, visible_text
+from tests.harness.patient import Patient
 
 
 def limited_app(tmp_path: Path, clock: Clock, **limits: str) -> Flask:

@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 
 from questionnaire.security import CONTENT_SECURITY_POLICY
 from tests.conftest import make_app
+from tests.harness.forms import csrf_token
 
 URLS = [
     "/",
@@ -67,11 +68,7 @@ def test_production_sends_hsts_and_secure_cookies(tmp_path: Path) -> None:
     client = app.test_client()
     response = client.get("/")
     assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
-    token = (
-        response.get_data(as_text=True)
-        .split('name="csrf_token" type="hidden" value="')[1]
-        .split('"')[0]
-    )
+    token = csrf_token(response)
     started = client.post("/start", data={"privacy_consent": "y", "csrf_token": token})
     cookie = started.headers["Set-Cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
@@ -131,9 +128,7 @@ def test_clinicians_can_sign_in_over_https_without_a_referer(tmp_path: Path) -> 
     make_clinician(app, email="ada@clinic.example")
     client = app.test_client()
     page = client.get("/clinic/sign-in", base_url="https://localhost")
-    token = (
-        page.get_data(as_text=True).split('name="csrf_token"')[1].split('value="')[1].split('"')[0]
-    )
+    token = csrf_token(page)
     response = client.post(
         "/clinic/sign-in",
         base_url="https://localhost",

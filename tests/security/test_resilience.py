@@ -18,7 +18,8 @@ from questionnaire.models import AuditEvent, Draft, Flag, Submission
 from questionnaire.questions.catalogue import PAGES
 from tests.answers import baseline, with_changes
 from tests.conftest import Clock, make_app
-from tests.intake.patient import Patient, csrf_token, page_answers, visible_text
+from tests.harness.forms import csrf_token, visible_text
+from tests.harness.patient import Patient, page_answers
 
 
 def count(app: Flask, model: type) -> int:

@@ -16,7 +16,8 @@ from questionnaire.intake import service as services
 from questionnaire.questions.catalogue import PAGES
 from tests.answers import with_changes
 from tests.conftest import Clock, make_app
-from tests.intake.patient import Patient, csrf_token
+from tests.harness.forms import csrf_token
+from tests.harness.patient import Patient
 
 SENTINEL = "Pxqzwv"
 ANSWERS = with_changes(
