@@ -11,7 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from questionnaire import config as settings
-from questionnaire import crypto, security
+from questionnaire import crisis, crypto, security
 from questionnaire.extensions import csrf, db, migrate
 from questionnaire.models import utcnow
 
@@ -73,13 +73,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app.extensions["rule_table"] = load_rule_table(app.config["RULES_PATH"])
 
-    from questionnaire import auth, cli, errors, fhir_api, intake, review
+    from questionnaire import auth, cli, errors, fhir_api, health, intake, review
 
     app.register_blueprint(intake.bp)
     app.register_blueprint(review.bp)
     app.register_blueprint(fhir_api.bp)
+    app.register_blueprint(health.bp)
     auth.init_app(app)
     errors.register(app)
+    app.jinja_env.filters["numbers"] = lambda text: crisis.fill_numbers(text, app.config)
     cli.register(app)
     return app
 

@@ -145,12 +145,13 @@ def evaluate_command(answers_file: Any, rules_file: Path | None, as_of: Any) -> 
 
 def register(app: Flask) -> None:
     """Add every command group to the app's `flask` command."""
+    from questionnaire.alerts import alerts_cli
     from questionnaire.keys import keys_cli
     from questionnaire.notify import notifications_cli
     from questionnaire.purge import purge_command
     from questionnaire.review.trail import audit_cli
 
-    for command in (rules, notifications_cli, audit_cli, keys_cli, purge_command):
+    for command in (rules, notifications_cli, alerts_cli, audit_cli, keys_cli, purge_command):
         app.cli.add_command(command)
     # rule_fields() is cached; warming it here keeps the first command quick.
     rule_fields()

@@ -306,7 +306,8 @@ SECTIONS: tuple[Section, ...] = (
         title="Your safety",
         intro=(
             "These questions are hard for many people. Your answers help the clinician "
-            "look after you. If you are in danger right now, call or text 9-8-8, or call 911."
+            "look after you. If you are in danger right now, call or text {crisis_line}, "
+            "or call {emergency_number}."
         ),
         items=(
             _yes_no_prefer_not(

@@ -298,9 +298,7 @@ class UnsentIntake(db.Model):  # type: ignore[name-defined]
     #: Name and contact details as saved (full_name, email, phone); sealed.
     contact: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON("unsent_intakes.contact"))
     #: The urgent findings: rule, message (numbers filled in), evidence; sealed.
-    findings: Mapped[list[dict[str, Any]]] = mapped_column(
-        EncryptedJSON("unsent_intakes.findings")
-    )
+    findings: Mapped[list[dict[str, Any]]] = mapped_column(EncryptedJSON("unsent_intakes.findings"))
     #: Set when a later save no longer raises the urgent flag; the entry stays.
     answer_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: When a clinician first opened it (an unopened one is escalated).

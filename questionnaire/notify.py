@@ -32,16 +32,39 @@ def on_call_addresses(config: Mapping[str, Any]) -> list[str]:
     return [address.strip() for address in raw.split(",") if address.strip()]
 
 
-def alert_message(reference: str, sender: str, recipient: str, clinic: str) -> EmailMessage:
+def escalation_addresses(config: Mapping[str, Any]) -> list[str]:
+    """Return where second alerts go (ESCALATION_EMAILS, else the on-call addresses)."""
+    raw = str(config.get("ESCALATION_EMAILS") or "")
+    chosen = [address.strip() for address in raw.split(",") if address.strip()]
+    return chosen or on_call_addresses(config)
+
+
+def alert_message(
+    reference: str,
+    sender: str,
+    recipient: str,
+    clinic: str,
+    kind: str = "urgent",
+    unsent: bool = False,
+) -> EmailMessage:
     """Return the alert email: the reference and where to sign in, nothing about the patient."""
     shown = format_reference(reference)
+    what = "urgent intake (not sent by the patient)" if unsent else "urgent intake"
     message = EmailMessage()
-    message["Subject"] = f"Urgent intake {shown}"
     message["From"] = sender
     message["To"] = recipient
-    message.set_content(
-        f"An urgent intake arrived at {clinic}, reference {shown}; sign in to review.\n"
-    )
+    if kind == "escalation":
+        message["Subject"] = f"Not opened yet: {what} {shown}"
+        message.set_content(
+            f"No clinician has opened the {what} at {clinic}, reference {shown}, "
+            "since it was raised; sign in to review it now.\n"
+        )
+    else:
+        message["Subject"] = f"Urgent intake {shown}" + (" (not sent)" if unsent else "")
+        article = "An " + what
+        message.set_content(
+            f"{article} arrived at {clinic}, reference {shown}; sign in to review.\n"
+        )
     return message
 
 
@@ -93,6 +116,8 @@ def deliver_pending(session: DbSession, config: Mapping[str, Any]) -> dict[str, 
             str(config.get("SMTP_FROM") or "intake@localhost"),
             notification.address,
             str(config.get("CLINIC_NAME") or "the clinic"),
+            kind=notification.kind,
+            unsent=notification.unsent_intake_id is not None,
         )
         try:
             _send(config, message)

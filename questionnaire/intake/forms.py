@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import StringField
+from wtforms import BooleanField, StringField
 from wtforms.validators import InputRequired
 
 from questionnaire.forms import field_for, section_form_class
@@ -20,10 +20,20 @@ class Honeypot:
         return bool((self.website.data or "").strip())
 
 
+#: The separate, optional consent for unsent urgent intakes. The clinic's clinical lead and
+#: privacy officer own this wording (README, Urgent intakes); the privacy notice explains it.
+CONTACT_CONSENT_LABEL = (
+    "If I say I am in danger right now, the clinic may contact me even if I do not "
+    "finish this form."
+)
+
+
 class StartForm(FlaskForm, Honeypot):
     """The start page: agree to the privacy notice before anything is stored."""
 
     privacy_consent = field_for(ITEMS["privacy_consent"])
+    #: Optional, and only offered when ALERT_UNSENT_URGENT is on.
+    contact_consent = BooleanField(CONTACT_CONSENT_LABEL)
 
 
 class SendForm(FlaskForm, Honeypot):

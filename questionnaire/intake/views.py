@@ -21,7 +21,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from questionnaire import items as catalogue
-from questionnaire import notify, services
+from questionnaire import notify, services, unsent
 from questionnaire.extensions import csrf, db, limiter
 from questionnaire.forms import form_errors
 from questionnaire.intake.forms import ResumeForm, SendForm, StartForm, page_form_class
@@ -34,6 +34,8 @@ bp = Blueprint("intake", __name__)
 DRAFT_KEY = "draft"
 SENT_KEY = "sent"
 RESUME_KEY = "resume_link"
+#: The question whose worrying answers show the crisis panel at once (see ITEMS.md).
+CRISIS_ITEM = "suicidal_thoughts_now"
 CRISIS_ANSWERS = frozenset({"yes", "prefer_not"})
 PAGE_INDEX = {section.id: index for index, section in enumerate(PAGES)}
 
@@ -61,7 +63,23 @@ def _current_draft() -> Draft | None:
 
 
 def _needs_crisis_panel(answers: dict[str, Any]) -> bool:
-    return answers.get("suicidal_thoughts_now") in CRISIS_ANSWERS
+    return answers.get(CRISIS_ITEM) in CRISIS_ANSWERS
+
+
+def _crisis_on_page(section: Section, draft: Draft) -> bool:
+    """Return whether a page shows the crisis panel: from the safety page on, once it applies."""
+    if PAGE_INDEX[section.id] < PAGE_INDEX["safety"]:
+        return False
+    # What was just posted counts even when the page had an error and saved nothing.
+    posted = request.method == "POST" and request.form.get(CRISIS_ITEM) in CRISIS_ANSWERS
+    return posted or _needs_crisis_panel(draft.answers)
+
+
+def _contact_notice(section: Section, draft: Draft) -> str | None:
+    """Return which plain-words notice the safety page shows before its questions, if any."""
+    if section.id != "safety" or not unsent.is_enabled(current_app.config):
+        return None
+    return "consented" if draft.contact_consent else "private"
 
 
 def _raw_formdata(section: Section, answers: dict[str, Any]) -> MultiDict[str, str]:
@@ -143,7 +161,10 @@ def begin() -> Response | tuple[str, int]:
             ),
             400,
         )
-    draft, token = services.start_draft(db.session, language="en", now=_now())
+    consent = unsent.is_enabled(current_app.config) and bool(form.contact_consent.data)
+    draft, token = services.start_draft(
+        db.session, language="en", now=_now(), contact_consent=consent
+    )
     services.save_answers(db.session, draft, ["privacy_consent"], {"privacy_consent": "y"}, _now())
     session[DRAFT_KEY] = token
     session.pop(SENT_KEY, None)
@@ -182,10 +203,21 @@ def page(section_id: str) -> Response | str | tuple[str, int]:
         if trusted and (valid or later):
             posted = _posted(section)
             keep = {key: value for key, value in posted.items() if key not in bad}
-            services.save_answers(db.session, draft, [i.id for i in section.items], keep, _now())
+            services.save_answers(
+                db.session,
+                draft,
+                [i.id for i in section.items],
+                keep,
+                _now(),
+                continued=None if later else PAGE_INDEX[section.id],
+            )
+            table = current_app.extensions["rule_table"]
+            unsent.note_saved(db.session, draft, table, current_app.config, _now())
         if trusted and later and "date_of_birth" in draft.answers:
             session[RESUME_KEY] = services.issue_resume_link(db.session, draft, _now())
-            return redirect(url_for("intake.saved"), code=303)
+            response = redirect(url_for("intake.saved"), code=303)
+            _raise_unsent(draft, response)
+            return response
         if valid:
             return redirect(_next_url(section), code=303)
         status = 400
@@ -193,9 +225,25 @@ def page(section_id: str) -> Response | str | tuple[str, int]:
         section,
         form,
         errors=_error_summary(form) if request.method == "POST" else [],
-        crisis=_needs_crisis_panel(draft.answers) and PAGE_INDEX[section.id] > PAGE_INDEX["safety"],
+        crisis=_crisis_on_page(section, draft),
+        crisis_beside=section.id == catalogue.SECTION_OF[CRISIS_ITEM].id,
+        contact_notice=_contact_notice(section, draft),
         can_save_later="date_of_birth" in draft.answers,
     ), status
+
+
+def _raise_unsent(draft: Draft, response: Response) -> None:
+    """The patient saved and left: raise their unsent urgent intake if the answers call for it."""
+    intake = unsent.raise_for_draft(
+        db.session,
+        draft,
+        current_app.extensions["rule_table"],
+        current_app.config,
+        notify.on_call_addresses(current_app.config),
+        _now(),
+    )
+    if intake is not None:
+        _deliver_pending_after(response)
 
 
 def _render_page(section: Section, form: Any, **context: Any) -> str:
@@ -206,6 +254,8 @@ def _render_page(section: Section, form: Any, **context: Any) -> str:
         step=PAGE_INDEX[section.id] + 1,
         steps=len(PAGES),
         back_url=_back_url(section),
+        crisis_item=CRISIS_ITEM,
+        crisis_values=CRISIS_ANSWERS,
         **context,
     )
 
@@ -216,7 +266,14 @@ def render_unsaved_page(section_id: str) -> str | None:
         return None
     section = PAGES[PAGE_INDEX[section_id]]
     form = page_form_class(section.id)()
-    return _render_page(section, form, errors=[], unsaved=True, crisis=False, can_save_later=False)
+    return _render_page(
+        section,
+        form,
+        errors=[],
+        unsaved=True,
+        crisis=request.form.get(CRISIS_ITEM) in CRISIS_ANSWERS,
+        can_save_later=False,
+    )
 
 
 @bp.get("/saved")
@@ -226,7 +283,12 @@ def saved() -> Response | str:
     if token is None:
         return redirect(url_for("intake.start"), code=303)
     link = url_for("intake.resume", token=token, _external=True)
-    return render_template("intake/saved.html", link=link, hours=Draft.LIFETIME_HOURS)
+    draft = _current_draft()
+    crisis = draft is not None and _needs_crisis_panel(draft.answers)
+    raised = draft is not None and unsent.find_for_draft(db.session, draft) is not None
+    return render_template(
+        "intake/saved.html", link=link, hours=Draft.LIFETIME_HOURS, crisis=crisis, raised=raised
+    )
 
 
 @bp.route("/resume/<token>", methods=["GET", "POST"])
@@ -251,18 +313,14 @@ def resume(token: str) -> Response | str | tuple[str, int]:
             ]
         else:
             session[DRAFT_KEY] = session_token
-            return redirect(url_for("intake.page", section_id=_first_unanswered(draft)), code=303)
+            section_id = services.resume_section(draft, _now().date())
+            if section_id is None:
+                return redirect(url_for("intake.check"), code=303)
+            return redirect(url_for("intake.page", section_id=section_id), code=303)
     elif request.method == "POST":
         errors = _error_summary(form)
     status = 400 if errors else 200
     return render_template("intake/resume.html", form=form, errors=errors), status
-
-
-def _first_unanswered(draft: Draft) -> str:
-    for section in PAGES:
-        if not any(item.id in draft.answers for item in section.items if item.required):
-            return section.id
-    return PAGES[-1].id
 
 
 @bp.route("/check", methods=["GET", "POST"])
@@ -298,6 +356,7 @@ def check() -> Response | str | tuple[str, int]:
                 _now(),
                 confirmed={"understands_review": "y"},
                 alert_addresses=notify.on_call_addresses(current_app.config),
+                settings=current_app.config,
             )
         except services.AnswersInvalid as invalid:
             problems = _missing_answers(invalid.errors)
@@ -326,8 +385,12 @@ def check() -> Response | str | tuple[str, int]:
 
 def _deliver_alerts_after(submission: Submission, response: Response) -> None:
     """Send an urgent submission's pending alerts once the patient has their page."""
-    if submission.highest_level != "urgent":
-        return
+    if submission.highest_level == "urgent":
+        _deliver_pending_after(response)
+
+
+def _deliver_pending_after(response: Response) -> None:
+    """Send pending alerts once the patient has their page."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
 
     def deliver() -> None:
