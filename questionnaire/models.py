@@ -260,6 +260,8 @@ class Notification(db.Model):  # type: ignore[name-defined]
     address: Mapped[str] = mapped_column(sa.String(254))
     state: Mapped[str] = mapped_column(sa.String(8), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(default=0)
+    #: When a worker last took an attempt: another leaves it alone while that one may be sending.
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: The class of the last error (never its message): shown to admins.
     last_error: Mapped[str | None] = mapped_column(sa.String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -11,6 +11,7 @@ import smtplib
 import ssl
 import sys
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
@@ -24,6 +25,8 @@ from questionnaire.models import Notification
 from questionnaire.services import DbSession, format_reference
 
 SMTP_TIMEOUT_SECONDS = 10
+#: A claimed alert still pending after this long belongs to a worker that died mid-send.
+CLAIM_LEASE = timedelta(minutes=2)
 
 
 def on_call_addresses(config: Mapping[str, Any]) -> list[str]:
@@ -79,16 +82,21 @@ def _send(config: Mapping[str, Any], message: EmailMessage) -> None:
         smtp.send_message(message)
 
 
-def _claim(session: DbSession, notification: Notification) -> bool:
-    """Take one attempt at a notification; False when another worker took it or it is done."""
+def _claim(session: DbSession, ident: int, seen_attempts: int, now: datetime) -> bool:
+    """Take one attempt at a notification; False when another worker took it or it is done.
+
+    `seen_attempts` is the count read when the batch was chosen, not a reloaded one:
+    a commit expires the ORM's objects, and a reloaded count would let this worker
+    claim again what another worker claimed a moment ago.
+    """
     claimed = session.execute(
         sa.update(Notification)
         .where(
-            Notification.id == notification.id,
+            Notification.id == ident,
             Notification.state != "sent",
-            Notification.attempts == notification.attempts,
+            Notification.attempts == seen_attempts,
         )
-        .values(attempts=Notification.attempts + 1)
+        .values(attempts=Notification.attempts + 1, claimed_at=now)
     )
     session.commit()
     return bool(claimed.rowcount)  # type: ignore[attr-defined]
@@ -97,18 +105,27 @@ def _claim(session: DbSession, notification: Notification) -> bool:
 def deliver_pending(session: DbSession, config: Mapping[str, Any]) -> dict[str, int]:
     """Try every unsent alert that has attempts left; return counts of sent and failed."""
     outcome = {"sent": 0, "failed": 0}
-    waiting = list(
-        session.scalars(
-            sa.select(Notification)
-            .where(
-                Notification.state != "sent",
-                Notification.attempts < Notification.MAX_ATTEMPTS,
-            )
-            .order_by(Notification.id)
+    now = audit.now()
+    waiting = session.execute(
+        sa.select(Notification.id, Notification.attempts)
+        .where(
+            Notification.state != "sent",
+            Notification.attempts < Notification.MAX_ATTEMPTS,
+            # Never tried, failed, or claimed by a worker that must have died: a pending
+            # alert claimed a moment ago may be on its way right now.
+            sa.or_(
+                Notification.attempts == 0,
+                Notification.state == "failed",
+                Notification.claimed_at < now - CLAIM_LEASE,
+            ),
         )
-    )
-    for notification in waiting:
-        if not _claim(session, notification):
+        .order_by(Notification.id)
+    ).all()
+    for ident, seen_attempts in waiting:
+        if not _claim(session, ident, seen_attempts, now):
+            continue
+        notification = session.get(Notification, ident)
+        if notification is None:  # purged in between
             continue
         session.refresh(notification)
         message = alert_message(

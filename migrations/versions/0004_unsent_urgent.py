@@ -74,6 +74,7 @@ def upgrade():
             sa.Column("kind", sa.String(length=16), nullable=False, server_default="urgent")
         )
         batch_op.add_column(sa.Column("unsent_intake_id", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.drop_constraint("submission_address", type_="unique")
         batch_op.create_unique_constraint(
             "submission_address", ["kind", "submission_id", "address"]
@@ -116,6 +117,7 @@ def downgrade():
         batch_op.drop_constraint("unsent_address", type_="unique")
         batch_op.drop_constraint("submission_address", type_="unique")
         batch_op.create_unique_constraint("submission_address", ["submission_id", "address"])
+        batch_op.drop_column("claimed_at")
         batch_op.drop_column("unsent_intake_id")
         batch_op.drop_column("kind")
 
