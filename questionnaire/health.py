@@ -35,4 +35,6 @@ def healthz() -> tuple[Response, int]:
         "unsent_alerts": failed,
         "problems": problems,
     }
-    return jsonify(body), 503 if problems else 200
+    response = jsonify(body)
+    response.headers["Cache-Control"] = "no-store"
+    return response, 503 if problems else 200

@@ -11,6 +11,7 @@ PLACEHOLDERS = ("{crisis_line}", "{emergency_number}")
 _DIGIT_RUN = re.compile(r"(?<![\w/.,])\+?\(?\d[\d\s().\-]*\d(?![\w/])")
 # Emergency and crisis short numbers somewhere in the world (911, 988, 999, 112, 000 …).
 _SHORT_NUMBERS = frozenset({"911", "988", "999", "112", "000", "111", "811", "211"})
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # A long enough run is a phone number whatever its separators.
 _LONG_RUN = 7
 
@@ -29,8 +30,8 @@ def find_phone_number(text: str) -> str | None:
         if digits in _SHORT_NUMBERS or (digits.startswith("116") and len(digits) == 6):
             return run
         spaced = bool(re.search(r"\d[\s\-]+\d", run))
-        if not re.search(r"[\s\-()+]", run):
-            continue  # "2026.11.1" or "12.5": a version or a measure, not a number to call
+        if not re.search(r"[\s\-()+]", run) or _DATE.fullmatch(run):
+            continue  # "2026.11.1", "12.5" or "1985-03-27": not a number to call
         if len(digits) >= _LONG_RUN:
             return run
         if spaced and "-" in run and len(digits) >= 3:
