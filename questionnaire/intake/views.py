@@ -139,7 +139,14 @@ def _back_url(section: Section) -> str:
 @bp.get("/")
 def start() -> str:
     """Show what this questionnaire is, how long it takes, and where to get help now."""
-    return render_template("intake/start.html", form=StartForm(), draft=_current_draft())
+    draft = _current_draft()
+    carry_on = None
+    if draft is not None:
+        section_id = services.resume_section(draft, _now().date())
+        carry_on = (
+            url_for("intake.page", section_id=section_id) if section_id else url_for("intake.check")
+        )
+    return render_template("intake/start.html", form=StartForm(), draft=draft, carry_on=carry_on)
 
 
 def _limit(setting: str) -> Callable[[], str]:

@@ -73,3 +73,12 @@ def test_resume_after_every_page_opens_the_check_page(app: Flask, client: FlaskC
     match = RESUME_LINK.search(client.get("/saved").get_data(as_text=True))
     assert match
     assert resume(app, match.group(1)).endswith("/check")
+
+
+def test_the_start_page_carries_on_where_the_patient_stopped(client: FlaskClient) -> None:
+    patient = Patient(client)
+    patient.start()
+    for section in PAGES[:2]:
+        assert patient.answer(section, baseline()).status_code == 303
+    html = client.get("/").get_data(as_text=True)
+    assert f'href="/questions/{PAGES[2].id}">Continue your answers' in html
