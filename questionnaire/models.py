@@ -354,6 +354,9 @@ class Draft(db.Model):  # type: ignore[name-defined]
     pages_done: Mapped[int] = mapped_column(default=0)
     #: The separate consent: the clinic may contact them about an urgent answer left unsent.
     contact_consent: Mapped[bool] = mapped_column(default=False)
+    #: When the alerts sweep last judged these answers and found nothing urgent: it does not
+    #: judge them again until they change.
+    judged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     def __repr__(self) -> str:
         return f"<Draft {self.id} expires {self.expires_at:%Y-%m-%d %H:%M}>"

@@ -85,6 +85,8 @@ def raise_for_draft(
         return existing
     findings = urgent_findings(table, draft.answers, now.date(), settings)
     if not findings:
+        draft.judged_at = now
+        session.commit()
         return None
     intake = UnsentIntake(
         reference=new_reference(),
@@ -201,7 +203,10 @@ def close_intake(
 
 
 def stale_drafts(session: DbSession, after_minutes: int, now: datetime) -> list[Draft]:
-    """Return consented live drafts untouched for that long that have raised nothing yet."""
+    """Return consented live drafts untouched for that long that have raised nothing yet.
+
+    A draft judged since its last change is left out: its answers raised nothing then.
+    """
     cutoff = now - timedelta(minutes=after_minutes)
     return list(
         session.scalars(
@@ -210,6 +215,7 @@ def stale_drafts(session: DbSession, after_minutes: int, now: datetime) -> list[
                 Draft.contact_consent.is_(True),
                 Draft.updated_at <= cutoff,
                 Draft.expires_at > now,
+                sa.or_(Draft.judged_at.is_(None), Draft.judged_at <= Draft.updated_at),
                 ~sa.exists().where(UnsentIntake.draft_id == Draft.id),
             )
             .order_by(Draft.id)

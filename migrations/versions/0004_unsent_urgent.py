@@ -100,10 +100,12 @@ def upgrade():
                 "contact_consent", sa.Boolean(), nullable=False, server_default=sa.false()
             )
         )
+        batch_op.add_column(sa.Column("judged_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade():
     with op.batch_alter_table("drafts", schema=None) as batch_op:
+        batch_op.drop_column("judged_at")
         batch_op.drop_column("contact_consent")
         batch_op.drop_column("pages_done")
 

@@ -357,3 +357,33 @@ def test_switched_off_nothing_is_offered_said_or_raised(
     assert intakes(app) == [] and alert_rows(app) == []
     with app.app_context():
         assert db.session.scalar(sa.select(Draft.contact_consent)) is False
+
+
+def test_a_draft_judged_calm_is_judged_again_once_it_changes(
+    app: Flask, client: FlaskClient, clock: Clock
+) -> None:
+    patient = begin(client)
+    calm = {**URGENT, "suicidal_thoughts_now": "no"}
+    reach_safety(patient, calm)
+    clock.advance(minutes=31)
+    sweep(app)
+    with app.app_context():
+        judged = db.session.scalar(sa.select(Draft.judged_at))
+    assert judged == clock()
+    assert intakes(app) == []
+    assert patient.answer(PAGES[SAFETY], URGENT).status_code == 303
+    clock.advance(minutes=31)
+    assert sweep(app).raised == 1
+
+
+def test_the_sweep_command_reports_what_it_did(
+    app: Flask, client: FlaskClient, clock: Clock
+) -> None:
+    reach_safety(begin(client))
+    clock.advance(minutes=31)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["alerts", "sweep"])
+    assert result.exit_code == 0, result.output
+    assert "1 unsent urgent intakes raised, 0 escalated, 0 alerts sent, 0 failed." in result.output
+    again = runner.invoke(args=["alerts", "sweep"])
+    assert "0 unsent urgent intakes raised" in again.output
