@@ -387,3 +387,22 @@ def test_the_sweep_command_reports_what_it_did(
     assert "1 unsent urgent intakes raised, 0 escalated, 0 alerts sent, 0 failed." in result.output
     again = runner.invoke(args=["alerts", "sweep"])
     assert "0 unsent urgent intakes raised" in again.output
+
+
+def test_the_entry_is_sealed_at_rest_and_never_logged(
+    app: Flask, client: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    sentinel = "Zebulon Quixote-Sentinel"
+    answers = {**URGENT, "full_name": sentinel}
+    with caplog.at_level(logging.DEBUG):
+        save_and_leave(begin(client), answers)
+        sweep(app)
+    [intake] = intakes(app)
+    assert intake.contact["full_name"] == sentinel
+    with app.app_context():
+        raw = db.session.execute(sa.text("SELECT contact, findings FROM unsent_intakes")).one()
+    assert sentinel not in raw.contact and "suicidal" not in raw.findings
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert sentinel not in logged
