@@ -84,10 +84,11 @@ def test_the_panel_stays_hidden_for_no(page: Page) -> None:
     expect(page.locator(".crisis-live .crisis-panel")).to_be_hidden()
 
 
-def test_without_javascript_the_error_page_shows_the_panel(
-    new_context: CreateContextCallback,
+@pytest.mark.parametrize("javascript", [False, True])
+def test_the_error_page_shows_the_panel(
+    new_context: CreateContextCallback, javascript: bool
 ) -> None:
-    page = new_context(java_script_enabled=False, viewport=PHONE).new_page()
+    page = new_context(java_script_enabled=javascript, viewport=PHONE).new_page()
     to_safety(page, urgent())
     answer_item(page, PAST, "yes")
     answer_item(page, NOW, "yes")
@@ -98,10 +99,11 @@ def test_without_javascript_the_error_page_shows_the_panel(
     expect(panel).to_contain_text(CARRY_ON)
 
 
-def test_without_javascript_saving_shows_the_panel_with_saved_wording(
-    new_context: CreateContextCallback,
+@pytest.mark.parametrize("javascript", [False, True])
+def test_saving_shows_the_panel_with_saved_wording(
+    new_context: CreateContextCallback, javascript: bool
 ) -> None:
-    page = new_context(java_script_enabled=False, viewport=PHONE).new_page()
+    page = new_context(java_script_enabled=javascript, viewport=PHONE).new_page()
     to_safety(page, urgent())
     answer_item(page, PAST, "yes")
     answer_item(page, NOW, "prefer_not")

@@ -53,3 +53,18 @@ def test_no_item_wording_writes_a_phone_number() -> None:
         if item.asked_when:
             texts.append(item.asked_when.hint)
     assert [text for text in texts if find_phone_number(text)] == []
+
+
+def test_no_template_writes_a_phone_number() -> None:
+    import re
+
+    from tests.conftest import PROJECT_ROOT
+
+    found = {}
+    for path in sorted((PROJECT_ROOT / "templates").rglob("*.html")):
+        # Only the words people read: not Jinja expressions or attribute values.
+        text = re.sub(r"\{[{%#].*?[}%#]\}|<[^>]*>", " ", path.read_text(encoding="utf-8"))
+        number = find_phone_number(text)
+        if number:
+            found[path.name] = number
+    assert found == {}
