@@ -103,8 +103,7 @@ def escalate(session: DbSession, config: Mapping[str, Any], now: datetime) -> in
     intakes = session.execute(
         sa.select(UnsentIntake.id, UnsentIntake.reference).where(
             UnsentIntake.first_opened_at.is_(None),
-            UnsentIntake.closed_at.is_(None),
-            UnsentIntake.submission_id.is_(None),
+            unsent.still_open(),
             UnsentIntake.raised_at <= cutoff,
             ~sa.exists().where(
                 Notification.unsent_intake_id == UnsentIntake.id,

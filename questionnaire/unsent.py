@@ -144,12 +144,25 @@ def note_saved(
     session.commit()
 
 
+def still_open() -> sa.ColumnElement[bool]:
+    """Return the condition for an entry the queue still shows (and the sweep escalates).
+
+    Not closed, and not replaced by the sent form, unless the patient changed the
+    answer after the alert: then the sent form may not be urgent, and only a
+    clinician closing the entry ends it.
+    """
+    return sa.and_(
+        UnsentIntake.closed_at.is_(None),
+        sa.or_(UnsentIntake.submission_id.is_(None), UnsentIntake.answer_changed_at.is_not(None)),
+    )
+
+
 def open_intakes(session: DbSession) -> list[UnsentIntake]:
-    """Return the entries the queue shows above every submission: not sent, not closed."""
+    """Return the entries the queue shows above every submission, oldest first."""
     return list(
         session.scalars(
             sa.select(UnsentIntake)
-            .where(UnsentIntake.closed_at.is_(None), UnsentIntake.submission_id.is_(None))
+            .where(still_open())
             .order_by(UnsentIntake.raised_at, UnsentIntake.id)
         )
     )

@@ -406,3 +406,23 @@ def test_the_entry_is_sealed_at_rest_and_never_logged(
     assert sentinel not in raw.contact and "suicidal" not in raw.findings
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert sentinel not in logged
+
+
+def test_an_entry_whose_answer_changed_stays_after_sending_until_closed(
+    app: Flask, client: FlaskClient, as_reviewer_client: FlaskClient
+) -> None:
+    patient = begin(client)
+    save_and_leave(patient)
+    calm = {**URGENT, "suicidal_thoughts_now": "no"}
+    for section in PAGES[SAFETY:]:
+        assert patient.answer(section, calm).status_code == 303
+    assert patient.send().status_code == 303
+    [intake] = intakes(app)
+    assert intake.submission_id is not None and intake.answer_changed_at is not None
+    queue = visible_text(as_reviewer_client.get("/clinic/"))
+    assert "Urgent, not sent by the patient (1)" in queue
+    assert "The patient later changed this answer · sent since · not opened yet" in queue
+    # The list stands apart from the submissions' filters and paging.
+    assert "Urgent, not sent by the patient (1)" in visible_text(
+        as_reviewer_client.get("/clinic/?level=info")
+    )
