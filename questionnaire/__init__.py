@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from questionnaire import config as settings
 from questionnaire import crypto, security
 from questionnaire.extensions import csrf, db, migrate, utcnow
+from questionnaire.questions.crisis import fill_numbers
 
 __all__ = ["create_app"]
 
@@ -74,12 +75,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from questionnaire import auth, cli, errors, intake, review
     from questionnaire.exports import views as exports
+    from questionnaire.ops import health
 
     app.register_blueprint(intake.bp)
     app.register_blueprint(review.bp)
     app.register_blueprint(exports.bp)
+    app.register_blueprint(health.bp)
     auth.init_app(app)
     errors.register(app)
+    app.jinja_env.filters["numbers"] = lambda text: fill_numbers(text, app.config)
     cli.register(app)
     return app
 

@@ -12,8 +12,9 @@ def register(app: Flask) -> None:
     from questionnaire.flagging.table import rule_fields
     from questionnaire.ops.alerts import notifications_cli
     from questionnaire.ops.cli import keys_cli, purge_command
+    from questionnaire.urgent.sweep import alerts_cli
 
-    for command in (rules, notifications_cli, audit_cli, keys_cli, purge_command):
+    for command in (rules, notifications_cli, alerts_cli, audit_cli, keys_cli, purge_command):
         app.cli.add_command(command)
     # rule_fields() is cached; warming it here keeps the first command quick.
     rule_fields()

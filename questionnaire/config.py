@@ -62,6 +62,14 @@ def from_environment(environ: Mapping[str, str], instance_path: str) -> dict[str
         # Submissions older than this many days are deleted by `flask purge`.
         "RETENTION_DAYS": int(environ.get("RETENTION_DAYS", "730")),
         "ON_CALL_EMAILS": environ.get("ON_CALL_EMAILS", ""),
+        # When the clinic answers the phone, for patients who report danger now (confirmation).
+        "CLINIC_HOURS": environ.get("CLINIC_HOURS", ""),
+        # Unsent urgent intakes (README, Urgent intakes): off turns the whole feature off.
+        "ALERT_UNSENT_URGENT": environ.get("ALERT_UNSENT_URGENT", "true").lower() != "false",
+        "UNSENT_URGENT_AFTER_MINUTES": int(environ.get("UNSENT_URGENT_AFTER_MINUTES", "30")),
+        # A second alert when no clinician opened an urgent intake within this many minutes.
+        "URGENT_ESCALATE_MINUTES": int(environ.get("URGENT_ESCALATE_MINUTES", "60")),
+        "ESCALATION_EMAILS": environ.get("ESCALATION_EMAILS", ""),
         "SMTP_HOST": environ.get("SMTP_HOST", "localhost"),
         "SMTP_PORT": int(environ.get("SMTP_PORT", "25")),
         "SMTP_FROM": environ.get("SMTP_FROM", "intake@localhost"),

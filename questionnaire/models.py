@@ -16,6 +16,10 @@ from questionnaire.rules.vocabulary import LEVELS
 STATUSES = ("new", "in_review", "reviewed")
 OUTCOMES = ("invite_to_consultation", "needs_more_information", "not_proceeding")
 NOTIFICATION_STATES = ("pending", "sent", "failed")
+#: "urgent": the first alert; "escalation": the second, when no clinician opened it in time.
+NOTIFICATION_KINDS = ("urgent", "escalation")
+#: How a clinician closes an unsent urgent intake.
+UNSENT_OUTCOMES = ("contacted", "could_not_reach")
 
 
 class UTCDateTime(sa.TypeDecorator[datetime]):
@@ -222,31 +226,100 @@ class AuditEvent(db.Model):  # type: ignore[name-defined]
 
 
 class Notification(db.Model):  # type: ignore[name-defined]
-    """One alert email about an urgent submission to one address; retried, never sent twice."""
+    """One alert email about an urgent intake to one address; retried, never sent twice.
+
+    It concerns either a submission or an unsent urgent intake. The unique keys
+    (kind, subject, address) make a second sweep's insert fail, so no alert is doubled.
+    """
 
     __tablename__ = "notifications"
     __table_args__ = (
-        sa.UniqueConstraint("submission_id", "address", name="submission_address"),
+        sa.UniqueConstraint("kind", "submission_id", "address", name="submission_address"),
+        sa.UniqueConstraint("kind", "unsent_intake_id", "address", name="unsent_address"),
         sa.CheckConstraint(_in("state", NOTIFICATION_STATES), name="state"),
+        sa.CheckConstraint(_in("kind", NOTIFICATION_KINDS), name="kind"),
     )
 
     MAX_ATTEMPTS = 5
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(16), default="urgent")
     submission_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("submissions.id", ondelete="SET NULL")
+    )
+    unsent_intake_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("unsent_intakes.id", ondelete="SET NULL")
     )
     reference: Mapped[str] = mapped_column(sa.String(16))
     address: Mapped[str] = mapped_column(sa.String(254))
     state: Mapped[str] = mapped_column(sa.String(8), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(default=0)
+    #: When a worker last took an attempt: another leaves it alone while that one may be sending.
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: The class of the last error (never its message): shown to admins.
     last_error: Mapped[str | None] = mapped_column(sa.String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     def __repr__(self) -> str:
-        return f"<Notification {self.id} {self.state}>"
+        return f"<Notification {self.id} {self.kind} {self.state}>"
+
+
+class UnsentIntake(db.Model):  # type: ignore[name-defined]
+    """A draft whose saved answers raise an urgent flag, shown to clinicians before it is sent.
+
+    It holds only what a clinician needs to reach out (sealed), and outlives its
+    draft until a clinician marks it; then it follows the submissions' retention.
+    """
+
+    __tablename__ = "unsent_intakes"
+    __table_args__ = (
+        sa.CheckConstraint(f"outcome IS NULL OR {_in('outcome', UNSENT_OUTCOMES)}", name="outcome"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Same format as a submission's; shown only to clinicians.
+    reference: Mapped[str] = mapped_column(sa.String(Submission.REFERENCE_LENGTH), unique=True)
+    #: Unique: one draft raises at most one entry, however many sweeps run at once.
+    draft_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("drafts.id", ondelete="SET NULL"), unique=True
+    )
+    #: Set when the patient sends the form: the submission replaces this entry.
+    submission_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("submissions.id", ondelete="SET NULL"), index=True
+    )
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: When the patient last saved the draft's answers.
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: Name and contact details as saved (full_name, email, phone); sealed.
+    contact: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON("unsent_intakes.contact"))
+    #: The urgent findings: rule, message (numbers filled in), evidence; sealed.
+    findings: Mapped[list[dict[str, Any]]] = mapped_column(EncryptedJSON("unsent_intakes.findings"))
+    #: Set when a later save no longer raises the urgent flag; the entry stays.
+    answer_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: When a clinician first opened it (an unopened one is escalated).
+    first_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    outcome: Mapped[str | None] = mapped_column(sa.String(16))
+    outcome_note: Mapped[str | None] = mapped_column(EncryptedText("unsent_intakes.outcome_note"))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    closed_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("clinicians.id", ondelete="SET NULL")
+    )
+
+    submission: Mapped[Submission | None] = relationship()
+    closed_by: Mapped[Clinician | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<UnsentIntake {self.id}{' closed' if self.closed_at else ''}>"
+
+
+class SweepRun(db.Model):  # type: ignore[name-defined]
+    """When a periodic job last finished; /healthz reports it."""
+
+    __tablename__ = "sweep_runs"
+
+    name: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    last_run_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Draft(db.Model):  # type: ignore[name-defined]
@@ -271,6 +344,13 @@ class Draft(db.Model):  # type: ignore[name-defined]
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     #: Wrong dates of birth given with the resume link; the link stops working after a few.
     resume_failures: Mapped[int] = mapped_column(default=0)
+    #: One past the furthest page the patient pressed Continue on: resume opens the next.
+    pages_done: Mapped[int] = mapped_column(default=0)
+    #: The separate consent: the clinic may contact them about an urgent answer left unsent.
+    contact_consent: Mapped[bool] = mapped_column(default=False)
+    #: When the alerts sweep last judged these answers and found nothing urgent: it does not
+    #: judge them again until they change.
+    judged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     def __repr__(self) -> str:
         return f"<Draft {self.id} expires {self.expires_at:%Y-%m-%d %H:%M}>"

@@ -191,3 +191,17 @@ def test_explain_asks_for_an_item_that_the_rules_read(runner: FlaskCliRunner) ->
     result = runner.invoke(args=["rules", "explain", "Xanax", "--item", "full_name"])
     assert result.exit_code == 2
     assert "Name the item with --item, one of: medications" in result.output
+
+
+def test_evaluate_fills_the_crisis_numbers_from_the_settings(
+    runner: FlaskCliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CRISIS_LINE_NUMBER", "116 123")
+    monkeypatch.setenv("EMERGENCY_NUMBER", "999")
+    answers = with_changes({"suicidal_thoughts_past_month": "yes", "suicidal_thoughts_now": "yes"})
+    path = write_answers(tmp_path, answers)
+    result = runner.invoke(args=["rules", "evaluate", str(path), "--as-of", "2026-06-01"])
+    assert result.exit_code == 0, result.output
+    (now,) = [f for f in json.loads(result.output)["flags"] if f["rule"] == "suicidal_thoughts_now"]
+    assert "(116 123, 999)" in now["message"]
+    assert "{crisis_line}" not in now["message"]

@@ -21,6 +21,8 @@ TABLES = {
     "login_attempts",
     "audit_events",
     "notifications",
+    "unsent_intakes",
+    "sweep_runs",
 }
 
 

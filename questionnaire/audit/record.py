@@ -31,6 +31,8 @@ ACTIONS = frozenset(
         "clinician_disabled",
         "clinician_2fa_reset",
         "notification_failed",
+        "view_unsent_intake",
+        "close_unsent_intake",
         "purge",
         "keys_rotated",
     }
@@ -48,6 +50,7 @@ def record(
     *,
     actor: Clinician | None = None,
     submission: Submission | None = None,
+    reference: str | None = None,
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Add one audit event to the session (the caller commits it with its own change)."""
@@ -58,7 +61,7 @@ def record(
         actor_id=actor.id if actor is not None else None,
         action=action,
         submission_id=submission.id if submission is not None else None,
-        reference=submission.reference if submission is not None else None,
+        reference=submission.reference if submission is not None else reference,
         client_address=client_address(),
         detail=detail or {},
     )

@@ -17,10 +17,11 @@ from typing import Any
 import click
 from flask.cli import with_appcontext
 
-from questionnaire.config import DEFAULT_RULES_PATH
+from questionnaire.config import DEFAULT_RULES_PATH, from_environment
 from questionnaire.extensions import db
 from questionnaire.flagging.impact import format_report, rules_impact
 from questionnaire.flagging.table import evaluate, load_rule_table, run_table_cases
+from questionnaire.questions.crisis import fill_numbers
 from questionnaire.questions.forms import validate_answers
 from questionnaire.rules import Problem, RuleTable, RuleTableError
 from questionnaire.rules.cases import describe_mismatch
@@ -182,9 +183,15 @@ def evaluate_command(answers_file: Any, rules_file: Path | None, as_of: Any) -> 
     report = {
         "rules_version": table.version,
         "rules_sha256": table.sha256,
-        "flags": [finding.to_dict() for finding in findings],
+        "flags": [_filled(finding.to_dict()) for finding in findings],
     }
     click.echo(json.dumps(report, indent=2, ensure_ascii=False))
+
+
+def _filled(flag: dict[str, Any]) -> dict[str, Any]:
+    """Return a flag with the crisis numbers filled in, as a submission stores its message."""
+    numbers = from_environment(os.environ, "")
+    return {**flag, "message": fill_numbers(flag["message"], numbers)}
 
 
 @rules.command("impact")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import StringField
+from wtforms import BooleanField, StringField
 from wtforms.validators import InputRequired
 
 from questionnaire.questions import catalogue
@@ -20,6 +20,14 @@ class Honeypot:
         return bool((self.website.data or "").strip())
 
 
+#: The separate, optional consent for unsent urgent intakes. The clinic's clinical lead and
+#: privacy officer own this wording (README, Urgent intakes); the privacy notice explains it.
+CONTACT_CONSENT_LABEL = (
+    "If I say I am in danger right now, the clinic may contact me even if I do not "
+    "finish this form."
+)
+
+
 def _form(
     name: str, doc: str, bases: tuple[type, ...], fields: dict[str, object]
 ) -> type[FlaskForm]:
@@ -31,7 +39,11 @@ StartForm = _form(
     "StartForm",
     "The start page: agree to the privacy notice before anything is stored.",
     (FlaskForm, Honeypot),
-    {catalogue.PRIVACY_CONSENT.id: field_for(catalogue.PRIVACY_CONSENT)},
+    {
+        catalogue.PRIVACY_CONSENT.id: field_for(catalogue.PRIVACY_CONSENT),
+        # Optional, and only offered when ALERT_UNSENT_URGENT is on.
+        "contact_consent": BooleanField(CONTACT_CONSENT_LABEL),
+    },
 )
 
 SendForm = _form(

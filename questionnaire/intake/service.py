@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,9 +18,10 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from questionnaire.extensions import DbSession, utcnow
 from questionnaire.flagging.table import evaluate
-from questionnaire.models import Draft, Flag, Notification, Submission
+from questionnaire.models import Draft, Flag, Notification, Submission, UnsentIntake
 from questionnaire.questions import catalogue
-from questionnaire.questions.forms import validate_answers
+from questionnaire.questions.crisis import fill_numbers
+from questionnaire.questions.forms import as_formdata, section_form_class, validate_answers
 from questionnaire.references import new_reference
 from questionnaire.rules import LEVEL_RANK, RuleTable, highest_level
 
@@ -61,9 +62,13 @@ def _lifetime() -> timedelta:
 
 
 def start_draft(
-    session: DbSession, language: str, now: datetime | None = None
+    session: DbSession, language: str, now: datetime | None = None, contact_consent: bool = False
 ) -> tuple[Draft, str]:
-    """Create an empty draft; return it and the token the browser keeps in its session."""
+    """Create an empty draft; return it and the token the browser keeps in its session.
+
+    `contact_consent` is the separate tick: the clinic may reach the patient about an
+    urgent answer they saved but did not send.
+    """
     now = now or utcnow()
     remove_expired_drafts(session, now)
     token = new_token()
@@ -74,6 +79,7 @@ def start_draft(
         created_at=now,
         updated_at=now,
         expires_at=now + _lifetime(),
+        contact_consent=contact_consent,
     )
     session.add(draft)
     session.commit()
@@ -97,13 +103,20 @@ def save_answers(
     item_ids: Iterable[str],
     raw: Mapping[str, Any],
     now: datetime | None = None,
+    continued: int | None = None,
 ) -> None:
-    """Replace a page's answers in a draft with what was posted, and keep the draft alive."""
+    """Replace a page's answers in a draft with what was posted, and keep the draft alive.
+
+    `continued` is the index of a page the patient pressed Continue on: resume opens
+    the page after the furthest one.
+    """
     now = now or utcnow()
     answers = {key: value for key, value in draft.answers.items() if key not in set(item_ids)}
     answers.update({key: value for key, value in raw.items() if value not in (None, "", [])})
     # A new dict, so SQLAlchemy sees the change to the JSON column.
     draft.answers = answers
+    if continued is not None:
+        draft.pages_done = max(draft.pages_done or 0, continued + 1)
     draft.updated_at = now
     draft.expires_at = now + _lifetime()
     session.commit()
@@ -151,6 +164,23 @@ def resume_draft(
     return draft, token
 
 
+def resume_section(draft: Draft, today: date) -> str | None:
+    """Return the page to reopen a draft on, or None when every page was continued past.
+
+    The first page the patient has not continued past, or an earlier one whose
+    saved answers no longer pass its checks, whichever comes first.
+    """
+    for index, section in enumerate(catalogue.PAGES):
+        if index >= (draft.pages_done or 0):
+            return section.id
+        form = section_form_class(section.id)(formdata=as_formdata(draft.answers))
+        form.today = today
+        form.context = draft.answers
+        if not form.validate():
+            return section.id
+    return None
+
+
 def resume_link_is_live(session: DbSession, resume_token: str, now: datetime | None = None) -> bool:
     """Return whether a resume link still opens a draft (before asking for the date of birth)."""
     draft = session.scalar(
@@ -183,12 +213,14 @@ def submit(
     now: datetime | None = None,
     confirmed: Mapping[str, Any] | None = None,
     alert_addresses: Sequence[str] = (),
+    settings: Mapping[str, Any] | None = None,
 ) -> Submission:
     """Send a draft: validate it whole, derive facts, evaluate rules, store, delete the draft.
 
     `confirmed` holds the answers of the last step (the review tick box). An urgent
     submission gets one pending alert per address in `alert_addresses`, in the same
-    transaction, so no crash can store it without its alert.
+    transaction, so no crash can store it without its alert. `settings` fill the
+    crisis-number placeholders of each flag's message snapshot.
 
     One transaction. Sending the same draft again, or twice at once, returns the
     one submission it produced: the draft key is unique, so the database, not a
@@ -225,7 +257,7 @@ def submit(
                 Flag(
                     rule=finding.rule,
                     level=finding.level,
-                    message=finding.message,
+                    message=fill_numbers(finding.message, settings or {}),
                     source=finding.source,
                     evidence=finding.evidence,
                 )
@@ -233,10 +265,16 @@ def submit(
             ],
         )
         session.add(submission)
-        session.delete(draft)
         try:
+            session.flush()  # the submission's id, for its alerts and the entry it replaces
+            # An unsent urgent intake from this draft is replaced by (and links to) it.
+            session.execute(
+                sa.update(UnsentIntake)
+                .where(UnsentIntake.draft_id == draft.id)
+                .values(submission_id=submission.id)
+            )
+            session.delete(draft)
             if submission.highest_level == "urgent" and alert_addresses:
-                session.flush()  # the submission's id, for its alerts
                 session.add_all(
                     Notification(
                         submission_id=submission.id,

@@ -31,6 +31,7 @@ from questionnaire.questions.catalogue import PAGES, Section
 from questionnaire.questions.forms import form_errors
 from questionnaire.questions.words import section_rows
 from questionnaire.references import format_reference
+from questionnaire.urgent import unsent
 
 bp = Blueprint("intake", __name__)
 
@@ -59,6 +60,25 @@ def _current_draft() -> Draft | None:
 
 def _needs_crisis_panel(answers: dict[str, Any]) -> bool:
     return answers.get(catalogue.CRISIS_QUESTION.id) in catalogue.CRISIS_ANSWERS
+
+
+def _crisis_on_page(section: Section, draft: Draft) -> bool:
+    """Return whether a page shows the crisis panel: from the safety page on, once it applies."""
+    if PAGE_INDEX[section.id] < PAGE_INDEX[catalogue.CRISIS_SECTION.id]:
+        return False
+    # What was just posted counts even when the page had an error and saved nothing.
+    posted = (
+        request.method == "POST"
+        and request.form.get(catalogue.CRISIS_QUESTION.id) in catalogue.CRISIS_ANSWERS
+    )
+    return posted or _needs_crisis_panel(draft.answers)
+
+
+def _contact_notice(section: Section, draft: Draft) -> str | None:
+    """Return which plain-words notice the safety page shows before its questions, if any."""
+    if section is not catalogue.CRISIS_SECTION or not unsent.is_enabled(current_app.config):
+        return None
+    return "consented" if draft.contact_consent else "private"
 
 
 def _raw_formdata(section: Section, answers: dict[str, Any]) -> MultiDict[str, str]:
@@ -118,7 +138,14 @@ def _back_url(section: Section) -> str:
 @bp.get("/")
 def start() -> str:
     """Show what this questionnaire is, how long it takes, and where to get help now."""
-    return render_template("intake/start.html", form=StartForm(), draft=_current_draft())
+    draft = _current_draft()
+    carry_on = None
+    if draft is not None:
+        section_id = services.resume_section(draft, now().date())
+        carry_on = (
+            url_for("intake.page", section_id=section_id) if section_id else url_for("intake.check")
+        )
+    return render_template("intake/start.html", form=StartForm(), draft=draft, carry_on=carry_on)
 
 
 def _limit(setting: str) -> Callable[[], str]:
@@ -140,9 +167,12 @@ def begin() -> Response | tuple[str, int]:
             ),
             400,
         )
-    draft, token = services.start_draft(db.session, language="en", now=now())
-    consent = catalogue.PRIVACY_CONSENT.id
-    services.save_answers(db.session, draft, [consent], {consent: "y"}, now())
+    consent = unsent.is_enabled(current_app.config) and bool(form.contact_consent.data)
+    draft, token = services.start_draft(
+        db.session, language="en", now=now(), contact_consent=consent
+    )
+    privacy = catalogue.PRIVACY_CONSENT.id
+    services.save_answers(db.session, draft, [privacy], {privacy: "y"}, now())
     session[DRAFT_KEY] = token
     session.pop(SENT_KEY, None)
     return redirect(url_for("intake.page", section_id=PAGES[0].id), code=303)
@@ -180,10 +210,21 @@ def page(section_id: str) -> Response | str | tuple[str, int]:
         if trusted and (valid or later):
             posted = _posted(section)
             keep = {key: value for key, value in posted.items() if key not in bad}
-            services.save_answers(db.session, draft, [i.id for i in section.items], keep, now())
+            services.save_answers(
+                db.session,
+                draft,
+                [i.id for i in section.items],
+                keep,
+                now(),
+                continued=None if later else PAGE_INDEX[section.id],
+            )
+            table = current_app.extensions["rule_table"]
+            unsent.note_saved(db.session, draft, table, current_app.config, now())
         if trusted and later and catalogue.DATE_OF_BIRTH.id in draft.answers:
             session[RESUME_KEY] = services.issue_resume_link(db.session, draft, now())
-            return redirect(url_for("intake.saved"), code=303)
+            response = redirect(url_for("intake.saved"), code=303)
+            _raise_unsent(draft, response)
+            return response
         if valid:
             return redirect(_next_url(section), code=303)
         status = 400
@@ -191,10 +232,25 @@ def page(section_id: str) -> Response | str | tuple[str, int]:
         section,
         form,
         errors=_error_summary(form) if request.method == "POST" else [],
-        crisis=_needs_crisis_panel(draft.answers)
-        and PAGE_INDEX[section.id] > PAGE_INDEX[catalogue.CRISIS_SECTION.id],
+        crisis=_crisis_on_page(section, draft),
+        crisis_beside=section.id == catalogue.CRISIS_SECTION.id,
+        contact_notice=_contact_notice(section, draft),
         can_save_later=catalogue.DATE_OF_BIRTH.id in draft.answers,
     ), status
+
+
+def _raise_unsent(draft: Draft, response: Response) -> None:
+    """The patient saved and left: raise their unsent urgent intake if the answers call for it."""
+    intake = unsent.raise_for_draft(
+        db.session,
+        draft,
+        current_app.extensions["rule_table"],
+        current_app.config,
+        notify.on_call_addresses(current_app.config),
+        now(),
+    )
+    if intake is not None:
+        _deliver_pending_after(response)
 
 
 def _render_page(section: Section, form: Any, **context: Any) -> str:
@@ -205,6 +261,8 @@ def _render_page(section: Section, form: Any, **context: Any) -> str:
         step=PAGE_INDEX[section.id] + 1,
         steps=len(PAGES),
         back_url=_back_url(section),
+        crisis_item=catalogue.CRISIS_QUESTION.id,
+        crisis_values=catalogue.CRISIS_ANSWERS,
         **context,
     )
 
@@ -221,7 +279,14 @@ def render_unsaved_page(section_id: str) -> str | None:
         return None
     section = PAGES[PAGE_INDEX[section_id]]
     form = page_form_class(section.id)()
-    return _render_page(section, form, errors=[], unsaved=True, crisis=False, can_save_later=False)
+    return _render_page(
+        section,
+        form,
+        errors=[],
+        unsaved=True,
+        crisis=request.form.get(catalogue.CRISIS_QUESTION.id) in catalogue.CRISIS_ANSWERS,
+        can_save_later=False,
+    )
 
 
 @bp.get("/saved")
@@ -231,7 +296,12 @@ def saved() -> Response | str:
     if token is None:
         return redirect(url_for("intake.start"), code=303)
     link = url_for("intake.resume", token=token, _external=True)
-    return render_template("intake/saved.html", link=link, hours=Draft.LIFETIME_HOURS)
+    draft = _current_draft()
+    crisis = draft is not None and _needs_crisis_panel(draft.answers)
+    raised = draft is not None and unsent.find_for_draft(db.session, draft) is not None
+    return render_template(
+        "intake/saved.html", link=link, hours=Draft.LIFETIME_HOURS, crisis=crisis, raised=raised
+    )
 
 
 @bp.route("/resume/<token>", methods=["GET", "POST"])
@@ -256,18 +326,14 @@ def resume(token: str) -> Response | str | tuple[str, int]:
             ]
         else:
             session[DRAFT_KEY] = session_token
-            return redirect(url_for("intake.page", section_id=_first_unanswered(draft)), code=303)
+            section_id = services.resume_section(draft, now().date())
+            if section_id is None:
+                return redirect(url_for("intake.check"), code=303)
+            return redirect(url_for("intake.page", section_id=section_id), code=303)
     elif request.method == "POST":
         errors = _error_summary(form)
     status = 400 if errors else 200
     return render_template("intake/resume.html", form=form, errors=errors), status
-
-
-def _first_unanswered(draft: Draft) -> str:
-    for section in PAGES:
-        if not any(item.id in draft.answers for item in section.items if item.required):
-            return section.id
-    return PAGES[-1].id
 
 
 @bp.route("/check", methods=["GET", "POST"])
@@ -303,6 +369,7 @@ def check() -> Response | str | tuple[str, int]:
                 now(),
                 confirmed={catalogue.UNDERSTANDS_REVIEW.id: "y"},
                 alert_addresses=notify.on_call_addresses(current_app.config),
+                settings=current_app.config,
             )
         except services.AnswersInvalid as invalid:
             problems = _missing_answers(invalid.errors)
@@ -331,8 +398,12 @@ def check() -> Response | str | tuple[str, int]:
 
 def _deliver_alerts_after(submission: Submission, response: Response) -> None:
     """Send an urgent submission's pending alerts once the patient has their page."""
-    if submission.highest_level != "urgent":
-        return
+    if submission.highest_level == "urgent":
+        _deliver_pending_after(response)
+
+
+def _deliver_pending_after(response: Response) -> None:
+    """Send pending alerts once the patient has their page."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
 
     def deliver() -> None:

@@ -11,6 +11,7 @@ import smtplib
 import ssl
 import sys
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
@@ -25,6 +26,8 @@ from questionnaire.models import Notification
 from questionnaire.references import format_reference
 
 SMTP_TIMEOUT_SECONDS = 10
+#: A claimed alert still pending after this long belongs to a worker that died mid-send.
+CLAIM_LEASE = timedelta(minutes=2)
 
 
 def on_call_addresses(config: Mapping[str, Any]) -> list[str]:
@@ -33,16 +36,39 @@ def on_call_addresses(config: Mapping[str, Any]) -> list[str]:
     return [address.strip() for address in raw.split(",") if address.strip()]
 
 
-def alert_message(reference: str, sender: str, recipient: str, clinic: str) -> EmailMessage:
+def escalation_addresses(config: Mapping[str, Any]) -> list[str]:
+    """Return where second alerts go (ESCALATION_EMAILS, else the on-call addresses)."""
+    raw = str(config.get("ESCALATION_EMAILS") or "")
+    chosen = [address.strip() for address in raw.split(",") if address.strip()]
+    return chosen or on_call_addresses(config)
+
+
+def alert_message(
+    reference: str,
+    sender: str,
+    recipient: str,
+    clinic: str,
+    kind: str = "urgent",
+    unsent: bool = False,
+) -> EmailMessage:
     """Return the alert email: the reference and where to sign in, nothing about the patient."""
     shown = format_reference(reference)
+    what = "urgent intake (not sent by the patient)" if unsent else "urgent intake"
     message = EmailMessage()
-    message["Subject"] = f"Urgent intake {shown}"
     message["From"] = sender
     message["To"] = recipient
-    message.set_content(
-        f"An urgent intake arrived at {clinic}, reference {shown}; sign in to review.\n"
-    )
+    if kind == "escalation":
+        message["Subject"] = f"Not opened yet: {what} {shown}"
+        message.set_content(
+            f"No clinician has opened the {what} at {clinic}, reference {shown}, "
+            "since it was raised; sign in to review it now.\n"
+        )
+    else:
+        message["Subject"] = f"Urgent intake {shown}" + (" (not sent)" if unsent else "")
+        article = "An " + what
+        message.set_content(
+            f"{article} arrived at {clinic}, reference {shown}; sign in to review.\n"
+        )
     return message
 
 
@@ -57,16 +83,21 @@ def _send(config: Mapping[str, Any], message: EmailMessage) -> None:
         smtp.send_message(message)
 
 
-def _claim(session: DbSession, notification: Notification) -> bool:
-    """Take one attempt at a notification; False when another worker took it or it is done."""
+def _claim(session: DbSession, ident: int, seen_attempts: int, at: datetime) -> bool:
+    """Take one attempt at a notification; False when another worker took it or it is done.
+
+    `seen_attempts` is the count read when the batch was chosen, not a reloaded one:
+    a commit expires the ORM's objects, and a reloaded count would let this worker
+    claim again what another worker claimed a moment ago.
+    """
     claimed = session.execute(
         sa.update(Notification)
         .where(
-            Notification.id == notification.id,
+            Notification.id == ident,
             Notification.state != "sent",
-            Notification.attempts == notification.attempts,
+            Notification.attempts == seen_attempts,
         )
-        .values(attempts=Notification.attempts + 1)
+        .values(attempts=Notification.attempts + 1, claimed_at=at)
     )
     session.commit()
     return bool(claimed.rowcount)  # type: ignore[attr-defined]
@@ -75,18 +106,27 @@ def _claim(session: DbSession, notification: Notification) -> bool:
 def deliver_pending(session: DbSession, config: Mapping[str, Any]) -> dict[str, int]:
     """Try every unsent alert that has attempts left; return counts of sent and failed."""
     outcome = {"sent": 0, "failed": 0}
-    waiting = list(
-        session.scalars(
-            sa.select(Notification)
-            .where(
-                Notification.state != "sent",
-                Notification.attempts < Notification.MAX_ATTEMPTS,
-            )
-            .order_by(Notification.id)
+    moment = now()
+    waiting = session.execute(
+        sa.select(Notification.id, Notification.attempts)
+        .where(
+            Notification.state != "sent",
+            Notification.attempts < Notification.MAX_ATTEMPTS,
+            # Never tried, failed, or claimed by a worker that must have died: a pending
+            # alert claimed a moment ago may be on its way right now.
+            sa.or_(
+                Notification.attempts == 0,
+                Notification.state == "failed",
+                Notification.claimed_at < moment - CLAIM_LEASE,
+            ),
         )
-    )
-    for notification in waiting:
-        if not _claim(session, notification):
+        .order_by(Notification.id)
+    ).all()
+    for ident, seen_attempts in waiting:
+        if not _claim(session, ident, seen_attempts, moment):
+            continue
+        notification = session.get(Notification, ident)
+        if notification is None:  # purged in between
             continue
         session.refresh(notification)
         message = alert_message(
@@ -94,6 +134,8 @@ def deliver_pending(session: DbSession, config: Mapping[str, Any]) -> dict[str, 
             str(config.get("SMTP_FROM") or "intake@localhost"),
             notification.address,
             str(config.get("CLINIC_NAME") or "the clinic"),
+            kind=notification.kind,
+            unsent=notification.unsent_intake_id is not None,
         )
         try:
             _send(config, message)

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from questionnaire import audit
 from questionnaire.extensions import DbSession
 from questionnaire.intake.service import remove_expired_drafts
-from questionnaire.models import Flag, Note, Notification, Submission
+from questionnaire.models import Flag, Note, Notification, Submission, UnsentIntake
 
 
 @dataclass(frozen=True)
@@ -23,10 +23,14 @@ class Purged:
     notes: int
     notifications: int
     drafts: int
+    unsent_intakes: int = 0
 
 
 def purge(session: DbSession, older_than_days: int, now: datetime) -> Purged:
     """Delete submissions sent before the cut-off with their flags, notes and alerts.
+
+    An unsent urgent intake is deleted on the same cut-off once a clinician has
+    marked it, never before: draft expiry leaves it alone.
 
     The audit trail is kept: it holds no answer, only who did what to which
     reference and when. The purge itself is recorded in it.
@@ -42,9 +46,18 @@ def purge(session: DbSession, older_than_days: int, now: datetime) -> Purged:
     notes = delete(sa.delete(Note).where(Note.submission_id.in_(old)))
     alerts = delete(sa.delete(Notification).where(Notification.submission_id.in_(old)))
     submissions = delete(sa.delete(Submission).where(Submission.submitted_at < cutoff))
+    marked = sa.select(UnsentIntake.id).where(
+        UnsentIntake.closed_at.is_not(None), UnsentIntake.raised_at < cutoff
+    )
+    alerts += delete(sa.delete(Notification).where(Notification.unsent_intake_id.in_(marked)))
+    intakes = delete(
+        sa.delete(UnsentIntake).where(
+            UnsentIntake.closed_at.is_not(None), UnsentIntake.raised_at < cutoff
+        )
+    )
     session.commit()
     drafts = remove_expired_drafts(session, now)
-    result = Purged(submissions, flags, notes, alerts, drafts)
+    result = Purged(submissions, flags, notes, alerts, drafts, intakes)
     audit.record(
         session,
         "purge",

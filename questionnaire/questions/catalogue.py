@@ -102,6 +102,7 @@ class Role(StrEnum):
     CRISIS = "crisis"  # a crisis answer shows crisis help at once
     PRIVACY_CONSENT = "privacy_consent"  # ticked on the start page before anything is stored
     UNDERSTANDS_REVIEW = "understands_review"  # ticked on the last step before sending
+    CONTACT = "contact"  # how the clinic reaches the patient (name, email, phone)
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,6 +242,7 @@ SECTIONS: tuple[Section, ...] = (
         items=(
             Item(
                 id="full_name",
+                role=Role.CONTACT,
                 label="Your full name",
                 kind=Kind.TEXT,
                 max_length=TEXT_MAX,
@@ -258,6 +260,7 @@ SECTIONS: tuple[Section, ...] = (
             ),
             Item(
                 id="email",
+                role=Role.CONTACT,
                 label="Email address",
                 kind=Kind.EMAIL,
                 max_length=254,
@@ -267,6 +270,7 @@ SECTIONS: tuple[Section, ...] = (
             ),
             Item(
                 id="phone",
+                role=Role.CONTACT,
                 label="Phone number",
                 kind=Kind.PHONE,
                 required=False,
@@ -387,7 +391,8 @@ SECTIONS: tuple[Section, ...] = (
         title="Your safety",
         intro=(
             "These questions are hard for many people. Your answers help the clinician "
-            "look after you. If you are in danger right now, call or text 9-8-8, or call 911."
+            "look after you. If you are in danger right now, call or text {crisis_line}, "
+            "or call {emergency_number}."
         ),
         items=(
             _yes_no_prefer_not(
@@ -783,6 +788,8 @@ DATE_OF_BIRTH = with_role(Role.DATE_OF_BIRTH)
 CRISIS_QUESTION = with_role(Role.CRISIS)
 PRIVACY_CONSENT = with_role(Role.PRIVACY_CONSENT)
 UNDERSTANDS_REVIEW = with_role(Role.UNDERSTANDS_REVIEW)
+#: What a clinician needs to reach the patient, and nothing more.
+CONTACT_ITEMS: tuple[Item, ...] = tuple(i for i in ITEMS.values() if i.role is Role.CONTACT)
 #: Answers to the crisis question that show crisis help at once.
 CRISIS_ANSWERS = frozenset({"yes", "prefer_not"})
 #: The page that asks the crisis question.

@@ -220,7 +220,7 @@ class Validated:
         return not self.errors
 
 
-def _formdata(raw: Mapping[str, Any]) -> MultiDict[str, str]:
+def as_formdata(raw: Mapping[str, Any]) -> MultiDict[str, str]:
     """Turn raw answers (JSON-like) into what a browser would post."""
     pairs: list[tuple[str, str]] = []
     for key, value in raw.items():
@@ -232,6 +232,33 @@ def _formdata(raw: Mapping[str, Any]) -> MultiDict[str, str]:
     return MultiDict(pairs)
 
 
+def partial_answers(raw: Mapping[str, Any], today: date) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Return the valid answers of an unfinished questionnaire, and the facts they give.
+
+    An answer that fails its checks, or a question not reached yet, is left out;
+    everything else counts, so a half-finished draft can be judged by the rules.
+    """
+    formdata = as_formdata({key: value for key, value in raw.items() if key in catalogue.ITEMS})
+    answers: dict[str, Any] = {}
+    for section in catalogue.SECTIONS:
+        form = section_form_class(section.id)(formdata=formdata)
+        form.today = today
+        form.context = answers
+        form.validate()
+        bad = set(form_errors(form))
+        for item in section.items:
+            if item.id in bad:
+                continue
+            value = normalise(item, form[item.id].data)
+            if value is not None:
+                answers[item.id] = value
+    try:
+        facts = catalogue.derive_facts(answers, today)
+    except ValueError:  # cannot happen for checked answers; judge without facts rather than fail
+        facts = dict.fromkeys(catalogue.FACTS)
+    return answers, facts
+
+
 def validate_answers(raw: Mapping[str, Any], today: date) -> Validated:
     """Validate a whole questionnaire of raw answers keyed by item id, and derive its facts."""
     result = Validated()
@@ -240,7 +267,7 @@ def validate_answers(raw: Mapping[str, Any], today: date) -> Validated:
             result.errors[key] = [
                 "This is not a question of this questionnaire; remove it or check the spelling."
             ]
-    formdata = _formdata(raw)
+    formdata = as_formdata(raw)
     for section in catalogue.SECTIONS:
         form = section_form_class(section.id)(formdata=formdata)
         form.today = today

@@ -27,7 +27,14 @@ from questionnaire.auth import admin_required, current_clinician
 from questionnaire.exports import fhir
 from questionnaire.exports.csv import flags_csv, submissions_csv
 from questionnaire.extensions import db
-from questionnaire.models import OUTCOMES, STATUSES, Clinician, Submission
+from questionnaire.models import (
+    OUTCOMES,
+    STATUSES,
+    UNSENT_OUTCOMES,
+    Clinician,
+    Submission,
+    UnsentIntake,
+)
 from questionnaire.ops import alerts as notify
 from questionnaire.questions import catalogue
 from questionnaire.questions.words import section_rows
@@ -43,6 +50,7 @@ from questionnaire.review.queue import (
     queue_page,
 )
 from questionnaire.rules import LEVELS
+from questionnaire.urgent import unsent
 
 bp = Blueprint("review", __name__, url_prefix="/clinic")
 
@@ -88,7 +96,58 @@ def queue() -> str | tuple[str, int]:
         statuses=STATUSES,
         rules=[rule.id for rule in current_app.extensions["rule_table"].rules],
         failed_alerts=notify.failed_alerts(db.session) if clinician.is_admin else [],
+        unsent_intakes=unsent.open_intakes(db.session),
     )
+
+
+def _unsent_or_404(reference: str) -> UnsentIntake:
+    code = parse_reference(reference)
+    intake = unsent.find_by_reference(db.session, code) if code else None
+    if intake is None:
+        abort(404)
+    return intake
+
+
+def _render_unsent(
+    intake: UnsentIntake, error: str | None = None, status: int = 200
+) -> tuple[str, int]:
+    return (
+        render_template(
+            "review/unsent.html",
+            intake=intake,
+            evidence=evidence_rows,
+            outcomes=UNSENT_OUTCOMES,
+            error=error,
+        ),
+        status,
+    )
+
+
+@bp.get("/unsent/<reference>")
+def unsent_intake(reference: str) -> tuple[str, int]:
+    """Show an unsent urgent intake: who to reach, how, and the answers that raised it."""
+    found = _unsent_or_404(reference)
+    unsent.open_intake(db.session, _clinician(), found)
+    return _render_unsent(found)
+
+
+@bp.post("/unsent/<reference>/close")
+def close_unsent(reference: str) -> BaseResponse | tuple[str, int]:
+    """Mark an unsent urgent intake "contacted" or "could not reach", with a note."""
+    found = _unsent_or_404(reference)
+    try:
+        unsent.close_intake(
+            db.session,
+            _clinician(),
+            found,
+            request.form.get("outcome", ""),
+            request.form.get("note", ""),
+        )
+    except unsent.CloseRefused as refused:
+        db.session.rollback()
+        return _render_unsent(found, error=str(refused), status=400)
+    flash("Marked. It now follows the submissions' retention.", "success")
+    return redirect(url_for("review.unsent_intake", reference=found.reference), code=303)
 
 
 def _submission_or_404(reference: str) -> Submission:
@@ -115,6 +174,7 @@ def _render_submission(
             statuses=STATUSES,
             outcomes=OUTCOMES,
             error=error,
+            replaced=unsent.replaced(db.session, submission),
         ),
         status,
     )

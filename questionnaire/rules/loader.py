@@ -35,6 +35,7 @@ from questionnaire.rules.lexicon import (
     term_problem,
     tokenize,
 )
+from questionnaire.rules.phones import PLACEHOLDERS, find_phone_number
 from questionnaire.rules.schema import (
     CONDITION_HELP,
     KNOWN_KEYS,
@@ -432,6 +433,17 @@ def _term_path(parts: _Parts, lexicon: str, written: str) -> YamlPath:
     return ("lexicons", lexicon)
 
 
+def _check_phone_numbers(message: str, path: YamlPath, reporter: _Reporter) -> None:
+    """Refuse a phone number written into a message: it would not follow the clinic's settings."""
+    number = find_phone_number(message)
+    if number:
+        reporter.at(
+            path,
+            f"the message writes the phone number '{number}'; write "
+            f"{' or '.join(PLACEHOLDERS)} instead, which the app fills from its settings",
+        )
+
+
 def _check_rules(
     parts: _Parts,
     fields: Mapping[str, Field],
@@ -463,6 +475,7 @@ def _check_rules(
                 f"the message says '{verdict.group(0)}', which reads as a verdict; write what "
                 "the patient reports, e.g. 'Reports …'",
             )
+        _check_phone_numbers(spec.message, (*here, "message"), reporter)
 
         def report(path: YamlPath, message: str, prefix: YamlPath = (*here, "when")) -> None:
             reporter.at(prefix + path, message)

@@ -22,6 +22,23 @@
     update();
   });
 
+  // Show the crisis panel beside the question the moment a worrying answer is chosen.
+  // The panel sits in a live region, so it is announced; focus is left where it is.
+  // Once shown it stays: help never vanishes because an answer was changed.
+  document.querySelectorAll("[data-crisis-for]").forEach(function (region) {
+    var name = region.getAttribute("data-crisis-for");
+    var values = region.getAttribute("data-crisis-values").split(" ");
+    var panel = region.querySelector(".crisis-panel");
+    var controls = document.querySelectorAll('input[name="' + name + '"]');
+    function update() {
+      var worrying = Array.prototype.some.call(controls, function (c) {
+        return c.checked && values.indexOf(c.value) !== -1;
+      });
+      if (worrying && panel) { panel.hidden = false; }
+    }
+    controls.forEach(function (c) { c.addEventListener("change", update); });
+  });
+
   // Move focus to the error summary so screen readers announce it.
   var summary = document.querySelector("[data-autofocus]");
   if (summary) { summary.focus(); }

@@ -92,7 +92,8 @@ def test_resuming_asks_for_the_date_of_birth_before_showing_any_answer(
     assert "does not match" in visible_text(refused)
     opened = Patient(other).post_form(link, {"date_of_birth": "1980-05-17"})
     assert opened.status_code == 303
-    assert opened.headers["Location"].endswith("/questions/safety")
+    # The half-finished page they saved on, not the next one (issue 9).
+    assert opened.headers["Location"].endswith("/questions/looking_for")
     assert 'value="Sam Example"' in other.get("/questions/about_you").get_data(as_text=True)
     # The old device's cookie no longer opens the draft, and the link works only once.
     assert client.get("/questions/about_you").status_code == 303

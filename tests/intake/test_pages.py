@@ -170,7 +170,9 @@ def test_crisis_help_shows_at_once_and_on_the_confirmation(client: FlaskClient, 
     answers = with_changes({"suicidal_thoughts_past_month": "yes", "suicidal_thoughts_now": now})
     for section in PAGES[:2]:
         patient.answer(section, answers)
-    assert CRISIS not in visible_text(client.get("/questions/safety"))
+    # Before an answer, the panel waits hidden beside the question for the script to show it.
+    before = client.get("/questions/safety").get_data(as_text=True)
+    assert 'data-stage="form" hidden' in before
     response = patient.answer(SECTION["safety"], answers)
     assert response.headers["Location"].endswith("/questions/mental_health")
     next_page = client.get("/questions/mental_health")
@@ -179,7 +181,7 @@ def test_crisis_help_shows_at_once_and_on_the_confirmation(client: FlaskClient, 
     assert "Call or text 9-8-8" in text and "call 911" in text
     assert "416 555 0100" in text  # the clinic's phone
     assert 'href="tel:988"' in next_page.get_data(as_text=True)
-    assert "You can keep going with this form" in text
+    assert "You can carry on with this form when you are ready" in text
     for section in PAGES[3:]:
         assert patient.answer(section, answers).status_code == 303
     assert patient.send().status_code == 303

@@ -1,0 +1,188 @@
+"""The alerts sweep: unsent urgent drafts, second alerts for unopened urgent intakes, retries.
+
+`flask --app questionnaire alerts sweep` runs it; cron runs that every minute.
+It is idempotent and safe with several instances at once: each entry and each
+alert has a unique key, so a second sweep's insert fails instead of doubling it.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import click
+import sqlalchemy as sa
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy.exc import IntegrityError
+
+from questionnaire.extensions import DbSession, now
+from questionnaire.models import AuditEvent, Notification, Submission, SweepRun, UnsentIntake
+from questionnaire.ops import alerts as notify
+from questionnaire.rules import RuleTable
+from questionnaire.urgent import unsent
+
+SWEEP = "alerts"
+#: /healthz fails when the sweep has not finished for this long (cron runs it every minute).
+STALE_AFTER = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Swept:
+    """What one sweep did."""
+
+    raised: int
+    escalated: int
+    sent: int
+    failed: int
+
+
+def _minutes(config: Mapping[str, Any], setting: str) -> timedelta:
+    return timedelta(minutes=int(config[setting]))
+
+
+def raise_stale_drafts(
+    session: DbSession, table: RuleTable, config: Mapping[str, Any], now: datetime
+) -> int:
+    """Raise an unsent urgent intake for each consented draft left untouched long enough."""
+    if not unsent.is_enabled(config):
+        return 0
+    raised = 0
+    addresses = notify.on_call_addresses(config)
+    after = int(config["UNSENT_URGENT_AFTER_MINUTES"])
+    for draft in unsent.stale_drafts(session, after, now):
+        intake = unsent.raise_for_draft(session, draft, table, config, addresses, now)
+        raised += intake is not None and intake.raised_at == now
+    return raised
+
+
+def _escalate(session: DbSession, notifications: list[Notification]) -> bool:
+    session.add_all(notifications)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()  # another sweep escalated it first
+        return False
+    return True
+
+
+def escalate(session: DbSession, config: Mapping[str, Any], now: datetime) -> int:
+    """Queue a second alert, once, for each urgent intake no clinician opened in time."""
+    addresses = list(dict.fromkeys(notify.escalation_addresses(config)))
+    if not addresses:
+        return 0
+    cutoff = now - _minutes(config, "URGENT_ESCALATE_MINUTES")
+    escalated = 0
+    submissions = session.execute(
+        sa.select(Submission.id, Submission.reference).where(
+            Submission.highest_level == "urgent",
+            Submission.submitted_at <= cutoff,
+            ~sa.exists().where(
+                AuditEvent.submission_id == Submission.id,
+                AuditEvent.action == "view_submission",
+            ),
+            ~sa.exists().where(
+                Notification.submission_id == Submission.id, Notification.kind == "escalation"
+            ),
+        )
+    ).all()
+    for ident, reference in submissions:
+        notes = [
+            Notification(
+                kind="escalation",
+                submission_id=ident,
+                reference=reference,
+                address=address,
+                created_at=now,
+            )
+            for address in addresses
+        ]
+        escalated += _escalate(session, notes)
+    intakes = session.execute(
+        sa.select(UnsentIntake.id, UnsentIntake.reference).where(
+            UnsentIntake.first_opened_at.is_(None),
+            unsent.still_open(),
+            UnsentIntake.raised_at <= cutoff,
+            ~sa.exists().where(
+                Notification.unsent_intake_id == UnsentIntake.id,
+                Notification.kind == "escalation",
+            ),
+        )
+    ).all()
+    for ident, reference in intakes:
+        notes = [
+            Notification(
+                kind="escalation",
+                unsent_intake_id=ident,
+                reference=reference,
+                address=address,
+                created_at=now,
+            )
+            for address in addresses
+        ]
+        escalated += _escalate(session, notes)
+    return escalated
+
+
+def record_run(session: DbSession, now: datetime) -> None:
+    """Record that the sweep finished now (for /healthz)."""
+    updated: Any = session.execute(
+        sa.update(SweepRun).where(SweepRun.name == SWEEP).values(last_run_at=now)
+    )
+    if not updated.rowcount:
+        session.add(SweepRun(name=SWEEP, last_run_at=now))
+        try:
+            session.commit()
+        except IntegrityError:  # another sweep recorded its run first; either time is true
+            session.rollback()
+        return
+    session.commit()
+
+
+def sweep(session: DbSession, table: RuleTable, config: Mapping[str, Any], now: datetime) -> Swept:
+    """Run one sweep: raise stale urgent drafts, escalate unopened ones, send what is pending."""
+    raised = raise_stale_drafts(session, table, config, now)
+    escalated = escalate(session, config, now)
+    delivered = notify.deliver_pending(session, config)
+    record_run(session, now)
+    return Swept(raised, escalated, delivered["sent"], delivered["failed"])
+
+
+def last_run(session: DbSession) -> datetime | None:
+    """Return when the sweep last finished, or None if it never ran."""
+    return session.scalar(sa.select(SweepRun.last_run_at).where(SweepRun.name == SWEEP))
+
+
+def failed_count(session: DbSession) -> int:
+    """Return how many alerts could not be sent."""
+    return int(
+        session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Notification)
+            .where(Notification.state == "failed")
+        )
+        or 0
+    )
+
+
+@click.group("alerts")
+def alerts_cli() -> None:
+    """Urgent-intake alerts: the sweep cron runs every minute."""
+
+
+@alerts_cli.command("sweep")
+@with_appcontext
+def sweep_command() -> None:
+    """Raise unsent urgent intakes, send second alerts, retry unsent alerts (idempotent)."""
+    from questionnaire.extensions import db
+
+    outcome = sweep(db.session, current_app.extensions["rule_table"], current_app.config, now())
+    click.echo(
+        f"{outcome.raised} unsent urgent intakes raised, {outcome.escalated} escalated, "
+        f"{outcome.sent} alerts sent, {outcome.failed} failed."
+    )
+    if outcome.failed:
+        sys.exit(1)
