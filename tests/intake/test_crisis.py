@@ -16,7 +16,8 @@ from questionnaire.models import Flag, Submission
 from questionnaire.questions.catalogue import PAGES
 from tests.answers import with_changes
 from tests.auth.helpers import make_clinician, sign_in
-from tests.intake.patient import Patient, _Text, visible_text
+from tests.harness.forms import visible_text
+from tests.harness.patient import Patient
 
 CRISIS = "You do not have to wait to talk to someone"
 CARRY_ON = "You can carry on with this form when you are ready."
@@ -34,9 +35,7 @@ def urgent(now: str = "yes") -> dict[str, Any]:
 
 def shown(response: TestResponse) -> str:
     """Return the text a sighted person reads: without a panel the page keeps hidden."""
-    parser = _Text()
-    parser.feed(HIDDEN_PANEL.sub("", response.get_data(as_text=True)))
-    return " ".join(" ".join(parser.parts).split())
+    return visible_text(HIDDEN_PANEL.sub("", response.get_data(as_text=True)))
 
 
 def to_safety(client: FlaskClient, answers: dict[str, Any]) -> Patient:

@@ -12,7 +12,7 @@ from questionnaire.extensions import db
 from questionnaire.models import Draft
 from questionnaire.questions.catalogue import PAGES
 from tests.answers import baseline, with_changes
-from tests.intake.patient import Patient
+from tests.harness.patient import Patient
 
 RESUME_LINK = re.compile(r'href="http://localhost(/resume/[A-Za-z0-9_-]+)"')
 

@@ -20,7 +20,8 @@ from questionnaire.urgent import sweep as alerts
 from tests.answers import with_changes
 from tests.auth.helpers import TestClinician, sign_in
 from tests.conftest import Clock
-from tests.intake.patient import Patient, csrf_token, visible_text
+from tests.harness.forms import csrf_token, visible_text
+from tests.harness.patient import Patient
 from tests.review.conftest import AddSubmission
 from tests.review.test_notify import Inbox, configure, inbox
 
