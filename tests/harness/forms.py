@@ -27,7 +27,7 @@ def page_html(page: Page) -> str:
     get_data = getattr(page, "get_data", None)
     if get_data is not None:
         return str(get_data(as_text=True))
-    return str(page.text)  # type: ignore[union-attr]
+    return str(page.text)
 
 
 @dataclass

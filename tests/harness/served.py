@@ -349,11 +349,14 @@ def postgres_url(*variables: str) -> str:
 
 
 @contextlib.contextmanager
-def fresh_database(kind: str, folder: Path, postgres: str | None = None) -> Iterator[str]:
+def fresh_database(
+    kind: str, folder: Path, postgres: str | None = None, prefix: str = "bench_"
+) -> Iterator[str]:
     """Yield the URL of an empty database; remove it afterwards.
 
-    kind "sqlite": a file in `folder`. kind "postgres": a new schema in the database
-    `postgres` (default: postgres_url()), its URL's search_path set to it, dropped at the end.
+    kind "sqlite": a file in `folder`. kind "postgres": a new schema (`prefix` and a
+    random suffix) in the database `postgres` (default: postgres_url()), its URL's
+    search_path set to it, dropped at the end.
     """
     if kind == "sqlite":
         yield f"sqlite:///{folder / 'intake.db'}"
@@ -363,7 +366,7 @@ def fresh_database(kind: str, folder: Path, postgres: str | None = None) -> Iter
     import sqlalchemy as sa
 
     admin_url = postgres or postgres_url()
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
+    schema = f"{prefix}{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(admin_url)
     try:
         with admin.begin() as connection:
