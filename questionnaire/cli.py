@@ -10,9 +10,7 @@ def register(app: Flask) -> None:
     from questionnaire.audit.cli import audit_cli
     from questionnaire.flagging.cli import rules
     from questionnaire.flagging.table import rule_fields
-    from questionnaire.ops.alerts import notifications_cli
-    from questionnaire.ops.cli import keys_cli, purge_command
-    from questionnaire.urgent.sweep import alerts_cli
+    from questionnaire.ops.cli import alerts_cli, keys_cli, notifications_cli, purge_command
 
     for command in (rules, notifications_cli, alerts_cli, audit_cli, keys_cli, purge_command):
         app.cli.add_command(command)

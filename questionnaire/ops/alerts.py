@@ -1,4 +1,4 @@
-"""Urgent-intake alerts: an email to the on-call addresses, after the submission commits.
+"""The urgent-alert outbox: an email to the on-call addresses, after the submission commits.
 
 The email carries the reference code only: no name, no answer, no flag text.
 One Notification row per submission and address (unique), claimed before each
@@ -8,24 +8,18 @@ attempt, so a retry never sends twice and a failure stays visible to admins.
 from __future__ import annotations
 
 import smtplib
-import ssl
-import sys
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from email.message import EmailMessage
 from typing import Any
 
-import click
 import sqlalchemy as sa
 from flask import current_app
-from flask.cli import with_appcontext
 
 from questionnaire import audit
 from questionnaire.extensions import DbSession, now
 from questionnaire.models import Notification
-from questionnaire.references import format_reference
+from questionnaire.ops.mail import alert_message, send
 
-SMTP_TIMEOUT_SECONDS = 10
 #: A claimed alert still pending after this long belongs to a worker that died mid-send.
 CLAIM_LEASE = timedelta(minutes=2)
 
@@ -41,46 +35,6 @@ def escalation_addresses(config: Mapping[str, Any]) -> list[str]:
     raw = str(config.get("ESCALATION_EMAILS") or "")
     chosen = [address.strip() for address in raw.split(",") if address.strip()]
     return chosen or on_call_addresses(config)
-
-
-def alert_message(
-    reference: str,
-    sender: str,
-    recipient: str,
-    clinic: str,
-    kind: str = "urgent",
-    unsent: bool = False,
-) -> EmailMessage:
-    """Return the alert email: the reference and where to sign in, nothing about the patient."""
-    shown = format_reference(reference)
-    what = "urgent intake (not sent by the patient)" if unsent else "urgent intake"
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = recipient
-    if kind == "escalation":
-        message["Subject"] = f"Not opened yet: {what} {shown}"
-        message.set_content(
-            f"No clinician has opened the {what} at {clinic}, reference {shown}, "
-            "since it was raised; sign in to review it now.\n"
-        )
-    else:
-        message["Subject"] = f"Urgent intake {shown}" + (" (not sent)" if unsent else "")
-        article = "An " + what
-        message.set_content(
-            f"{article} arrived at {clinic}, reference {shown}; sign in to review.\n"
-        )
-    return message
-
-
-def _send(config: Mapping[str, Any], message: EmailMessage) -> None:
-    host = str(config.get("SMTP_HOST") or "localhost")
-    port = int(config.get("SMTP_PORT") or 25)
-    with smtplib.SMTP(host, port, timeout=SMTP_TIMEOUT_SECONDS) as smtp:
-        if config.get("SMTP_STARTTLS"):
-            smtp.starttls(context=ssl.create_default_context())
-        if config.get("SMTP_USERNAME"):
-            smtp.login(str(config["SMTP_USERNAME"]), str(config.get("SMTP_PASSWORD") or ""))
-        smtp.send_message(message)
 
 
 def _claim(session: DbSession, ident: int, seen_attempts: int, at: datetime) -> bool:
@@ -138,7 +92,7 @@ def deliver_pending(session: DbSession, config: Mapping[str, Any]) -> dict[str, 
             unsent=notification.unsent_intake_id is not None,
         )
         try:
-            _send(config, message)
+            send(config, message)
         except (OSError, smtplib.SMTPException) as error:
             # The class only: an SMTP error text can quote addresses or server details.
             notification.state = "failed"
@@ -168,20 +122,3 @@ def failed_alerts(session: DbSession) -> list[Notification]:
             .order_by(Notification.created_at)
         )
     )
-
-
-@click.group("notifications")
-def notifications_cli() -> None:
-    """Urgent-intake alert emails."""
-
-
-@notifications_cli.command("send")
-@with_appcontext
-def send_command() -> None:
-    """Send every urgent alert not yet sent (run it from cron to retry failures)."""
-    from questionnaire.extensions import db
-
-    outcome = deliver_pending(db.session, current_app.config)
-    click.echo(f"{outcome['sent']} sent, {outcome['failed']} failed.")
-    if outcome["failed"]:
-        sys.exit(1)

@@ -1,4 +1,4 @@
-"""`flask keys rotate` and `flask purge`: thin Click wrappers over ops.keys and ops.purge."""
+"""`flask keys rotate`, `purge`, `notifications send` and `alerts sweep`: thin Click wrappers."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from questionnaire.extensions import db, now
+from questionnaire.ops.alerts import deliver_pending
 from questionnaire.ops.keys import RotationRefused, rotate
 from questionnaire.ops.purge import purge
+from questionnaire.urgent.sweep import sweep
 
 
 @click.group("keys")
@@ -70,3 +72,36 @@ def purge_command(days: int | None) -> None:
         f"({result.flags} flags, {result.notes} notes, {result.notifications} alerts) "
         f"and {result.drafts} expired drafts. The audit trail is kept."
     )
+
+
+@click.group("notifications")
+def notifications_cli() -> None:
+    """Urgent-intake alert emails."""
+
+
+@notifications_cli.command("send")
+@with_appcontext
+def send_command() -> None:
+    """Send every urgent alert not yet sent (run it from cron to retry failures)."""
+    outcome = deliver_pending(db.session, current_app.config)
+    click.echo(f"{outcome['sent']} sent, {outcome['failed']} failed.")
+    if outcome["failed"]:
+        sys.exit(1)
+
+
+@click.group("alerts")
+def alerts_cli() -> None:
+    """Urgent-intake alerts: the sweep cron runs every minute."""
+
+
+@alerts_cli.command("sweep")
+@with_appcontext
+def sweep_command() -> None:
+    """Raise unsent urgent intakes, send second alerts, retry unsent alerts (idempotent)."""
+    outcome = sweep(db.session, current_app.extensions["rule_table"], current_app.config, now())
+    click.echo(
+        f"{outcome.raised} unsent urgent intakes raised, {outcome.escalated} escalated, "
+        f"{outcome.sent} alerts sent, {outcome.failed} failed."
+    )
+    if outcome.failed:
+        sys.exit(1)

@@ -7,19 +7,15 @@ alert has a unique key, so a second sweep's insert fails instead of doubling it.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import click
 import sqlalchemy as sa
-from flask import current_app
-from flask.cli import with_appcontext
 from sqlalchemy.exc import IntegrityError
 
-from questionnaire.extensions import DbSession, now
+from questionnaire.extensions import DbSession
 from questionnaire.models import AuditEvent, Notification, Submission, SweepRun, UnsentIntake
 from questionnaire.ops import alerts as notify
 from questionnaire.rules import RuleTable
@@ -166,23 +162,3 @@ def failed_count(session: DbSession) -> int:
         )
         or 0
     )
-
-
-@click.group("alerts")
-def alerts_cli() -> None:
-    """Urgent-intake alerts: the sweep cron runs every minute."""
-
-
-@alerts_cli.command("sweep")
-@with_appcontext
-def sweep_command() -> None:
-    """Raise unsent urgent intakes, send second alerts, retry unsent alerts (idempotent)."""
-    from questionnaire.extensions import db
-
-    outcome = sweep(db.session, current_app.extensions["rule_table"], current_app.config, now())
-    click.echo(
-        f"{outcome.raised} unsent urgent intakes raised, {outcome.escalated} escalated, "
-        f"{outcome.sent} alerts sent, {outcome.failed} failed."
-    )
-    if outcome.failed:
-        sys.exit(1)

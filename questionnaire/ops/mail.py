@@ -1,0 +1,54 @@
+"""Alert emails: what they say (a reference code only) and how they go out over SMTP."""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from collections.abc import Mapping
+from email.message import EmailMessage
+from typing import Any
+
+from questionnaire.references import format_reference
+
+SMTP_TIMEOUT_SECONDS = 10
+
+
+def alert_message(
+    reference: str,
+    sender: str,
+    recipient: str,
+    clinic: str,
+    kind: str = "urgent",
+    unsent: bool = False,
+) -> EmailMessage:
+    """Return the alert email: the reference and where to sign in, nothing about the patient."""
+    shown = format_reference(reference)
+    what = "urgent intake (not sent by the patient)" if unsent else "urgent intake"
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = recipient
+    if kind == "escalation":
+        message["Subject"] = f"Not opened yet: {what} {shown}"
+        message.set_content(
+            f"No clinician has opened the {what} at {clinic}, reference {shown}, "
+            "since it was raised; sign in to review it now.\n"
+        )
+    else:
+        message["Subject"] = f"Urgent intake {shown}" + (" (not sent)" if unsent else "")
+        article = "An " + what
+        message.set_content(
+            f"{article} arrived at {clinic}, reference {shown}; sign in to review.\n"
+        )
+    return message
+
+
+def send(config: Mapping[str, Any], message: EmailMessage) -> None:
+    """Send one email through the configured SMTP server (STARTTLS and login if set)."""
+    host = str(config.get("SMTP_HOST") or "localhost")
+    port = int(config.get("SMTP_PORT") or 25)
+    with smtplib.SMTP(host, port, timeout=SMTP_TIMEOUT_SECONDS) as smtp:
+        if config.get("SMTP_STARTTLS"):
+            smtp.starttls(context=ssl.create_default_context())
+        if config.get("SMTP_USERNAME"):
+            smtp.login(str(config["SMTP_USERNAME"]), str(config.get("SMTP_PASSWORD") or ""))
+        smtp.send_message(message)
