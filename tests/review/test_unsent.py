@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import threading
 from typing import Any
 
@@ -30,16 +29,6 @@ __all__ = ["inbox"]  # the SMTP fixture, used by name below
 URGENT = with_changes({"suicidal_thoughts_past_month": "yes", "suicidal_thoughts_now": "yes"})
 SAFETY = next(index for index, section in enumerate(PAGES) if section.id == "safety")
 ADDRESSES = ["backup@clinic.example", "oncall@clinic.example"]
-
-
-CLINIC_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def clinic_token(page: Any) -> str:
-    """Return the CSRF token of a clinician page's form."""
-    match = CLINIC_CSRF.search(page.get_data(as_text=True))
-    assert match, "the page has no CSRF token"
-    return match.group(1)
 
 
 def begin(client: FlaskClient, consent: bool = True) -> Patient:
@@ -300,7 +289,7 @@ def test_the_entry_outlives_its_draft_until_a_clinician_marks_it(
     [intake] = intakes(app)
     assert intake.draft_id is None and intake.contact["full_name"] == "Sam Example"
     page = as_reviewer_client.get(f"/clinic/unsent/{intake.reference}")
-    form = {"csrf_token": clinic_token(page), "outcome": "contacted"}
+    form = {"csrf_token": csrf_token(page), "outcome": "contacted"}
     refused = as_reviewer_client.post(f"/clinic/unsent/{intake.reference}/close", data=form)
     assert refused.status_code == 400 and "Write a note" in visible_text(refused)
     form["note"] = "Spoke with the patient; safety plan in place."
@@ -323,7 +312,7 @@ def test_every_view_and_mark_is_audited_without_patient_data(
     page = as_reviewer_client.get(f"/clinic/unsent/{intake.reference}")
     as_reviewer_client.post(
         f"/clinic/unsent/{intake.reference}/close",
-        data={"csrf_token": clinic_token(page), "outcome": "could_not_reach", "note": "No answer."},
+        data={"csrf_token": csrf_token(page), "outcome": "could_not_reach", "note": "No answer."},
     )
     with app.app_context():
         events = list(
