@@ -69,7 +69,8 @@ def purge_command(days: int | None) -> None:
     result = purge(db.session, days, now())
     click.echo(
         f"Deleted {result.submissions} submissions older than {days} days "
-        f"({result.flags} flags, {result.notes} notes, {result.notifications} alerts) "
+        f"({result.flags} flags, {result.notes} notes, {result.notifications} alerts), "
+        f"{result.unsent_intakes} marked unsent urgent intakes "
         f"and {result.drafts} expired drafts. The audit trail is kept."
     )
 

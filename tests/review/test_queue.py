@@ -11,6 +11,8 @@ from flask.testing import FlaskClient
 
 from questionnaire.extensions import db
 from questionnaire.models import AuditEvent
+from questionnaire.review.queue import BadFilter, Cursor, QueueFilter, all_in_queue, queue_page
+from tests.conftest import CASE_DAY
 from tests.review.conftest import AddSubmission, minutes
 
 ROW = re.compile(r'href="/clinic/submissions/([A-Z0-9]{8})"')
@@ -132,3 +134,48 @@ def test_viewing_the_queue_is_audited_with_its_filter(app: Flask, as_reviewer: F
         event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "view_queue"))
         assert event is not None and event.detail == {"level": "urgent"}
         assert event.actor.email == "reviewer@clinic.example"
+
+
+# --- the queue's service, without pages ----------------------------------------------
+
+
+def test_a_queue_filter_reads_what_the_queue_offers_and_refuses_the_rest() -> None:
+    wanted = QueueFilter.parse({"status": "new", "level": "none", "rule": "maoi", "q": "abcd 2345"})
+    assert wanted == QueueFilter(status="new", level="none", rule="maoi", reference="ABCD2345")
+    assert wanted.as_args() == {"status": "new", "level": "none", "rule": "maoi", "q": "ABCD2345"}
+    for args in ({"status": "lost"}, {"level": "severe"}, {"rule": "DROP"}, {"q": "x"}):
+        with pytest.raises(BadFilter):
+            QueueFilter.parse(args)
+
+
+def test_a_cursor_survives_its_link_and_a_forged_one_is_refused() -> None:
+    cursor = Cursor(rank=1, submitted_at=CASE_DAY, id=42)
+    assert Cursor.decode(cursor.encode()) == cursor
+    naive = Cursor(rank=1, submitted_at=CASE_DAY.replace(tzinfo=None), id=42).encode()
+    for token in ("", "!!!", "bm9wZQ", naive, Cursor(9, CASE_DAY, 1).encode()):
+        with pytest.raises(BadFilter):
+            Cursor.decode(token)
+
+
+def test_queue_pages_keep_the_order_and_count_every_level(
+    app: Flask, add_submission: AddSubmission
+) -> None:
+    info = add_submission([("age_65_plus", "info")], at=minutes(1))
+    urgent = add_submission([("suicidal_thoughts_now", "urgent")], at=minutes(3))
+    calm = add_submission(at=minutes(0))
+    review = add_submission([("maoi", "review"), ("age_65_plus", "info")], at=minutes(2))
+    with app.app_context():
+        first = queue_page(db.session, QueueFilter(), size=3)
+        assert [row.reference for row in first.rows] == [urgent, review, info]
+        assert first.counts == {"urgent": 1, "review": 1, "info": 1, "none": 1}
+        assert first.next_cursor is not None
+        rest = queue_page(db.session, QueueFilter(), Cursor.decode(first.next_cursor), size=3)
+        assert [row.reference for row in rest.rows] == [calm] and rest.next_cursor is None
+        by_rule = queue_page(db.session, QueueFilter(rule="age_65_plus"))
+        assert [row.reference for row in by_rule.rows] == [review, info]
+        assert [s.reference for s in all_in_queue(db.session, QueueFilter(), batch=2)] == [
+            urgent,
+            review,
+            info,
+            calm,
+        ]
