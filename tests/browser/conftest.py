@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,12 +20,12 @@ import sqlalchemy as sa
 from flask import Flask
 from playwright.sync_api import Page, ViewportSize, expect
 from pytest_playwright.pytest_playwright import CreateContextCallback
-from werkzeug.serving import make_server
 
 from questionnaire.extensions import db
 from questionnaire.models import Submission
 from questionnaire.questions.catalogue import PAGES, Item, Kind, Section
 from tests.conftest import CASE_DAY, Clock, make_app
+from tests.harness.served import serve_in_thread
 
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
 INSTALL_CHROMIUM = "install chromium: apt-get install -y chromium"
@@ -100,18 +99,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     )
     with app.app_context():
         db.create_all()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    try:
-        yield LiveServer(f"http://127.0.0.1:{server.server_port}", app)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    with serve_in_thread(app) as url:
+        yield LiveServer(url, app)
 
 
 @pytest.fixture(scope="session")

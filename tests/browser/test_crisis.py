@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,7 +10,6 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 from pytest_playwright.pytest_playwright import CreateContextCallback
-from werkzeug.serving import make_server
 
 from questionnaire.extensions import db
 from questionnaire.questions.catalogue import ITEMS, PAGES
@@ -26,6 +24,7 @@ from tests.browser.conftest import (
     start,
 )
 from tests.conftest import CASE_DAY, Clock, make_app
+from tests.harness.served import serve_in_thread
 
 pytestmark = pytest.mark.browser
 
@@ -145,18 +144,8 @@ def elsewhere(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     with app.app_context():
         db.create_all()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="elsewhere", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    with serve_in_thread(app, "elsewhere") as url:
+        yield url
 
 
 def test_every_page_shows_the_configured_numbers(page: Page, elsewhere: str) -> None:

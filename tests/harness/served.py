@@ -1,5 +1,8 @@
 """The app served for real: gunicorn on 127.0.0.1 and a free port, started and stopped here.
 
+(An app object of the test's own, with its clock and settings, is served from a thread
+in this process by ``serve_in_thread``: for the browser tests.)
+
 Gunicorn runs with the project's production config (questionnaire.ops.gunicorn_conf),
 in its own process group, logging to a file in the caller's folder; stopping it ends the
 whole group. The database is the caller's: a URL (the fault tests' throwaway cluster), or
@@ -22,6 +25,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -404,6 +408,30 @@ def served_app(
             migrate(environment)
             with running_gunicorn(environment, folder, workers=workers, tls=tls) as server:
                 yield server
+
+
+@contextlib.contextmanager
+def serve_in_thread(app: Flask, name: str = "live-server") -> Iterator[str]:
+    """Serve this app object on 127.0.0.1 (a free port) from a daemon thread; yield its URL.
+
+    Leaving shuts the server down and lets go of the app's database connections.
+    """
+    from werkzeug.serving import make_server
+
+    from questionnaire.extensions import db
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 _LOG_ENTRY = re.compile(r"^\[\d{4}-\d\d-\d\d[ T]", re.MULTILINE)
