@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from questionnaire.extensions import db
 from questionnaire.models import AuditEvent
 from tests.auth.helpers import make_clinician, sign_in
-from tests.export import BENZODIAZEPINE, URGENT, submit
+from tests.exports import BENZODIAZEPINE, URGENT, submit
 from tests.harness.forms import visible_text
 
 

@@ -13,7 +13,7 @@ from questionnaire.extensions import db
 from questionnaire.models import AuditEvent, Flag, Note, Submission
 from questionnaire.review.present import evidence_rows
 from tests.answers import with_changes
-from tests.export import BENZODIAZEPINE, URGENT, submit
+from tests.exports import BENZODIAZEPINE, URGENT, submit
 from tests.harness.forms import csrf_token, visible_text
 
 

@@ -23,7 +23,7 @@ from questionnaire.models import Submission
 from questionnaire.questions import catalogue
 from questionnaire.questions.catalogue import Kind
 from tests.conftest import Clock
-from tests.export import (
+from tests.exports import (
     BASE_URL,
     BENZODIAZEPINE,
     BLOOD_PRESSURE,

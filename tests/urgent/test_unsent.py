@@ -21,8 +21,8 @@ from tests.auth.helpers import TestClinician, sign_in
 from tests.conftest import Clock
 from tests.harness.forms import csrf_token, visible_text
 from tests.harness.patient import Patient
+from tests.ops.test_alerts import Inbox, configure, inbox
 from tests.review.conftest import AddSubmission
-from tests.review.test_notify import Inbox, configure, inbox
 
 __all__ = ["inbox"]  # the SMTP fixture, used by name below
 
