@@ -18,7 +18,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from questionnaire.extensions import DbSession, utcnow
 from questionnaire.flagging.table import evaluate
-from questionnaire.models import Draft, Flag, Notification, Submission, UnsentIntake
+from questionnaire.models import Draft, Flag, Submission, UnsentIntake
+from questionnaire.ops.alerts import queue_alerts
 from questionnaire.questions import catalogue
 from questionnaire.questions.crisis import fill_numbers
 from questionnaire.questions.forms import as_formdata, section_form_class, validate_answers
@@ -275,15 +276,12 @@ def submit(
             )
             session.delete(draft)
             if submission.highest_level == "urgent" and alert_addresses:
-                session.add_all(
-                    Notification(
-                        submission_id=submission.id,
-                        reference=submission.reference,
-                        address=address,
-                        state="pending",
-                        created_at=now,
-                    )
-                    for address in dict.fromkeys(alert_addresses)
+                queue_alerts(
+                    session,
+                    alert_addresses,
+                    submission.reference,
+                    now,
+                    submission_id=submission.id,
                 )
             session.commit()
         except (IntegrityError, StaleDataError):

@@ -8,7 +8,7 @@ attempt, so a retry never sends twice and a failure stays visible to admins.
 from __future__ import annotations
 
 import smtplib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,6 +22,23 @@ from questionnaire.ops.mail import alert_message, send
 
 #: A claimed alert still pending after this long belongs to a worker that died mid-send.
 CLAIM_LEASE = timedelta(minutes=2)
+
+
+def queue_alerts(
+    session: DbSession,
+    addresses: Iterable[str],
+    reference: str,
+    at: datetime,
+    **about: Any,
+) -> None:
+    """Add one pending alert per address (once each) for a reference; the caller commits.
+
+    `about` names what it is about: submission_id=…, or unsent_intake_id=… with kind=….
+    """
+    session.add_all(
+        Notification(reference=reference, address=address, state="pending", created_at=at, **about)
+        for address in dict.fromkeys(addresses)
+    )
 
 
 def on_call_addresses(config: Mapping[str, Any]) -> list[str]:

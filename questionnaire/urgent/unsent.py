@@ -23,10 +23,10 @@ from questionnaire.models import (
     Clinician,
     Draft,
     Note,
-    Notification,
     Submission,
     UnsentIntake,
 )
+from questionnaire.ops.alerts import queue_alerts
 from questionnaire.questions import catalogue
 from questionnaire.questions.crisis import fill_numbers
 from questionnaire.questions.forms import partial_answers
@@ -101,16 +101,8 @@ def raise_for_draft(
     session.add(intake)
     try:
         session.flush()
-        session.add_all(
-            Notification(
-                kind="urgent",
-                unsent_intake_id=intake.id,
-                reference=intake.reference,
-                address=address,
-                state="pending",
-                created_at=now,
-            )
-            for address in dict.fromkeys(addresses)
+        queue_alerts(
+            session, addresses, intake.reference, now, kind="urgent", unsent_intake_id=intake.id
         )
         session.commit()
     except IntegrityError:
