@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
 from questionnaire import create_app
 from questionnaire.extensions import db
+from tests.harness.served import fresh_database
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 NO_POSTGRES = (
@@ -42,20 +41,9 @@ def postgres_url() -> str:
 
 
 @pytest.fixture
-def postgres_schema() -> Iterator[str]:
+def postgres_schema(tmp_path: Path) -> Iterator[str]:
     """Yield a PostgreSQL URL whose search_path is a new, empty schema; drop it afterwards."""
-    url = postgres_url()
-    schema = f"test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(url)
-    with admin.begin() as connection:
-        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        scoped = sa.make_url(url).update_query_dict({"options": f"-csearch_path={schema}"})
-        yield scoped.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as connection:
-            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    yield from fresh_database("postgres", tmp_path, postgres_url(), prefix="test_")
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
