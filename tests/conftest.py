@@ -43,7 +43,8 @@ def postgres_url() -> str:
 @pytest.fixture
 def postgres_schema(tmp_path: Path) -> Iterator[str]:
     """Yield a PostgreSQL URL whose search_path is a new, empty schema; drop it afterwards."""
-    yield from fresh_database("postgres", tmp_path, postgres_url(), prefix="test_")
+    with fresh_database("postgres", tmp_path, postgres_url(), prefix="test_") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
