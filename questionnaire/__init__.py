@@ -11,7 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from questionnaire import config as settings
-from questionnaire import crypto, security
+from questionnaire import crypto, inputs, security
 from questionnaire.extensions import csrf, db, migrate
 from questionnaire.models import utcnow
 
@@ -68,6 +68,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     csrf.init_app(app)
     security.init_app(app)
+    inputs.init_app(app)
 
     from questionnaire.ruleset import load_rule_table
 

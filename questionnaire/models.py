@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -173,6 +173,8 @@ class Clinician(db.Model):  # type: ignore[name-defined]
     #: The time step of the last accepted code: a code is never accepted twice.
     last_totp_step: Mapped[int | None] = mapped_column(sa.BigInteger)
     is_admin: Mapped[bool] = mapped_column(default=False)
+    #: May download every submission as CSV (granted by an admin: `flask clinician grant-export`).
+    can_export: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     is_active: Mapped[bool] = mapped_column(default=True)
     #: Raised to end every session of this clinician at once (disable, password change).
     session_version: Mapped[int] = mapped_column(default=1)
@@ -277,6 +279,10 @@ class Draft(db.Model):  # type: ignore[name-defined]
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     #: Wrong dates of birth given with the resume link; the link stops working after a few.
     resume_failures: Mapped[int] = mapped_column(default=0)
+    #: Raised by every write: a save that read an older version retries (no lost update).
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
 
     def __repr__(self) -> str:
         return f"<Draft {self.id} expires {self.expires_at:%Y-%m-%d %H:%M}>"

@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InvalidRequestError
 from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.orm.exc import StaleDataError
 
 from questionnaire.forms import validate_answers
+from questionnaire.inputs import parse_iso_date
 from questionnaire.models import LEVEL_RANK, Draft, Flag, Notification, Submission, utcnow
 from questionnaire.rules import RuleTable, highest_level
 from questionnaire.ruleset import evaluate
@@ -28,6 +29,8 @@ DbSession = Session | scoped_session[Any]
 #: No 0/O, 1/I/L or U/V look-alikes: easy to read out over the phone.
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTWXYZ23456789"
 REFERENCE_ATTEMPTS = 5
+#: Saves of one draft retried after a concurrent write; each retry means another save landed.
+DRAFT_WRITE_ATTEMPTS = 20
 
 
 class DraftNotFound(LookupError):
@@ -40,6 +43,10 @@ class AnswersInvalid(ValueError):
     def __init__(self, errors: Mapping[str, list[str]]) -> None:
         super().__init__(f"{len(errors)} answers need attention")
         self.errors = dict(errors)
+
+
+class DraftBusy(RuntimeError):
+    """A draft changed under every attempt to save it (never seen outside a flood)."""
 
 
 class ResumeRefused(PermissionError):
@@ -111,26 +118,58 @@ def save_answers(
     raw: Mapping[str, Any],
     now: datetime | None = None,
 ) -> None:
-    """Replace a page's answers in a draft with what was posted, and keep the draft alive."""
+    """Replace a page's answers in a draft with what was posted, and keep the draft alive.
+
+    Two pages saved at once must both land: each save merges into the answers as
+    stored now, and the draft's version column turns a lost update into a retry.
+    """
     now = now or utcnow()
-    answers = {key: value for key, value in draft.answers.items() if key not in set(item_ids)}
-    answers.update({key: value for key, value in raw.items() if value not in (None, "", [])})
-    # A new dict, so SQLAlchemy sees the change to the JSON column.
-    draft.answers = answers
-    draft.updated_at = now
-    draft.expires_at = now + _lifetime()
-    session.commit()
+    replaced = set(item_ids)
+    given = {key: value for key, value in raw.items() if value not in (None, "", [])}
+
+    def merge(current: Draft) -> None:
+        answers = {key: value for key, value in current.answers.items() if key not in replaced}
+        # A new dict, so SQLAlchemy sees the change to the JSON column.
+        current.answers = answers | given
+        current.updated_at = now
+        current.expires_at = now + _lifetime()
+
+    _change_draft(session, draft, merge)
+
+
+def _change_draft(session: DbSession, draft: Draft, change: Callable[[Draft], None]) -> None:
+    """Apply a change to a draft and commit; start again from the stored row if it moved.
+
+    Draft.version makes the UPDATE conditional (SQLAlchemy's version_id_col), so a
+    concurrent writer's commit shows up here as StaleDataError, never as a lost update.
+    """
+    for _ in range(DRAFT_WRITE_ATTEMPTS):
+        change(draft)
+        try:
+            session.commit()
+            return
+        except StaleDataError:
+            session.rollback()
+        try:
+            session.refresh(draft)
+        except InvalidRequestError:
+            # Deleted meanwhile: sent from another tab, or expired and swept.
+            raise DraftNotFound("the draft is gone") from None
+    raise DraftBusy("the draft kept changing under this save")
 
 
 def issue_resume_link(session: DbSession, draft: Draft, now: datetime | None = None) -> str:
     """Return a new token for a "come back later" link (the previous link stops working)."""
     now = now or utcnow()
     token = new_token()
-    draft.resume_hash = digest(token)
-    draft.resume_failures = 0
-    draft.updated_at = now
-    draft.expires_at = now + _lifetime()
-    session.commit()
+
+    def link(current: Draft) -> None:
+        current.resume_hash = digest(token)
+        current.resume_failures = 0
+        current.updated_at = now
+        current.expires_at = now + _lifetime()
+
+    _change_draft(session, draft, link)
     return token
 
 
@@ -139,29 +178,62 @@ def resume_draft(
 ) -> tuple[Draft, str]:
     """Reopen a draft from its link once the date of birth matches; return it and a new token.
 
-    A wrong date counts against the link, which stops working after a few.
+    Every guess is counted before it is compared, in one conditional UPDATE, so no
+    more than MAX_RESUME_FAILURES dates are ever checked, however many arrive at once;
+    a right date then clears the count.
     """
     now = now or utcnow()
-    draft = session.scalar(
-        sa.select(Draft).where(Draft.resume_hash == digest(resume_token), Draft.expires_at > now)
+    live = sa.and_(
+        Draft.resume_hash == digest(resume_token),
+        Draft.expires_at > now,
+        Draft.resume_failures < Draft.MAX_RESUME_FAILURES,
     )
-    if draft is None or draft.resume_failures >= Draft.MAX_RESUME_FAILURES:
+    claimed = session.execute(
+        sa.update(Draft)
+        .where(live)
+        .values(resume_failures=Draft.resume_failures + 1)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    if _rowcount(claimed) != 1:
         raise ResumeRefused("unknown, expired or locked link")
-    given = date_of_birth.strip().encode("utf-8")
-    stored = str(draft.answers.get("date_of_birth", "")).strip().encode("utf-8")
-    if not stored or not secrets.compare_digest(stored, given):
-        draft.resume_failures += 1
-        session.commit()
+    draft = session.scalar(sa.select(Draft).where(Draft.resume_hash == digest(resume_token)))
+    if draft is None:
+        raise ResumeRefused("the link was used a moment ago")
+    session.refresh(draft)
+    if not same_date_of_birth(draft.answers.get("date_of_birth"), date_of_birth):
         raise ResumeRefused("date of birth does not match")
     # A fresh session token: whoever held the old cookie no longer opens this draft.
+    # Conditional on the link, so two right guesses at once open it only once.
     token = new_token()
-    draft.token_hash = digest(token)
-    draft.resume_hash = None
-    draft.resume_failures = 0
-    draft.updated_at = now
-    draft.expires_at = now + _lifetime()
+    opened = session.execute(
+        sa.update(Draft)
+        .where(Draft.id == draft.id, Draft.resume_hash == digest(resume_token))
+        .values(
+            token_hash=digest(token),
+            resume_hash=None,
+            resume_failures=0,
+            updated_at=now,
+            expires_at=now + _lifetime(),
+            version=Draft.version + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
     session.commit()
+    if _rowcount(opened) != 1:
+        raise ResumeRefused("the link was used a moment ago")
+    session.refresh(draft)
     return draft, token
+
+
+def same_date_of_birth(stored: object, given: str) -> bool:
+    """Return whether a typed date of birth is the stored one (both read as calendar dates)."""
+    first, second = parse_iso_date(str(stored or "")), parse_iso_date(given)
+    return first is not None and first == second
+
+
+def _rowcount(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0))
 
 
 def resume_link_is_live(session: DbSession, resume_token: str, now: datetime | None = None) -> bool:

@@ -182,7 +182,12 @@ def page(section_id: str) -> Response | str | tuple[str, int]:
         if trusted and (valid or later):
             posted = _posted(section)
             keep = {key: value for key, value in posted.items() if key not in bad}
-            services.save_answers(db.session, draft, [i.id for i in section.items], keep, _now())
+            try:
+                services.save_answers(
+                    db.session, draft, [i.id for i in section.items], keep, _now()
+                )
+            except services.DraftNotFound:  # sent or expired from another tab meanwhile
+                return redirect(url_for("intake.start", expired=1), code=303)
         if trusted and later and "date_of_birth" in draft.answers:
             session[RESUME_KEY] = services.issue_resume_link(db.session, draft, _now())
             return redirect(url_for("intake.saved"), code=303)
