@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from questionnaire import items as catalogue
+from questionnaire.inputs import show_bidi
 from questionnaire.items import Kind
 from questionnaire.models import Flag, Submission
 
@@ -60,7 +61,7 @@ def _rows_as_lines(rows: Iterable[Sequence[str]]) -> Iterator[str]:
     line = _Line()
     writer = csv.writer(line)
     for row in rows:
-        writer.writerow([safe_cell(cell) for cell in row])
+        writer.writerow([safe_cell(show_bidi(cell)) for cell in row])
         yield line.text
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import quote
 
 from questionnaire import items as catalogue
+from questionnaire.inputs import show_bidi
 from questionnaire.items import Item, Kind, Section
 from questionnaire.models import Flag, Submission
 
@@ -227,7 +228,8 @@ def _answers(item: Item, value: Any, base_url: str) -> list[dict[str, Any]]:
         return [{"valueDecimal": _decimal(value)}]
     if item.kind is Kind.DATE:
         return [{"valueDate": str(value)}]
-    return [{"valueString": str(value)}]
+    # Bidi and control characters as visible codes: the record system shows them harmlessly.
+    return [{"valueString": show_bidi(str(value))}]
 
 
 def _display(item: Item, code: str) -> str:

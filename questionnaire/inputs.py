@@ -16,8 +16,10 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
-from flask import Flask, Request, abort, request
+from flask import Flask, Request, request
+from markupsafe import Markup
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
+from werkzeug.exceptions import BadRequest
 
 #: Line breaks and tabs, allowed in multi-line fields only.
 LINE_CONTROLS = frozenset("\t\n\r")
@@ -34,6 +36,14 @@ NOT_VALID = (
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
+class InputRefused(BadRequest):
+    """A 400 whose message is written for people (shown on the error page as it is)."""
+
+    def __init__(self, plain_message: str) -> None:
+        super().__init__(description=plain_message)
+        self.plain_message = plain_message
+
+
 def nfc(value: str) -> str:
     """Return text in Unicode normal form C."""
     return unicodedata.normalize("NFC", value)
@@ -48,10 +58,28 @@ def has_control(value: str, *, multiline: bool = False) -> bool:
 
 
 def show_bidi(value: str) -> str:
-    """Return text with each bidirectional control written as a visible code, like [U+202E]."""
-    if not BIDI_CONTROLS.intersection(value):
+    """Return text with each bidi or control character written as a visible code, like [U+202E].
+
+    For what a clinician reads (pages, CSV, FHIR): a right-to-left override can no
+    longer reorder a name or a note, and older rows stored before the filter show
+    their hidden characters instead of hiding them. Tabs and line breaks stay.
+    """
+    if value.isascii() and value.isprintable():
         return value
-    return "".join(f"[U+{ord(char):04X}]" if char in BIDI_CONTROLS else char for char in value)
+    return "".join(f"[U+{ord(char):04X}]" if _hidden(char) else char for char in value)
+
+
+def _hidden(char: str) -> bool:
+    return char in BIDI_CONTROLS or (
+        unicodedata.category(char) == "Cc" and char not in LINE_CONTROLS
+    )
+
+
+def shown(value: Any) -> Any:
+    """Jinja's finalize: plain text gets show_bidi; markup (form widgets) is left as built."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return show_bidi(value)
+    return value
 
 
 def parse_iso_date(text: str) -> date | None:
@@ -104,17 +132,19 @@ def _refuse_control_characters() -> None:
     parts: list[str] = [*request.args.keys(), *request.args.values()]
     parts += [str(value) for value in (request.view_args or {}).values()]
     if any(has_control(part) for part in parts):
-        abort(400, description=NOT_VALID)
+        raise InputRefused(NOT_VALID)
     if request.endpoint in FIELD_ERROR_ENDPOINTS:
         return  # the page shows the error next to its field, and keeps every other answer
     if request.method == "POST" and any(
         has_control(key) or has_control(value, multiline=True)
         for key, value in request.form.items(multi=True)
     ):
-        abort(400, description=NOT_VALID)
+        raise InputRefused(NOT_VALID)
 
 
 def init_app(app: Flask) -> None:
     """Make every request filtered: NFC text, and no control characters."""
     app.request_class = FilteredRequest
     app.before_request(_refuse_control_characters)
+    # Every {{ value }} in every template passes here before escaping.
+    app.jinja_env.finalize = shown

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import StringField
-from wtforms.validators import InputRequired
+from wtforms.validators import InputRequired, Regexp
 
 from questionnaire.forms import field_for, section_form_class
-from questionnaire.items import ITEMS
+from questionnaire.items import DATE_EXAMPLE, ITEMS
 
 
 class Honeypot:
@@ -37,7 +37,11 @@ class ResumeForm(FlaskForm):
 
     date_of_birth = StringField(
         "Your date of birth",
-        validators=[InputRequired("Enter your date of birth, like 1985-03-27.")],
+        validators=[
+            InputRequired("Enter your date of birth, like 1985-03-27."),
+            # A date not written YYYY-MM-DD is refused here, before it counts as a guess.
+            Regexp(r"^\s*[0-9]{4}-[0-9]{2}-[0-9]{2}\s*$", message=DATE_EXAMPLE),
+        ],
     )
 
 
