@@ -97,7 +97,7 @@ def sign_in_code() -> Any:
             db.session,
             int(pending["clinician_id"]),
             int(pending["session_version"]),
-            form.code.data,
+            form.code.data or "",
             guard.now(),
         )
     except service.SignInRefused:
