@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import Flask, Request, request
@@ -91,6 +91,34 @@ def parse_iso_date(text: str) -> date | None:
         return date.fromisoformat(text)
     except ValueError:
         return None
+
+
+#: The largest id a row can have on every backend (PostgreSQL's integer).
+MAX_ROW_ID = 2**31 - 1
+#: Timestamps outside these years are no real position in any list (and would overflow).
+YEARS = range(1970, 9999)
+_ROW_ID = re.compile(r"[0-9]{1,10}")
+
+
+def parse_row_id(text: str) -> int | None:
+    """Return a row id written in ASCII digits, between 1 and MAX_ROW_ID, or None."""
+    if not _ROW_ID.fullmatch(text):
+        return None
+    number = int(text)
+    return number if 1 <= number <= MAX_ROW_ID else None
+
+
+def parse_timestamp(text: str) -> datetime | None:
+    """Return a timezone-aware ISO timestamp within YEARS, in UTC, or None."""
+    if not text.isascii():
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is None or moment.year not in YEARS:
+        return None
+    return moment.astimezone(UTC)
 
 
 class NormalisedMultiDict(ImmutableMultiDict[str, Any]):

@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from questionnaire.inputs import parse_row_id, parse_timestamp
 from questionnaire.models import LEVEL_RANK, LEVELS, STATUSES, Flag, Submission
 from questionnaire.services import REFERENCE_ALPHABET, DbSession
 
@@ -90,12 +91,14 @@ class Cursor:
         try:
             padded = token + "=" * (-len(token) % 4)
             rank, at, ident = base64.urlsafe_b64decode(padded).decode().split("|")
-            cursor = cls(int(rank), datetime.fromisoformat(at), int(ident))
         except (ValueError, UnicodeDecodeError, binascii.Error):
             raise BadFilter("after") from None
-        if cursor.submitted_at.tzinfo is None or cursor.rank not in LEVEL_RANK.values():
+        # Typed and bounded, so no value can overflow a column or a datetime later.
+        submitted_at, row_id = parse_timestamp(at), parse_row_id(ident)
+        ranks = {str(value): value for value in LEVEL_RANK.values()}
+        if submitted_at is None or row_id is None or rank not in ranks:
             raise BadFilter("after")
-        return cursor
+        return cls(ranks[rank], submitted_at, row_id)
 
     @classmethod
     def of(cls, submission: Submission) -> Cursor:

@@ -50,8 +50,14 @@ def _clinician() -> Clinician:
     return clinician
 
 
+#: Query parameters that hold a position in a list, not a filter a person chose.
+PAGING = frozenset({"after", "before"})
+
+
 def _bad_filter(error: BadFilter) -> tuple[str, int]:
     message = f"The filter '{error}' is not one the queue offers. Choose from the lists."
+    if str(error) in PAGING:
+        message = "That page link is not valid. Go back to the first page and use its links."
     return render_template("review/bad_filter.html", message=message), 400
 
 
