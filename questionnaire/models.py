@@ -178,6 +178,8 @@ class Clinician(db.Model):  # type: ignore[name-defined]
     is_active: Mapped[bool] = mapped_column(default=True)
     #: Raised to end every session of this clinician at once (disable, password change).
     session_version: Mapped[int] = mapped_column(default=1)
+    #: Raised to forget every known device of this clinician (disable, new factor, password).
+    device_version: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     def __repr__(self) -> str:
@@ -188,7 +190,11 @@ class LoginAttempt(db.Model):  # type: ignore[name-defined]
     """One sign-in attempt, kept so throttling holds across workers."""
 
     __tablename__ = "login_attempts"
-    __table_args__ = (sa.Index("ix_login_attempts_recent", "clinician_id", "at"),)
+    __table_args__ = (
+        sa.Index("ix_login_attempts_recent", "clinician_id", "at"),
+        sa.Index("ix_login_attempts_account", "account_key", "at"),
+        sa.Index("ix_login_attempts_address", "client_address", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: None when the email matched no clinician.
@@ -198,6 +204,8 @@ class LoginAttempt(db.Model):  # type: ignore[name-defined]
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     succeeded: Mapped[bool] = mapped_column(default=False)
     client_address: Mapped[str | None] = mapped_column(sa.String(64))
+    #: HMAC of the email typed (auth/throttle.py): failures count per account, known or not.
+    account_key: Mapped[str | None] = mapped_column(sa.String(64))
 
 
 class AuditEvent(db.Model):  # type: ignore[name-defined]

@@ -1,4 +1,4 @@
-"""Issue 11: a version on drafts (no lost page saves), the bulk-export permission
+"""Issue 11: a version on drafts, the bulk-export permission, sign-in limits per account and address
 
 Revision ID: 0004_hardening
 Revises: 0003_sealed
@@ -21,10 +21,22 @@ def upgrade():
         batch_op.add_column(
             sa.Column("can_export", sa.Boolean(), server_default=sa.false(), nullable=False)
         )
+        batch_op.add_column(
+            sa.Column("device_version", sa.Integer(), server_default="1", nullable=False)
+        )
+    with op.batch_alter_table("login_attempts", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("account_key", sa.String(length=64), nullable=True))
+        batch_op.create_index("ix_login_attempts_account", ["account_key", "at"], unique=False)
+        batch_op.create_index("ix_login_attempts_address", ["client_address", "at"], unique=False)
 
 
 def downgrade():
+    with op.batch_alter_table("login_attempts", schema=None) as batch_op:
+        batch_op.drop_index("ix_login_attempts_address")
+        batch_op.drop_index("ix_login_attempts_account")
+        batch_op.drop_column("account_key")
     with op.batch_alter_table("clinicians", schema=None) as batch_op:
+        batch_op.drop_column("device_version")
         batch_op.drop_column("can_export")
     with op.batch_alter_table("drafts", schema=None) as batch_op:
         batch_op.drop_column("version")
