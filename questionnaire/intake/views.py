@@ -290,8 +290,8 @@ def check() -> Response | str | tuple[str, int]:
         return redirect(url_for("intake.start", expired=1), code=303)
     form = SendForm()
     problems: list[tuple[str, str]] = []
-    if request.method == "POST" and form.is_bot():
-        return render_template("intake/received.html"), 200
+    # No honeypot here: this session walked every page to a draft, so a filled hidden field
+    # is a browser's autofill, and discarding the send silently would lose a real person.
     if form.validate_on_submit():
         if token is None:  # a draft is found only through the token, so this cannot happen
             return redirect(url_for("intake.start", expired=1), code=303)
