@@ -143,6 +143,8 @@ class ServedApp:
                 "DATABASE_URL": self.database_url,
                 "INSTANCE_PATH": str(Path(self.tmp.name) / "instance"),
                 "BIND": f"127.0.0.1:{self.port}",
+                # Production builds every absolute link from this, never from the Host header.
+                "PUBLIC_BASE_URL": self.base_url,
                 "GUNICORN_ACCESSLOG": str(self.log_path) if self.access_log else "",
                 "PYTHONDONTWRITEBYTECODE": "1",
             }

@@ -7,6 +7,7 @@ one transaction, and only after that commit does the new key replace the old.
 
 from __future__ import annotations
 
+import secrets
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -58,6 +59,12 @@ def reseal(connection: sa.Connection, old: Keyring, new: Keyring) -> int:
 @click.group("keys")
 def keys_cli() -> None:
     """The key that seals patient data at rest."""
+
+
+@keys_cli.command("make-secret")
+def make_secret_command() -> None:
+    """Print a new random SECRET_KEY (32 random bytes, URL-safe base64) for production."""
+    click.echo(secrets.token_urlsafe(32))
 
 
 @keys_cli.command("rotate")

@@ -21,7 +21,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from questionnaire import items as catalogue
-from questionnaire import notify, services
+from questionnaire import links, notify, services
 from questionnaire.extensions import csrf, db, limiter
 from questionnaire.forms import form_errors
 from questionnaire.intake.forms import ResumeForm, SendForm, StartForm, page_form_class
@@ -230,7 +230,7 @@ def saved() -> Response | str:
     token = session.pop(RESUME_KEY, None)
     if token is None:
         return redirect(url_for("intake.start"), code=303)
-    link = url_for("intake.resume", token=token, _external=True)
+    link = links.external_url("intake.resume", token=token)
     return render_template("intake/saved.html", link=link, hours=Draft.LIFETIME_HOURS)
 
 

@@ -21,7 +21,7 @@ from flask import (
 )
 from werkzeug.wrappers import Response as BaseResponse
 
-from questionnaire import audit, fhir, notify
+from questionnaire import audit, fhir, links, notify
 from questionnaire import items as catalogue
 from questionnaire.auth import admin_required, current_clinician
 from questionnaire.csv_export import flags_csv, submissions_csv
@@ -183,7 +183,7 @@ def set_status(reference: str) -> BaseResponse | tuple[str, int]:
 
 
 def _base_url() -> str:
-    return str(current_app.config.get("PUBLIC_BASE_URL") or request.host_url).rstrip("/")
+    return links.base_url()
 
 
 @bp.get("/submissions/<reference>/fhir")
