@@ -41,6 +41,7 @@ __all__ = [
     "list_clinicians",
     "normalise_email",
     "reset_2fa",
+    "set_export_permission",
 ]
 
 #: A session, or Flask-SQLAlchemy's scoped db.session.
@@ -203,6 +204,15 @@ def reset_2fa(session: DbSession, email: str, issuer: str) -> NewClinician:
     return NewClinician(
         clinician, totp.provisioning_uri(clinician.totp_secret, clinician.email, issuer)
     )
+
+
+def set_export_permission(session: DbSession, email: str, allowed: bool) -> Clinician:
+    """Grant or take back the permission to download every submission as CSV (audited)."""
+    clinician = _get(session, email)
+    clinician.can_export = allowed
+    action = "export_permission_granted" if allowed else "export_permission_revoked"
+    audit.record(session, action, detail={"clinician_id": clinician.id, "via": "cli"})
+    return clinician
 
 
 def change_password(clinician: Clinician, new_password: str) -> None:

@@ -183,3 +183,16 @@ def all_in_queue(session: DbSession, wanted: QueueFilter, batch: int = 200) -> I
         if len(rows) < batch:
             return
         after = Cursor.of(rows[-1])
+
+
+def count_in_queue(session: DbSession, wanted: QueueFilter) -> int:
+    """Return how many submissions the filter holds (the row count an export audits)."""
+    query = _filtered(sa.select(sa.func.count()).select_from(Submission), wanted)
+    return int(session.scalar(query) or 0)
+
+
+def count_flags_in_queue(session: DbSession, wanted: QueueFilter) -> int:
+    """Return how many flags the filter's submissions hold."""
+    inner = _filtered(sa.select(Submission.id), wanted).scalar_subquery()
+    query = sa.select(sa.func.count()).select_from(Flag).where(Flag.submission_id.in_(inner))
+    return int(session.scalar(query) or 0)

@@ -23,7 +23,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from questionnaire import audit, fhir, links, notify
 from questionnaire import items as catalogue
-from questionnaire.auth import admin_required, current_clinician
+from questionnaire.auth import admin_required, current_clinician, export_required
 from questionnaire.csv_export import flags_csv, submissions_csv
 from questionnaire.extensions import db
 from questionnaire.intake.summary import section_rows
@@ -36,6 +36,8 @@ from questionnaire.review.queue import (
     Cursor,
     QueueFilter,
     all_in_queue,
+    count_flags_in_queue,
+    count_in_queue,
     normalise_reference,
     queue_page,
 )
@@ -94,6 +96,7 @@ def queue() -> str | tuple[str, int]:
         statuses=STATUSES,
         rules=[rule.id for rule in current_app.extensions["rule_table"].rules],
         failed_alerts=notify.failed_alerts(db.session) if clinician.is_admin else [],
+        can_export=clinician.can_export,
     )
 
 
@@ -204,12 +207,13 @@ def _download(body: Any, mimetype: str, filename: str) -> Response:
     return response
 
 
-def _export(kind: str, rows: Any, name: str) -> Response | tuple[str, int]:
+def _export(kind: str, rows: Any, name: str, count: Any) -> Response | tuple[str, int]:
     try:
         wanted = QueueFilter.parse(request.args.to_dict())
     except BadFilter as error:
         return _bad_filter(error)
-    audit.record(db.session, kind, actor=_clinician(), detail=wanted.as_detail())
+    detail: dict[str, Any] = {**wanted.as_detail(), "rows": count(db.session, wanted)}
+    audit.record(db.session, kind, actor=_clinician(), detail=detail)
     db.session.commit()
 
     def stream() -> Iterator[str]:
@@ -219,19 +223,21 @@ def _export(kind: str, rows: Any, name: str) -> Response | tuple[str, int]:
 
 
 @bp.get("/export/submissions.csv")
+@export_required
 def export_submissions() -> Response | tuple[str, int]:
     """Download the submissions of the current queue filter as CSV (coded answers)."""
-    return _export("export_csv", submissions_csv, "submissions.csv")
+    return _export("export_csv", submissions_csv, "submissions.csv", count_in_queue)
 
 
 @bp.get("/export/flags.csv")
+@export_required
 def export_flags() -> Response | tuple[str, int]:
     """Download the flags of the current queue filter as CSV."""
 
     def flag_rows(submissions: Any) -> Iterator[str]:
         return flags_csv(flag for found in submissions for flag in found.flags)
 
-    return _export("export_flags_csv", flag_rows, "flags.csv")
+    return _export("export_flags_csv", flag_rows, "flags.csv", count_flags_in_queue)
 
 
 @bp.get("/audit")
