@@ -72,6 +72,9 @@ def from_environment(environ: Mapping[str, str], instance_path: str) -> dict[str
         "CRISIS_LINE_NOTE": environ.get("CRISIS_LINE_NOTE", "Canada and the US, any time"),
         "EMERGENCY_NUMBER": environ.get("EMERGENCY_NUMBER", "911"),
         "PUBLIC_BASE_URL": environ.get("PUBLIC_BASE_URL", ""),
+        # Below this age the online form stops at the date of birth (Quebec: under 14 a
+        # minor cannot consent alone to the collection of their personal information).
+        "MIN_AGE_ONLINE": int(environ.get("MIN_AGE_ONLINE", "14")),
         # Requests bigger than this get a 413 page; the largest real page is a few kB.
         "MAX_CONTENT_LENGTH": int(environ.get("MAX_CONTENT_LENGTH", str(64 * 1024))),
         # How many reverse proxies in front of the app set X-Forwarded-For (0: none).

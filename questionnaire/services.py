@@ -158,6 +158,12 @@ def _change_draft(session: DbSession, draft: Draft, change: Callable[[Draft], No
     raise DraftBusy("the draft kept changing under this save")
 
 
+def discard_draft(session: DbSession, draft: Draft) -> None:
+    """Delete a draft and everything in it now (a patient below the online form's minimum age)."""
+    session.execute(sa.delete(Draft).where(Draft.id == draft.id))
+    session.commit()
+
+
 def issue_resume_link(session: DbSession, draft: Draft, now: datetime | None = None) -> str:
     """Return a new token for a "come back later" link (the previous link stops working)."""
     now = now or utcnow()

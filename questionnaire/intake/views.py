@@ -179,6 +179,10 @@ def page(section_id: str) -> Response | str | tuple[str, int]:
         bad = set(form_errors(form))
         # A timed-out page is shown again with its values and a fresh token; nothing is saved.
         trusted = "csrf_token" not in bad
+        if trusted and _below_minimum_age(form, bad):
+            services.discard_draft(db.session, draft)
+            session.pop(DRAFT_KEY, None)
+            return render_template("intake/too_young.html"), 200
         if trusted and (valid or later):
             posted = _posted(section)
             keep = {key: value for key, value in posted.items() if key not in bad}
@@ -201,6 +205,15 @@ def page(section_id: str) -> Response | str | tuple[str, int]:
         crisis=_needs_crisis_panel(draft.answers) and PAGE_INDEX[section.id] > PAGE_INDEX["safety"],
         can_save_later="date_of_birth" in draft.answers,
     ), status
+
+
+def _below_minimum_age(form: Any, bad: set[str]) -> bool:
+    """Return whether a date of birth just sent is below MIN_AGE_ONLINE (nothing more is asked)."""
+    if "date_of_birth" not in form or "date_of_birth" in bad or not form.date_of_birth.data:
+        return False
+    today = _now().date()
+    born = catalogue.parse_date_of_birth(form.date_of_birth.data, today)
+    return catalogue.age_on(born, today) < int(current_app.config["MIN_AGE_ONLINE"])
 
 
 def _render_page(section: Section, form: Any, **context: Any) -> str:
