@@ -183,9 +183,11 @@ def page(section_id: str) -> Response | str | tuple[str, int]:
             services.discard_draft(db.session, draft)
             session.pop(DRAFT_KEY, None)
             return render_template("intake/too_young.html"), 200
-        if trusted and (valid or later):
-            posted = _posted(section)
-            keep = {key: value for key, value in posted.items() if key not in bad}
+        keep = {key: value for key, value in _posted(section).items() if key not in bad}
+        # "Later" with errors saves the valid answers only when a link can follow (a date of
+        # birth is known), so a page answered 400 never changes the draft.
+        linkable = "date_of_birth" in draft.answers or bool(keep.get("date_of_birth"))
+        if trusted and (valid or (later and linkable)):
             try:
                 services.save_answers(
                     db.session, draft, [i.id for i in section.items], keep, _now()

@@ -116,3 +116,14 @@ def test_the_resume_date_is_checked_as_a_date_and_odd_forms_do_not_count(
     with app.app_context():
         assert db.session.scalar(sa.select(Draft.resume_failures)) == 0
     assert other.post_form(link, {"date_of_birth": " 1980-05-17 "}).status_code == 303
+
+
+def test_save_for_later_with_errors_and_no_date_of_birth_changes_nothing(
+    app: Flask, client: FlaskClient
+) -> None:
+    patient = Patient(client)
+    patient.start()
+    answers = {**baseline(), "date_of_birth": "", "email": "not an email"}
+    response = patient.answer(ABOUT_YOU, answers, action="later")
+    assert response.status_code == 400
+    assert set(stored(app)) == {"privacy_consent"}
