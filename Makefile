@@ -1,33 +1,57 @@
-# make run · make test · make check · make bench  (see README.md)
+# make run · make test · make check · make bench · make lock · make audit  (see README.md)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 FLASK := $(BIN)/flask --app questionnaire
+#: Every dependency pinned with hashes (pip-tools); the dev lock also holds the runtime pins.
+LOCK := requirements-dev.lock
+RUNTIME_LOCK := requirements.lock
+COMPILE := $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links
 
 SCAN_FLAGS ?= --quick
+#: Hypothesis examples per route in the fuzz test (.ci/run sets more).
+FUZZ_EXAMPLES ?= 5
 
-.PHONY: run test check bench load clean
+.PHONY: run test check bench load clean lock audit
 
-$(STAMP): pyproject.toml
+# Only what the lock names, each file checked against its hash; then the app itself,
+# without dependencies (they are all in the lock) and without fetching a build backend.
+$(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
+
+# Refresh the lock files from pyproject.toml; `make lock UPGRADE=--upgrade` moves every pin on.
+lock: $(STAMP)
+	$(COMPILE) $(UPGRADE) --extra dev -o $(LOCK) pyproject.toml
+	$(COMPILE) $(UPGRADE) -o $(RUNTIME_LOCK) pyproject.toml
+
+# Needs the advisory databases (PyPI / OSV). --strict: a package that could not be audited is
+# a failure, never "No known vulnerabilities found".
+audit: $(STAMP)
+	@$(BIN)/pip-audit --strict --disable-pip --require-hashes --progress-spinner off \
+		-r $(RUNTIME_LOCK) -r $(LOCK) \
+	|| { echo "make audit: FAILED. A vulnerability was found, or some package could not be" \
+		"audited (is PyPI's advisory data reachable from here?). Nothing was proven safe." >&2; \
+		exit 1; }
 
 run: $(STAMP)
 	$(FLASK) db upgrade
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 test: $(STAMP)
-	$(BIN)/pytest
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest
 
 check: $(STAMP)
-	$(BIN)/ruff check questionnaire tests bench migrations .ci/scan.py
-	$(BIN)/ruff format --check questionnaire tests bench .ci/scan.py
+	$(BIN)/ruff check questionnaire tests bench migrations .ci/scan.py .ci/licences.py
+	$(BIN)/ruff format --check questionnaire tests bench .ci/scan.py .ci/licences.py
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/pylint questionnaire
+	$(BIN)/python .ci/licences.py
 	$(BIN)/python .ci/scan.py $(SCAN_FLAGS)
 
 bench: $(STAMP)

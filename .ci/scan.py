@@ -14,8 +14,8 @@ Usage (from the project root, with the project venv)::
    port, on a fresh PostgreSQL schema in SCAN_DATABASE_URL (default TEST_DATABASE_URL,
    else the local test database), migrated with `flask db upgrade` and dropped at the end.
    A few simulated patients send intakes first, so the clinician pages have content.
-   Rate limits are off (RATELIMIT_ENABLED=false): every scanner request comes from one
-   address, and a 429 would hide what the scanners look for.
+   Rate limits stay on (production refuses them off) but are set very high: every scanner
+   request comes from one address, and a 429 would hide what the scanners look for.
 4. wapiti scans twice, anonymously from / and signed in as a clinician from /clinic/
    (password + TOTP through the real sign-in pages; sign-out excluded). Any vulnerability
    or anomaly in its JSON report is a failure.
@@ -363,7 +363,19 @@ def scanned_app() -> Iterator[Gunicorn]:
     app_env = os.environ.get("SCAN_APP_ENV", "production")
     # Production settings need HTTPS (Secure cookies): gunicorn serves TLS with a throwaway
     # self-signed certificate that every client here verifies.
-    with served_app("postgres", postgres=postgres, workers=3, tls=True, APP_ENV=app_env) as app:
+    # Production refuses RATELIMIT_ENABLED=false: limits stay on, in Redis, set high enough
+    # that one scanner address is not stopped by them.
+    limits = {
+        "RATELIMIT_ENABLED": "true",
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379"),
+        "RATELIMIT_KEY_PREFIX": f"scan-{os.getpid()}",
+        "RATELIMIT_START": "100000 per hour",
+        "RATELIMIT_SUBMIT": "100000 per hour",
+        "RATELIMIT_SIGN_IN": "100000 per hour",
+    }
+    with served_app(
+        "postgres", postgres=postgres, workers=3, tls=True, APP_ENV=app_env, **limits
+    ) as app:
         yield app
 
 

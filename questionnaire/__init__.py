@@ -68,6 +68,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     csrf.init_app(app)
     security.init_app(app)
+    security.init_inputs(app)
 
     from questionnaire.flagging.table import load_rule_table
 

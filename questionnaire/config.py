@@ -2,17 +2,40 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
+import re
 from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_RULES_PATH = PROJECT_ROOT / "rules.yaml"
 
 #: Used only when APP_ENV is not production; production refuses it.
 DEVELOPMENT_SECRET_KEY = "development-only-secret-key-do-not-deploy"  # noqa: S105
-SECRET_KEY_MIN_LENGTH = 32
+SECRET_KEY_MIN_LENGTH = 43
+SECRET_KEY_MIN_BYTES = 32
+HOW_TO_MAKE_A_KEY = (
+    "Make one with: flask --app questionnaire keys make-secret "
+    '(or python -c "import secrets; print(secrets.token_urlsafe(32))").'
+)
+_URLSAFE = re.compile(r"[A-Za-z0-9_-]+={0,2}")
+
+
+def is_strong_secret_key(key: str) -> bool:
+    """Return whether a key is URL-safe base64 of 32 bytes or more, and not one repeated character."""
+    if len(key.rstrip("=")) < SECRET_KEY_MIN_LENGTH or not _URLSAFE.fullmatch(key):
+        return False
+    if len(set(key.rstrip("="))) == 1:
+        return False
+    try:
+        decoded = base64.urlsafe_b64decode(key + "=" * (-len(key) % 4))
+    except (binascii.Error, ValueError):
+        return False
+    return len(decoded) >= SECRET_KEY_MIN_BYTES
 
 
 class ConfigError(RuntimeError):
@@ -49,6 +72,9 @@ def from_environment(environ: Mapping[str, str], instance_path: str) -> dict[str
         "CRISIS_LINE_NOTE": environ.get("CRISIS_LINE_NOTE", "Canada and the US, any time"),
         "EMERGENCY_NUMBER": environ.get("EMERGENCY_NUMBER", "911"),
         "PUBLIC_BASE_URL": environ.get("PUBLIC_BASE_URL", ""),
+        # Below this age the online form stops at the date of birth (Quebec: under 14 a
+        # minor cannot consent alone to the collection of their personal information).
+        "MIN_AGE_ONLINE": int(environ.get("MIN_AGE_ONLINE", "14")),
         # Requests bigger than this get a 413 page; the largest real page is a few kB.
         "MAX_CONTENT_LENGTH": int(environ.get("MAX_CONTENT_LENGTH", str(64 * 1024))),
         # How many reverse proxies in front of the app set X-Forwarded-For (0: none).
@@ -86,17 +112,28 @@ def check_production(config: MutableMapping[str, Any]) -> None:
     config["SESSION_COOKIE_SECURE"] = True
     key = str(config.get("SECRET_KEY") or "")
     if not key or key == DEVELOPMENT_SECRET_KEY:
+        raise ConfigError("SECRET_KEY is not set. " + HOW_TO_MAKE_A_KEY)
+    if not is_strong_secret_key(key):
         raise ConfigError(
-            "SECRET_KEY is not set. In production set SECRET_KEY to a long random value, "
-            'for example: python -c "import secrets; print(secrets.token_urlsafe(48))"'
-        )
-    if len(key) < SECRET_KEY_MIN_LENGTH or len(set(key)) < 16:
-        raise ConfigError(
-            f"SECRET_KEY is too weak: use at least {SECRET_KEY_MIN_LENGTH} random characters, "
-            'for example: python -c "import secrets; print(secrets.token_urlsafe(48))"'
+            f"SECRET_KEY is too weak: it must be at least {SECRET_KEY_MIN_LENGTH} URL-safe "
+            f"base64 characters that decode to {SECRET_KEY_MIN_BYTES} bytes or more, not one "
+            "character repeated. " + HOW_TO_MAKE_A_KEY
         )
     if config.get("DEBUG"):
         raise ConfigError("Debug mode is on. Unset FLASK_DEBUG in production.")
+    if not config.get("RATELIMIT_ENABLED"):
+        raise ConfigError(
+            "Rate limits are off (RATELIMIT_ENABLED=false). In production leave RATELIMIT_ENABLED "
+            "unset (or true) and keep the counts in Redis: RATELIMIT_STORAGE_URI=redis://..."
+        )
+    base = str(config.get("PUBLIC_BASE_URL") or "")
+    parts = urlsplit(base)
+    if parts.scheme != "https" or not parts.hostname or parts.query or parts.fragment:
+        raise ConfigError(
+            f"PUBLIC_BASE_URL is {base!r}. In production set it to the https:// address patients "
+            "use, like PUBLIC_BASE_URL=https://intake.clinic.example (links in emails and "
+            "exports are built from it, never from the request's Host header)."
+        )
     if config.get("RATELIMIT_ENABLED") and str(config.get("RATELIMIT_STORAGE_URI", "")).startswith(
         "memory"
     ):

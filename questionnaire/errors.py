@@ -19,7 +19,14 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> tuple[str, int]:
         code = error.code or 500
-        page = render_template("errors/error.html", code=code, name=error.name, layout=_layout())
+        page = render_template(
+            "errors/error.html",
+            code=code,
+            name=error.name,
+            layout=_layout(),
+            # Only messages written for people (security.InputRefused), never werkzeug's own.
+            message=getattr(error, "plain_message", None),
+        )
         return page, code
 
     @app.errorhandler(500)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -171,9 +171,13 @@ class Clinician(db.Model):  # type: ignore[name-defined]
     #: The time step of the last accepted code: a code is never accepted twice.
     last_totp_step: Mapped[int | None] = mapped_column(sa.BigInteger)
     is_admin: Mapped[bool] = mapped_column(default=False)
+    #: May download every submission as CSV (granted by an admin: `flask clinician grant-export`).
+    can_export: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     is_active: Mapped[bool] = mapped_column(default=True)
     #: Raised to end every session of this clinician at once (disable, password change).
     session_version: Mapped[int] = mapped_column(default=1)
+    #: Raised to forget every known device of this clinician (disable, new factor, password).
+    device_version: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     def __repr__(self) -> str:
@@ -184,7 +188,11 @@ class LoginAttempt(db.Model):  # type: ignore[name-defined]
     """One sign-in attempt, kept so throttling holds across workers."""
 
     __tablename__ = "login_attempts"
-    __table_args__ = (sa.Index("ix_login_attempts_recent", "clinician_id", "at"),)
+    __table_args__ = (
+        sa.Index("ix_login_attempts_recent", "clinician_id", "at"),
+        sa.Index("ix_login_attempts_account", "account_key", "at"),
+        sa.Index("ix_login_attempts_address", "client_address", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: None when the email matched no clinician.
@@ -194,6 +202,8 @@ class LoginAttempt(db.Model):  # type: ignore[name-defined]
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     succeeded: Mapped[bool] = mapped_column(default=False)
     client_address: Mapped[str | None] = mapped_column(sa.String(64))
+    #: HMAC of the email typed (auth/throttle.py): failures count per account, known or not.
+    account_key: Mapped[str | None] = mapped_column(sa.String(64))
 
 
 class AuditEvent(db.Model):  # type: ignore[name-defined]
@@ -351,6 +361,10 @@ class Draft(db.Model):  # type: ignore[name-defined]
     #: When the alerts sweep last judged these answers and found nothing urgent: it does not
     #: judge them again until they change.
     judged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Raised by every write: a save that read an older version retries (no lost update).
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
 
     def __repr__(self) -> str:
         return f"<Draft {self.id} expires {self.expires_at:%Y-%m-%d %H:%M}>"

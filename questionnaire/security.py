@@ -7,17 +7,20 @@ is down (503), each of which keeps the patient's answers.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
-from flask import Blueprint, Flask, abort, current_app, render_template, request
+from flask import Blueprint, Flask, Request, abort, current_app, render_template, request, url_for
 from flask.sansio.app import App
 from flask_limiter import RateLimitExceeded
 from sqlalchemy.exc import DBAPIError, OperationalError
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.datastructures import ImmutableMultiDict, MultiDict
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
 from questionnaire.extensions import db, limiter
+from questionnaire.questions.text import has_control, nfc, shown
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; object-src 'none'; base-uri 'none'; "
@@ -136,3 +139,101 @@ def _page_with_answers() -> str | None:
         return None
     render = current_app.extensions.get(OUTAGE_PAGES, {}).get(request.endpoint)
     return render(**(request.view_args or {})) if render is not None else None
+
+
+# --- the input filter: every form field, query parameter and URL part passes here ------
+#
+# Text arrives in Unicode NFC (so "é" typed two ways is one answer), and a control
+# character (NUL, escape, C1 codes) never reaches a form, a rule or the database: on a
+# question page it is a field error, anywhere else a 400. Tabs and line breaks are
+# allowed only where a field has several lines (questions/forms.py checks that per field).
+
+#: Endpoints whose forms report a control character as a field error themselves.
+FIELD_ERROR_ENDPOINTS = frozenset({"intake.page", "intake.resume"})
+NOT_VALID = (
+    "This request has a hidden control character in it, so it was not used. "
+    "Go back, retype the text, and try again."
+)
+
+
+class InputRefused(BadRequest):
+    """A 400 whose message is written for people (shown on the error page as it is)."""
+
+    def __init__(self, plain_message: str) -> None:
+        super().__init__(description=plain_message)
+        self.plain_message = plain_message
+
+
+class NormalisedMultiDict(ImmutableMultiDict[str, Any]):
+    """Werkzeug's immutable form and query storage, with every text value in NFC."""
+
+    def __init__(self, mapping: Any = None) -> None:
+        super().__init__(_normalised_pairs(mapping))
+
+
+def _normalised_pairs(mapping: Any) -> Iterable[tuple[str, Any]]:
+    if mapping is None:
+        return []
+    if isinstance(mapping, MultiDict):
+        pairs: Iterable[tuple[Any, Any]] = mapping.items(multi=True)
+    elif isinstance(mapping, Mapping):
+        pairs = mapping.items()
+    else:
+        pairs = mapping
+    flat: list[tuple[str, Any]] = []
+    for key, value in pairs:
+        values = value if isinstance(value, list | tuple) else [value]
+        for one in values:
+            flat.append((nfc(key) if isinstance(key, str) else key, _nfc_any(one)))
+    return flat
+
+
+def _nfc_any(value: Any) -> Any:
+    return nfc(value) if isinstance(value, str) else value
+
+
+class FilteredRequest(Request):
+    """A request whose query string and form values arrive in NFC."""
+
+    parameter_storage_class = NormalisedMultiDict
+
+
+def _refuse_control_characters() -> None:
+    """Answer 400 when a query, URL part or form value holds a control character."""
+    parts: list[str] = [*request.args.keys(), *request.args.values()]
+    parts += [str(value) for value in (request.view_args or {}).values()]
+    if any(has_control(part) for part in parts):
+        raise InputRefused(NOT_VALID)
+    if request.endpoint in FIELD_ERROR_ENDPOINTS:
+        return  # the page shows the error next to its field, and keeps every other answer
+    if request.method == "POST" and any(
+        has_control(key) or has_control(value, multiline=True)
+        for key, value in request.form.items(multi=True)
+    ):
+        raise InputRefused(NOT_VALID)
+
+
+def init_inputs(app: Flask) -> None:
+    """Make every request filtered: NFC text, and no control characters."""
+    app.request_class = FilteredRequest
+    app.before_request(_refuse_control_characters)
+    # Every {{ value }} in every template passes here before escaping.
+    app.jinja_env.finalize = shown
+
+
+# --- absolute links: built from PUBLIC_BASE_URL, never from the Host header -----------
+# Production refuses to start without PUBLIC_BASE_URL (config.check_production); in
+# development the request's own address stands in, for a laptop or a test.
+
+
+def base_url() -> str:
+    """Return the app's public address, without a trailing slash."""
+    configured = str(current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")
+    if configured or current_app.config.get("APP_ENV") == "production":
+        return configured
+    return request.host_url.rstrip("/")
+
+
+def external_url(endpoint: str, **values: Any) -> str:
+    """Return an absolute link to an endpoint of this app, on its public address."""
+    return base_url() + url_for(endpoint, **values)

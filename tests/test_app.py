@@ -19,7 +19,7 @@ def broken_copy(tmp_path: Path, old: str, new: str) -> Path:
     return path
 
 
-STRONG_KEY = "kT9vQ2xL7pW4mZ8rB3nH6yJ1cF5sD0gA-_eU"
+STRONG_KEY = "Zk3vQ2xL7pW4mZ8rB3nH6yJ1cF5sD0gA-_eUq9Tn4Rw"
 
 
 def test_the_app_starts_with_the_shipped_rule_table(plain_app) -> None:
@@ -82,6 +82,7 @@ def test_production_starts_with_a_strong_secret_key(tmp_path: Path) -> None:
     app = make_app(
         tmp_path,
         APP_ENV="production",
+        PUBLIC_BASE_URL="https://intake.clinic.example",
         SECRET_KEY=STRONG_KEY,
         RATELIMIT_ENABLED=True,
         RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379",
@@ -95,6 +96,7 @@ def test_production_refuses_rate_limits_kept_in_one_workers_memory(tmp_path: Pat
         make_app(
             tmp_path,
             APP_ENV="production",
+            PUBLIC_BASE_URL="https://intake.clinic.example",
             SECRET_KEY=STRONG_KEY,
             RATELIMIT_ENABLED=True,
             RATELIMIT_STORAGE_URI="memory://",

@@ -176,7 +176,10 @@ def test_production_refuses_to_start_without_an_answers_key(tmp_path: Path) -> N
         make_app(
             tmp_path,
             APP_ENV="production",
-            SECRET_KEY="kT9vQ2xL7pW4mZ8rB3nH6yJ1cF5sD0gA-_eU",
+            PUBLIC_BASE_URL="https://intake.clinic.example",
+            SECRET_KEY="Zk3vQ2xL7pW4mZ8rB3nH6yJ1cF5sD0gA-_eUq9Tn4Rw",
+            RATELIMIT_ENABLED=True,
+            RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379",
             ANSWERS_KEY="",
         )
 

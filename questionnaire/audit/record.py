@@ -30,6 +30,8 @@ ACTIONS = frozenset(
         "clinician_created",
         "clinician_disabled",
         "clinician_2fa_reset",
+        "export_permission_granted",
+        "export_permission_revoked",
         "notification_failed",
         "view_unsent_intake",
         "close_unsent_intake",

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from questionnaire.audit import ACTIONS
 from questionnaire.extensions import DbSession
 from questionnaire.models import AuditEvent, Clinician
+from questionnaire.questions.text import YEARS, parse_iso_date, parse_row_id
 from questionnaire.references import parse_reference
 
 PAGE_SIZE = 100
@@ -44,11 +45,13 @@ class TrailFilter:
             reference = parse_reference(args["reference"])
             if reference is None:
                 raise BadTrailFilter("reference")
-        try:
-            since = date.fromisoformat(args["since"]) if args.get("since") else None
-            before = int(args["before"]) if args.get("before") else None
-        except ValueError:
-            raise BadTrailFilter("since or before") from None
+        # Typed and bounded: a huge number or an odd date is a bad link, not a database error.
+        since = parse_iso_date(args["since"]) if args.get("since") else None
+        if args.get("since") and (since is None or since.year not in YEARS):
+            raise BadTrailFilter("since")
+        before = parse_row_id(args["before"]) if args.get("before") else None
+        if args.get("before") and before is None:
+            raise BadTrailFilter("before")
         return cls(action, actor, reference, since, before)
 
     def as_args(self) -> dict[str, str]:

@@ -4,6 +4,7 @@ The public face for other blueprints:
 
 - ``current_clinician()``: the signed-in Clinician, or None;
 - ``admin_required``: a view decorator, 403 for a clinician who is not an admin;
+- ``export_required``: 403 unless an admin granted the bulk-export permission;
 - every path under /clinic needs a signed-in clinician, except the sign-in
   pages (guard.PUBLIC_ENDPOINTS), whatever the view says;
 - ``templates/auth/_account.html``: "Signed in as … · Sign out" for a page header.
@@ -14,11 +15,23 @@ from __future__ import annotations
 from flask import Flask
 from flask_login import LoginManager  # type: ignore[import-untyped]
 
-from questionnaire.auth.guard import SignedIn, admin_required, current_clinician, require_clinician
+from questionnaire.auth.guard import (
+    SignedIn,
+    admin_required,
+    current_clinician,
+    export_required,
+    require_clinician,
+)
 from questionnaire.extensions import db
 from questionnaire.models import Clinician
 
-__all__ = ["admin_required", "current_clinician", "init_app", "login_manager"]
+__all__ = [
+    "admin_required",
+    "current_clinician",
+    "export_required",
+    "init_app",
+    "login_manager",
+]
 
 login_manager = LoginManager()
 # Our own checks (guard.session_problem) decide whether a session holds; Flask-Login's

@@ -1,4 +1,7 @@
-"""`flask clinician create | disable | reset-2fa | list`: thin wrappers over service.py."""
+"""`flask clinician create | disable | reset-2fa | grant-export | revoke-export | list`.
+
+Thin wrappers over service.py.
+"""
 
 from __future__ import annotations
 
@@ -110,6 +113,33 @@ def reset_2fa_command(email: str) -> None:
     db.session.commit()
     click.echo(f"New second factor for {reset.clinician.email}; their sessions have ended.")
     _show_uri(reset.provisioning_uri)
+
+
+@clinician_group.command("grant-export")
+@click.argument("email")
+def grant_export_command(email: str) -> None:
+    """Let a clinician download every submission and flag as CSV (bulk export).
+
+    Every clinician can still download one submission as FHIR; the grant is audited.
+    """
+    try:
+        clinician = service.set_export_permission(db.session, email, True)
+    except service.UnknownClinician as error:
+        _fail(str(error), EXIT_FAILED)
+    db.session.commit()
+    click.echo(f"{clinician.email} may now download CSV exports.")
+
+
+@clinician_group.command("revoke-export")
+@click.argument("email")
+def revoke_export_command(email: str) -> None:
+    """Take back a clinician's permission to download CSV exports."""
+    try:
+        clinician = service.set_export_permission(db.session, email, False)
+    except service.UnknownClinician as error:
+        _fail(str(error), EXIT_FAILED)
+    db.session.commit()
+    click.echo(f"{clinician.email} may no longer download CSV exports.")
 
 
 @clinician_group.command("list")

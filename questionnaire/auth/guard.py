@@ -203,3 +203,18 @@ def admin_required(view: Callable[P, R]) -> Callable[P, R]:
         return view(*args, **kwargs)
 
     return admin_only
+
+
+def export_required(view: Callable[P, R]) -> Callable[P, R]:
+    """Decorate a bulk-export view: only a clinician granted the export permission reaches it."""
+
+    @wraps(view)
+    def exporter_only(*args: P.args, **kwargs: P.kwargs) -> R:
+        clinician = current_clinician()
+        if clinician is None:
+            abort(to_sign_in())
+        if not clinician.can_export:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return exporter_only

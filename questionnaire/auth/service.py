@@ -6,21 +6,20 @@ the commit to the caller, so a change and its audit event commit together.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from questionnaire import audit
-from questionnaire.auth import passwords, totp
+from questionnaire.auth import devices, passwords, throttle, totp
 from questionnaire.auth.passwords import PasswordPolicyError
 from questionnaire.extensions import DbSession, now
 from questionnaire.models import Clinician, LoginAttempt
 
 __all__ = [
-    "FAILURES_BEFORE_THROTTLE",
-    "THROTTLE_WINDOW",
     "AccountError",
     "DuplicateEmail",
     "InvalidEmail",
@@ -28,6 +27,7 @@ __all__ = [
     "NewClinician",
     "PasswordPolicyError",
     "SignInRefused",
+    "SignInThrottled",
     "UnknownClinician",
     "change_password",
     "check_code",
@@ -38,17 +38,14 @@ __all__ = [
     "disable_clinician",
     "end_sessions",
     "find_clinician",
-    "is_throttled",
     "list_clinicians",
     "normalise_email",
     "reset_2fa",
+    "set_export_permission",
 ]
 
 #: A session, or Flask-SQLAlchemy's scoped db.session.
 
-#: Five failures for one account within fifteen minutes, and its sign-in pauses.
-FAILURES_BEFORE_THROTTLE = 5
-THROTTLE_WINDOW = timedelta(minutes=15)
 EMAIL_MAX = 254
 NAME_MAX = 200
 
@@ -79,6 +76,14 @@ class SignInRefused(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class SignInThrottled(SignInRefused):
+    """A sign-in limit is passed; try again after `retry_after` seconds (a 429)."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("throttled")
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -167,9 +172,14 @@ def create_clinician(
     return NewClinician(clinician, totp.provisioning_uri(secret, email, issuer))
 
 
-def end_sessions(clinician: Clinician) -> None:
-    """End every signed-in session of this clinician at their next request."""
+def end_sessions(clinician: Clinician, *, forget_devices: bool = True) -> None:
+    """End every signed-in session of this clinician at their next request.
+
+    Unless told otherwise (a plain sign-out), their known devices are forgotten too.
+    """
     clinician.session_version = (clinician.session_version or 0) + 1
+    if forget_devices:
+        clinician.device_version = (clinician.device_version or 0) + 1
 
 
 def disable_clinician(session: DbSession, email: str) -> Clinician:
@@ -195,6 +205,15 @@ def reset_2fa(session: DbSession, email: str, issuer: str) -> NewClinician:
     )
 
 
+def set_export_permission(session: DbSession, email: str, allowed: bool) -> Clinician:
+    """Grant or take back the permission to download every submission as CSV (audited)."""
+    clinician = _get(session, email)
+    clinician.can_export = allowed
+    action = "export_permission_granted" if allowed else "export_permission_revoked"
+    audit.record(session, action, detail={"clinician_id": clinician.id, "via": "cli"})
+    return clinician
+
+
 def change_password(clinician: Clinician, new_password: str) -> None:
     """Set a new password (12 to 128 characters) and end the clinician's sessions.
 
@@ -209,53 +228,57 @@ def list_clinicians(session: DbSession) -> list[Clinician]:
     return list(session.scalars(sa.select(Clinician).order_by(Clinician.email)))
 
 
-def is_throttled(session: DbSession, clinician: Clinician, now: datetime) -> bool:
-    """Return whether the account has had too many failures in the last fifteen minutes.
-
-    Failures before the account's last successful sign-in do not count.
-    """
-    last_success = session.scalar(
-        sa.select(sa.func.max(LoginAttempt.id)).where(
-            LoginAttempt.clinician_id == clinician.id, LoginAttempt.succeeded.is_(True)
-        )
-    )
-    failures = session.scalar(
-        sa.select(sa.func.count(LoginAttempt.id)).where(
-            LoginAttempt.clinician_id == clinician.id,
-            LoginAttempt.succeeded.is_(False),
-            LoginAttempt.at > now - THROTTLE_WINDOW,
-            LoginAttempt.id > (last_success or 0),
-        )
-    )
-    return (failures or 0) >= FAILURES_BEFORE_THROTTLE
-
-
-def _attempt(session: DbSession, clinician: Clinician | None, now: datetime, ok: bool) -> None:
+def _attempt(
+    session: DbSession, clinician: Clinician | None, now: datetime, ok: bool, key: str
+) -> None:
     session.add(
         LoginAttempt(
             clinician_id=clinician.id if clinician is not None else None,
             at=now,
             succeeded=ok,
             client_address=audit.client_address(),
+            account_key=key,
         )
     )
 
 
 def _refuse(
-    session: DbSession, clinician: Clinician | None, now: datetime, step: str, reason: str
+    session: DbSession,
+    clinician: Clinician | None,
+    now: datetime,
+    step: str,
+    reason: str,
+    key: str,
 ) -> SignInRefused:
     """Record a failed step (attempt row and audit event) and return the exception to raise."""
-    _attempt(session, clinician, now, ok=False)
+    _attempt(session, clinician, now, ok=False, key=key)
     audit.record(
         session, "sign_in_failed", actor=clinician, detail={"step": step, "reason": reason}
     )
     return SignInRefused(reason)
 
 
-def _throttled(session: DbSession, clinician: Clinician, step: str) -> SignInRefused:
-    # Not counted as a failure: the pause lifts fifteen minutes after the fifth one.
-    audit.record(session, "sign_in_throttled", actor=clinician, detail={"step": step})
-    return SignInRefused("throttled")
+def _check_limits(
+    session: DbSession,
+    clinician: Clinician | None,
+    key: str,
+    now: datetime,
+    step: str,
+    known_devices: Mapping[int, int],
+) -> None:
+    """Raise SignInThrottled when this address, or this account from an unknown device, is paused.
+
+    Not counted as a failure: a pause lifts fifteen minutes after the failures that caused it.
+    """
+    wait = throttle.address_retry_after(session, audit.client_address(), now)
+    limit = "address"
+    if wait is None and not (clinician is not None and devices.is_known(known_devices, clinician)):
+        wait, limit = throttle.account_retry_after(session, key, now), "account"
+    if wait is not None:
+        audit.record(
+            session, "sign_in_throttled", actor=clinician, detail={"step": step, "limit": limit}
+        )
+        raise SignInThrottled(wait)
 
 
 def _lock(session: DbSession, clinician_id: int) -> Clinician | None:
@@ -265,29 +288,41 @@ def _lock(session: DbSession, clinician_id: int) -> Clinician | None:
     )
 
 
-def check_password(session: DbSession, email: str, password: str, now: datetime) -> Clinician:
-    """Run the password step; return the clinician or raise SignInRefused.
+def check_password(
+    session: DbSession,
+    email: str,
+    password: str,
+    now: datetime,
+    known_devices: Mapping[int, int] | None = None,
+) -> Clinician:
+    """Run the password step; return the clinician or raise SignInRefused (or SignInThrottled).
 
     The password is always checked against a hash, a dummy one for an unknown
-    email, so the time taken does not tell whether an account exists.
+    email, so the time taken does not tell whether an account exists; a paused
+    account or address is refused before any hash is computed.
     """
     clinician = find_clinician(session, email, lock=True)
+    key = throttle.account_key(email)
+    _check_limits(session, clinician, key, now, "password", known_devices or {})
     matches = passwords.verify(clinician.password_hash if clinician else None, password)
     if clinician is None:
-        raise _refuse(session, None, now, "password", "unknown_email")
-    if is_throttled(session, clinician, now):
-        raise _throttled(session, clinician, "password")
+        raise _refuse(session, None, now, "password", "unknown_email", key)
     if not clinician.is_active:
-        raise _refuse(session, clinician, now, "password", "disabled")
+        raise _refuse(session, clinician, now, "password", "disabled", key)
     if not matches:
-        raise _refuse(session, clinician, now, "password", "wrong_password")
+        raise _refuse(session, clinician, now, "password", "wrong_password", key)
     if passwords.needs_rehash(clinician.password_hash):
         clinician.password_hash = passwords.hasher.hash(password)
     return clinician
 
 
 def check_code(
-    session: DbSession, clinician_id: int, session_version: int, code: str, now: datetime
+    session: DbSession,
+    clinician_id: int,
+    session_version: int,
+    code: str,
+    now: datetime,
+    known_devices: Mapping[int, int] | None = None,
 ) -> Clinician:
     """Run the code step for a clinician who passed the password step; return them or raise.
 
@@ -297,17 +332,18 @@ def check_code(
     clinician = _lock(session, clinician_id)
     if clinician is None:
         raise SignInRefused("unknown_clinician")
-    if is_throttled(session, clinician, now):
-        raise _throttled(session, clinician, "code")
+    key = throttle.account_key(clinician.email)
+    _check_limits(session, clinician, key, now, "code", known_devices or {})
     if not clinician.is_active:
-        raise _refuse(session, clinician, now, "code", "disabled")
+        raise _refuse(session, clinician, now, "code", "disabled", key)
     if clinician.session_version != session_version:
         # The account changed (new second factor, disabled) between the two steps.
-        raise _refuse(session, clinician, now, "code", "account_changed")
+        raise _refuse(session, clinician, now, "code", "account_changed", key)
     wrong = totp.matching_step(clinician.totp_secret, code, now, after=None) is None
     step = totp.matching_step(clinician.totp_secret, code, now, after=clinician.last_totp_step)
     if step is None:
-        raise _refuse(session, clinician, now, "code", "wrong_code" if wrong else "reused_code")
+        reason = "wrong_code" if wrong else "reused_code"
+        raise _refuse(session, clinician, now, "code", reason, key)
     claimed = session.execute(
         sa.update(Clinician)
         .where(
@@ -318,9 +354,9 @@ def check_code(
         .execution_options(synchronize_session=False)
     )
     if _rowcount(claimed) != 1:
-        raise _refuse(session, clinician, now, "code", "reused_code")
+        raise _refuse(session, clinician, now, "code", "reused_code", key)
     session.refresh(clinician)
-    _attempt(session, clinician, now, ok=True)
+    _attempt(session, clinician, now, ok=True, key=key)
     audit.record(session, "sign_in", actor=clinician)
     return clinician
 

@@ -23,8 +23,8 @@ def provisioning_uri(secret: str, email: str, issuer: str) -> str:
 
 
 def normalise(code: str) -> str:
-    """Return the code without spaces or hyphens, as people type it from an app."""
-    return "".join(code.split()).replace("-", "")
+    """Return the code without spaces ("123 456" is how some apps show it)."""
+    return "".join(code.split())
 
 
 def matching_step(secret: str, code: str, now: datetime, after: int | None) -> int | None:
@@ -34,7 +34,9 @@ def matching_step(secret: str, code: str, now: datetime, after: int | None) -> i
     accepted at most once, and so is any code older than the last one accepted.
     """
     code = normalise(code)
-    if len(code) != CODE_LENGTH or not code.isdigit():
+    # ASCII only: str.isdigit() also takes full-width and superscript digits, which hmac
+    # cannot compare (a 500 before).
+    if len(code) != CODE_LENGTH or not (code.isascii() and code.isdigit()):
         return None
     totp = pyotp.TOTP(secret)
     current = totp.timecode(now)

@@ -9,7 +9,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.wrappers import Response
 
 from questionnaire import audit, security
-from questionnaire.auth import guard, service
+from questionnaire.auth import devices, guard, service
 from questionnaire.auth.forms import CodeForm, SignInForm
 from questionnaire.extensions import db, limiter, now
 
@@ -34,6 +34,19 @@ def _redirect(location: str) -> Response:
 def _page(template: str, form: Any, error: str | None = None, status: int = 200) -> Any:
     errors = [("#main", error)] if error else []
     return render_template(template, form=form, errors=errors), status
+
+
+def _paused(template: str, form: Any, retry_after: int) -> Response:
+    """Answer 429 with Retry-After: a sign-in limit is passed (see auth/throttle.py)."""
+    minutes = max(1, -(-retry_after // 60))
+    message = (
+        f"Sign-in is paused after too many wrong tries. Wait {minutes} "
+        f"minute{'s' if minutes != 1 else ''}, then try again."
+    )
+    body, _status = _page(template, form, message, 429)
+    response = current_app.make_response((body, 429))
+    response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 def _pending() -> dict[str, Any] | None:
@@ -63,7 +76,12 @@ def sign_in() -> Any:
             return _page("auth/sign_in.html", form, FAILED, 400)
         return _page("auth/sign_in.html", form)
     try:
-        clinician = service.check_password(db.session, form.email.data, form.password.data, now())
+        clinician = service.check_password(
+            db.session, form.email.data, form.password.data, now(), devices.known()
+        )
+    except service.SignInThrottled as paused:
+        db.session.commit()  # the audit event
+        return _paused("auth/sign_in.html", form, paused.retry_after)
     except service.SignInRefused:
         db.session.commit()  # the failed attempt and its audit event
         return _page("auth/sign_in.html", form, FAILED, 400)  # the password is never shown
@@ -95,15 +113,21 @@ def sign_in_code() -> Any:
             db.session,
             int(pending["clinician_id"]),
             int(pending["session_version"]),
-            form.code.data,
+            form.code.data or "",
             now(),
+            devices.known(),
         )
+    except service.SignInThrottled as paused:
+        db.session.commit()
+        return _paused("auth/sign_in_code.html", CodeForm(formdata=None), paused.retry_after)
     except service.SignInRefused:
         db.session.commit()
         return _page("auth/sign_in_code.html", CodeForm(formdata=None), FAILED, 400)
     db.session.commit()
     guard.start_session(clinician)
-    return _redirect(_destination(pending.get("next")))
+    response = _redirect(_destination(pending.get("next")))
+    devices.remember(response, clinician)
+    return response
 
 
 @bp.post("/sign-out")
@@ -112,8 +136,9 @@ def sign_out() -> Response:
     clinician = guard.current_clinician()
     if clinician is not None:
         audit.record(db.session, "sign_out", actor=clinician)
-        # Raising the version ends this session on the server too, not only in this browser.
-        service.end_sessions(clinician)
+        # Raising the version ends this session on the server too, not only in this browser;
+        # this browser stays a known device (account changes forget devices, sign-out does not).
+        service.end_sessions(clinician, forget_devices=False)
         db.session.commit()
     guard.end_session()
     return _redirect(url_for("auth.sign_in"))

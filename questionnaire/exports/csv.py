@@ -16,6 +16,7 @@ from typing import Any
 from questionnaire.models import Flag, Submission
 from questionnaire.questions import catalogue
 from questionnaire.questions.catalogue import Kind
+from questionnaire.questions.text import show_bidi
 
 SUBMISSION_COLUMNS: tuple[str, ...] = (
     "reference",
@@ -60,7 +61,7 @@ def _rows_as_lines(rows: Iterable[Sequence[str]]) -> Iterator[str]:
     line = _Line()
     writer = csv.writer(line)
     for row in rows:
-        writer.writerow([safe_cell(cell) for cell in row])
+        writer.writerow([safe_cell(show_bidi(cell)) for cell in row])
         yield line.text
 
 

@@ -20,6 +20,7 @@ from urllib.parse import quote
 from questionnaire.models import Flag, Submission
 from questionnaire.questions import catalogue
 from questionnaire.questions.catalogue import Item, Kind, Section
+from questionnaire.questions.text import show_bidi
 
 #: The FHIR item type of each answer kind (R4 Questionnaire.item.type).
 #: DetectedIssue.severity of each flag level.
@@ -209,7 +210,10 @@ def _answers(item: Item, value: Any, base_url: str) -> list[dict[str, Any]]:
         return [{element: bool(value)}]
     if element == "valueDecimal":
         return [{element: _decimal(value)}]
-    return [{element: str(value)}]
+    if element == "valueDate":
+        return [{element: str(value)}]
+    # Bidi and control characters as visible codes: the record system shows them harmlessly.
+    return [{element: show_bidi(str(value))}]
 
 
 def _display(item: Item, code: str) -> str:

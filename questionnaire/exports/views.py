@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app
 
+from questionnaire import security
 from questionnaire.exports import fhir
 
 bp = Blueprint("fhir", __name__, url_prefix="/fhir")
@@ -15,6 +16,5 @@ bp = Blueprint("fhir", __name__, url_prefix="/fhir")
 @bp.get("/Questionnaire/intake")
 def questionnaire() -> Response:
     """Return the intake Questionnaire as FHIR R4 JSON."""
-    base = str(current_app.config.get("PUBLIC_BASE_URL") or request.host_url).rstrip("/")
-    resource = fhir.questionnaire_resource(base, current_app.config["CLINIC_NAME"])
+    resource = fhir.questionnaire_resource(security.base_url(), current_app.config["CLINIC_NAME"])
     return Response(json.dumps(resource, indent=2), mimetype="application/fhir+json")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
-from wtforms.validators import InputRequired
+from wtforms.validators import InputRequired, Regexp
 
 from questionnaire.questions import catalogue
 from questionnaire.questions.forms import field_for, section_form_class
@@ -60,7 +60,11 @@ ResumeForm = _form(
     {
         catalogue.DATE_OF_BIRTH.id: StringField(
             "Your date of birth",
-            validators=[InputRequired("Enter your date of birth, like 1985-03-27.")],
+            validators=[
+                InputRequired("Enter your date of birth, like 1985-03-27."),
+                # A date not written YYYY-MM-DD is refused here, before it counts as a guess.
+                Regexp(r"^\s*[0-9]{4}-[0-9]{2}-[0-9]{2}\s*$", message=catalogue.DATE_EXAMPLE),
+            ],
         )
     },
 )

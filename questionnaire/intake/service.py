@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InvalidRequestError
 from sqlalchemy.orm.exc import StaleDataError
 
 from questionnaire.extensions import DbSession, utcnow
@@ -23,10 +23,13 @@ from questionnaire.ops.alerts import queue_alerts
 from questionnaire.questions import catalogue
 from questionnaire.questions.crisis import fill_numbers
 from questionnaire.questions.forms import as_formdata, section_form_class, validate_answers
+from questionnaire.questions.text import parse_iso_date
 from questionnaire.references import new_reference
 from questionnaire.rules import LEVEL_RANK, RuleTable, highest_level
 
 REFERENCE_ATTEMPTS = 5
+#: Saves of one draft retried after a concurrent write; each retry means another save landed.
+DRAFT_WRITE_ATTEMPTS = 20
 
 
 class DraftNotFound(LookupError):
@@ -39,6 +42,10 @@ class AnswersInvalid(ValueError):
     def __init__(self, errors: Mapping[str, list[str]]) -> None:
         super().__init__(f"{len(errors)} answers need attention")
         self.errors = dict(errors)
+
+
+class DraftBusy(RuntimeError):
+    """A draft changed under every attempt to save it (never seen outside a flood)."""
 
 
 class ResumeRefused(PermissionError):
@@ -110,16 +117,50 @@ def save_answers(
 
     `continued` is the index of a page the patient pressed Continue on: resume opens
     the page after the furthest one.
+
+    Two pages saved at once must both land: each save merges into the answers as
+    stored now, and the draft's version column turns a lost update into a retry.
     """
     now = now or utcnow()
-    answers = {key: value for key, value in draft.answers.items() if key not in set(item_ids)}
-    answers.update({key: value for key, value in raw.items() if value not in (None, "", [])})
-    # A new dict, so SQLAlchemy sees the change to the JSON column.
-    draft.answers = answers
-    if continued is not None:
-        draft.pages_done = max(draft.pages_done or 0, continued + 1)
-    draft.updated_at = now
-    draft.expires_at = now + _lifetime()
+    replaced = set(item_ids)
+    given = {key: value for key, value in raw.items() if value not in (None, "", [])}
+
+    def merge(current: Draft) -> None:
+        answers = {key: value for key, value in current.answers.items() if key not in replaced}
+        # A new dict, so SQLAlchemy sees the change to the JSON column.
+        current.answers = answers | given
+        if continued is not None:
+            current.pages_done = max(current.pages_done or 0, continued + 1)
+        current.updated_at = now
+        current.expires_at = now + _lifetime()
+
+    _change_draft(session, draft, merge)
+
+
+def _change_draft(session: DbSession, draft: Draft, change: Callable[[Draft], None]) -> None:
+    """Apply a change to a draft and commit; start again from the stored row if it moved.
+
+    Draft.version makes the UPDATE conditional (SQLAlchemy's version_id_col), so a
+    concurrent writer's commit shows up here as StaleDataError, never as a lost update.
+    """
+    for _ in range(DRAFT_WRITE_ATTEMPTS):
+        change(draft)
+        try:
+            session.commit()
+            return
+        except StaleDataError:
+            session.rollback()
+        try:
+            session.refresh(draft)
+        except InvalidRequestError:
+            # Deleted meanwhile: sent from another tab, or expired and swept.
+            raise DraftNotFound("the draft is gone") from None
+    raise DraftBusy("the draft kept changing under this save")
+
+
+def discard_draft(session: DbSession, draft: Draft) -> None:
+    """Delete a draft and everything in it now (a patient below the online form's minimum age)."""
+    session.execute(sa.delete(Draft).where(Draft.id == draft.id))
     session.commit()
 
 
@@ -127,11 +168,14 @@ def issue_resume_link(session: DbSession, draft: Draft, now: datetime | None = N
     """Return a new token for a "come back later" link (the previous link stops working)."""
     now = now or utcnow()
     token = new_token()
-    draft.resume_hash = digest(token)
-    draft.resume_failures = 0
-    draft.updated_at = now
-    draft.expires_at = now + _lifetime()
-    session.commit()
+
+    def link(current: Draft) -> None:
+        current.resume_hash = digest(token)
+        current.resume_failures = 0
+        current.updated_at = now
+        current.expires_at = now + _lifetime()
+
+    _change_draft(session, draft, link)
     return token
 
 
@@ -140,28 +184,51 @@ def resume_draft(
 ) -> tuple[Draft, str]:
     """Reopen a draft from its link once the date of birth matches; return it and a new token.
 
-    A wrong date counts against the link, which stops working after a few.
+    Every guess is counted before it is compared, in one conditional UPDATE, so no
+    more than MAX_RESUME_FAILURES dates are ever checked, however many arrive at once;
+    a right date then clears the count.
     """
     now = now or utcnow()
-    draft = session.scalar(
-        sa.select(Draft).where(Draft.resume_hash == digest(resume_token), Draft.expires_at > now)
+    live = sa.and_(
+        Draft.resume_hash == digest(resume_token),
+        Draft.expires_at > now,
+        Draft.resume_failures < Draft.MAX_RESUME_FAILURES,
     )
-    if draft is None or draft.resume_failures >= Draft.MAX_RESUME_FAILURES:
+    claimed = session.execute(
+        sa.update(Draft)
+        .where(live)
+        .values(resume_failures=Draft.resume_failures + 1)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    if _rowcount(claimed) != 1:
         raise ResumeRefused("unknown, expired or locked link")
-    given = date_of_birth.strip().encode("utf-8")
-    stored = str(draft.answers.get(catalogue.DATE_OF_BIRTH.id, "")).strip().encode("utf-8")
-    if not stored or not secrets.compare_digest(stored, given):
-        draft.resume_failures += 1
-        session.commit()
+    draft = session.scalar(sa.select(Draft).where(Draft.resume_hash == digest(resume_token)))
+    if draft is None:
+        raise ResumeRefused("the link was used a moment ago")
+    session.refresh(draft)
+    if not same_date_of_birth(draft.answers.get(catalogue.DATE_OF_BIRTH.id), date_of_birth):
         raise ResumeRefused("date of birth does not match")
     # A fresh session token: whoever held the old cookie no longer opens this draft.
+    # Conditional on the link, so two right guesses at once open it only once.
     token = new_token()
-    draft.token_hash = digest(token)
-    draft.resume_hash = None
-    draft.resume_failures = 0
-    draft.updated_at = now
-    draft.expires_at = now + _lifetime()
+    opened = session.execute(
+        sa.update(Draft)
+        .where(Draft.id == draft.id, Draft.resume_hash == digest(resume_token))
+        .values(
+            token_hash=digest(token),
+            resume_hash=None,
+            resume_failures=0,
+            updated_at=now,
+            expires_at=now + _lifetime(),
+            version=Draft.version + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
     session.commit()
+    if _rowcount(opened) != 1:
+        raise ResumeRefused("the link was used a moment ago")
+    session.refresh(draft)
     return draft, token
 
 
@@ -180,6 +247,16 @@ def resume_section(draft: Draft, today: date) -> str | None:
         if not form.validate():
             return section.id
     return None
+
+
+def same_date_of_birth(stored: object, given: str) -> bool:
+    """Return whether a typed date of birth is the stored one (both read as calendar dates)."""
+    first, second = parse_iso_date(str(stored or "")), parse_iso_date(given)
+    return first is not None and first == second
+
+
+def _rowcount(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0))
 
 
 def resume_link_is_live(session: DbSession, resume_token: str, now: datetime | None = None) -> bool:

@@ -207,17 +207,28 @@ def page(section_id: str) -> Response | str | tuple[str, int]:
         bad = set(form_errors(form))
         # A timed-out page is shown again with its values and a fresh token; nothing is saved.
         trusted = "csrf_token" not in bad
-        if trusted and (valid or later):
-            posted = _posted(section)
-            keep = {key: value for key, value in posted.items() if key not in bad}
-            services.save_answers(
-                db.session,
-                draft,
-                [i.id for i in section.items],
-                keep,
-                now(),
-                continued=None if later else PAGE_INDEX[section.id],
-            )
+        if trusted and _below_minimum_age(form, bad):
+            services.discard_draft(db.session, draft)
+            session.pop(DRAFT_KEY, None)
+            return render_template("intake/too_young.html"), 200
+        keep = {key: value for key, value in _posted(section).items() if key not in bad}
+        # "Later" with errors saves the valid answers only when a link can follow (a date of
+        # birth is known), so a page answered 400 never changes the draft.
+        linkable = catalogue.DATE_OF_BIRTH.id in draft.answers or bool(
+            keep.get(catalogue.DATE_OF_BIRTH.id)
+        )
+        if trusted and (valid or (later and linkable)):
+            try:
+                services.save_answers(
+                    db.session,
+                    draft,
+                    [i.id for i in section.items],
+                    keep,
+                    now(),
+                    continued=None if later else PAGE_INDEX[section.id],
+                )
+            except services.DraftNotFound:  # sent or expired from another tab meanwhile
+                return redirect(url_for("intake.start", expired=1), code=303)
             table = current_app.extensions["rule_table"]
             unsent.note_saved(db.session, draft, table, current_app.config, now())
         if trusted and later and catalogue.DATE_OF_BIRTH.id in draft.answers:
@@ -251,6 +262,16 @@ def _raise_unsent(draft: Draft, response: Response) -> None:
     )
     if intake is not None:
         _deliver_pending_after(response)
+
+
+def _below_minimum_age(form: Any, bad: set[str]) -> bool:
+    """Return whether a date of birth just sent is below MIN_AGE_ONLINE (nothing more is asked)."""
+    born_id = catalogue.DATE_OF_BIRTH.id
+    if born_id not in form or born_id in bad or not form[born_id].data:
+        return False
+    today = now().date()
+    born = catalogue.parse_date_of_birth(form[born_id].data, today)
+    return catalogue.age_on(born, today) < int(current_app.config["MIN_AGE_ONLINE"])
 
 
 def _render_page(section: Section, form: Any, **context: Any) -> str:
@@ -295,7 +316,7 @@ def saved() -> Response | str:
     token = session.pop(RESUME_KEY, None)
     if token is None:
         return redirect(url_for("intake.start"), code=303)
-    link = url_for("intake.resume", token=token, _external=True)
+    link = security.external_url("intake.resume", token=token)
     draft = _current_draft()
     crisis = draft is not None and _needs_crisis_panel(draft.answers)
     raised = draft is not None and unsent.find_for_draft(db.session, draft) is not None
@@ -356,8 +377,8 @@ def check() -> Response | str | tuple[str, int]:
         return redirect(url_for("intake.start", expired=1), code=303)
     form = SendForm()
     problems: list[tuple[str, str]] = []
-    if request.method == "POST" and form.is_bot():
-        return render_template("intake/received.html"), 200
+    # No honeypot here: this session walked every page to a draft, so a filled hidden field
+    # is a browser's autofill, and discarding the send silently would lose a real person.
     if form.validate_on_submit():
         if token is None:  # a draft is found only through the token, so this cannot happen
             return redirect(url_for("intake.start", expired=1), code=303)

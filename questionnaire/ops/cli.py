@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import sys
 from pathlib import Path
 
@@ -19,6 +20,12 @@ from questionnaire.urgent.sweep import sweep
 @click.group("keys")
 def keys_cli() -> None:
     """The key that seals patient data at rest."""
+
+
+@keys_cli.command("make-secret")
+def make_secret_command() -> None:
+    """Print a new random SECRET_KEY (32 random bytes, URL-safe base64) for production."""
+    click.echo(secrets.token_urlsafe(32))
 
 
 @keys_cli.command("rotate")

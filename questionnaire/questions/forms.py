@@ -18,8 +18,12 @@ from wtforms import validators as v
 
 from questionnaire.questions import catalogue
 from questionnaire.questions.catalogue import Item, Kind, Section
+from questionnaire.questions.text import has_control
 
 PHONE_CHARS = set("0123456789 +-().extEXT")
+HIDDEN_CHARACTER = (
+    "This answer has a hidden character we cannot save. Type it again, then continue."
+)
 
 FormValidator = Callable[[wtforms.Form, wtforms.Field], None]
 
@@ -116,6 +120,21 @@ def _phone(form: wtforms.Form, fld: wtforms.Field) -> None:
         raise v.ValidationError("Enter a phone number like 416 555 0123, or leave it blank.")
 
 
+def _plain_text(multiline: bool) -> FormValidator:
+    def check(form: wtforms.Form, fld: wtforms.Field) -> None:
+        if has_control(fld.data, multiline=multiline):
+            raise v.ValidationError(HIDDEN_CHARACTER)
+
+    return check
+
+
+class _Consent(wtforms.BooleanField):
+    """A tick box that counts only its own value ("y"): any other value is "not ticked"."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        self.data = bool(valuelist) and valuelist[0] == "y"
+
+
 class _StrippedString(wtforms.StringField):
     """A text field that strips surrounding spaces and keeps '' for no answer."""
 
@@ -146,7 +165,8 @@ def field_for(item: Item) -> wtforms.Field:
             )
         return wtforms.RadioField(label, choices=choices, validators=checks, validate_choice=False)
     if widget == "tick":
-        return wtforms.BooleanField(label, validators=checks)
+        return _Consent(label, validators=checks)
+    checks.append(_plain_text(multiline=widget == "textarea"))
     if item.max_length:
         checks.append(_max_length(item.max_length))
     if item.kind is Kind.DATE:

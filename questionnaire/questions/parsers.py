@@ -60,8 +60,12 @@ DATE_EXAMPLE = "Enter your date of birth like 1985-03-27 (year, month, day)."
 
 def parse_date_of_birth(text: str, today: date) -> date:
     """Return a date of birth from YYYY-MM-DD that is not in the future nor before 1900."""
+    text = text.strip()
+    # Only YYYY-MM-DD: fromisoformat alone also takes 19850327 and 1985W133.
+    if not (len(text) == 10 and text.isascii() and text[4] == text[7] == "-"):
+        raise ValueError(DATE_EXAMPLE)
     try:
-        born = date.fromisoformat(text.strip())
+        born = date.fromisoformat(text)
     except ValueError:
         raise ValueError(DATE_EXAMPLE) from None
     if born > today:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from questionnaire.extensions import DbSession
 from questionnaire.models import STATUSES, Flag, Submission
+from questionnaire.questions.text import parse_row_id, parse_timestamp
 from questionnaire.references import parse_reference
 from questionnaire.rules import LEVEL_RANK, LEVELS
 
@@ -85,12 +86,14 @@ class Cursor:
         try:
             padded = token + "=" * (-len(token) % 4)
             rank, at, ident = base64.urlsafe_b64decode(padded).decode().split("|")
-            cursor = cls(int(rank), datetime.fromisoformat(at), int(ident))
         except (ValueError, UnicodeDecodeError, binascii.Error):
             raise BadFilter("after") from None
-        if cursor.submitted_at.tzinfo is None or cursor.rank not in LEVEL_RANK.values():
+        # Typed and bounded, so no value can overflow a column or a datetime later.
+        submitted_at, row_id = parse_timestamp(at), parse_row_id(ident)
+        ranks = {str(value): value for value in LEVEL_RANK.values()}
+        if submitted_at is None or row_id is None or rank not in ranks:
             raise BadFilter("after")
-        return cursor
+        return cls(ranks[rank], submitted_at, row_id)
 
     @classmethod
     def of(cls, submission: Submission) -> Cursor:
@@ -175,3 +178,16 @@ def all_in_queue(session: DbSession, wanted: QueueFilter, batch: int = 200) -> I
         if len(rows) < batch:
             return
         after = Cursor.of(rows[-1])
+
+
+def count_in_queue(session: DbSession, wanted: QueueFilter) -> int:
+    """Return how many submissions the filter holds (the row count an export audits)."""
+    query = _filtered(sa.select(sa.func.count()).select_from(Submission), wanted)
+    return int(session.scalar(query) or 0)
+
+
+def count_flags_in_queue(session: DbSession, wanted: QueueFilter) -> int:
+    """Return how many flags the filter's submissions hold."""
+    inner = _filtered(sa.select(Submission.id), wanted).scalar_subquery()
+    query = sa.select(sa.func.count()).select_from(Flag).where(Flag.submission_id.in_(inner))
+    return int(session.scalar(query) or 0)

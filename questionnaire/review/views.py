@@ -23,7 +23,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from questionnaire import audit, security
 from questionnaire.audit import trail
-from questionnaire.auth import admin_required, current_clinician
+from questionnaire.auth import admin_required, current_clinician, export_required
 from questionnaire.exports import fhir
 from questionnaire.exports.csv import flags_csv, submissions_csv
 from questionnaire.extensions import db
@@ -47,6 +47,8 @@ from questionnaire.review.queue import (
     Cursor,
     QueueFilter,
     all_in_queue,
+    count_flags_in_queue,
+    count_in_queue,
     queue_page,
 )
 from questionnaire.rules import LEVELS
@@ -62,8 +64,14 @@ def _clinician() -> Clinician:
     return clinician
 
 
+#: Query parameters that hold a position in a list, not a filter a person chose.
+PAGING = frozenset({"after", "before"})
+
+
 def _bad_filter(error: BadFilter) -> tuple[str, int]:
     message = f"The filter '{error}' is not one the queue offers. Choose from the lists."
+    if str(error) in PAGING:
+        message = "That page link is not valid. Go back to the first page and use its links."
     return render_template("review/bad_filter.html", message=message), 400
 
 
@@ -97,6 +105,7 @@ def queue() -> str | tuple[str, int]:
         rules=[rule.id for rule in current_app.extensions["rule_table"].rules],
         failed_alerts=notify.failed_alerts(db.session) if clinician.is_admin else [],
         unsent_intakes=unsent.open_intakes(db.session),
+        can_export=clinician.can_export,
     )
 
 
@@ -237,7 +246,7 @@ def set_status(reference: str) -> BaseResponse | tuple[str, int]:
 
 
 def _base_url() -> str:
-    return str(current_app.config.get("PUBLIC_BASE_URL") or request.host_url).rstrip("/")
+    return security.base_url()
 
 
 @bp.get("/submissions/<reference>/fhir")
@@ -258,12 +267,13 @@ def _download(body: Any, mimetype: str, filename: str) -> Response:
     return response
 
 
-def _export(kind: str, rows: Any, name: str) -> Response | tuple[str, int]:
+def _export(kind: str, rows: Any, name: str, count: Any) -> Response | tuple[str, int]:
     try:
         wanted = QueueFilter.parse(request.args.to_dict())
     except BadFilter as error:
         return _bad_filter(error)
-    audit.record(db.session, kind, actor=_clinician(), detail=wanted.as_detail())
+    detail: dict[str, Any] = {**wanted.as_detail(), "rows": count(db.session, wanted)}
+    audit.record(db.session, kind, actor=_clinician(), detail=detail)
     db.session.commit()
 
     def stream() -> Iterator[str]:
@@ -273,19 +283,21 @@ def _export(kind: str, rows: Any, name: str) -> Response | tuple[str, int]:
 
 
 @bp.get("/export/submissions.csv")
+@export_required
 def export_submissions() -> Response | tuple[str, int]:
     """Download the submissions of the current queue filter as CSV (coded answers)."""
-    return _export("export_csv", submissions_csv, "submissions.csv")
+    return _export("export_csv", submissions_csv, "submissions.csv", count_in_queue)
 
 
 @bp.get("/export/flags.csv")
+@export_required
 def export_flags() -> Response | tuple[str, int]:
     """Download the flags of the current queue filter as CSV."""
 
     def flag_rows(submissions: Any) -> Iterator[str]:
         return flags_csv(flag for found in submissions for flag in found.flags)
 
-    return _export("export_flags_csv", flag_rows, "flags.csv")
+    return _export("export_flags_csv", flag_rows, "flags.csv", count_flags_in_queue)
 
 
 @bp.get("/audit")

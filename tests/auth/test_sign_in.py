@@ -33,6 +33,15 @@ def failed(response: object) -> bool:
     return response.status_code == 400 and FAILED in response.get_data(as_text=True)  # type: ignore[attr-defined]
 
 
+def paused(response: object) -> bool:
+    """Return whether a sign-in step was refused by a limit: 429 with Retry-After."""
+    return (
+        response.status_code == 429  # type: ignore[attr-defined]
+        and int(response.headers["Retry-After"]) > 0  # type: ignore[attr-defined]
+        and "Sign-in is paused" in response.get_data(as_text=True)  # type: ignore[attr-defined]
+    )
+
+
 def events(app: Flask) -> list[AuditEvent]:
     with app.app_context():
         rows = list(db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id)))
@@ -189,8 +198,8 @@ def test_five_failures_throttle_the_account_only_and_lift_after_fifteen_minutes(
     for _ in range(5):
         assert failed(submit_password(client, ana.email, "not the password"))
         clock.advance(minutes=2)
-    # The right password (and a right code) are now refused with the same message.
-    assert failed(submit_password(client, ana.email, ana.password))
+    # The right password (and a right code) are now refused with 429 and Retry-After.
+    assert paused(submit_password(client, ana.email, ana.password))
     assert events(app)[-1].action == "sign_in_throttled"
     assert events(app)[-1].actor_id == ana.id
 
@@ -208,9 +217,9 @@ def test_code_failures_count_and_a_throttled_code_step_is_refused(
     for _ in range(5):
         assert failed(submit_code(client, "000000"))
     clock.advance(seconds=30)
-    assert failed(submit_code(client, current_code(app, clinician.email)))
+    assert paused(submit_code(client, current_code(app, clinician.email)))
     assert [e.action for e in events(app)][-1] == "sign_in_throttled"
-    assert events(app)[-1].detail == {"step": "code"}
+    assert events(app)[-1].detail == {"step": "code", "limit": "account"}
 
 
 def test_a_success_clears_earlier_failures(
@@ -233,7 +242,7 @@ def test_throttling_holds_across_workers(
     for number in range(5):
         worker = app.test_client()
         assert failed(submit_password(worker, clinician.email, f"wrong {number}"))
-    assert failed(submit_password(app.test_client(), clinician.email, clinician.password))
+    assert paused(submit_password(app.test_client(), clinician.email, clinician.password))
 
 
 def test_a_disabled_account_is_refused_even_with_the_right_password_and_code(
@@ -293,6 +302,7 @@ def test_every_sign_in_event_is_audited_with_the_address_and_never_a_secret(
     right_code = current_code(app, clinician.email)
     submit_code(client, right_code)
     client.delete_cookie("session")
+    client.delete_cookie("clinic_device", path="/clinic")  # not a known device any more
     for _ in range(5):
         submit_password(client, clinician.email, wrong_password)
     submit_password(client, clinician.email, wrong_password)  # the throttled one

@@ -212,13 +212,14 @@ class Gunicorn:
         workers: int | None = None,
         tls: bool = False,
         options: Sequence[str] = (),
+        port: int | None = None,
     ) -> None:
         self.environment = environment
         self.folder = folder
         self.workers = workers
         self.tls = tls
         self.options = list(options)
-        self.port = free_port()
+        self.port = port or free_port()
         self.base_url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
         self.log = folder / "gunicorn.log"
         #: What requests verifies the server with: the throwaway certificate under TLS.
@@ -401,12 +402,17 @@ def served_app(
     Leaving stops gunicorn's process group, drops the schema (or the SQLite file) and
     removes the temporary folder, whatever happened. `extra` is more environment.
     """
+    port = free_port()
+    # Production builds every absolute link from PUBLIC_BASE_URL: it must be known first.
+    extra = {"PUBLIC_BASE_URL": f"{'https' if tls else 'http'}://127.0.0.1:{port}", **extra}
     with tempfile.TemporaryDirectory(prefix="intake-serve-") as name:
         folder = Path(name)
         with fresh_database(db, folder, postgres) as url:
             environment = app_environment(url, folder / "instance", **extra)
             migrate(environment)
-            with running_gunicorn(environment, folder, workers=workers, tls=tls) as server:
+            with running_gunicorn(
+                environment, folder, workers=workers, tls=tls, port=port
+            ) as server:
                 yield server
 
 

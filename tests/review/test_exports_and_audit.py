@@ -46,9 +46,15 @@ def test_a_submission_downloads_as_a_valid_fhir_bundle_and_is_audited(
     assert actions(app)[-1] == "export_fhir"
 
 
+def grant_export(app: Flask, email: str) -> None:
+    result = app.test_cli_runner().invoke(args=["clinician", "grant-export", email])
+    assert result.exit_code == 0, result.output
+
+
 def test_the_queue_downloads_as_csv_with_its_filter_and_is_audited(
     app: Flask, as_reviewer: FlaskClient
 ) -> None:
+    grant_export(app, "reviewer@clinic.example")
     urgent, benzo = submit(app, URGENT), submit(app, BENZODIAZEPINE)
     response = as_reviewer.get("/clinic/export/submissions.csv?level=urgent")
     assert response.status_code == 200 and response.mimetype == "text/csv"
@@ -64,7 +70,35 @@ def test_the_queue_downloads_as_csv_with_its_filter_and_is_audited(
         detail = db.session.scalar(
             sa.select(AuditEvent.detail).where(AuditEvent.action == "export_csv")
         )
-    assert detail == {"level": "urgent"}
+        flags_detail = db.session.scalar(
+            sa.select(AuditEvent.detail).where(AuditEvent.action == "export_flags_csv")
+        )
+    assert detail == {"level": "urgent", "rows": 1}
+    assert flags_detail == {"rows": len(flag_rows)}
+
+
+def test_bulk_export_needs_the_permission_an_admin_grants(
+    app: Flask, as_reviewer: FlaskClient
+) -> None:
+    reference = submit(app, URGENT)
+    queue = as_reviewer.get("/clinic/").get_data(as_text=True)
+    assert "Download these submissions" not in queue
+    assert as_reviewer.get("/clinic/export/submissions.csv").status_code == 403
+    assert as_reviewer.get("/clinic/export/flags.csv").status_code == 403
+    assert "export_csv" not in actions(app)
+    # One submission as FHIR stays with every clinician.
+    assert as_reviewer.get(f"/clinic/submissions/{reference}/fhir").status_code == 200
+    grant_export(app, "reviewer@clinic.example")
+    assert "export_permission_granted" in actions(app)
+    assert "Download these submissions" in as_reviewer.get("/clinic/").get_data(as_text=True)
+    assert as_reviewer.get("/clinic/export/submissions.csv").status_code == 200
+    revoked = app.test_cli_runner().invoke(
+        args=["clinician", "revoke-export", "reviewer@clinic.example"]
+    )
+    assert revoked.exit_code == 0
+    assert as_reviewer.get("/clinic/export/submissions.csv").status_code == 403
+    unknown = app.test_cli_runner().invoke(args=["clinician", "grant-export", "no@clinic.example"])
+    assert unknown.exit_code != 0
 
 
 def test_the_audit_page_is_for_admins(app: Flask, as_reviewer: FlaskClient) -> None:

@@ -105,11 +105,19 @@ def test_a_filled_honeypot_stores_nothing_and_gets_a_plain_answer(
     assert response.status_code == 200
     assert "Thank you" in visible_text(response)
     assert count(app, Draft) == 0
+
+
+def test_an_autofilled_honeypot_never_discards_a_draft_based_send(
+    tmp_path: Path, clock: Clock
+) -> None:
+    # A person walked every page to a draft: a filled hidden field is autofill, not a bot.
+    app = limited_app(tmp_path, clock)
     patient = Patient(app.test_client())
     patient.start()
     patient.answer_all(baseline())
-    bot = patient.post_form("/check", {"understands_review": "y", "website": "x"})
-    assert bot.status_code == 200 and count(app, Submission) == 0
+    sent = patient.post_form("/check", {"understands_review": "y", "website": "Sam Example"})
+    assert sent.status_code == 303 and sent.headers["Location"].endswith("/done")
+    assert count(app, Submission) == 1 and count(app, Draft) == 0
 
 
 def test_the_honeypot_is_hidden_from_people(tmp_path: Path, clock: Clock) -> None:

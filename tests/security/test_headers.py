@@ -57,7 +57,8 @@ def test_production_sends_hsts_and_secure_cookies(tmp_path: Path) -> None:
     app = make_app(
         tmp_path,
         APP_ENV="production",
-        SECRET_KEY="kT9vQ2xL7pW4mZ8rB3nH6yJ1cF5sD0gA-_eU",
+        PUBLIC_BASE_URL="https://intake.clinic.example",
+        SECRET_KEY="Zk3vQ2xL7pW4mZ8rB3nH6yJ1cF5sD0gA-_eUq9Tn4Rw",
         RATELIMIT_ENABLED=True,
         RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379",
     )
@@ -116,7 +117,8 @@ def test_clinicians_can_sign_in_over_https_without_a_referer(tmp_path: Path) -> 
     app = make_app(
         tmp_path,
         APP_ENV="production",
-        SECRET_KEY="kT9vQ2xL7pW4mZ8rB3nH6yJ1cF5sD0gA-_eU",
+        PUBLIC_BASE_URL="https://intake.clinic.example",
+        SECRET_KEY="Zk3vQ2xL7pW4mZ8rB3nH6yJ1cF5sD0gA-_eUq9Tn4Rw",
         RATELIMIT_ENABLED=True,
         RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379",
         RATELIMIT_KEY_PREFIX=f"https-sign-in-{uuid.uuid4().hex}",

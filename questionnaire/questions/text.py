@@ -1,0 +1,100 @@
+"""Text as people type it, pure: Unicode NFC, control characters found, bidirectional marks
+shown as visible codes, and strict dates, ids and timestamps from query values.
+
+Bidirectional marks are not refused (a right-to-left name needs them) but are
+shown as visible codes wherever a clinician reads the text (`show_bidi`).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import UTC, date, datetime
+from typing import Any
+
+from markupsafe import Markup
+
+#: Line breaks and tabs, allowed in multi-line fields only.
+LINE_CONTROLS = frozenset("\t\n\r")
+#: Characters that reorder text on screen (overrides, embeddings, isolates, marks).
+BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def nfc(value: str) -> str:
+    """Return text in Unicode normal form C."""
+    return unicodedata.normalize("NFC", value)
+
+
+def has_control(value: str, *, multiline: bool = False) -> bool:
+    """Return whether text holds a control character (tabs and line breaks only if not multiline)."""
+    return any(
+        unicodedata.category(char) == "Cc" and not (multiline and char in LINE_CONTROLS)
+        for char in value
+    )
+
+
+def show_bidi(value: str) -> str:
+    """Return text with each bidi or control character written as a visible code, like [U+202E].
+
+    For what a clinician reads (pages, CSV, FHIR): a right-to-left override can no
+    longer reorder a name or a note, and older rows stored before the filter show
+    their hidden characters instead of hiding them. Tabs and line breaks stay.
+    """
+    if value.isascii() and value.isprintable():
+        return value
+    return "".join(f"[U+{ord(char):04X}]" if _hidden(char) else char for char in value)
+
+
+def _hidden(char: str) -> bool:
+    return char in BIDI_CONTROLS or (
+        unicodedata.category(char) == "Cc" and char not in LINE_CONTROLS
+    )
+
+
+def shown(value: Any) -> Any:
+    """Jinja's finalize: plain text gets show_bidi; markup (form widgets) is left as built."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return show_bidi(value)
+    return value
+
+
+def parse_iso_date(text: str) -> date | None:
+    """Return the calendar date written exactly YYYY-MM-DD (ASCII digits), or None."""
+    text = text.strip()
+    if not _ISO_DATE.fullmatch(text) or not text.isascii():
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+#: The largest id a row can have on every backend (PostgreSQL's integer).
+MAX_ROW_ID = 2**31 - 1
+#: Timestamps outside these years are no real position in any list (and would overflow).
+YEARS = range(1970, 9999)
+_ROW_ID = re.compile(r"[0-9]{1,10}")
+
+
+def parse_row_id(text: str) -> int | None:
+    """Return a row id written in ASCII digits, between 1 and MAX_ROW_ID, or None."""
+    if not _ROW_ID.fullmatch(text):
+        return None
+    number = int(text)
+    return number if 1 <= number <= MAX_ROW_ID else None
+
+
+def parse_timestamp(text: str) -> datetime | None:
+    """Return a timezone-aware ISO timestamp within YEARS, in UTC, or None."""
+    if not text.isascii():
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is None or moment.year not in YEARS:
+        return None
+    return moment.astimezone(UTC)
