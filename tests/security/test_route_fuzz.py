@@ -228,6 +228,10 @@ QUERIES = st.one_of(
 )
 
 
+#: Endpoints whose 503 is an answer for the clinic's monitoring, not a failure.
+MONITORING = frozenset({"health.healthz"})
+
+
 def fuzz(
     app: Flask,
     client: FlaskClient,
@@ -255,7 +259,9 @@ def fuzz(
         before = protected_state(app)
         response = client.open(path, method=method, query_string=query, data=form)
         body = response.get_data(as_text=True)
-        assert response.status_code < 500, (endpoint, response.status_code)
+        # /healthz answers 503 on purpose while the alerts sweep has not run: that is its job.
+        by_design = endpoint in MONITORING and response.status_code == 503
+        assert response.status_code < 500 or by_design, (endpoint, response.status_code)
         assert "Traceback" not in body and 'File "' not in body
         if 400 <= response.status_code < 500:
             assert protected_state(app) == before, (endpoint, response.status_code)
