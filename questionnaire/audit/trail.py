@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from typing import ClassVar
 
 import sqlalchemy as sa
 
@@ -13,17 +14,26 @@ from questionnaire.extensions import DbSession
 from questionnaire.models import AuditEvent, Clinician
 from questionnaire.questions.text import YEARS, parse_iso_date, parse_row_id
 from questionnaire.references import parse_reference
+from questionnaire.security import BadQuery, QueryFilter
 
 PAGE_SIZE = 100
 
 
-class BadTrailFilter(ValueError):
+class BadTrailFilter(BadQuery):
     """A filter value the audit page does not offer."""
 
 
 @dataclass(frozen=True)
-class TrailFilter:
+class TrailFilter(QueryFilter):
     """Which events to show; before is the id to page back from."""
+
+    #: `before` is not kept: a link that keeps the filter starts from the newest again.
+    ARGS: ClassVar[dict[str, str]] = {
+        "action": "action",
+        "actor": "actor",
+        "reference": "reference",
+        "since": "since",
+    }
 
     action: str | None = None
     actor: str | None = None
@@ -53,16 +63,6 @@ class TrailFilter:
         if args.get("before") and before is None:
             raise BadTrailFilter("before")
         return cls(action, actor, reference, since, before)
-
-    def as_args(self) -> dict[str, str]:
-        """Return the filter as query arguments."""
-        args = {
-            "action": self.action,
-            "actor": self.actor,
-            "reference": self.reference,
-            "since": self.since.isoformat() if self.since else None,
-        }
-        return {key: value for key, value in args.items() if value}
 
 
 @dataclass

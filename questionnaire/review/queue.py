@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -22,19 +22,27 @@ from questionnaire.models import STATUSES, Flag, Submission
 from questionnaire.questions.text import parse_row_id, parse_timestamp
 from questionnaire.references import parse_reference
 from questionnaire.rules import LEVEL_RANK, LEVELS
+from questionnaire.security import BadQuery, QueryFilter
 
 PAGE_SIZE = 50
 NO_FLAG = "none"
 _RULE = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 
-class BadFilter(ValueError):
+class BadFilter(BadQuery):
     """A filter value is not one the queue offers (a forged or stale link)."""
 
 
 @dataclass(frozen=True)
-class QueueFilter:
+class QueueFilter(QueryFilter):
     """What the clinician asked to see; every value checked against what the queue offers."""
+
+    ARGS: ClassVar[dict[str, str]] = {
+        "status": "status",
+        "level": "level",
+        "rule": "rule",
+        "reference": "q",
+    }
 
     status: str | None = None
     level: str | None = None
@@ -57,11 +65,6 @@ class QueueFilter:
         if args.get("q") and reference is None:
             raise BadFilter("q")
         return cls(status=status, level=level, rule=rule, reference=reference)
-
-    def as_args(self) -> dict[str, str]:
-        """Return the filter as query arguments (for links that keep it)."""
-        args = {"status": self.status, "level": self.level, "rule": self.rule, "q": self.reference}
-        return {key: value for key, value in args.items() if value}
 
     def as_detail(self) -> dict[str, str]:
         """Return the filter for the audit trail (no patient data: codes and a reference)."""

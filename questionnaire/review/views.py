@@ -68,7 +68,7 @@ def _clinician() -> Clinician:
 PAGING = frozenset({"after", "before"})
 
 
-def _bad_filter(error: BadFilter) -> tuple[str, int]:
+def _bad_filter(error: security.BadQuery) -> tuple[str, int]:
     message = f"The filter '{error}' is not one the queue offers. Choose from the lists."
     if str(error) in PAGING:
         message = "That page link is not valid. Go back to the first page and use its links."
@@ -307,7 +307,7 @@ def audit_log() -> str | tuple[str, int]:
     try:
         wanted = trail.TrailFilter.parse(request.args.to_dict())
     except trail.BadTrailFilter as error:
-        return _bad_filter(BadFilter(str(error)))
+        return _bad_filter(error)
     page = trail.trail_page(db.session, wanted)
     audit.record(db.session, "view_audit", actor=_clinician(), detail=wanted.as_args())
     db.session.commit()
