@@ -402,7 +402,7 @@ def main(argv: list[str] | None = None) -> int:
         say(f"reports and logs in {workdir}")
         with scanned_app() as served:
             base = served.base_url
-            say(f"app under gunicorn at {base} ({served.database}); rate limits off")
+            say(f"app under gunicorn at {base} ({served.database}); rate limits on, set high")
             VERIFY[0] = served.verify
             seed_submissions(base, served.verify)
             accounts = {
