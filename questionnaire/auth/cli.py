@@ -122,24 +122,24 @@ def grant_export_command(email: str) -> None:
 
     Every clinician can still download one submission as FHIR; the grant is audited.
     """
-    try:
-        clinician = service.set_export_permission(db.session, email, True)
-    except service.UnknownClinician as error:
-        _fail(str(error), EXIT_FAILED)
-    db.session.commit()
-    click.echo(f"{clinician.email} may now download CSV exports.")
+    _set_export(email, True)
 
 
 @clinician_group.command("revoke-export")
 @click.argument("email")
 def revoke_export_command(email: str) -> None:
     """Take back a clinician's permission to download CSV exports."""
+    _set_export(email, False)
+
+
+def _set_export(email: str, allowed: bool) -> None:
     try:
-        clinician = service.set_export_permission(db.session, email, False)
+        clinician = service.set_export_permission(db.session, email, allowed)
     except service.UnknownClinician as error:
         _fail(str(error), EXIT_FAILED)
     db.session.commit()
-    click.echo(f"{clinician.email} may no longer download CSV exports.")
+    may = "may now" if allowed else "may no longer"
+    click.echo(f"{clinician.email} {may} download CSV exports.")
 
 
 @clinician_group.command("list")

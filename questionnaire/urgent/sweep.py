@@ -55,8 +55,11 @@ def raise_stale_drafts(
     return raised
 
 
-def _escalate(session: DbSession, notifications: list[Notification]) -> bool:
-    session.add_all(notifications)
+def _escalate(
+    session: DbSession, addresses: list[str], reference: str, now: datetime, **about: int
+) -> bool:
+    """Queue one second alert per address for a reference; False when a sweep did it first."""
+    notify.queue_alerts(session, addresses, reference, now, kind="escalation", **about)
     try:
         session.commit()
     except IntegrityError:
@@ -86,17 +89,7 @@ def escalate(session: DbSession, config: Mapping[str, Any], now: datetime) -> in
         )
     ).all()
     for ident, reference in submissions:
-        notes = [
-            Notification(
-                kind="escalation",
-                submission_id=ident,
-                reference=reference,
-                address=address,
-                created_at=now,
-            )
-            for address in addresses
-        ]
-        escalated += _escalate(session, notes)
+        escalated += _escalate(session, addresses, reference, now, submission_id=ident)
     intakes = session.execute(
         sa.select(UnsentIntake.id, UnsentIntake.reference).where(
             UnsentIntake.first_opened_at.is_(None),
@@ -109,17 +102,7 @@ def escalate(session: DbSession, config: Mapping[str, Any], now: datetime) -> in
         )
     ).all()
     for ident, reference in intakes:
-        notes = [
-            Notification(
-                kind="escalation",
-                unsent_intake_id=ident,
-                reference=reference,
-                address=address,
-                created_at=now,
-            )
-            for address in addresses
-        ]
-        escalated += _escalate(session, notes)
+        escalated += _escalate(session, addresses, reference, now, unsent_intake_id=ident)
     return escalated
 
 
