@@ -51,6 +51,8 @@ COMPATIBLE = frozenset(
         "The Unlicense (Unlicense)",
         "Unlicense",
         "Zlib",
+        # Zope Public License 2.1: the FSF lists it as free and GPL-compatible (gevent's deps).
+        "ZPL-2.1",
     }
 )
 #: Packages whose metadata names no licence, checked by hand: name -> what and where.
