@@ -45,14 +45,13 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TypeVar
-from urllib.parse import parse_qs, urlparse
-
-import pyotp
+from urllib.parse import urlparse
 
 # Run as a script: the project root on the path, for tests.harness.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
+from tests.harness.clinician import cookie_header, create_clinician, sign_in  # noqa: E402
 from tests.harness.patient import Browser, Patient, usable_cases  # noqa: E402
 from tests.harness.served import Gunicorn, postgres_url, served_app, stop_group  # noqa: E402
 
@@ -172,33 +171,11 @@ def browser(base: str, kind: type[B]) -> B:
     return opened
 
 
-def cookie_header(opened: Browser) -> str:
-    assert opened.http is not None
-    return "; ".join(f"{cookie.name}={cookie.value}" for cookie in opened.http.cookies)
-
-
-def create_clinician(served: Gunicorn, email: str) -> str:
-    """Create a clinician with the CLI; return the TOTP secret from the printed otpauth URI."""
-    output = served.flask(
-        "clinician", "create", email, "--name", "Scan Clinician", "--password-stdin",
-        stdin=SCAN_PASSWORD + "\n",
-    )  # fmt: skip
-    uri = next(word for word in output.split() if word.startswith("otpauth://"))
-    return parse_qs(urlparse(uri).query)["secret"][0]
-
-
 def clinician_cookie(base: str, email: str, secret: str) -> str:
-    """Sign in through /clinic/sign-in and /clinic/sign-in/code; return the Cookie header."""
+    """Sign in through the real pages; return the Cookie header."""
     clinician = browser(base, Browser)
     try:
-        step = clinician.post_form("/clinic/sign-in", {"email": email, "password": SCAN_PASSWORD})
-        if step.status_code != 303:
-            raise RuntimeError(f"the password step answered {step.status_code}")
-        step = clinician.post_form("/clinic/sign-in/code", {"code": pyotp.TOTP(secret).now()})
-        if step.status_code != 303:
-            raise RuntimeError(f"the code step answered {step.status_code}")
-        if clinician.get("/clinic/").status_code != 200:
-            raise RuntimeError("signed in, but the queue does not open")
+        sign_in(clinician, email, SCAN_PASSWORD, secret)
         return cookie_header(clinician)
     finally:
         clinician.close()
@@ -408,7 +385,10 @@ def main(argv: list[str] | None = None) -> int:
             accounts = {
                 purpose: f"scan-{purpose}@clinic.example" for purpose in ("wapiti", "sqlmap")
             }
-            totp = {purpose: create_clinician(served, email) for purpose, email in accounts.items()}
+            totp = {
+                purpose: create_clinician(served, email, SCAN_PASSWORD, name="Scan Clinician")
+                for purpose, email in accounts.items()
+            }
             if "wapiti" in wanted:
                 # A patient has no account: a session with a started intake opens the pages.
                 from questionnaire.questions.catalogue import PAGES

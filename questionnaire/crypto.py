@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import json
 import os
@@ -38,9 +39,16 @@ class CiphertextError(ValueError):
     """A stored value failed its integrity check or names an unknown key."""
 
 
+@functools.lru_cache(maxsize=16)
 def key_id(key: bytes) -> str:
     """Return the short public id of a key."""
     return hashlib.sha256(key).hexdigest()[:16]
+
+
+@functools.lru_cache(maxsize=16)
+def _cipher(key: bytes) -> AESGCM:
+    # Built once per key: the queue and exports open thousands of values a second.
+    return AESGCM(key)
 
 
 def encode_key(key: bytes) -> str:
@@ -93,7 +101,7 @@ class Keyring:
     def seal(self, plaintext: bytes, context: str) -> str:
         """Encrypt bytes for one column (the context), with a fresh random nonce."""
         nonce = secrets.token_bytes(NONCE_BYTES)
-        sealed = AESGCM(self.current).encrypt(nonce, plaintext, context.encode())
+        sealed = _cipher(self.current).encrypt(nonce, plaintext, context.encode())
         body = base64.urlsafe_b64encode(nonce + sealed).decode()
         return f"{VERSION}:{key_id(self.current)}:{body}"
 
@@ -108,7 +116,7 @@ class Keyring:
         if version != VERSION or key is None or len(raw) <= NONCE_BYTES:
             raise CiphertextError("stored value was sealed with an unknown key or format")
         try:
-            return AESGCM(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], context.encode())
+            return _cipher(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], context.encode())
         except InvalidTag:
             raise CiphertextError("stored value failed its integrity check") from None
 

@@ -23,6 +23,7 @@ TABLES = {
     "notifications",
     "unsent_intakes",
     "sweep_runs",
+    "queue_counts",
 }
 
 
@@ -74,4 +75,22 @@ def test_upgrading_keeps_stored_submissions_and_ranks_them_for_the_queue(
                 sa.text("SELECT reference, level_rank FROM submissions ORDER BY reference")
             ).all()
         assert [tuple(row) for row in ranks] == [("REF1", 0), ("REF2", 2), ("REF3", 3)]
+        # The queue's counts start from what is stored, and the triggers keep them from here.
+        assert counts_by_rank() == {0: 1, 2: 1, 3: 1}
+        with db.engine.begin() as connection:
+            connection.execute(sa.text("UPDATE submissions SET status = 'reviewed'"))
+            connection.execute(sa.text("DELETE FROM submissions WHERE reference = 'REF2'"))
+        assert counts_by_rank() == {0: 1, 3: 1}
+        assert counts_by_rank("reviewed") == {0: 1, 3: 1}
         db.engine.dispose()
+
+
+def counts_by_rank(status: str | None = None) -> dict[int, int]:
+    """Return the queue_counts table summed by level rank (non-zero only)."""
+    where = "WHERE status = :status" if status else ""
+    with db.engine.connect() as connection:
+        rows = connection.execute(
+            sa.text(f"SELECT level_rank, sum(n) FROM queue_counts {where} GROUP BY level_rank"),
+            {"status": status} if status else {},
+        ).all()
+    return {int(rank): int(number) for rank, number in rows if number}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -279,9 +280,33 @@ def remove_expired_drafts(session: DbSession, now: datetime | None = None) -> in
 # --- sending ---------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Sent:
+    """What the patient's pages need of a stored submission, read before its commit."""
+
+    id: int
+    reference: str
+    highest_level: str | None
+
+    @classmethod
+    def of(cls, submission: Submission) -> Sent:
+        return cls(submission.id, submission.reference, submission.highest_level)
+
+
 def find_submission(session: DbSession, token: str) -> Submission | None:
     """Return the submission a draft token already produced, if any."""
     return session.scalar(sa.select(Submission).where(Submission.draft_key == digest(token)))
+
+
+def _draft_to_send(session: DbSession, key: str, now: datetime) -> Draft | None:
+    """Return the live draft with this key, locked until the transaction ends (PostgreSQL).
+
+    The lock makes a second send of the same draft wait here for the first to commit,
+    then find the draft gone and return the first one's submission.
+    """
+    return session.scalar(
+        sa.select(Draft).where(Draft.token_hash == key, Draft.expires_at > now).with_for_update()
+    )
 
 
 def submit(
@@ -292,7 +317,7 @@ def submit(
     confirmed: Mapping[str, Any] | None = None,
     alert_addresses: Sequence[str] = (),
     settings: Mapping[str, Any] | None = None,
-) -> Submission:
+) -> Sent:
     """Send a draft: validate it whole, derive facts, evaluate rules, store, delete the draft.
 
     `confirmed` holds the answers of the last step (the review tick box). An urgent
@@ -303,22 +328,27 @@ def submit(
     One transaction. Sending the same draft again, or twice at once, returns the
     one submission it produced: the draft key is unique, so the database, not a
     check-then-insert, decides who wins.
+
+    A send costs one draft read, one insert each for the submission and its flags, and
+    the draft's delete; nothing is read again after the commit (the result says what the
+    confirmation needs).
     """
     now = now or utcnow()
     key = digest(token)
     for _ in range(REFERENCE_ATTEMPTS):
-        draft = session.scalar(sa.select(Draft).where(Draft.token_hash == key))
+        draft = _draft_to_send(session, key, now)
         if draft is None:
             # Sent already, perhaps by a request that committed a moment ago.
             existing = find_submission(session, token)
             if existing is not None:
-                return existing
+                return Sent.of(existing)
             raise DraftNotFound("no draft for this token")
         # The last step's tick box joins the draft's answers inside this one transaction.
         validated = validate_answers({**draft.answers, **(confirmed or {})}, now.date())
         if not validated.ok:
             raise AnswersInvalid(validated.errors)
         findings = evaluate(table, validated.answers, validated.facts)
+        level = highest_level(findings)
         submission = Submission(
             draft_key=key,
             reference=new_reference(),
@@ -329,29 +359,41 @@ def submit(
             rules_version=table.version,
             rules_sha256=table.sha256,
             status="new",
-            highest_level=highest_level(findings),
-            level_rank=LEVEL_RANK[highest_level(findings)],
-            flags=[
-                Flag(
-                    rule=finding.rule,
-                    level=finding.level,
-                    message=fill_numbers(finding.message, settings or {}),
-                    source=finding.source,
-                    evidence=finding.evidence,
-                )
-                for finding in findings
-            ],
+            highest_level=level,
+            level_rank=LEVEL_RANK[level],
         )
         session.add(submission)
         try:
-            session.flush()  # the submission's id, for its alerts and the entry it replaces
-            # An unsent urgent intake from this draft is replaced by (and links to) it.
-            session.execute(
-                sa.update(UnsentIntake)
-                .where(UnsentIntake.draft_id == draft.id)
-                .values(submission_id=submission.id)
-            )
+            session.flush()  # the submission's id, for its flags, alerts and replaced entry
+            if findings:
+                # Every flag in one INSERT (the unit of work would send one per flag here).
+                session.execute(
+                    sa.insert(Flag).values(
+                        [
+                            {
+                                "submission_id": submission.id,
+                                "rule": finding.rule,
+                                "level": finding.level,
+                                "message": fill_numbers(finding.message, settings or {}),
+                                "source": finding.source,
+                                "evidence": finding.evidence,
+                                "level_rank": submission.level_rank,
+                                "submitted_at": now,
+                            }
+                            for finding in findings
+                        ]
+                    )
+                )
+            if draft.contact_consent:
+                # Only a draft with the contact consent can have raised an unsent urgent
+                # intake; it is replaced by (and links to) this submission.
+                session.execute(
+                    sa.update(UnsentIntake)
+                    .where(UnsentIntake.draft_id == draft.id)
+                    .values(submission_id=submission.id)
+                )
             session.delete(draft)
+            sent = Sent.of(submission)  # read before the commit expires it
             if submission.highest_level == "urgent" and alert_addresses:
                 queue_alerts(
                     session,
@@ -366,5 +408,5 @@ def submit(
             # start again from the top, which returns the winner's submission.
             session.rollback()
             continue
-        return submission
+        return sent
     raise RuntimeError("could not store the submission; references kept colliding")

@@ -363,27 +363,15 @@ def resume(token: str) -> Response | str | tuple[str, int]:
 def check() -> Response | str | tuple[str, int]:
     """Show every answer in plain words with a Change link; send when it is right."""
     token = session.get(DRAFT_KEY)
-    draft = _current_draft()
-    if draft is None:
-        token = token or session.get(SENT_KEY)
-        sent = services.find_submission(db.session, token) if token else None
-        if sent is not None:
-            # Sent already (a double click, or a refresh of the POST): the same confirmation.
-            session.pop(DRAFT_KEY, None)
-            session[SENT_KEY] = token
-            response = redirect(url_for("intake.done"), code=303)
-            _deliver_alerts_after(sent, response)  # in case the first request died before
-            return response
-        return redirect(url_for("intake.start", expired=1), code=303)
     form = SendForm()
     problems: list[tuple[str, str]] = []
     # No honeypot here: this session walked every page to a draft, so a filled hidden field
     # is a browser's autofill, and discarding the send silently would lose a real person.
-    if form.validate_on_submit():
-        if token is None:  # a draft is found only through the token, so this cannot happen
-            return redirect(url_for("intake.start", expired=1), code=303)
+    # A send reads the draft once, inside its transaction; only a send that cannot go on
+    # reads it again, to show the page.
+    if token is not None and form.validate_on_submit():
         try:
-            submission = services.submit(
+            sent = services.submit(
                 db.session,
                 token,
                 current_app.extensions["rule_table"],
@@ -395,15 +383,20 @@ def check() -> Response | str | tuple[str, int]:
         except services.AnswersInvalid as invalid:
             problems = _missing_answers(invalid.errors)
         except services.DraftNotFound:
-            return redirect(url_for("intake.start", expired=1), code=303)
+            pass  # expired, or never there: said below
         else:
-            session.pop(DRAFT_KEY, None)
-            session[SENT_KEY] = token
-            response = redirect(url_for("intake.done"), code=303)
-            _deliver_alerts_after(submission, response)
-            return response
+            return _confirmation(token, sent.highest_level)
     elif request.method == "POST":
         problems = _error_summary(form)
+    draft = _current_draft()
+    if draft is None:
+        token = token or session.get(SENT_KEY)
+        already = services.find_submission(db.session, token) if token else None
+        if already is not None and token is not None:
+            # Sent already (a double click, or a refresh of the POST): the same confirmation,
+            # and its alerts sent in case the first request died before it could.
+            return _confirmation(token, already.highest_level)
+        return redirect(url_for("intake.start", expired=1), code=303)
     return (
         render_template(
             "intake/check.html",
@@ -417,10 +410,15 @@ def check() -> Response | str | tuple[str, int]:
     )
 
 
-def _deliver_alerts_after(submission: Submission, response: Response) -> None:
-    """Send an urgent submission's pending alerts once the patient has their page."""
-    if submission.highest_level == "urgent":
+def _confirmation(token: str, level: str | None) -> Response:
+    """Forget the draft, remember what was sent, and go to the confirmation page."""
+    session.pop(DRAFT_KEY, None)
+    session[SENT_KEY] = token
+    response = redirect(url_for("intake.done"), code=303)
+    if level == "urgent":
+        # Once the patient has their page: an urgent submission's pending alerts.
         _deliver_pending_after(response)
+    return response
 
 
 def _deliver_pending_after(response: Response) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -15,10 +16,10 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import load_only, selectinload
 
 from questionnaire.extensions import DbSession
-from questionnaire.models import STATUSES, Flag, Submission
+from questionnaire.models import STATUSES, Flag, QueueCount, Submission, UTCDateTime
 from questionnaire.questions.text import parse_row_id, parse_timestamp
 from questionnaire.references import parse_reference
 from questionnaire.rules import LEVEL_RANK, LEVELS
@@ -103,6 +104,10 @@ class Cursor:
         return cls(submission.level_rank, submission.submitted_at, submission.id)
 
 
+#: Above this many, a count the counts table cannot give exactly shows as "50+".
+COUNT_CAP = PAGE_SIZE
+
+
 @dataclass
 class QueuePage:
     """One page of the queue and what the page header shows."""
@@ -110,73 +115,143 @@ class QueuePage:
     rows: list[Submission]
     next_cursor: str | None
     counts: dict[str, int] = field(default_factory=dict)
+    #: True when the counts stop at COUNT_CAP + 1 (a rule filter): the page shows "50+".
+    capped: bool = False
+
+    def count_label(self, level: str) -> str:
+        """Return a level's count as the page shows it: exact, or "50+" past the cap."""
+        number = self.counts.get(level, 0)
+        return f"{COUNT_CAP}+" if self.capped and number > COUNT_CAP else f"{number:,}"
 
 
-def _filtered(query: Any, wanted: QueueFilter) -> Any:
-    # Any: SQLAlchemy 2.1's Select is variadic, and both a row and a count query pass here.
+def _rank(level: str) -> int:
+    return LEVEL_RANK[None if level == NO_FLAG else level]
+
+
+def _rows(wanted: QueueFilter) -> tuple[Any, tuple[Any, ...]]:
+    """Return the select of the filter's submissions and the columns of queue order.
+
+    Any: SQLAlchemy 2.1's Select is variadic. A rule filter reads the queue's order from
+    ix_flags_rule_queue (each flag holds its submission's place); every other filter from
+    ix_submissions_queue or ix_submissions_status_queue.
+    """
+    query = sa.select(Submission)
+    order: tuple[Any, ...] = (Submission.level_rank, Submission.submitted_at, Submission.id)
+    if wanted.rule:
+        query = query.join(Flag, Flag.submission_id == Submission.id).where(
+            Flag.rule == wanted.rule
+        )
+        order = (Flag.level_rank, Flag.submitted_at, Flag.submission_id)
+    if wanted.level:
+        query = query.where(order[0] == _rank(wanted.level))
     if wanted.status:
         query = query.where(Submission.status == wanted.status)
-    if wanted.level == NO_FLAG:
-        query = query.where(Submission.highest_level.is_(None))
-    elif wanted.level:
-        query = query.where(Submission.highest_level == wanted.level)
-    if wanted.rule:
-        query = query.where(
-            sa.exists().where(Flag.submission_id == Submission.id, Flag.rule == wanted.rule)
-        )
     if wanted.reference:
         query = query.where(Submission.reference == wanted.reference)
-    return query
+    return query, order
 
 
-def _after(cursor: Cursor) -> sa.ColumnElement[bool]:
-    rank, at, ident = Submission.level_rank, Submission.submitted_at, Submission.id
-    return sa.or_(
-        rank > cursor.rank,
-        sa.and_(rank == cursor.rank, at > cursor.submitted_at),
-        sa.and_(rank == cursor.rank, at == cursor.submitted_at, ident > cursor.id),
-    )
+def _page_query(wanted: QueueFilter, after: Cursor | None, size: int) -> Any:
+    query, order = _rows(wanted)
+    if after is not None:
+        # A row comparison: PostgreSQL reads it as an index condition and starts there,
+        # where the OR form made it read and drop every row before the cursor.
+        query = query.where(
+            sa.tuple_(*order)
+            > sa.tuple_(
+                sa.literal(after.rank),
+                sa.literal(after.submitted_at, UTCDateTime()),
+                sa.literal(after.id),
+            )
+        )
+    return query.order_by(*order).limit(size)
+
+
+#: What a queue row shows: no answers, no facts, no evidence are read, let alone opened.
+_QUEUE_COLUMNS = (
+    load_only(
+        Submission.id,
+        Submission.reference,
+        Submission.submitted_at,
+        Submission.status,
+        Submission.highest_level,
+        Submission.level_rank,
+        Submission.outcome,
+    ),
+    selectinload(Submission.flags).load_only(Flag.rule, Flag.level),
+)
 
 
 def queue_page(
     session: DbSession, wanted: QueueFilter, after: Cursor | None = None, size: int = PAGE_SIZE
 ) -> QueuePage:
-    """Return one page of submissions in queue order, with counts per level for the filter."""
-    query = _filtered(sa.select(Submission), wanted)
-    if after is not None:
-        query = query.where(_after(after))
-    query = query.order_by(Submission.level_rank, Submission.submitted_at, Submission.id)
-    query = query.options(selectinload(Submission.flags))
-    rows = list(session.scalars(query.limit(size + 1)))
+    """Return one page of submissions in queue order, with counts per level for the filter.
+
+    The same statements whatever the size of the table or of the page: the rows, their
+    flags' rule ids, and the counts.
+    """
+    query = _page_query(wanted, after, size + 1).options(*_QUEUE_COLUMNS)
+    rows = list(session.scalars(query))
     more = len(rows) > size
     rows = rows[:size]
     next_cursor = Cursor.of(rows[-1]).encode() if more and rows else None
-    return QueuePage(rows=rows, next_cursor=next_cursor, counts=level_counts(session, wanted))
+    counts, capped = level_counts(session, wanted)
+    return QueuePage(rows=rows, next_cursor=next_cursor, counts=counts, capped=capped)
 
 
-def level_counts(session: DbSession, wanted: QueueFilter) -> dict[str, int]:
-    """Return how many submissions the filter (ignoring its level) holds at each level."""
-    unlevelled = QueueFilter(status=wanted.status, rule=wanted.rule, reference=wanted.reference)
-    query = _filtered(
-        sa.select(Submission.highest_level, sa.func.count()).group_by(Submission.highest_level),
-        unlevelled,
-    )
+def level_counts(session: DbSession, wanted: QueueFilter) -> tuple[dict[str, int], bool]:
+    """Return how many submissions the filter (ignoring its level) holds at each level.
+
+    Exact from the counts table without a filter or with a status; exact for a reference
+    (one row at most); a rule filter counts each level up to COUNT_CAP + 1 on its index,
+    and says so (the second value, True).
+    """
     counts = dict.fromkeys((*LEVELS, NO_FLAG), 0)
-    for level, number in session.execute(query):
-        counts[level or NO_FLAG] = number
-    return counts
+    levels = {_rank(level): level for level in counts}
+    if wanted.rule:
+        capped = [
+            sa.select(sa.literal(rank).label("rank"), sa.func.count().label("n")).select_from(
+                _rows(dataclasses.replace(wanted, level=level))[0]
+                .with_only_columns(Submission.id)
+                .limit(COUNT_CAP + 1)
+                .subquery()
+            )
+            for rank, level in levels.items()
+        ]
+        for rank, number in session.execute(sa.union_all(*capped)):
+            counts[levels[rank]] = int(number)
+        return counts, True
+    query: Any
+    if wanted.reference:
+        query = sa.select(Submission.level_rank, sa.func.count()).where(
+            Submission.reference == wanted.reference
+        )
+        if wanted.status:
+            query = query.where(Submission.status == wanted.status)
+        query = query.group_by(Submission.level_rank)
+    else:
+        query = sa.select(QueueCount.level_rank, sa.func.sum(QueueCount.n)).group_by(
+            QueueCount.level_rank
+        )
+        if wanted.status:
+            query = query.where(QueueCount.status == wanted.status)
+    for rank, number in session.execute(query):
+        if rank in levels:
+            counts[levels[rank]] = int(number or 0)
+    return counts, False
 
 
 def all_in_queue(session: DbSession, wanted: QueueFilter, batch: int = 200) -> Iterator[Submission]:
-    """Yield every submission the filter holds, in queue order, a batch at a time (exports)."""
+    """Yield every submission the filter holds, in queue order, a batch at a time (exports).
+
+    Each batch starts from the last one's cursor on the index, so time grows with the rows.
+    """
     after: Cursor | None = None
     while True:
-        query = _filtered(sa.select(Submission), wanted)
-        if after is not None:
-            query = query.where(_after(after))
-        query = query.order_by(Submission.level_rank, Submission.submitted_at, Submission.id)
-        query = query.options(selectinload(Submission.flags).selectinload(Flag.acknowledged_by))
-        rows = list(session.scalars(query.limit(batch)))
+        query = _page_query(wanted, after, batch).options(
+            selectinload(Submission.flags).selectinload(Flag.acknowledged_by)
+        )
+        rows = list(session.scalars(query))
         yield from rows
         if len(rows) < batch:
             return
@@ -185,12 +260,14 @@ def all_in_queue(session: DbSession, wanted: QueueFilter, batch: int = 200) -> I
 
 def count_in_queue(session: DbSession, wanted: QueueFilter) -> int:
     """Return how many submissions the filter holds (the row count an export audits)."""
-    query = _filtered(sa.select(sa.func.count()).select_from(Submission), wanted)
-    return int(session.scalar(query) or 0)
+    query, _order = _rows(wanted)
+    subquery = query.with_only_columns(Submission.id).subquery()
+    return int(session.scalar(sa.select(sa.func.count()).select_from(subquery)) or 0)
 
 
 def count_flags_in_queue(session: DbSession, wanted: QueueFilter) -> int:
     """Return how many flags the filter's submissions hold."""
-    inner = _filtered(sa.select(Submission.id), wanted).scalar_subquery()
-    query = sa.select(sa.func.count()).select_from(Flag).where(Flag.submission_id.in_(inner))
-    return int(session.scalar(query) or 0)
+    query, _order = _rows(wanted)
+    inner = query.with_only_columns(Submission.id).scalar_subquery()
+    counted = sa.select(sa.func.count()).select_from(Flag).where(Flag.submission_id.in_(inner))
+    return int(session.scalar(counted) or 0)

@@ -86,16 +86,15 @@ def queue() -> str | tuple[str, int]:
         after = Cursor.decode(request.args["after"]) if request.args.get("after") else None
     except BadFilter as error:
         return _bad_filter(error)
-    page = queue_page(db.session, wanted, after)
     clinician = _clinician()
+    page = queue_page(db.session, wanted, after)
     audit.record(db.session, "view_queue", actor=clinician, detail=wanted.as_detail())
-    db.session.commit()
 
     def queue_link(**changes: str) -> str:
         values: dict[str, Any] = wanted.as_args() | changes
         return url_for("review.queue", **values)
 
-    return render_template(
+    html = render_template(
         "review/queue.html",
         page=page,
         wanted=wanted,
@@ -107,6 +106,10 @@ def queue() -> str | tuple[str, int]:
         unsent_intakes=unsent.open_intakes(db.session),
         can_export=clinician.can_export,
     )
+    # Committed after rendering: a commit expires every loaded row, and rendering after it
+    # would load each one again. If the audit row cannot be stored, nothing is shown.
+    db.session.commit()
+    return html
 
 
 def _unsent_or_404(reference: str) -> UnsentIntake:

@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import defer
 
 from questionnaire import audit
 from questionnaire.extensions import DbSession, now
@@ -157,6 +158,12 @@ def open_intakes(session: DbSession) -> list[UnsentIntake]:
         session.scalars(
             sa.select(UnsentIntake)
             .where(still_open())
+            # The queue lists them by reference: nothing sealed is opened for it.
+            .options(
+                defer(UnsentIntake.contact),
+                defer(UnsentIntake.findings),
+                defer(UnsentIntake.outcome_note),
+            )
             .order_by(UnsentIntake.raised_at, UnsentIntake.id)
         )
     )
