@@ -49,9 +49,10 @@ class CookielessStaticSessions(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, left untouched by static files and the favicon.
 
     Flask-Login reads the session after every request, so Flask would add
-    ``Vary: Cookie`` (and may refresh the cookie) on every response; a browser then
-    revalidates an "immutable" file whenever the session cookie changed (each clinic
-    page changes it). These responses never depend on the session.
+    ``Vary: Cookie`` (and may refresh the cookie) on every response: a cache that
+    honours Vary then keeps one copy per cookie and cannot reuse an "immutable" file
+    once the cookie changes (each clinic page changes it). These responses never
+    depend on the session, so they neither read it into Vary nor set it.
     """
 
     def save_session(self, app: Flask, session: SessionMixin, response: FlaskResponse) -> None:
