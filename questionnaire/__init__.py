@@ -10,8 +10,8 @@ from flask import Flask, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from questionnaire import assets, crypto, security
 from questionnaire import config as settings
-from questionnaire import crypto, security
 from questionnaire.extensions import csrf, db, migrate, utcnow
 from questionnaire.questions.crisis import fill_numbers
 
@@ -76,6 +76,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     security.init_app(app)
     security.init_inputs(app)
+    assets.init_app(app)
 
     from questionnaire.flagging.table import load_rule_table
 
