@@ -87,6 +87,11 @@ from tests.harness.served import (  # noqa: E402
 )
 
 REDIS = "redis://127.0.0.1:6379/0"
+#: --break: what B does not share with A in steps 1 and 2, to see those checks fail.
+BREAKS = {
+    "secret": {"secret_key": secrets.token_urlsafe(48)},
+    "limits": {"RATELIMIT_STORAGE_URI": "memory://"},
+}
 #: Limits for the load step: on (counted in Redis), high enough never to bite.
 HIGH_LIMIT = "1000000 per hour"
 #: Addresses (TEST-NET-1, never routed) each direct step claims through X-Forwarded-For, so
@@ -217,14 +222,18 @@ class Cluster:
         self.servers: dict[str, Gunicorn] = {}
         self.nginx: subprocess.Popen[bytes] | None = None
 
-    def environment(self, name: str, **limits: str) -> dict[str, str]:
+    def environment(self, name: str, **settings: str) -> dict[str, str]:
         folder = self.prefix / name
-        return app_environment(self.database_url, folder / "instance", **self.shared, **limits)
+        return app_environment(
+            self.database_url, folder / "instance", **{**self.shared, **settings}
+        )
 
-    def start_instances(self, **limits: str) -> None:
-        """Start A and B (stopping any earlier pair first) with these rate-limit settings."""
+    def start_instances(self, only_b: dict[str, str] | None = None, **settings: str) -> None:
+        """Start A and B (stopping any earlier pair first) with these settings (and B with
+        `only_b` on top: how --break makes the two disagree)."""
         self.stop_instances()
         for name, port in self.ports.items():
+            limits = {**settings, **((only_b or {}) if name == "B" else {})}
             folder = self.prefix / name
             folder.mkdir(exist_ok=True)
             server = Gunicorn(
@@ -489,6 +498,20 @@ def upstream_counts(log: Path, ports: dict[str, int], stopped: float) -> dict[st
     return counts
 
 
+#: An nginx error-log entry: "... [error] 12#12: *345 connect() failed (111: ...) while ...".
+_UPSTREAM_ERROR = re.compile(r"\[(\w+)\] \d+#\d+: \*\d+ (.+?) while .*upstream")
+
+
+def upstream_errors(log: Path) -> Counter[str]:
+    """Count nginx's error-log entries about the instances, by what happened (no request)."""
+    kinds: Counter[str] = Counter()
+    for line in log.read_text().splitlines() if log.exists() else []:
+        found = _UPSTREAM_ERROR.search(line)
+        if found:
+            kinds[f"{found.group(1)}: {found.group(2)}"] += 1
+    return kinds
+
+
 def check_load(cluster: Cluster, args: argparse.Namespace, earlier: list[Journey]) -> bool:
     prefix = cluster.prefix
     journeys_file = prefix / "journeys.jsonl"
@@ -583,6 +606,7 @@ def check_load(cluster: Cluster, args: argparse.Namespace, earlier: list[Journey
             f"{failure['Error'][:120]}"
         )
     say(f"load: 5xx or no answer met by patients, each then sent again: {dict(trouble) or 0}")
+    say(f"load: nginx's upstream errors: {dict(upstream_errors(prefix / 'nginx-error.log')) or 0}")
     say(
         f"load: nginx answers by instance, until A's master exited: {dict(counts['before'])}; "
         f"after: {dict(counts['after'])}"
@@ -653,8 +677,11 @@ def run(args: argparse.Namespace, prefix: Path) -> int:
                 f"({len(left_out)} dated ones left out)"
             )
             limit = args.rate_limit
+            broken = BREAKS[args.break_] if args.break_ else {}
+            if broken:
+                say(f"--break {args.break_}: B runs with {sorted(broken)} of its own (steps 1-2)")
             cluster.start_instances(
-                RATELIMIT_START=f"{limit} per hour", RATELIMIT_SUBMIT=f"{limit} per hour"
+                broken, RATELIMIT_START=f"{limit} per hour", RATELIMIT_SUBMIT=f"{limit} per hour"
             )
             say(
                 f"instances A :{cluster.ports['A']} and B :{cluster.ports['B']} up "
@@ -662,11 +689,14 @@ def run(args: argparse.Namespace, prefix: Path) -> int:
             )
             results.append(check_handoff(cluster, cases, handoff))
             results.append(check_rate_limit(cluster, limit))
-            cluster.start_instances(RATELIMIT_START=HIGH_LIMIT, RATELIMIT_SUBMIT=HIGH_LIMIT)
-            cluster.start_nginx()
-            say(f"instances restarted with high rate limits; nginx on {cluster.nginx_url}")
-            results.append(check_load(cluster, args, handoff))
-            for name, server in (("A", cluster.servers["A"]), ("B", cluster.servers["B"])):
+            if args.break_:
+                say("--break: step 3 (load) left out")
+            else:
+                cluster.start_instances(RATELIMIT_START=HIGH_LIMIT, RATELIMIT_SUBMIT=HIGH_LIMIT)
+                cluster.start_nginx()
+                say(f"instances restarted with high rate limits; nginx on {cluster.nginx_url}")
+                results.append(check_load(cluster, args, handoff))
+            for name, server in cluster.servers.items():
                 say(f"instance {name} log: {server.log_summary()}")
         finally:
             cluster.stop()
@@ -690,6 +720,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stop-after", type=float, default=15, help="SIGTERM to A after (s)")
     parser.add_argument("--workers", type=int, default=3, help="sync workers per instance")
     parser.add_argument("--rate-limit", type=int, default=5, help="starts per hour in step 2")
+    parser.add_argument(
+        "--break",
+        dest="break_",
+        choices=sorted(BREAKS),
+        help="B keeps its own SECRET_KEY or counts limits in memory in steps 1-2 (must FAIL)",
+    )
     args = parser.parse_args(argv)
     if args.cleanup:
         return 1 if cleanup(args.cleanup) else 0
