@@ -480,21 +480,29 @@ def locust_figures(prefix: Path) -> tuple[dict[str, str], list[dict[str, str]]]:
 _LOG_LINE = re.compile(r'^(\d+\.\d+) "([^"]*)" (\d+) (\w+)$')
 
 
-def upstream_counts(log: Path, ports: dict[str, int], stopped: float) -> dict[str, Counter[str]]:
-    """Count nginx's answers by instance, before and after A's master was gone.
+def upstream_counts(
+    log: Path, ports: dict[str, int], signalled: float, gone: float
+) -> dict[str, Counter[str]]:
+    """Count nginx's answers by instance: before A's master got SIGTERM, while it shut
+    down, and after it was gone.
 
-    A request nginx could not pass to A and passed on to B is counted as "A->B".
+    "A->B" is a request nginx could not pass to A and passed to B; "A 502" one it had sent
+    to A that A never answered (a POST, not sent again: the patient sends it again).
     """
     names = {f"127.0.0.1:{port}": name for name, port in ports.items()}
-    counts: dict[str, Counter[str]] = {"before": Counter(), "after": Counter()}
+    counts: dict[str, Counter[str]] = {"before": Counter(), "during": Counter(), "after": Counter()}
     for line in log.read_text().splitlines() if log.exists() else []:
         match = _LOG_LINE.match(line)
         if not match:
             continue
-        when, upstreams, _status, _method = match.groups()
+        when, upstreams, status, _method = match.groups()
         tried = [names.get(u.strip(), u.strip()) for u in upstreams.split(",") if u.strip()]
         key = "->".join(tried) if tried else "none"
-        counts["before" if float(when) < stopped else "after"][key] += 1
+        if status.startswith("5"):
+            key += f" {status}"
+        moment = float(when)
+        period = "before" if moment < signalled else "during" if moment < gone else "after"
+        counts[period][key] += 1
     return counts
 
 
@@ -552,10 +560,18 @@ def check_load(cluster: Cluster, args: argparse.Namespace, earlier: list[Journey
             start_new_session=True,
         )
     cluster.ledger.note("locust", locust.pid)
-    started = time.time()
     a = cluster.servers["A"]
     assert a.process is not None
+    access_log = prefix / "nginx-access.log"
+    lines_before = len(access_log.read_text().splitlines()) if access_log.exists() else 0
     try:
+        # The clock starts at locust's first request (its start-up takes seconds here).
+        wait_until = time.monotonic() + 60
+        while time.monotonic() < wait_until and locust.poll() is None:
+            if len(access_log.read_text().splitlines()) > lines_before:
+                break
+            time.sleep(0.1)
+        started = time.time()
         time.sleep(args.stop_after)
         signalled = time.time()
         os.kill(a.process.pid, signal.SIGTERM)  # the master only: it stops its workers
@@ -576,7 +592,7 @@ def check_load(cluster: Cluster, args: argparse.Namespace, earlier: list[Journey
     results = as_results(records)
     results.journeys.extend(earlier)  # the handoff's submission is in the same schema
     total, failures = locust_figures(prefix)
-    counts = upstream_counts(prefix / "nginx-access.log", cluster.ports, gone)
+    counts = upstream_counts(prefix / "nginx-access.log", cluster.ports, signalled, gone)
     acknowledged = [r for r in records if r["reference"]]
     after_stop = [r for r in acknowledged if r["ended"] > gone]
     trouble = Counter(str(t) for r in records for t in r["trouble"])
@@ -592,7 +608,8 @@ def check_load(cluster: Cluster, args: argparse.Namespace, earlier: list[Journey
             task_errors = sum(int(row["Count"]) for row in csv.DictReader(rows))
     say(
         f"load: A got SIGTERM at {signalled - started:.1f} s, its master exited "
-        f"({a_exit}) {gone - signalled:.1f} s later; locust ran {time.time() - started:.0f} s"
+        f"({a_exit}) {gone - signalled:.1f} s later; locust's load lasted "
+        f"{time.time() - started:.0f} s"
     )
     say(
         f"load: locust: {total.get('Request Count', '?')} requests, "
@@ -608,8 +625,8 @@ def check_load(cluster: Cluster, args: argparse.Namespace, earlier: list[Journey
     say(f"load: 5xx or no answer met by patients, each then sent again: {dict(trouble) or 0}")
     say(f"load: nginx's upstream errors: {dict(upstream_errors(prefix / 'nginx-error.log')) or 0}")
     say(
-        f"load: nginx answers by instance, until A's master exited: {dict(counts['before'])}; "
-        f"after: {dict(counts['after'])}"
+        f"load: nginx answers by instance, before SIGTERM: {dict(counts['before'])}; while A "
+        f"shut down: {dict(counts['during'])}; after: {dict(counts['after'])}"
     )
     say(
         f"load: journeys {len(records)}, acknowledged {len(acknowledged)} "
@@ -617,7 +634,7 @@ def check_load(cluster: Cluster, args: argparse.Namespace, earlier: list[Journey
         f"errors raised in locust tasks: {task_errors}"
     )
     stored_ok = verify(cluster.reader(), results)
-    served_by_a_after = sum(n for k, n in counts["after"].items() if k.endswith("A"))
+    served_by_a_after = sum(n for k, n in counts["after"].items() if k in {"A", "B->A"})
     problems = []
     if a_exit is None:
         problems.append("A's master did not exit")
