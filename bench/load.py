@@ -95,28 +95,40 @@ def send_uncertain(exchanges: list[Exchange]) -> bool:
     )
 
 
+def new_journey(rng: random.Random, cases: list[Case], marker: str) -> Journey:
+    """A journey with one of the cases' answers, its full name set to `marker`."""
+    case = rng.choice(cases)
+    answers = dict(case.answers)
+    answers["full_name"] = marker  # ties a stored submission to this journey
+    return Journey(marker, Case(case.name, answers, case.expect))
+
+
+def walk(patient: Patient, journey: Journey, deadline: float | None = None) -> None:
+    """Walk one journey with an empty cookie jar: note its reference, or where it failed.
+
+    With a deadline the patient tries again after a 5xx or no answer (see Patient).
+    """
+    assert patient.http is not None
+    patient.http.cookies.clear()
+    try:
+        journey.reference = patient.journey(journey.case.answers, deadline)
+    except JourneyFailed as error:
+        journey.failed_at = str(error)
+        journey.sent_uncertain = send_uncertain(patient.exchanges)
+
+
 def run_patient(
     base_url: str, results: Results, cases: list[Case], seed: int, deadline: float, number: int
 ) -> None:
     """One browser: journeys with new answers, one after the other, until the time is up."""
     rng = random.Random(seed)
     patient = Patient(base_url, timeout=REQUEST_TIMEOUT)
-    assert patient.http is not None
     count = 0
     try:
         while time.monotonic() < deadline:
             count += 1
-            case = rng.choice(cases)
-            marker = f"Load Patient {number}-{count}"
-            answers = dict(case.answers)
-            answers["full_name"] = marker  # ties a stored submission to this journey
-            journey = Journey(marker, Case(case.name, answers, case.expect))
-            patient.http.cookies.clear()
-            try:
-                journey.reference = patient.journey(answers)
-            except JourneyFailed as error:
-                journey.failed_at = str(error)
-                journey.sent_uncertain = send_uncertain(patient.exchanges)
+            journey = new_journey(rng, cases, f"Load Patient {number}-{count}")
+            walk(patient, journey)
             with results.lock:
                 results.journeys.append(journey)
                 results.exchanges.extend(patient.exchanges)
@@ -164,8 +176,9 @@ def print_figures(results: Results, elapsed: float, cases_used: int) -> None:
         print(f"journeys that failed, by where: {dict(failures)}")
 
 
-def verify(served: Gunicorn, results: Results) -> bool:
-    """Compare the stored submissions with what the patients saw; print problems; ok?"""
+def stored_submissions(served: Gunicorn) -> list[tuple[str, str | None, frozenset[str]]]:
+    """Read every stored submission through the app (answers are sealed): its reference,
+    the full name it holds (a journey's marker) and its flags' rule ids."""
     import sqlalchemy as sa
     from sqlalchemy.orm import selectinload
 
@@ -181,7 +194,12 @@ def verify(served: Gunicorn, results: Results) -> bool:
         ]
         db.session.remove()
         db.engine.dispose()
+    return stored
 
+
+def verify(served: Gunicorn, results: Results) -> bool:
+    """Compare the stored submissions with what the patients saw; print problems; ok?"""
+    stored = stored_submissions(served)
     by_reference: dict[str, list[tuple[str, frozenset[str]]]] = defaultdict(list)
     by_marker: Counter[str] = Counter()
     for reference, marker, flags in stored:
