@@ -87,10 +87,12 @@ def test_upgrading_keeps_stored_submissions_and_ranks_them_for_the_queue(
 
 def counts_by_rank(status: str | None = None) -> dict[int, int]:
     """Return the queue_counts table summed by level rank (non-zero only)."""
-    where = "WHERE status = :status" if status else ""
     with db.engine.connect() as connection:
         rows = connection.execute(
-            sa.text(f"SELECT level_rank, sum(n) FROM queue_counts {where} GROUP BY level_rank"),
-            {"status": status} if status else {},
+            sa.text(
+                "SELECT level_rank, sum(n) FROM queue_counts"
+                " WHERE :status IS NULL OR status = :status GROUP BY level_rank"
+            ),
+            {"status": status},
         ).all()
     return {int(rank): int(number) for rank, number in rows if number}
