@@ -23,6 +23,7 @@ TABLES = {
     "notifications",
     "unsent_intakes",
     "sweep_runs",
+    "export_jobs",
 }
 
 
