@@ -94,18 +94,16 @@ def worker_command(once: bool, interval: float) -> None:
         ran = jobs.run_pending(db.session, config, ring, now)
         click.echo(f"{len(ran)} export jobs run.")
         return
-    stopping: list[bool] = []
 
     def stop(signum: int, frame: Any) -> None:
-        stopping.append(True)
+        raise jobs.WorkerStopping
 
     signal.signal(signal.SIGTERM, stop)
     click.echo("Export worker started.")
     try:
-        jobs.work(db.session, config, ring, now, interval, lambda: not stopping)
-    except KeyboardInterrupt:
-        pass
-    click.echo("Export worker stopped.")
+        jobs.work(db.session, config, ring, now, interval, lambda: True)
+    except (jobs.WorkerStopping, KeyboardInterrupt):
+        click.echo("Export worker stopped (a job it was running is back in the queue).")
 
 
 @exports_cli.command("list")

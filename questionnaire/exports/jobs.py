@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import scoped_session
 
 from questionnaire import audit
 from questionnaire.crypto import Keyring
@@ -58,6 +59,10 @@ class RowCountMismatch(RuntimeError):
 
 class JobLost(RuntimeError):
     """The job was taken from this run (presumed lost and retried, or expired)."""
+
+
+class WorkerStopping(BaseException):
+    """The worker was told to stop (SIGTERM, Ctrl-C): its job goes back to the queue."""
 
 
 def csv_lines(kind: str, submissions: Iterable[Submission]) -> Iterator[str]:
@@ -299,10 +304,25 @@ def run_job(
         with contextlib.suppress(FileNotFoundError):
             partial.unlink()
         raise
-    except Exception as error:  # noqa: BLE001 - any failure fails the job, by class name only
+    except (WorkerStopping, KeyboardInterrupt):
+        session.rollback()
+        _release(session, job_id, attempt, config)
+        raise
+    except Exception as error:
         session.rollback()
         return _fail(session, job_id, attempt, config, type(error).__name__, clock())
     return _finish(session, job_id, attempt, written, config, clock())
+
+
+def _release(session: DbSession, job_id: int, attempt: int, config: Mapping[str, Any]) -> None:
+    """Put a job this run was stopped in back in the queue, and delete its partial file."""
+    session.execute(
+        sa.update(ExportJob)
+        .where(ExportJob.id == job_id, ExportJob.state == "running", ExportJob.attempts == attempt)
+        .values(state="pending", rows_done=0, rows_total=None, attempts=attempt - 1)
+    )
+    session.commit()
+    remove_files(config, job_id)
 
 
 def _finish(
@@ -329,7 +349,7 @@ def _finish(
         remove_files(config, job_id)
         raise JobLost("the job was taken from this run before it finished")
     job = session.get(ExportJob, job_id)
-    assert job is not None  # noqa: S101 - the update above just matched it
+    assert job is not None
     session.refresh(job)
     audit.record(
         session,
@@ -360,7 +380,7 @@ def _fail(
         .values(state="failed", error=error[:128], finished_at=now, expires_at=now + _keep(config))
     )
     job = session.get(ExportJob, job_id)
-    assert job is not None  # noqa: S101
+    assert job is not None
     session.refresh(job)
     audit.record(
         session,
@@ -483,7 +503,11 @@ def work(
     """Run pending jobs until running() turns false, looking again every interval seconds."""
     while running():
         run_pending(session, config, ring, clock)
-        session.remove() if hasattr(session, "remove") else session.close()
+        # A fresh session per round: nothing read for one job stays in memory for the next.
+        if isinstance(session, scoped_session):
+            session.remove()
+        else:
+            session.close()
         deadline = time.monotonic() + interval
         while running() and time.monotonic() < deadline:
             time.sleep(min(0.2, interval))

@@ -273,7 +273,8 @@ def _export(kind: str, rows_of: str, name: str) -> BaseResponse | tuple[str, int
     rows = export_jobs.count_rows(db.session, rows_of, wanted)
     if rows > current_app.config["EXPORT_STREAM_MAX_ROWS"]:
         # Too long for one request (a worker timeout would cut it short): prepare it as a job.
-        return redirect(url_for("review.new_export", kind=rows_of, **wanted.as_args()), code=303)
+        args: dict[str, Any] = {"kind": rows_of, **wanted.as_args()}
+        return redirect(url_for("review.new_export", **args), code=303)
     detail: dict[str, Any] = {**wanted.as_detail(), "rows": rows}
     audit.record(db.session, kind, actor=_clinician(), detail=detail)
     db.session.commit()

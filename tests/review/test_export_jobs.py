@@ -68,7 +68,9 @@ def press_prepare(client: FlaskClient, kind: str, query: str = "") -> int:
     form = next(
         form
         for form in forms(page)
-        if form.method == "post" and form.action == "/clinic/exports" and ("kind", kind) in form.pairs
+        if form.method == "post"
+        and form.action == "/clinic/exports"
+        and ("kind", kind) in form.pairs
     )
     response = client.post(form.action, data=dict(form.pairs))
     assert response.status_code == 303, response.get_data(as_text=True)[:500]
@@ -208,7 +210,9 @@ def test_only_the_asker_with_the_permission_reaches_a_job_and_its_file(
         assert exporter.get(path).status_code == 403
     assert exporter.post("/clinic/exports", data={"kind": "submissions"}).status_code in (400, 403)
     anonymous = app.test_client().get(f"/clinic/exports/{job_id}/download")
-    assert anonymous.status_code in (302, 303) and "/clinic/sign-in" in anonymous.headers["Location"]
+    assert (
+        anonymous.status_code in (302, 303) and "/clinic/sign-in" in anonymous.headers["Location"]
+    )
     assert [action for action, _ in actions(app, "export_downloaded")] == []
 
 
@@ -222,7 +226,9 @@ def test_every_download_is_audited_with_its_row_count(app: Flask, exporter: Flas
     downloads = actions(app, "export_downloaded")
     rows = the_job(app, job_id).rows_done
     assert rows >= 2
-    assert [detail for _, detail in downloads] == [{"job": job_id, "kind": "flags", "rows": rows}] * 2
+    assert [detail for _, detail in downloads] == [
+        {"job": job_id, "kind": "flags", "rows": rows}
+    ] * 2
 
 
 def test_a_failure_mid_job_fails_it_and_offers_no_file(
@@ -365,4 +371,4 @@ def test_a_job_stores_only_the_filter_codes(app: Flask, exporter: FlaskClient) -
         "q": reference,
     }
     stored = json.dumps([str(value) for value in row])
-    assert SENTINEL_NAME not in stored and "suicidal_thoughts_now\": \"yes" not in stored
+    assert SENTINEL_NAME not in stored and 'suicidal_thoughts_now": "yes' not in stored
