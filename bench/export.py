@@ -66,7 +66,7 @@ def _ensure_exporter(environment: Mapping[str, str]) -> None:
         stdin="bench-password-not-for-use\n",
     )
     granted = _flask(["clinician", "grant-export", EXPORTER], environment)
-    if "may download" not in granted:
+    if "may now download" not in granted:
         raise SystemExit(f"Could not give {EXPORTER} the export permission: {granted[-300:]}")
 
 
