@@ -38,8 +38,12 @@ audit: $(STAMP)
 		"audited (is PyPI's advisory data reachable from here?). Nothing was proven safe." >&2; \
 		exit 1; }
 
+# The export worker runs in the background beside the development server and is stopped,
+# by its pid, when the server exits (Ctrl-C included).
 run: $(STAMP)
 	$(FLASK) db upgrade
+	$(FLASK) exports worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 test: $(STAMP)

@@ -102,6 +102,11 @@ def from_environment(environ: Mapping[str, str], instance_path: str) -> dict[str
         "SMTP_USERNAME": environ.get("SMTP_USERNAME", ""),
         "SMTP_PASSWORD": environ.get("SMTP_PASSWORD", ""),
         "SMTP_STARTTLS": environ.get("SMTP_STARTTLS", "").lower() in {"1", "true", "yes"},
+        # Bulk exports (README, Exports): larger ones are prepared by the export worker.
+        "EXPORT_DIR": environ.get("EXPORT_DIR", os.path.join(instance_path, "exports")),
+        "EXPORT_KEEP_HOURS": float(environ.get("EXPORT_KEEP_HOURS", "24")),
+        "EXPORT_STREAM_MAX_ROWS": int(environ.get("EXPORT_STREAM_MAX_ROWS", "5000")),
+        "EXPORT_STUCK_MINUTES": float(environ.get("EXPORT_STUCK_MINUTES", "10")),
     }
 
 

@@ -120,6 +120,10 @@ class Keyring:
         except InvalidTag:
             raise CiphertextError("stored value failed its integrity check") from None
 
+    def key_by_id(self, kid: str) -> bytes | None:
+        """Return the key with this id (current or older), or None when it is gone."""
+        return self._by_id().get(kid)
+
     def needs_rotation(self, stored: str) -> bool:
         """Return whether a stored value was sealed with an older key."""
         return stored.split(":", 2)[1:2] != [key_id(self.current)]

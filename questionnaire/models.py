@@ -495,3 +495,58 @@ class Draft(db.Model):  # type: ignore[name-defined]
 
     def __repr__(self) -> str:
         return f"<Draft {self.id} expires {self.expires_at:%Y-%m-%d %H:%M}>"
+
+
+EXPORT_KINDS = ("submissions", "flags")
+EXPORT_FORMATS = ("csv",)
+EXPORT_STATES = ("pending", "running", "done", "failed", "expired")
+
+
+class ExportJob(db.Model):  # type: ignore[name-defined]
+    """A bulk export prepared in the background (questionnaire/exports/jobs.py).
+
+    It holds who asked, what for (the queue filter's codes only) and how far it
+    got; never patient data. The file it makes is sealed under the answers key
+    in EXPORT_DIR and deleted when the job expires.
+    """
+
+    __tablename__ = "export_jobs"
+    __table_args__ = (
+        sa.CheckConstraint(_in("kind", EXPORT_KINDS), name="kind"),
+        sa.CheckConstraint(_in("format", EXPORT_FORMATS), name="format"),
+        sa.CheckConstraint(_in("state", EXPORT_STATES), name="state"),
+        sa.Index("ix_export_jobs_state", "state", "created_at"),
+    )
+
+    #: A job that failed its runs this many times (a worker lost each time) stays failed.
+    MAX_ATTEMPTS = 3
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The clinician who asked for it: the only one who may download the file.
+    requester_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("clinicians.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    format: Mapped[str] = mapped_column(sa.String(8), default="csv")
+    #: The queue filter as query arguments (status, level, rule codes and a reference code).
+    filters: Mapped[dict[str, str]] = mapped_column(sa.JSON, default=dict)
+    state: Mapped[str] = mapped_column(sa.String(8), default="pending")
+    rows_done: Mapped[int] = mapped_column(default=0)
+    #: Counted when the run starts, in the same snapshot the rows are read from.
+    rows_total: Mapped[int | None] = mapped_column()
+    #: Runs started (a run whose worker vanished is retried up to MAX_ATTEMPTS).
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Raised by the running worker after each batch; a stale one means the worker is gone.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: After this the file is deleted and the job is marked expired (EXPORT_KEEP_HOURS).
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    #: The class of the error that failed it (never its message: it may hold an answer).
+    error: Mapped[str | None] = mapped_column(sa.String(128))
+
+    requester: Mapped[Clinician | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<ExportJob {self.id} {self.kind} {self.state}>"

@@ -24,6 +24,7 @@ TABLES = {
     "unsent_intakes",
     "sweep_runs",
     "queue_counts",
+    "export_jobs",
 }
 
 

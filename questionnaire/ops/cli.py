@@ -109,7 +109,8 @@ def sweep_command() -> None:
     outcome = sweep(db.session, current_app.extensions["rule_table"], current_app.config, now())
     click.echo(
         f"{outcome.raised} unsent urgent intakes raised, {outcome.escalated} escalated, "
-        f"{outcome.sent} alerts sent, {outcome.failed} failed."
+        f"{outcome.sent} alerts sent, {outcome.failed} failed, "
+        f"{outcome.exports_expired} export jobs expired."
     )
     if outcome.failed:
         sys.exit(1)

@@ -1,5 +1,6 @@
 """The clinician's side: the queue, a submission, actions, audit and exports."""
 
+from questionnaire.review import exports as _exports  # noqa: F401 - registers its routes
 from questionnaire.review.views import bp
 
 __all__ = ["bp"]

@@ -25,7 +25,7 @@ from questionnaire import audit, security
 from questionnaire.audit import trail
 from questionnaire.auth import admin_required, current_clinician, export_required
 from questionnaire.exports import fhir
-from questionnaire.exports.csv import flags_csv, submissions_csv
+from questionnaire.exports import jobs as export_jobs
 from questionnaire.extensions import db
 from questionnaire.models import (
     OUTCOMES,
@@ -47,8 +47,6 @@ from questionnaire.review.queue import (
     Cursor,
     QueueFilter,
     all_in_queue,
-    count_flags_in_queue,
-    count_in_queue,
     queue_page,
 )
 from questionnaire.rules import LEVELS
@@ -270,37 +268,38 @@ def _download(body: Any, mimetype: str, filename: str) -> Response:
     return response
 
 
-def _export(kind: str, rows: Any, name: str, count: Any) -> Response | tuple[str, int]:
+def _export(kind: str, rows_of: str, name: str) -> BaseResponse | tuple[str, int]:
     try:
         wanted = QueueFilter.parse(request.args.to_dict())
     except BadFilter as error:
         return _bad_filter(error)
-    detail: dict[str, Any] = {**wanted.as_detail(), "rows": count(db.session, wanted)}
+    rows = export_jobs.count_rows(db.session, rows_of, wanted)
+    if rows > current_app.config["EXPORT_STREAM_MAX_ROWS"]:
+        # Too long for one request (a worker timeout would cut it short): prepare it as a job.
+        args: dict[str, Any] = {"kind": rows_of, **wanted.as_args()}
+        return redirect(url_for("review.new_export", **args), code=303)
+    detail: dict[str, Any] = {**wanted.as_detail(), "rows": rows}
     audit.record(db.session, kind, actor=_clinician(), detail=detail)
     db.session.commit()
 
     def stream() -> Iterator[str]:
-        yield from rows(all_in_queue(db.session, wanted))
+        yield from export_jobs.csv_lines(rows_of, all_in_queue(db.session, wanted))
 
     return _download(stream_with_context(stream()), "text/csv; charset=utf-8", name)
 
 
 @bp.get("/export/submissions.csv")
 @export_required
-def export_submissions() -> Response | tuple[str, int]:
+def export_submissions() -> BaseResponse | tuple[str, int]:
     """Download the submissions of the current queue filter as CSV (coded answers)."""
-    return _export("export_csv", submissions_csv, "submissions.csv", count_in_queue)
+    return _export("export_csv", "submissions", "submissions.csv")
 
 
 @bp.get("/export/flags.csv")
 @export_required
-def export_flags() -> Response | tuple[str, int]:
+def export_flags() -> BaseResponse | tuple[str, int]:
     """Download the flags of the current queue filter as CSV."""
-
-    def flag_rows(submissions: Any) -> Iterator[str]:
-        return flags_csv(flag for found in submissions for flag in found.flags)
-
-    return _export("export_flags_csv", flag_rows, "flags.csv", count_flags_in_queue)
+    return _export("export_flags_csv", "flags", "flags.csv")
 
 
 @bp.get("/audit")

@@ -1,4 +1,5 @@
-"""The alerts sweep: unsent urgent drafts, second alerts for unopened urgent intakes, retries.
+"""The alerts sweep: unsent urgent drafts, second alerts for unopened urgent intakes, retries,
+and expired export files.
 
 `flask --app questionnaire alerts sweep` runs it; cron runs that every minute.
 It is idempotent and safe with several instances at once: each entry and each
@@ -15,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from questionnaire.exports import jobs as export_jobs
 from questionnaire.extensions import DbSession
 from questionnaire.models import AuditEvent, Notification, Submission, SweepRun, UnsentIntake
 from questionnaire.ops import alerts as notify
@@ -34,6 +36,7 @@ class Swept:
     escalated: int
     sent: int
     failed: int
+    exports_expired: int = 0
 
 
 def _minutes(config: Mapping[str, Any], setting: str) -> timedelta:
@@ -126,8 +129,10 @@ def sweep(session: DbSession, table: RuleTable, config: Mapping[str, Any], now: 
     raised = raise_stale_drafts(session, table, config, now)
     escalated = escalate(session, config, now)
     delivered = notify.deliver_pending(session, config)
+    # Export files hold patient data: gone after EXPORT_KEEP_HOURS even with no worker running.
+    expired = export_jobs.expire_jobs(session, config, now)
     record_run(session, now)
-    return Swept(raised, escalated, delivered["sent"], delivered["failed"])
+    return Swept(raised, escalated, delivered["sent"], delivered["failed"], expired)
 
 
 def last_run(session: DbSession) -> datetime | None:

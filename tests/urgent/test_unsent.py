@@ -374,7 +374,10 @@ def test_the_sweep_command_reports_what_it_did(
     runner = app.test_cli_runner()
     result = runner.invoke(args=["alerts", "sweep"])
     assert result.exit_code == 0, result.output
-    assert "1 unsent urgent intakes raised, 0 escalated, 0 alerts sent, 0 failed." in result.output
+    assert (
+        "1 unsent urgent intakes raised, 0 escalated, 0 alerts sent, 0 failed, 0 export jobs expired."
+        in result.output
+    )
     again = runner.invoke(args=["alerts", "sweep"])
     assert "0 unsent urgent intakes raised" in again.output
 
