@@ -1,8 +1,8 @@
 """Issue 12: bulk exports prepared in the background (export_jobs)
 
 Revision ID: 0007_export_jobs
-Revises: 0005_hardening
-Create Date: 2026-12-09
+Revises: 0006_queue_scale
+Create Date: 2026-12-05
 
 """
 
