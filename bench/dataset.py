@@ -185,13 +185,20 @@ def load(database_url: str, app: Any, rows: int, seed: int = 12) -> dict[str, fl
                             outcome,
                         )
                     )
-            flag_columns = "id, submission_id, rule, level, message, source, evidence"
+            flag_columns = (
+                "id, submission_id, rule, level, message, source, evidence, level_rank,"
+                " submitted_at"
+            )
             with cursor.copy(f"COPY flags ({flag_columns}) FROM STDIN") as copy:
                 flag_id = first_flag
                 for offset, index in enumerate(chosen):
-                    for rule, level, message, source, evidence in found[index].flags:
+                    variant, at = found[index], oldest + step * offset
+                    for rule, level, message, source, evidence in variant.flags:
                         copy.write_row(
-                            (flag_id, first_id + offset, rule, level, message, source, evidence)
+                            (
+                                *(flag_id, first_id + offset, rule, level, message, source),
+                                *(evidence, variant.rank, at),
+                            )
                         )
                         flag_id += 1
                 flags_loaded = flag_id - first_flag
