@@ -14,7 +14,7 @@ SCAN_FLAGS ?= --quick
 #: Hypothesis examples per route in the fuzz test (.ci/run sets more).
 FUZZ_EXAMPLES ?= 5
 
-.PHONY: run test check bench load clean lock audit
+.PHONY: run test check bench bench-peers load clean lock audit
 
 # Only what the lock names, each file checked against its hash; then the app itself,
 # without dependencies (they are all in the lock) and without fetching a build backend.
@@ -57,8 +57,16 @@ check: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/rules.py
 
+# The JSON Logic port that cannot live in the venv (see bench/peers.lock), in its own folder.
+PEERS := bench/.peers/json-logic-qubit
+bench-peers: $(PEERS)/.installed-stamp
+$(PEERS)/.installed-stamp: bench/peers.lock $(STAMP)
+	rm -rf $(PEERS)
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps --target $(PEERS) -r bench/peers.lock
+	touch $@
+
 load: $(STAMP)
 	$(BIN)/python bench/load.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) bench/.peers .pytest_cache .mypy_cache .ruff_cache .hypothesis
