@@ -11,6 +11,7 @@ from questionnaire.rules.cases import Case, CaseResult, run_case
 from questionnaire.rules.conditions import Compiled, Evidence, TokenCache
 from questionnaire.rules.findings import Finding
 from questionnaire.rules.lexicon import Collision, Lexicon, Reader, Reading
+from questionnaire.rules.schema import Condition
 from questionnaire.rules.vocabulary import RULES_ERROR, Prepare
 
 
@@ -24,6 +25,8 @@ class Rule:
     source: str
     line: int | None
     condition: Compiled = field(repr=False, compare=False)
+    #: The validated condition as written, for tools that translate the table (bench/jsonlogic.py).
+    when: Condition | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,11 +52,25 @@ class RuleTable:
         """Return how a free-text answer reads against the table's term lists."""
         return self.reader.read(text)
 
-    def evaluate(self, values: Mapping[str, Any]) -> list[Finding]:
-        """Return the findings of every rule that holds, in table order; never raise."""
+    def read_texts(self, values: Mapping[str, Any]) -> dict[str, Reading]:
+        """Return how each free-text answer a rule reads against a term list reads, by field."""
+        readings: dict[str, Reading] = {}
+        for name in self.text_fields:
+            value = values.get(name)
+            if isinstance(value, str) and value:
+                readings[name] = self.reader.read(value)
+        return readings
+
+    def evaluate(
+        self, values: Mapping[str, Any], readings: Mapping[str, Reading] | None = None
+    ) -> list[Finding]:
+        """Return the findings of every rule that holds, in table order; never raise.
+
+        `readings` may hold texts already read (read_texts); the others are read here, once.
+        """
         findings: list[Finding] = []
         failed: list[str] = []
-        cache: TokenCache = {}
+        cache: TokenCache = {} if readings is None else dict(readings)
         for rule in self.rules:
             try:
                 if rule.condition.test(values, cache):
