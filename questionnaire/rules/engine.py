@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from questionnaire.rules.cases import Case, CaseResult, run_case
-from questionnaire.rules.conditions import Compiled, Evidence, TokenCache
+from questionnaire.rules.conditions import Compiled, Evidence, Explain, Test, TokenCache
 from questionnaire.rules.findings import Finding
 from questionnaire.rules.lexicon import Collision, Lexicon, Reader, Reading
 from questionnaire.rules.schema import Condition
@@ -47,6 +47,14 @@ class RuleTable:
     collisions: tuple[Collision, ...] = ()
     #: The free-text fields some rule reads against a term list (e.g. medications).
     text_fields: frozenset[str] = frozenset()
+    #: Each rule's test and explain, looked up once here rather than on every evaluate.
+    _plan: tuple[tuple[Test, Explain, Rule], ...] = field(
+        init=False, repr=False, compare=False, default=()
+    )
+
+    def __post_init__(self) -> None:
+        plan = tuple((rule.condition.test, rule.condition.explain, rule) for rule in self.rules)
+        object.__setattr__(self, "_plan", plan)  # frozen: set once, here
 
     def read(self, text: str) -> Reading:
         """Return how a free-text answer reads against the table's term lists."""
@@ -71,11 +79,12 @@ class RuleTable:
         findings: list[Finding] = []
         failed: list[str] = []
         cache: TokenCache = {} if readings is None else dict(readings)
-        for rule in self.rules:
+        for test, explain, rule in self._plan:
             try:
-                if rule.condition.test(values, cache):
+                if test(values, cache):
+                    # Evidence is built only for the rules that hold.
                     evidence: Evidence = []
-                    rule.condition.explain(values, cache, evidence)
+                    explain(values, cache, evidence)
                     findings.append(
                         Finding(rule.id, rule.level, rule.message, rule.source, evidence)
                     )
