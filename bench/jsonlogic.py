@@ -213,12 +213,7 @@ def _medicines(rng: random.Random, terms: list[str]) -> str:
 
 def heavy_mix(table: RuleTable, count: int, seed: int) -> list[dict[str, Any]]:
     """Return bench/rules.py's varied answer sets (about 13 flags each)."""
-    rng_state = heavy.SEED
-    heavy.SEED = seed
-    try:
-        return heavy.submissions(table, rule_fields(), count)
-    finally:
-        heavy.SEED = rng_state
+    return heavy.submissions(table, rule_fields(), count, seed)
 
 
 # --- measuring -------------------------------------------------------------------------

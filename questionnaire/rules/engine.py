@@ -48,12 +48,22 @@ class RuleTable:
     #: The free-text fields some rule reads against a term list (e.g. medications).
     text_fields: frozenset[str] = frozenset()
     #: Each rule's test and explain, looked up once here rather than on every evaluate.
-    _plan: tuple[tuple[Test, Explain, Rule], ...] = field(
+    _plan: tuple[tuple[Test, Explain, str, str, str, str], ...] = field(
         init=False, repr=False, compare=False, default=()
     )
 
     def __post_init__(self) -> None:
-        plan = tuple((rule.condition.test, rule.condition.explain, rule) for rule in self.rules)
+        plan = tuple(
+            (
+                rule.condition.test,
+                rule.condition.explain,
+                rule.id,
+                rule.level,
+                rule.message,
+                rule.source,
+            )
+            for rule in self.rules
+        )
         object.__setattr__(self, "_plan", plan)  # frozen: set once, here
 
     def read(self, text: str) -> Reading:
@@ -79,17 +89,15 @@ class RuleTable:
         findings: list[Finding] = []
         failed: list[str] = []
         cache: TokenCache = {} if readings is None else dict(readings)
-        for test, explain, rule in self._plan:
+        for test, explain, rule_id, level, message, source in self._plan:
             try:
                 if test(values, cache):
                     # Evidence is built only for the rules that hold.
                     evidence: Evidence = []
                     explain(values, cache, evidence)
-                    findings.append(
-                        Finding(rule.id, rule.level, rule.message, rule.source, evidence)
-                    )
+                    findings.append(Finding(rule_id, level, message, source, evidence))
             except Exception:
-                failed.append(rule.id)
+                failed.append(rule_id)
         if failed:
             findings.append(rules_error(failed))
         return findings
