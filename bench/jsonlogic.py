@@ -10,7 +10,8 @@ all three sides.
 
 Two mixes: "realistic" (most answers benign, about 1.7 flags per submission, as in the
 generated queue data) and "heavy" (bench/rules.py's generator, about 13 flags each).
-Timings are medians of interleaved repetitions, so a busy moment slows every side alike.
+Timings are medians of repetitions in which the sides take turns every 200 submissions,
+so a busy moment of the machine slows every side alike.
 
 panzi-json-logic comes from the virtualenv; json-logic-qubit also installs a top-level
 `json_logic`, so it lives in bench/.peers/json-logic-qubit (`make bench-peers`, from
@@ -53,6 +54,10 @@ NAMES_A_TERM = 0.08
 
 JsonLogic = Any
 Apply = Callable[[JsonLogic, dict[str, Any]], Any]
+#: Time one side on batch[lo:hi]: nanoseconds, and the rule ids raised for each submission.
+Run = Callable[[int, int], tuple[int, list[list[str]]]]
+#: Submissions each side evaluates before the next side takes its turn.
+CHUNK = 200
 
 
 class TranslationError(ValueError):
@@ -235,49 +240,53 @@ def compare(
     clock = time.perf_counter_ns
     evaluate = table.evaluate
 
-    def ours() -> tuple[float, list[list[str]]]:
+    def ours(lo: int, hi: int) -> tuple[int, list[list[str]]]:
         outputs: list[Any] = []
         start = clock()
-        for values, read in zip(batch, readings, strict=False):
-            outputs.append(evaluate(values, read))
+        for index in range(lo, hi):
+            outputs.append(evaluate(batch[index], readings[index]))
         elapsed = clock() - start
         return elapsed, [[finding.rule for finding in found] for found in outputs]
 
-    def theirs(apply: Apply) -> Callable[[], tuple[float, list[list[str]]]]:
-        def run() -> tuple[float, list[list[str]]]:
+    def theirs(apply: Apply) -> Run:
+        def run(lo: int, hi: int) -> tuple[int, list[list[str]]]:
             outputs: list[list[str]] = []
             start = clock()
-            for one in data:
+            for index in range(lo, hi):
+                one = data[index]
                 outputs.append([rule for rule, tree in logic if apply(tree, one)])
             return clock() - start, outputs
 
         return run
 
-    sides: dict[str, Callable[[], tuple[float, list[list[str]]]]] = {"ours": ours}
+    sides: dict[str, Run] = {"ours": ours}
     sides.update({name: theirs(apply) for name, apply in ports.items()})
+    names = list(sides)
     times: dict[str, list[float]] = {name: [] for name in sides}
-    identical = True
-    mismatches: dict[str, int] = {name: 0 for name in ports}
-    for rep in range(reps + 1):  # the first round warms up and checks the outputs
-        results = {}
-        for name, run in sides.items():
-            gc.collect()
-            gc.disable()  # as timeit does: a collection would land on whichever side allocated
-            try:
-                elapsed, outputs = run()
-            finally:
-                gc.enable()
-            results[name] = outputs
-            if rep:
-                times[name].append(elapsed / len(batch) / 1000)
-        if rep == 0:
-            for name in ports:
-                differ = sum(
-                    set(a) != set(b) for a, b in zip(results["ours"], results[name], strict=True)
-                )
-                mismatches[name] = differ
-                identical = identical and differ == 0
-            flags = sum(len(found) for found in results["ours"]) / len(batch)
+    results: dict[str, list[list[str]]] = {name: [] for name in sides}
+    for rep in range(reps + 1):  # the first round warms up and collects the outputs
+        spent = dict.fromkeys(sides, 0)
+        gc.collect()
+        gc.disable()  # as timeit does: a collection would land on whichever side allocated
+        # Sides take turns every CHUNK submissions, each turn starting with another side, so
+        # a busy moment of the machine lands on all of them alike.
+        for turn, lo in enumerate(range(0, len(batch), CHUNK)):
+            hi = min(lo + CHUNK, len(batch))
+            for name in names[turn % len(names) :] + names[: turn % len(names)]:
+                elapsed, outputs = sides[name](lo, hi)
+                spent[name] += elapsed
+                if rep == 0:
+                    results[name].extend(outputs)
+        gc.enable()
+        if rep:
+            for name in sides:
+                times[name].append(spent[name] / len(batch) / 1000)
+    mismatches = {
+        name: sum(set(a) != set(b) for a, b in zip(results["ours"], results[name], strict=True))
+        for name in ports
+    }
+    identical = not any(mismatches.values())
+    flags = sum(len(found) for found in results["ours"]) / len(batch)
     figures: dict[str, Any] = {
         f"{'ours' if name == 'ours' else name}_us": statistics.median(values)
         for name, values in times.items()
