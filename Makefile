@@ -14,7 +14,7 @@ SCAN_FLAGS ?= --quick
 #: Hypothesis examples per route in the fuzz test (.ci/run sets more).
 FUZZ_EXAMPLES ?= 5
 
-.PHONY: run test check bench load pages cluster clean lock audit
+.PHONY: run test check bench bench-peers load pages cluster clean lock audit
 
 # Only what the lock names, each file checked against its hash; then the app itself,
 # without dependencies (they are all in the lock) and without fetching a build backend.
@@ -58,9 +58,17 @@ check: $(STAMP)
 	$(BIN)/python .ci/licences.py
 	$(BIN)/python .ci/scan.py $(SCAN_FLAGS)
 
+PEERS := bench/.peers/json-logic-qubit
 # The performance budget (README, Performance): writes bench/results.json, exit 1 if one fails.
-bench: $(STAMP)
+bench: $(STAMP) $(PEERS)/.installed-stamp
 	$(BIN)/python bench/run.py
+
+# The JSON Logic port that cannot live in the venv (see bench/peers.lock), in its own folder.
+bench-peers: $(PEERS)/.installed-stamp
+$(PEERS)/.installed-stamp: bench/peers.lock $(STAMP)
+	rm -rf $(PEERS)
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps --target $(PEERS) -r bench/peers.lock
+	touch $@
 
 load: $(STAMP)
 	$(BIN)/python bench/load.py
@@ -74,4 +82,4 @@ cluster: $(STAMP)
 	bench/cluster.sh
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) bench/.peers .pytest_cache .mypy_cache .ruff_cache .hypothesis

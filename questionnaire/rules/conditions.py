@@ -171,13 +171,21 @@ def mentioned_lists(condition: Condition) -> set[tuple[str, str]]:
 
 def _all(children: list[Compiled]) -> Compiled:
     tests = tuple(child.test for child in children)
+    test: Test
+    if len(tests) == 2:
+        first, second = tests
 
-    # Plain loops, not all()/any() over a generator: this runs for every rule on every submission.
-    def test(values: Values, cache: TokenCache) -> bool:
-        for child in tests:  # noqa: SIM110
-            if not child(values, cache):
-                return False
-        return True
+        def test(values: Values, cache: TokenCache) -> bool:
+            return first(values, cache) and second(values, cache)
+
+    else:
+        # Plain loops, not all()/any() over a generator: this runs for every rule on every
+        # submission.
+        def test(values: Values, cache: TokenCache) -> bool:
+            for child in tests:  # noqa: SIM110
+                if not child(values, cache):
+                    return False
+            return True
 
     def explain(values: Values, cache: TokenCache, out: Evidence) -> None:
         for child in children:
@@ -192,12 +200,20 @@ def _all(children: list[Compiled]) -> Compiled:
 
 def _any(children: list[Compiled]) -> Compiled:
     tests = tuple(child.test for child in children)
+    test: Test
+    if len(tests) == 2:
+        first, second = tests
 
-    def test(values: Values, cache: TokenCache) -> bool:
-        for child in tests:  # noqa: SIM110
-            if child(values, cache):
-                return True
-        return False
+        def test(values: Values, cache: TokenCache) -> bool:
+            return first(values, cache) or second(values, cache)
+
+    else:
+
+        def test(values: Values, cache: TokenCache) -> bool:
+            for child in tests:  # noqa: SIM110
+                if child(values, cache):
+                    return True
+            return False
 
     def explain(values: Values, cache: TokenCache, out: Evidence) -> None:
         # Report every true branch, not just the first: the clinician sees all reasons.
@@ -227,9 +243,12 @@ def _add(out: Evidence, entry: dict[str, Any]) -> None:
         out.append(entry)
 
 
+_COLLECTIONS = (list, tuple, set, frozenset)
+
+
 def _copy(value: Any) -> Any:
     # Evidence outlives this call; never share a mutable answer with the caller.
-    return list(value) if isinstance(value, list | tuple | set | frozenset) else value
+    return list(value) if isinstance(value, _COLLECTIONS) else value
 
 
 def _wrong(name: str, expected: str) -> ValueTypeError:
@@ -242,7 +261,10 @@ def _leaf(leaf: Leaf, found: Field, reader: Reader) -> Compiled:
     operator, operand = leaf.operator
 
     def look(values: Values, cache: TokenCache, out: Evidence) -> None:
-        _add(out, {source: name, "value": _copy(values.get(name))})
+        value = values.get(name)
+        entry = {source: name, "value": list(value) if isinstance(value, _COLLECTIONS) else value}
+        if entry not in out:
+            out.append(entry)
 
     if operator == "answered":
         wanted = bool(operand)
@@ -255,17 +277,75 @@ def _leaf(leaf: Leaf, found: Field, reader: Reader) -> Compiled:
     if operator == "mentions":
         return _mentions(name, source, operand, reader, look)
 
+    return Compiled(_fast_test(name, kind, operator, operand), look, look)
+
+
+def _fast_test(name: str, kind: FieldKind, operator: str, operand: Any) -> Test:
+    """Return a comparison's test, with the common case (a value of its kind) inlined.
+
+    Any other value (missing, or of the wrong type) takes the general path, which says
+    what it always said: a missing value is false, a value of the wrong type raises.
+    """
     check_type = _type_check(name, kind)
     compare = _comparison(operator, operand)
 
-    def test(values: Values, cache: TokenCache) -> bool:
-        value = values.get(name)
+    def general(value: Any) -> bool:
         if is_missing(value):
             return False
         check_type(value)
         return compare(value)
 
-    return Compiled(test, look, look)
+    if kind is FieldKind.CODE and operator in ("equals", "one_of"):
+        # "" is missing, so false: leave it out of the codes it may equal.
+        codes = frozenset(operand if operator == "one_of" else [operand]) - {""}
+
+        def code(values: Values, cache: TokenCache) -> bool:
+            value = values.get(name)
+            if value.__class__ is str:
+                return value in codes
+            return general(value)
+
+        return code
+
+    if kind is FieldKind.CODES and operator == "includes_any":
+        wanted = frozenset(operand)
+
+        def codes_list(values: Values, cache: TokenCache) -> bool:
+            value = values.get(name)
+            if value.__class__ is list:
+                return not wanted.isdisjoint(value)  # an empty list is missing: false too
+            return general(value)
+
+        return codes_list
+
+    if kind is FieldKind.NUMBER and operator in ("at_least", "at_most"):
+        bound = operand
+
+        # bool is not int here (`__class__ is int`): it takes the general path and raises.
+        if operator == "at_least":
+
+            def at_least(values: Values, cache: TokenCache) -> bool:
+                value = values.get(name)
+                cls = value.__class__
+                if cls is int or cls is float:
+                    return bool(value >= bound)
+                return general(value)
+
+            return at_least
+
+        def at_most(values: Values, cache: TokenCache) -> bool:
+            value = values.get(name)
+            cls = value.__class__
+            if cls is int or cls is float:
+                return bool(value <= bound)
+            return general(value)
+
+        return at_most
+
+    def test(values: Values, cache: TokenCache) -> bool:
+        return general(values.get(name))
+
+    return test
 
 
 def _comparison(operator: str, operand: Any) -> Callable[[Any], bool]:
@@ -298,21 +378,26 @@ def _mentions(name: str, source: str, lexicon: str, reader: Reader, look: Explai
         return reading
 
     def test(values: Values, cache: TokenCache) -> bool:
-        reading = reading_of(values, cache)
-        return reading is not None and lexicon in reading.lexicons
+        reading = cache.get(name)
+        if reading is None:
+            reading = reading_of(values, cache)
+            if reading is None:
+                return False
+        return lexicon in reading.lexicons
 
     def explain(values: Values, cache: TokenCache, out: Evidence) -> None:
         reading = reading_of(values, cache)
         if reading is None:
             return
-        _add(
-            out,
-            {
-                source: name,
-                "matched": reading.terms(lexicon),
-                "read": [match.evidence() for match in reading.of(lexicon)],
-            },
-        )
+        # One pass over the matches gives both the terms named and how each was read.
+        matched: list[str] = []
+        read: list[dict[str, Any]] = []
+        for match in reading.matches:
+            if match.term.lexicon == lexicon:
+                read.append(match.evidence())
+                if match.term.written not in matched:
+                    matched.append(match.term.written)
+        _add(out, {source: name, "matched": matched, "read": read})
 
     return Compiled(test, explain, look)
 

@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from questionnaire.rules.cases import Case, CaseResult, run_case
-from questionnaire.rules.conditions import Compiled, Evidence, TokenCache
+from questionnaire.rules.conditions import Compiled, Evidence, Explain, Test, TokenCache
 from questionnaire.rules.findings import Finding
 from questionnaire.rules.lexicon import Collision, Lexicon, Reader, Reading
+from questionnaire.rules.schema import Condition
 from questionnaire.rules.vocabulary import RULES_ERROR, Prepare
 
 
@@ -24,6 +25,8 @@ class Rule:
     source: str
     line: int | None
     condition: Compiled = field(repr=False, compare=False)
+    #: The validated condition as written, for tools that translate the table (bench/jsonlogic.py).
+    when: Condition | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,26 +47,57 @@ class RuleTable:
     collisions: tuple[Collision, ...] = ()
     #: The free-text fields some rule reads against a term list (e.g. medications).
     text_fields: frozenset[str] = frozenset()
+    #: Each rule's test and explain, looked up once here rather than on every evaluate.
+    _plan: tuple[tuple[Test, Explain, str, str, str, str], ...] = field(
+        init=False, repr=False, compare=False, default=()
+    )
+
+    def __post_init__(self) -> None:
+        plan = tuple(
+            (
+                rule.condition.test,
+                rule.condition.explain,
+                rule.id,
+                rule.level,
+                rule.message,
+                rule.source,
+            )
+            for rule in self.rules
+        )
+        object.__setattr__(self, "_plan", plan)  # frozen: set once, here
 
     def read(self, text: str) -> Reading:
         """Return how a free-text answer reads against the table's term lists."""
         return self.reader.read(text)
 
-    def evaluate(self, values: Mapping[str, Any]) -> list[Finding]:
-        """Return the findings of every rule that holds, in table order; never raise."""
+    def read_texts(self, values: Mapping[str, Any]) -> dict[str, Reading]:
+        """Return how each free-text answer a rule reads against a term list reads, by field."""
+        readings: dict[str, Reading] = {}
+        for name in self.text_fields:
+            value = values.get(name)
+            if isinstance(value, str) and value:
+                readings[name] = self.reader.read(value)
+        return readings
+
+    def evaluate(
+        self, values: Mapping[str, Any], readings: Mapping[str, Reading] | None = None
+    ) -> list[Finding]:
+        """Return the findings of every rule that holds, in table order; never raise.
+
+        `readings` may hold texts already read (read_texts); the others are read here, once.
+        """
         findings: list[Finding] = []
         failed: list[str] = []
-        cache: TokenCache = {}
-        for rule in self.rules:
+        cache: TokenCache = {} if readings is None else dict(readings)
+        for test, explain, rule_id, level, message, source in self._plan:
             try:
-                if rule.condition.test(values, cache):
+                if test(values, cache):
+                    # Evidence is built only for the rules that hold.
                     evidence: Evidence = []
-                    rule.condition.explain(values, cache, evidence)
-                    findings.append(
-                        Finding(rule.id, rule.level, rule.message, rule.source, evidence)
-                    )
+                    explain(values, cache, evidence)
+                    findings.append(Finding(rule_id, level, message, source, evidence))
             except Exception:
-                failed.append(rule.id)
+                failed.append(rule_id)
         if failed:
             findings.append(rules_error(failed))
         return findings

@@ -491,6 +491,7 @@ def _check_rules(
             spec.source,
             document.line_of(("rules", index)),
             compile_condition(spec.when, fields, reader),
+            spec.when,
         )
         for index, spec in parts.rules
     ]

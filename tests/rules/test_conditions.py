@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import TypeAdapter
 
 from questionnaire.rules.conditions import Compiled, ValueTypeError, compile_condition
 from questionnaire.rules.lexicon import Lexicon, Reader, Reading
 from questionnaire.rules.schema import Condition
+from questionnaire.rules.vocabulary import FieldKind
 from tests.rules.test_engine import FIELDS
 
 LEXICONS = {"benzos": Lexicon.compile("benzos", ["lorazepam", "Ativan", "Tylenol #3"])}
@@ -197,3 +200,97 @@ def test_text_is_read_once_per_evaluation() -> None:
     assert cache["medications"].terms("benzos") == ["Ativan"]
     # A second rule in the same call reuses the reading, not the text.
     assert condition.test({"medications": "something else"}, cache)
+
+
+def test_all_and_any_of_three_or_more() -> None:
+    three = [
+        {"item": "heart_condition", "equals": "yes"},
+        {"fact": "weight_kg", "at_least": 100},
+        {"item": "drugs", "includes_any": ["cocaine"]},
+    ]
+    every = {"heart_condition": "yes", "weight_kg": 120, "drugs": ["cocaine"]}
+    assert holds({"all": three}, every)
+    assert not holds({"all": three}, {**every, "drugs": ["opioids"]})
+    assert holds({"any": three}, {"drugs": ["cocaine"]})
+    assert not holds({"any": three}, {"heart_condition": "no", "weight_kg": 90, "drugs": []})
+
+
+class Code(str):
+    """A str subclass: not the exact type the inlined tests look for."""
+
+
+class Whole(int):
+    """An int subclass, likewise."""
+
+
+#: Every comparison, by the kind of field it applies to.
+COMPARISONS: list[dict[str, Any]] = [
+    {"item": "heart_condition", "equals": "yes"},
+    {"item": "heart_condition", "one_of": ["yes", "unsure"]},
+    {"item": "drugs", "includes_any": ["cocaine", "opioids"]},
+    {"fact": "weight_kg", "at_least": 35},
+    {"fact": "weight_kg", "at_most": 250.5},
+    {"fact": "weight_kg", "equals": 70},
+    {"fact": "weight_kg", "one_of": [1, 2.5]},
+    {"item": "consent", "equals": True},
+]
+ODD_VALUES = st.one_of(
+    st.sampled_from([None, "", [], (), set(), frozenset(), "yes", "no", "unsure", True, False]),
+    st.sampled_from([Code("yes"), Code(""), Whole(70), Whole(300), float("nan"), b"yes"]),
+    st.integers(-5, 400),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=6),
+    st.lists(st.sampled_from(["cocaine", "opioids", "stimulants", ""]), max_size=3),
+    st.tuples(st.sampled_from(["cocaine", "stimulants"])),
+    st.frozensets(st.sampled_from(["cocaine", "opioids"])),
+    st.dictionaries(st.text(max_size=2), st.integers(), max_size=1),
+)
+
+
+def reference(spec: dict[str, Any], value: Any) -> bool:
+    """Return what a comparison said before its common case was inlined (raises likewise)."""
+    name = spec.get("item") or spec["fact"]
+    kind = FIELDS[name].kind
+    operator, operand = next((key, v) for key, v in spec.items() if key not in ("item", "fact"))
+    if value is None or value == "" or value == [] or value == ():
+        return False
+    expected = {
+        FieldKind.CODE: str,
+        FieldKind.CODES: (list, tuple, set, frozenset),
+        FieldKind.NUMBER: (int, float),
+        FieldKind.FLAG: bool,
+    }[kind]
+    if not isinstance(value, expected) or (kind is FieldKind.NUMBER and isinstance(value, bool)):
+        raise ValueTypeError(name)
+    if operator == "equals":
+        return bool(value == operand)
+    if operator == "one_of":
+        return value in frozenset(operand)
+    if operator == "includes_any":
+        return not frozenset(operand).isdisjoint(value)
+    return bool(value >= operand) if operator == "at_least" else bool(value <= operand)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(COMPARISONS), ODD_VALUES)
+def test_each_comparison_says_what_the_general_path_says(spec: dict[str, Any], value: Any) -> None:
+    name = spec.get("item") or spec["fact"]
+    try:
+        expected: bool | type[Exception] = reference(spec, value)
+    except (ValueTypeError, TypeError) as error:
+        expected = type(error)
+    try:
+        got: bool | type[Exception] = holds(spec, {name: value})
+    except (ValueTypeError, TypeError) as error:
+        got = type(error)
+    assert got == expected
+
+
+def test_a_preread_text_is_used_as_is() -> None:
+    condition = compiled({"item": "medications", "mentions": "benzos"})
+    cache = {"medications": READER.read("Ativan")}
+    # The reading given wins over the text: it is how the caller read that same text.
+    assert condition.test({"medications": "sertraline"}, cache)
+    out: list[dict[str, Any]] = []
+    condition.explain({"medications": "sertraline"}, cache, out)
+    assert out[0]["matched"] == ["Ativan"]

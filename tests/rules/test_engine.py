@@ -28,6 +28,7 @@ from questionnaire.rules import (
     highest_level,
     load_table,
 )
+from questionnaire.rules.schema import AllOf, AnyOf, Leaf, Not
 
 YES_NO_UNSURE = frozenset({"yes", "no", "unsure"})
 
@@ -306,3 +307,22 @@ def test_load_table_raises_with_every_problem(tmp_path: Path) -> None:
         load(tmp_path, text)
     assert len(raised.value.problems) == 2
     assert "has 2 problems" in str(raised.value)
+
+
+def test_texts_read_beforehand_give_the_same_findings(table: RuleTable) -> None:
+    for medications in ("Ativan 1mg, sertraline", "sertraline", "", None):
+        values = sound_values(medications=medications, heart_condition="yes")
+        readings = table.read_texts(values)
+        assert set(readings) == ({"medications"} if medications else set())
+        assert table.evaluate(values, readings) == table.evaluate(values)
+
+
+def test_texts_read_beforehand_are_not_changed_by_evaluate(table: RuleTable) -> None:
+    readings = table.read_texts(sound_values(medications="Ativan"))
+    given = dict(readings)
+    table.evaluate(sound_values(medications="Ativan"), readings)
+    assert readings == given
+
+
+def test_each_rule_keeps_its_validated_condition(table: RuleTable) -> None:
+    assert all(isinstance(rule.when, AllOf | AnyOf | Not | Leaf) for rule in table.rules)
