@@ -92,7 +92,7 @@ def counts_by_rank(status: str | None = None) -> dict[int, int]:
         rows = connection.execute(
             sa.text(
                 "SELECT level_rank, sum(n) FROM queue_counts"
-                " WHERE :status IS NULL OR status = :status GROUP BY level_rank"
+                " WHERE CAST(:status AS VARCHAR) IS NULL OR status = :status GROUP BY level_rank"
             ),
             {"status": status},
         ).all()
