@@ -298,15 +298,18 @@ def find_submission(session: DbSession, token: str) -> Submission | None:
     return session.scalar(sa.select(Submission).where(Submission.draft_key == digest(token)))
 
 
-def _draft_to_send(session: DbSession, key: str, now: datetime) -> Draft | None:
-    """Return the live draft with this key, locked until the transaction ends (PostgreSQL).
+def _draft_to_send(session: DbSession, key: str, now: datetime) -> Any:
+    """Return what a send needs of the live draft with this key, or None; locked (PostgreSQL).
 
     The lock makes a second send of the same draft wait here for the first to commit,
-    then find the draft gone and return the first one's submission.
+    then find the draft gone and return the first one's submission. A row of columns,
+    not a tracked object: the send never changes the draft, it deletes it.
     """
-    return session.scalar(
-        sa.select(Draft).where(Draft.token_hash == key, Draft.expires_at > now).with_for_update()
-    )
+    return session.execute(
+        sa.select(Draft.id, Draft.answers, Draft.language, Draft.contact_consent, Draft.version)
+        .where(Draft.token_hash == key, Draft.expires_at > now)
+        .with_for_update()
+    ).one_or_none()
 
 
 def submit(
@@ -349,35 +352,39 @@ def submit(
             raise AnswersInvalid(validated.errors)
         findings = evaluate(table, validated.answers, validated.facts)
         level = highest_level(findings)
-        submission = Submission(
-            draft_key=key,
-            reference=new_reference(),
-            submitted_at=now,
-            language=draft.language,
-            answers=validated.answers,
-            facts=validated.facts,
-            rules_version=table.version,
-            rules_sha256=table.sha256,
-            status="new",
-            highest_level=level,
-            level_rank=LEVEL_RANK[level],
-        )
-        session.add(submission)
+        reference = new_reference()
         try:
-            session.flush()  # the submission's id, for its flags, alerts and replaced entry
+            # Statements, not the unit of work: nothing here is read back or tracked.
+            submission_id = session.execute(
+                sa.insert(Submission)
+                .values(
+                    draft_key=key,
+                    reference=reference,
+                    submitted_at=now,
+                    language=draft.language,
+                    answers=validated.answers,
+                    facts=validated.facts,
+                    rules_version=table.version,
+                    rules_sha256=table.sha256,
+                    status="new",
+                    highest_level=level,
+                    level_rank=LEVEL_RANK[level],
+                )
+                .returning(Submission.id)
+            ).scalar_one()
             if findings:
-                # Every flag in one INSERT (the unit of work would send one per flag here).
+                # Every flag in one INSERT, each with its submission's place in the queue.
                 session.execute(
                     sa.insert(Flag).values(
                         [
                             {
-                                "submission_id": submission.id,
+                                "submission_id": submission_id,
                                 "rule": finding.rule,
                                 "level": finding.level,
                                 "message": fill_numbers(finding.message, settings or {}),
                                 "source": finding.source,
                                 "evidence": finding.evidence,
-                                "level_rank": submission.level_rank,
+                                "level_rank": LEVEL_RANK[level],
                                 "submitted_at": now,
                             }
                             for finding in findings
@@ -386,27 +393,29 @@ def submit(
                 )
             if draft.contact_consent:
                 # Only a draft with the contact consent can have raised an unsent urgent
-                # intake; it is replaced by (and links to) this submission.
+                # intake; it is replaced by (and links to) this submission. Before the
+                # draft's delete, which sets the intake's draft_id to NULL.
                 session.execute(
                     sa.update(UnsentIntake)
                     .where(UnsentIntake.draft_id == draft.id)
-                    .values(submission_id=submission.id)
+                    .values(submission_id=submission_id)
+                    .execution_options(synchronize_session=False)
                 )
-            session.delete(draft)
-            sent = Sent.of(submission)  # read before the commit expires it
-            if submission.highest_level == "urgent" and alert_addresses:
-                queue_alerts(
-                    session,
-                    alert_addresses,
-                    submission.reference,
-                    now,
-                    submission_id=submission.id,
-                )
+            deleted = session.execute(
+                sa.delete(Draft)
+                .where(Draft.id == draft.id, Draft.version == draft.version)
+                .execution_options(synchronize_session=False)
+            )
+            if _rowcount(deleted) != 1:
+                # Saved again since it was read (SQLite, where the read takes no lock).
+                raise StaleDataError("the draft changed while it was being sent")
+            if level == "urgent" and alert_addresses:
+                queue_alerts(session, alert_addresses, reference, now, submission_id=submission_id)
             session.commit()
         except (IntegrityError, StaleDataError):
             # Another request sent this draft first (or, rarely, the reference was taken):
             # start again from the top, which returns the winner's submission.
             session.rollback()
             continue
-        return sent
+        return Sent(submission_id, reference, level)
     raise RuntimeError("could not store the submission; references kept colliding")
