@@ -57,8 +57,14 @@ def percentile(samples: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def post_all(port: int, path: str, bodies: list[tuple[str, str]]) -> tuple[float, list[float]]:
-    """POST every (cookie, body) once from CLIENTS threads; return (seconds, latencies ms)."""
+def post_all(
+    port: int, path: str, bodies: list[tuple[str, str]], expect: str
+) -> tuple[float, list[float]]:
+    """POST every (cookie, body) once from CLIENTS threads; return (seconds, latencies ms).
+
+    Every answer must be a 303 to `expect` (a send that found no draft is a 303 too, to
+    the start page: it would be a fast non-send, and fails the run).
+    """
     latencies: list[float] = []
     failures: list[str] = []
     lock = threading.Lock()
@@ -86,13 +92,14 @@ def post_all(port: int, path: str, bodies: list[tuple[str, str]]) -> tuple[float
                 response = connection.getresponse()
                 response.read()
                 status = response.status
+                location = response.getheader("Location") or ""
             finally:
                 connection.close()
             elapsed = (time.perf_counter() - started) * 1000
             with lock:
                 latencies.append(elapsed)
-                if status != 303:
-                    failures.append(str(status))
+                if status != 303 or not location.endswith(expect):
+                    failures.append(f"{status} {location.split('?')[0]}")
 
     threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
     started = time.perf_counter()
@@ -102,7 +109,9 @@ def post_all(port: int, path: str, bodies: list[tuple[str, str]]) -> tuple[float
         thread.join()
     seconds = time.perf_counter() - started
     if failures:
-        raise RuntimeError(f"{len(failures)} requests did not answer 303: {sorted(set(failures))}")
+        raise RuntimeError(
+            f"{len(failures)} requests did not answer 303 to {expect}: {sorted(set(failures))}"
+        )
     return seconds, latencies
 
 
@@ -256,11 +265,11 @@ def measure(folder: Path, requests: int = REQUESTS, reps: int = REPS) -> dict[st
     ):
         statements = send_statements(send_env)
         for _rep in range(reps):
-            for name, server, path, bodies in (
-                ("bare", bare, "/form", bare_bodies(bare_env, requests)),
-                ("send", send, "/check", send_bodies(send_env, requests)),
+            for name, server, path, expect, bodies in (
+                ("bare", bare, "/form", "/thanks", bare_bodies(bare_env, requests)),
+                ("send", send, "/check", "/done", send_bodies(send_env, requests)),
             ):
-                seconds, latencies = post_all(server.port, path, bodies)
+                seconds, latencies = post_all(server.port, path, bodies, expect)
                 figures[name].append(requests / seconds)
                 figures[f"{name}_p95"].append(percentile(latencies, 0.95))
     bare_rps, send_rps = statistics.median(figures["bare"]), statistics.median(figures["send"])

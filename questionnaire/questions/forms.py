@@ -6,6 +6,7 @@ value the web would refuse can never reach the rules by another door.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -279,6 +280,24 @@ def partial_answers(raw: Mapping[str, Any], today: date) -> tuple[dict[str, Any]
     return answers, facts
 
 
+#: Each thread's forms for whole-questionnaire validation, built once and filled again for
+#: each send: building eleven forms' fields cost more than validating them.
+_FORMS = threading.local()
+
+
+def _filled_form(section_id: str, formdata: MultiDict[str, str]) -> Any:
+    """Return this thread's form for a section, filled from formdata alone (nothing kept)."""
+    forms: dict[str, Any] = _FORMS.__dict__.setdefault("by_section", {})
+    form = forms.get(section_id)
+    if form is None:
+        form = forms[section_id] = section_form_class(section_id)(formdata=formdata)
+    else:
+        # process() sets every field again from this formdata (or its default when absent),
+        # and validate() starts from no errors: no earlier answer can survive.
+        form.process(formdata)
+    return form
+
+
 def validate_answers(raw: Mapping[str, Any], today: date) -> Validated:
     """Validate a whole questionnaire of raw answers keyed by item id, and derive its facts."""
     result = Validated()
@@ -289,7 +308,7 @@ def validate_answers(raw: Mapping[str, Any], today: date) -> Validated:
             ]
     formdata = as_formdata(raw)
     for section in catalogue.SECTIONS:
-        form = section_form_class(section.id)(formdata=formdata)
+        form = _filled_form(section.id, formdata)
         form.today = today
         form.context = result.answers
         if form.validate():
