@@ -211,9 +211,10 @@ def level_counts(session: DbSession, wanted: QueueFilter) -> tuple[dict[str, int
     if wanted.rule:
         capped = [
             sa.select(sa.literal(rank).label("rank"), sa.func.count().label("n")).select_from(
-                _rows(dataclasses.replace(wanted, level=level))[0]
+                # In queue order, so each count walks ix_flags_rule_queue from its start (an
+                # unordered LIMIT let PostgreSQL scan the table hoping to meet 51 rows soon).
+                _page_query(dataclasses.replace(wanted, level=level), None, COUNT_CAP + 1)
                 .with_only_columns(Submission.id)
-                .limit(COUNT_CAP + 1)
                 .subquery()
             )
             for rank, level in levels.items()
