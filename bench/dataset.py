@@ -227,8 +227,9 @@ def loaded_database(
     rows: int, folder: Path, postgres: str | None = None
 ) -> Iterator[tuple[str, dict[str, str], dict[str, float]]]:
     """Yield (database URL, app environment, load figures) for a fresh, migrated, filled schema."""
-    from tests.harness.served import app_environment, fresh_database, migrate
+    from tests.harness.served import app_environment, fresh_database, migrate, postgres_url
 
+    postgres = postgres or postgres_url("BENCH_DATABASE_URL")
     with fresh_database("postgres", folder, postgres, prefix="bench_") as url:
         environment = app_environment(url, folder / "instance")
         migrate(environment)

@@ -44,6 +44,7 @@ from tests.harness.served import (  # noqa: E402
     app_environment,
     fresh_database,
     migrate,
+    postgres_url,
 )
 
 CLIENTS = 16
@@ -199,7 +200,8 @@ def send_statements(environment: dict[str, str]) -> list[str]:
 @contextmanager
 def served(folder: Path, name: str, app: str) -> Iterator[tuple[Gunicorn, dict[str, str]]]:
     """Serve an app (questionnaire, or the bare form) on a fresh schema; yield it."""
-    with fresh_database("postgres", folder, prefix=f"bench_{name}_") as url:
+    postgres = postgres_url("BENCH_DATABASE_URL")
+    with fresh_database("postgres", folder, postgres, prefix=f"bench_{name}_") as url:
         instance = folder / name
         instance.mkdir(exist_ok=True)
         environment = app_environment(url, instance, WEB_CONCURRENCY=str(WORKERS))
