@@ -103,7 +103,7 @@ def worker_command(once: bool, interval: float) -> None:
     try:
         jobs.work(db.session, config, ring, now, interval, lambda: True)
     except (jobs.WorkerStopping, KeyboardInterrupt):
-        click.echo("Export worker stopped (a job it was running is back in the queue).")
+        click.echo("Export worker stopped. Any job it was running is back in the queue.")
 
 
 @exports_cli.command("list")
