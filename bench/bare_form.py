@@ -77,6 +77,10 @@ def create_app() -> Flask:
     )
     db.init_app(app)
 
+    @app.get("/")
+    def ready() -> str:
+        return "ok"
+
     @app.post("/form")
     def form() -> Response | tuple[str, int]:
         posted = BareForm()

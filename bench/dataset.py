@@ -244,6 +244,36 @@ def loaded_database(
         yield url, environment, figures
 
 
+@dataclass(frozen=True)
+class Landmarks:
+    """Places in a filled table that the queue's benchmarks visit."""
+
+    middle: Any  # the cursor (queue_page's Cursor) of the row in the middle of queue order
+    common_rule: str  # the rule with the most flags
+    reference: str  # a submission a third of the way in
+
+
+def landmarks(session: Any) -> Landmarks:
+    """Return the middle of the queue, the commonest rule and one reference of a filled table."""
+    import sqlalchemy as sa
+
+    from questionnaire.models import Flag, Submission
+    from questionnaire.review.queue import Cursor
+
+    total = session.scalar(sa.select(sa.func.count()).select_from(Submission)) or 0
+    order = (Submission.level_rank, Submission.submitted_at, Submission.id)
+    middle = session.scalar(sa.select(Submission).order_by(*order).offset(total // 2).limit(1))
+    common = session.scalar(
+        sa.select(Flag.rule).group_by(Flag.rule).order_by(sa.func.count().desc()).limit(1)
+    )
+    somebody = session.scalar(
+        sa.select(Submission.reference).order_by(Submission.id).offset(total // 3).limit(1)
+    )
+    if middle is None or common is None or somebody is None:
+        raise RuntimeError("the table is empty: load it first (bench/dataset.py)")
+    return Landmarks(Cursor.of(middle), common, somebody)
+
+
 def app_for(environment: dict[str, str]) -> Any:
     """Return the app in this process on the environment's database and keys."""
     from questionnaire import create_app

@@ -22,7 +22,7 @@ from typing import Any
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
-from bench.dataset import app_for, loaded_database  # noqa: E402
+from bench.dataset import app_for, landmarks, loaded_database  # noqa: E402
 
 
 def explain(environment: dict[str, str]) -> dict[str, list[tuple[str, str]]]:
@@ -30,28 +30,20 @@ def explain(environment: dict[str, str]) -> dict[str, list[tuple[str, str]]]:
     import sqlalchemy as sa
 
     from questionnaire.extensions import db
-    from questionnaire.models import Flag, Submission
     from questionnaire.review.queue import Cursor, QueueFilter, queue_page
 
     app = app_for(environment)
     plans: dict[str, list[tuple[str, str]]] = {}
     with app.app_context():
-        total = db.session.scalar(sa.select(sa.func.count()).select_from(Submission)) or 0
-        order = (Submission.level_rank, Submission.submitted_at, Submission.id)
-        middle = db.session.scalar(
-            sa.select(Submission).order_by(*order).offset(total // 2).limit(1)
-        )
-        common = db.session.scalar(
-            sa.select(Flag.rule).group_by(Flag.rule).order_by(sa.func.count().desc()).limit(1)
-        )
-        assert middle is not None and common is not None
+        marks = landmarks(db.session)
+        common, middle = marks.common_rule, marks.middle
         cases: dict[str, tuple[QueueFilter, Cursor | None]] = {
             "first page": (QueueFilter(), None),
-            "deep page (the middle of the table)": (QueueFilter(), Cursor.of(middle)),
+            "deep page (the middle of the table)": (QueueFilter(), middle),
             "level=info": (QueueFilter(level="info"), None),
             "status=in_review": (QueueFilter(status="in_review"), None),
             f"rule={common}": (QueueFilter(rule=common), None),
-            f"rule={common}, deep": (QueueFilter(rule=common), Cursor.of(middle)),
+            f"rule={common}, deep": (QueueFilter(rule=common), middle),
         }
         db.session.expunge_all()
         for name, (wanted, after) in cases.items():

@@ -31,7 +31,7 @@ from typing import Any
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
-from bench.dataset import app_for, loaded_database  # noqa: E402
+from bench.dataset import app_for, landmarks, loaded_database  # noqa: E402
 from tests.harness.clinician import create_clinician, sign_in  # noqa: E402
 from tests.harness.patient import Browser  # noqa: E402
 from tests.harness.served import running_gunicorn  # noqa: E402
@@ -52,35 +52,19 @@ def p95(samples: list[float]) -> float:
 
 def paths(environment: dict[str, str]) -> dict[str, str]:
     """Return the path of each kind of page, chosen from the loaded data."""
-    import sqlalchemy as sa
-
     from questionnaire.extensions import db
-    from questionnaire.models import Flag, Submission
-    from questionnaire.review.queue import Cursor
 
     app = app_for(environment)
     with app.app_context():
-        total = db.session.scalar(sa.select(sa.func.count()).select_from(Submission)) or 0
-        order = (Submission.level_rank, Submission.submitted_at, Submission.id)
-        middle = db.session.scalar(
-            sa.select(Submission).order_by(*order).offset(total // 2).limit(1)
-        )
-        common = db.session.scalar(
-            sa.select(Flag.rule).group_by(Flag.rule).order_by(sa.func.count().desc()).limit(1)
-        )
-        somebody = db.session.scalar(
-            sa.select(Submission.reference).order_by(Submission.id).offset(total // 3).limit(1)
-        )
-        assert middle is not None and common is not None and somebody is not None
-        cursor = Cursor.of(middle).encode()
+        marks = landmarks(db.session)
         db.engine.dispose()
     return {
         "first": "/clinic/",
-        "deep": f"/clinic/?after={cursor}",
+        "deep": f"/clinic/?after={marks.middle.encode()}",
         "level": "/clinic/?level=info",
-        "rule": f"/clinic/?rule={common}",
-        "reference": f"/clinic/?q={somebody}",
-        "submission": f"/clinic/submissions/{somebody}",
+        "rule": f"/clinic/?rule={marks.common_rule}",
+        "reference": f"/clinic/?q={marks.reference}",
+        "submission": f"/clinic/submissions/{marks.reference}",
     }
 
 

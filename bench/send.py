@@ -40,6 +40,7 @@ sys.path.insert(0, str(PROJECT_ROOT))
 from bench.bare_form import VALUES as BARE_VALUES  # noqa: E402
 from bench.dataset import app_for  # noqa: E402
 from tests.harness.served import (  # noqa: E402
+    APP,
     Gunicorn,
     app_environment,
     fresh_database,
@@ -199,13 +200,13 @@ def send_statements(environment: dict[str, str]) -> list[str]:
 
 @contextmanager
 def served(folder: Path, name: str, app: str) -> Iterator[tuple[Gunicorn, dict[str, str]]]:
-    """Serve an app (questionnaire, or the bare form) on a fresh schema; yield it."""
+    """Serve an app (ours, or the bare form) on a fresh schema; yield it."""
     postgres = postgres_url("BENCH_DATABASE_URL")
     with fresh_database("postgres", folder, postgres, prefix=f"bench_{name}_") as url:
         instance = folder / name
         instance.mkdir(exist_ok=True)
         environment = app_environment(url, instance, WEB_CONCURRENCY=str(WORKERS))
-        if app == "questionnaire":
+        if app == APP:
             migrate(environment)
         else:
             import sqlalchemy as sa
@@ -215,47 +216,12 @@ def served(folder: Path, name: str, app: str) -> Iterator[tuple[Gunicorn, dict[s
             engine = sa.create_engine(url)
             Row.metadata.create_all(engine)
             engine.dispose()
-        server = Gunicorn(environment, instance, workers=WORKERS)
+        server = Gunicorn(environment, instance, workers=WORKERS, app=app)
         try:
-            _start(server, app)
+            server.start()
             yield server, environment
         finally:
             server.stop()
-
-
-def _start(server: Gunicorn, app: str) -> None:
-    """Start gunicorn on the given app object (the harness serves the questionnaire)."""
-    if app == "questionnaire":
-        server.start()
-        return
-    import subprocess
-
-    from tests.harness.served import GUNICORN_CONFIG
-
-    command = [sys.executable, "-m", "gunicorn", "-c", GUNICORN_CONFIG]
-    command += ["--bind", f"127.0.0.1:{server.port}", "--workers", str(WORKERS), app]
-    with server.log.open("ab") as log:
-        server.process = subprocess.Popen(  # noqa: S603 - our venv's gunicorn, fixed arguments
-            command,
-            cwd=PROJECT_ROOT,
-            env=server.environment,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-    deadline = time.monotonic() + 60
-    while len(server.worker_pids()) < WORKERS or not _listening(server.port):
-        if time.monotonic() > deadline or server.process.poll() is not None:
-            raise RuntimeError("the bare form's gunicorn did not start")
-        time.sleep(0.1)
-
-
-def _listening(port: int) -> bool:
-    import socket
-
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 def measure(folder: Path, requests: int = REQUESTS, reps: int = REPS) -> dict[str, Any]:
@@ -263,7 +229,7 @@ def measure(folder: Path, requests: int = REQUESTS, reps: int = REPS) -> dict[st
     figures: dict[str, list[float]] = {"bare": [], "send": [], "bare_p95": [], "send_p95": []}
     with (
         served(folder, "bare", "bench.bare_form:create_app()") as (bare, bare_env),
-        served(folder, "send", "questionnaire") as (send, send_env),
+        served(folder, "send", APP) as (send, send_env),
     ):
         statements = send_statements(send_env)
         for _rep in range(reps):

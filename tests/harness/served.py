@@ -201,7 +201,8 @@ class Gunicorn:
 
     `workers` overrides the config's number of sync workers; `tls` serves HTTPS with a
     throwaway certificate (`verify` is then its path, for requests); `options` are more
-    gunicorn flags. The log (gunicorn's, and the app's) is `folder`/gunicorn.log.
+    gunicorn flags; `app` is another app to serve with the same settings (its "/" must
+    answer 200). The log (gunicorn's, and the app's) is `folder`/gunicorn.log.
     """
 
     def __init__(
@@ -213,8 +214,10 @@ class Gunicorn:
         tls: bool = False,
         options: Sequence[str] = (),
         port: int | None = None,
+        app: str = APP,
     ) -> None:
         self.environment = environment
+        self.app = app
         self.folder = folder
         self.workers = workers
         self.tls = tls
@@ -235,7 +238,7 @@ class Gunicorn:
             cert, key = self_signed_certificate(self.folder)
             self.verify = str(cert)
             command += ["--certfile", str(cert), "--keyfile", str(key)]
-        command += [*self.options, APP]
+        command += [*self.options, self.app]
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 command,
