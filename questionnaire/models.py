@@ -153,6 +153,10 @@ class QueueCount(db.Model):  # type: ignore[name-defined]
     sends, changes a status, purges or deletes, whatever code or SQL does it. Each
     (level, status) pair is split over SHARDS rows by submission id, so concurrent sends
     rarely wait on one counter row; a count is the sum of its shards.
+
+    For later migrations: a new status or level needs its rows seeded (queue_count_seed),
+    and on SQLite a batch_alter_table on submissions rebuilds the table without its
+    triggers, so such a migration must create QUEUE_COUNT_TRIGGERS again and recount.
     """
 
     __tablename__ = "queue_counts"
