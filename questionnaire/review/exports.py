@@ -18,6 +18,7 @@ from questionnaire.exports import jobs
 from questionnaire.exports.sealed import SealedFileError
 from questionnaire.extensions import db, now
 from questionnaire.models import EXPORT_KINDS, Clinician, ExportJob
+from questionnaire.questions.text import MAX_ROW_ID
 from questionnaire.review.queue import BadFilter, QueueFilter
 from questionnaire.review.views import _bad_filter, bp
 
@@ -39,7 +40,8 @@ def _kind(value: str | None) -> str:
 
 
 def _own_job(job_id: int) -> ExportJob:
-    job = db.session.get(ExportJob, job_id)
+    # An id no row can have (a forged link) is not found, never a database error.
+    job = db.session.get(ExportJob, job_id) if 1 <= job_id <= MAX_ROW_ID else None
     if job is None or job.requester_id != _clinician().id:
         abort(404)
     return job
