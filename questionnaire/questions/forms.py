@@ -193,7 +193,7 @@ class DateParts(wtforms.Field):
         extra_filters: Any = None,
     ) -> None:
         """Read the three parts (or one YYYY-MM-DD value) from what was posted."""
-        self.process_errors = []
+        self.process_errors: list[Any] = []
         self.parts = dict.fromkeys(catalogue.DATE_PARTS, "")
         self.unsplit = None
         self.error_parts = ()
