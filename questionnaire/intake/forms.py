@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
-from wtforms.validators import InputRequired, Regexp
 
 from questionnaire.questions import catalogue
 from questionnaire.questions.forms import field_for, section_form_class
@@ -58,14 +57,9 @@ ResumeForm = _form(
     "Coming back with a link: the date of birth proves it is the same person.",
     (FlaskForm,),
     {
-        catalogue.DATE_OF_BIRTH.id: StringField(
-            "Your date of birth",
-            validators=[
-                InputRequired("Enter your date of birth, like 1985-03-27."),
-                # A date not written YYYY-MM-DD is refused here, before it counts as a guess.
-                Regexp(r"^\s*[0-9]{4}-[0-9]{2}-[0-9]{2}\s*$", message=catalogue.DATE_EXAMPLE),
-            ],
-        )
+        # The question page's own field: a date that is not a real one, or not in the past,
+        # is refused here with the same message, before it counts as a guess.
+        catalogue.DATE_OF_BIRTH.id: field_for(catalogue.DATE_OF_BIRTH)
     },
 )
 

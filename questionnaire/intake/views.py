@@ -28,7 +28,7 @@ from questionnaire.models import Draft, Submission
 from questionnaire.ops import alerts as notify
 from questionnaire.questions import catalogue
 from questionnaire.questions.catalogue import PAGES, Section
-from questionnaire.questions.forms import form_errors
+from questionnaire.questions.forms import DateParts, form_errors
 from questionnaire.questions.words import section_rows
 from questionnaire.references import format_reference
 from questionnaire.urgent import unsent
@@ -92,11 +92,14 @@ def _raw_formdata(section: Section, answers: dict[str, Any]) -> MultiDict[str, s
     return MultiDict(pairs)
 
 
-def _posted(section: Section) -> dict[str, Any]:
+def _posted(section: Section, form: Any) -> dict[str, Any]:
     """Return what the browser posted for one page's items, as raw answers."""
     posted: dict[str, Any] = {}
     for item in section.items:
-        if item.kind is catalogue.Kind.MULTI:
+        if item.kind is catalogue.Kind.DATE:
+            # Three inputs, one answer: the field has joined them (YYYY-MM-DD once valid).
+            posted[item.id] = form[item.id].data or None
+        elif item.kind is catalogue.Kind.MULTI:
             posted[item.id] = request.form.getlist(item.id)
         else:
             posted[item.id] = request.form.get(item.id, "").strip() or None
@@ -110,11 +113,20 @@ def _error_summary(form: Any) -> list[tuple[str, str]]:
     """Return (link, message) pairs for the error summary, in page order."""
     errors = form_errors(form)
     summary = [
-        (f"#{name}", messages[0]) for name, messages in errors.items() if name != "csrf_token"
+        (f"#{_first_input(form[name])}", messages[0])
+        for name, messages in errors.items()
+        if name != "csrf_token"
     ]
     if "csrf_token" in errors:
         summary.insert(0, ("#main", TIMED_OUT))
     return summary
+
+
+def _first_input(field: Any) -> str:
+    """Return the id of the input an error links to: a date's first part in error."""
+    if isinstance(field, DateParts):
+        return f"{field.name}-{(field.error_parts or catalogue.DATE_PARTS)[0]}"
+    return str(field.name)
 
 
 def _next_url(section: Section) -> str:
@@ -211,7 +223,7 @@ def page(section_id: str) -> Response | str | tuple[str, int]:
             services.discard_draft(db.session, draft)
             session.pop(DRAFT_KEY, None)
             return render_template("intake/too_young.html"), 200
-        keep = {key: value for key, value in _posted(section).items() if key not in bad}
+        keep = {key: value for key, value in _posted(section, form).items() if key not in bad}
         # "Later" with errors saves the valid answers only when a link can follow (a date of
         # birth is known), so a page answered 400 never changes the draft.
         linkable = catalogue.DATE_OF_BIRTH.id in draft.answers or bool(
@@ -333,6 +345,7 @@ def resume(token: str) -> Response | str | tuple[str, int]:
     if not services.resume_link_is_live(db.session, token, now()):
         return render_template("intake/resume_expired.html"), 404
     form = ResumeForm()
+    form.today = now().date()
     errors: list[tuple[str, str]] = []
     if form.validate_on_submit():
         try:
@@ -342,9 +355,9 @@ def resume(token: str) -> Response | str | tuple[str, int]:
         except services.ResumeRefused:
             if not services.resume_link_is_live(db.session, token, now()):
                 return render_template("intake/resume_expired.html"), 404
-            errors = [
-                ("#date_of_birth", "That date of birth does not match. Check it and try again.")
-            ]
+            born = form[catalogue.DATE_OF_BIRTH.id]
+            born.errors = ["That date of birth does not match. Check it and try again."]
+            errors = [(f"#{_first_input(born)}", born.errors[0])]
         else:
             session[DRAFT_KEY] = session_token
             section_id = services.resume_section(draft, now().date())

@@ -6,6 +6,7 @@ value the web would refuse can never reach the rules by another door.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -109,10 +110,18 @@ def _parsed_by(parse: Callable[[str], object]) -> FormValidator:
 
 def _date_of_birth(form: wtforms.Form, fld: wtforms.Field) -> None:
     today: date = getattr(form, "today", None) or date.today()
+    if not isinstance(fld, DateParts) or fld.unsplit is not None:
+        # One value that is not YYYY-MM-DD (the CLI, a rule-table case): say how to write it.
+        try:
+            catalogue.parse_date_of_birth(fld.data, today)
+        except ValueError as error:
+            raise v.ValidationError(str(error)) from None
+        return
     try:
-        catalogue.parse_date_of_birth(fld.data, today)
-    except ValueError as error:
-        raise v.ValidationError(str(error)) from None
+        catalogue.parse_date_parts(**fld.parts, today=today, name=fld.short_name)
+    except catalogue.DateProblem as problem:
+        fld.error_parts = problem.parts
+        raise v.ValidationError(str(problem)) from None
 
 
 def _phone(form: wtforms.Form, fld: wtforms.Field) -> None:
@@ -148,6 +157,91 @@ class _StrippedTextArea(wtforms.TextAreaField):
         self.data = valuelist[0].strip() if valuelist else ""
 
 
+_ISO_DATE = re.compile(r"\s*([0-9]{4})-([0-9]{2})-([0-9]{2})\s*")
+
+
+def part_names(name: str) -> tuple[str, ...]:
+    """Return the names a date's three inputs post: name-day, name-month and name-year."""
+    return tuple(f"{name}-{part}" for part in catalogue.DATE_PARTS)
+
+
+class DateParts(wtforms.Field):
+    """A date asked as day, month and year (the GOV.UK memorable date), whose data is one date.
+
+    It reads `<name>-day`, `<name>-month` and `<name>-year`; without them it reads `<name>`
+    as YYYY-MM-DD, the stored form (a draft shown again, the CLI, a rule-table case). Its data
+    is that date as YYYY-MM-DD once the parts make one, '' when nothing was typed, and
+    otherwise the parts as typed (not empty, so the checks say what is wrong).
+    """
+
+    widget = wtforms.widgets.TextInput()
+
+    def __init__(self, label: str, short_name: str, **kwargs: Any) -> None:
+        super().__init__(label, **kwargs)
+        #: The words that start each message: "Date of birth must include a day".
+        self.short_name = short_name
+        self.parts: dict[str, str] = dict.fromkeys(catalogue.DATE_PARTS, "")
+        #: A single value that is not YYYY-MM-DD, kept as it came.
+        self.unsplit: str | None = None
+        #: The parts to mark in error (all of them when the message is about the whole date).
+        self.error_parts: tuple[str, ...] = ()
+
+    def process(
+        self,
+        formdata: Any,
+        data: Any = wtforms.utils.unset_value,
+        extra_filters: Any = None,
+    ) -> None:
+        """Read the three parts (or one YYYY-MM-DD value) from what was posted."""
+        self.process_errors: list[Any] = []
+        self.parts = dict.fromkeys(catalogue.DATE_PARTS, "")
+        self.unsplit = None
+        self.error_parts = ()
+        names = part_names(self.name)
+        if formdata is not None and any(name in formdata for name in names):
+            for part, name in zip(catalogue.DATE_PARTS, names, strict=True):
+                self.parts[part] = formdata.get(name, "")
+        elif formdata is not None and self.name in formdata:
+            self._split(formdata.get(self.name, ""))
+        elif isinstance(data, str):
+            self._split(data)
+        self.data = self._joined()
+
+    def _split(self, value: str) -> None:
+        match = _ISO_DATE.fullmatch(value)
+        if match is None:
+            self.unsplit = value.strip()
+            return
+        year, month, day = match.groups()
+        self.parts = {"day": day.lstrip("0") or day, "month": month.lstrip("0") or month}
+        self.parts["year"] = year
+
+    def _joined(self) -> str:
+        if self.unsplit is not None:
+            return self.unsplit
+        day, month, year = (self.parts[part].strip() for part in catalogue.DATE_PARTS)
+        if not (day or month or year):
+            return ""
+        number = catalogue.month_number(month)
+        if (
+            len(year) == 4
+            and year.isascii()
+            and year.isdigit()
+            and number is not None
+            and day.isascii()
+            and day.isdigit()
+            and len(day) <= 2
+        ):
+            try:
+                return date(int(year), number, int(day)).isoformat()
+            except ValueError:
+                pass
+        return f"{year}-{month}-{day}"  # not a date: the checks say why
+
+    def _value(self) -> str:
+        return str(self.data or "")
+
+
 def field_for(item: Item) -> wtforms.Field:
     """Return the unbound WTForms field that asks one item."""
     checks: list[FormValidator] = [_requirement(item)]
@@ -167,12 +261,12 @@ def field_for(item: Item) -> wtforms.Field:
         return wtforms.RadioField(label, choices=choices, validators=checks, validate_choice=False)
     if widget == "tick":
         return _Consent(label, validators=checks)
+    if item.kind is Kind.DATE:
+        return DateParts(label, item.short_label, validators=[*checks, _date_of_birth])
     checks.append(_plain_text(multiline=widget == "textarea"))
     if item.max_length:
         checks.append(_max_length(item.max_length))
-    if item.kind is Kind.DATE:
-        checks.append(_date_of_birth)
-    elif item.kind is Kind.EMAIL:
+    if item.kind is Kind.EMAIL:
         checks.append(v.Email("Enter an email address like name@example.com."))
     elif item.kind is Kind.PHONE:
         checks.append(_phone)
@@ -196,6 +290,11 @@ def _camel(name: str) -> str:
 
 
 SECTIONS_BY_ID: dict[str, Section] = {section.id: section for section in catalogue.SECTIONS}
+
+#: Every name a questionnaire's answers may use: the item ids, and a date's three parts.
+FORM_NAMES: frozenset[str] = frozenset(catalogue.ITEMS).union(
+    *(part_names(item.id) for item in catalogue.ITEMS.values() if item.kind is Kind.DATE)
+)
 
 
 def normalise(item: Item, data: Any) -> Any:
@@ -259,7 +358,7 @@ def partial_answers(raw: Mapping[str, Any], today: date) -> tuple[dict[str, Any]
     An answer that fails its checks, or a question not reached yet, is left out;
     everything else counts, so a half-finished draft can be judged by the rules.
     """
-    formdata = as_formdata({key: value for key, value in raw.items() if key in catalogue.ITEMS})
+    formdata = as_formdata({key: value for key, value in raw.items() if key in FORM_NAMES})
     answers: dict[str, Any] = {}
     for section in catalogue.SECTIONS:
         form = section_form_class(section.id)(formdata=formdata)
@@ -302,7 +401,7 @@ def validate_answers(raw: Mapping[str, Any], today: date) -> Validated:
     """Validate a whole questionnaire of raw answers keyed by item id, and derive its facts."""
     result = Validated()
     for key in raw:
-        if key not in catalogue.ITEMS:
+        if key not in FORM_NAMES:
             result.errors[key] = [
                 "This is not a question of this questionnaire; remove it or check the spelling."
             ]

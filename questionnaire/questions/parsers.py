@@ -75,6 +75,91 @@ def parse_date_of_birth(text: str, today: date) -> date:
     return born
 
 
+DATE_PARTS = ("day", "month", "year")
+EARLIEST_BIRTH = date(1900, 1, 1)
+
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ),
+        start=1,
+    )
+    for name in names
+}
+
+
+class DateProblem(ValueError):
+    """A date typed in three parts is wrong: the message, and which parts to mark."""
+
+    def __init__(self, message: str, parts: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.parts = parts
+
+
+def _small_number(text: str) -> int | None:
+    # ASCII digits only, at most two: int() alone also takes "٣" and " 1_0 ".
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 2 else None
+
+
+def month_number(text: str) -> int | None:
+    """Return a month from '3', '03', 'March' or 'mar', or None."""
+    number = _small_number(text)
+    if number is None:
+        number = _MONTHS.get(text.lower().rstrip("."))
+    return number if number is not None and 1 <= number <= 12 else None
+
+
+def parse_date_parts(
+    day: str, month: str, year: str, today: date, name: str = "Date of birth"
+) -> date:
+    """Return a date of birth typed as day, month and year (the GOV.UK memorable date).
+
+    Raise DateProblem with the pattern's message and the parts to mark in error.
+    """
+    typed = {"day": day.strip(), "month": month.strip(), "year": year.strip()}
+    missing = [part for part in DATE_PARTS if not typed[part]]
+    if len(missing) == len(DATE_PARTS):
+        raise DateProblem(f"Enter your {name.lower()}", DATE_PARTS)
+    if missing:
+        raise DateProblem(f"{name} must include a {' and '.join(missing)}", tuple(missing))
+    day_number = _small_number(typed["day"])
+    month_value = month_number(typed["month"])
+    year_text = typed["year"]
+    wrong = []
+    if day_number is None or not 1 <= day_number <= 31:
+        wrong.append("day")
+    if month_value is None:
+        wrong.append("month")
+    if not (year_text.isascii() and year_text.isdigit()):
+        wrong.append("year")
+    if wrong or day_number is None or month_value is None:
+        raise DateProblem(f"{name} must be a real date", tuple(wrong))
+    if len(year_text) != 4:
+        raise DateProblem("Year must include 4 numbers", ("year",))
+    try:
+        born = date(int(year_text), month_value, day_number)
+    except ValueError:  # 31 2 2000: the day does not exist in that month
+        raise DateProblem(f"{name} must be a real date", ("day",)) from None
+    if born > today:
+        raise DateProblem(f"{name} must be in the past", DATE_PARTS)
+    if born < EARLIEST_BIRTH:
+        raise DateProblem(f"{name} must be the same as or after 1 January 1900", ("year",))
+    return born
+
+
 def age_on(born: date, today: date) -> int:
     """Return a person's age in whole years on a given day."""
     had_birthday = (today.month, today.day) >= (born.month, born.day)

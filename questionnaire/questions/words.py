@@ -10,6 +10,8 @@ from questionnaire.questions import catalogue
 from questionnaire.questions.catalogue import Item, Section
 
 NOT_PROVIDED = "Not provided"
+#: A tick-box question answered by ticking none of the boxes (where none is an answer).
+NONE_TICKED = "None"
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,10 @@ def answer_in_words(item: Item, answers: Mapping[str, Any]) -> str | None:
     kind = item.kind.traits.value
     if kind == "codes":
         chosen = _as_list(value)
-        return ", ".join(_label(item, code) for code in chosen) if chosen else None
+        if chosen:
+            return ", ".join(_label(item, code) for code in chosen)
+        # An empty list was saved: the page was sent with no box ticked, which is an answer.
+        return NONE_TICKED if isinstance(value, list) and item.min_choices == 0 else None
     if value in (None, "", []):
         return None
     if kind == "tick":

@@ -11,7 +11,8 @@ PLACEHOLDERS = ("{crisis_line}", "{emergency_number}")
 _DIGIT_RUN = re.compile(r"(?<![\w/.,])\+?\(?\d[\d\s().\-]*\d(?![\w/])")
 # Emergency and crisis short numbers somewhere in the world (911, 988, 999, 112, 000 …).
 _SHORT_NUMBERS = frozenset({"911", "988", "999", "112", "000", "111", "811", "211"})
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# A date: "1985-03-27", or day month year as the date of birth's hint writes it ("27 3 2007").
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}|[0-3]?\d [01]?\d (?:19|20)\d\d")
 # A long enough run is a phone number whatever its separators.
 _LONG_RUN = 7
 

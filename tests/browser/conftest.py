@@ -148,6 +148,16 @@ def input_id(item: Item, code: str) -> str:
     return item.id if code == item.codes[0] else f"{item.id}-{code}"
 
 
+def fill_date(page: Page, name: str, value: str) -> None:
+    """Type a YYYY-MM-DD date into its three inputs (day, month, year) as a person does."""
+    year, month, day = value.split("-")
+    for part, typed in (("day", day.lstrip("0")), ("month", month.lstrip("0")), ("year", year)):
+        box = page.locator(f"#{name}-{part}")
+        box.fill("")
+        box.press_sequentially(typed)
+        expect(box).to_have_value(typed)
+
+
 def answer_item(page: Page, item: Item, value: Any) -> None:
     """Answer one question the way a person does: type, click the words, or choose."""
     field = page.locator(f"#field-{item.id}")
@@ -159,10 +169,7 @@ def answer_item(page: Page, item: Item, value: Any) -> None:
         page.locator(f"#{item.id}").select_option(label=item.choice_label(value))
         expect(page.locator(f"#{item.id}")).to_have_value(value)
     elif item.kind is Kind.DATE:
-        # Chromium's date control takes keystrokes in the locale's order (mm/dd/yyyy in
-        # en-US); fill() sets the ISO value the form posts, whatever the locale.
-        page.locator(f"#{item.id}").fill(value)
-        expect(page.locator(f"#{item.id}")).to_have_value(value)
+        fill_date(page, item.id, value)
     else:
         box = page.locator(f"#{item.id}")
         box.fill("")
@@ -191,6 +198,10 @@ def answer_section_quickly(page: Page, section: Section, answers: dict[str, Any]
         if item.kind in (Kind.CHOICE, Kind.MULTI) and len(item.choices) <= 8:
             codes = value if isinstance(value, list) else [value]
             steps.extend(("check", input_id(item, code), "") for code in codes)
+        elif item.kind is Kind.DATE:
+            year, month, day = str(value).split("-")
+            typed = {"day": day.lstrip("0"), "month": month.lstrip("0"), "year": year}
+            steps.extend(("value", f"{item.id}-{part}", typed[part]) for part in typed)
         else:
             steps.append(("value", item.id, str(value)))
     page.evaluate(

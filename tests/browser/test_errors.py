@@ -34,6 +34,10 @@ TYPED = {
 EXPECTED_LINKS = ["date_of_birth", "email", "phone", "region", "weight_value", "weight_unit"]
 
 
+#: Where a question's error link goes: a date's first part in error (here the year, before 1900).
+LINK = {"date_of_birth": "date_of_birth-year"}
+
+
 def _summary_targets(page: Page) -> list[str]:
     hrefs = page.locator(".error-summary a").evaluate_all(
         "links => links.map(link => link.getAttribute('href'))"
@@ -61,15 +65,19 @@ def test_about_you_errors_are_summarised_focused_and_linked(phone_page: Page) ->
     expect(summary).to_be_in_viewport()
     assert_no_horizontal_scroll(page)
 
-    assert _summary_targets(page) == EXPECTED_LINKS
+    assert _summary_targets(page) == [LINK.get(target, target) for target in EXPECTED_LINKS]
     for target in EXPECTED_LINKS:
+        link = LINK.get(target, target)
         expect(page.locator(f"#{target}-error")).to_be_visible()
-        summary.locator(f'a[href="#{target}"]').click()
-        expect(page.locator(f"#{target}")).to_be_focused()
-        expect(page.locator(f"#{target}")).to_be_in_viewport()
+        summary.locator(f'a[href="#{link}"]').click()
+        expect(page.locator(f"#{link}")).to_be_focused()
+        expect(page.locator(f"#{link}")).to_be_in_viewport()
 
     for item_id, value in TYPED.items():
-        expect(page.locator(f"#{item_id}")).to_have_value(value)
+        if item_id != "date_of_birth":
+            expect(page.locator(f"#{item_id}")).to_have_value(value)
+    for part, typed in (("day", "1"), ("month", "1"), ("year", "1850")):
+        expect(page.locator(f"#date_of_birth-{part}")).to_have_value(typed)
     expect(page.locator("#region")).to_have_value("")
 
 
@@ -103,8 +111,9 @@ def test_an_error_link_shows_the_question_it_is_about(phone_page: Page) -> None:
     press_continue(page)
     hidden_questions = []
     for target in EXPECTED_LINKS:
-        page.locator(f'.error-summary a[href="#{target}"]').click()
-        expect(page.locator(f"#{target}")).to_be_focused()
+        link = LINK.get(target, target)
+        page.locator(f'.error-summary a[href="#{link}"]').click()
+        expect(page.locator(f"#{link}")).to_be_focused()
         question = page.locator(f"#field-{target}").locator(".question, legend")
         message = page.locator(f"#{target}-error")
         if not (_fully_in_view(question) and _fully_in_view(message)):
@@ -123,14 +132,31 @@ def _fully_in_view(locator: Any) -> bool:
     )
 
 
-def test_typing_a_date_of_birth_as_the_hint_says_gives_that_date(
-    new_context: CreateContextCallback,
+@pytest.mark.parametrize("javascript", [True, False])
+def test_a_date_of_birth_is_typed_in_three_boxes_as_the_hint_says(
+    new_context: CreateContextCallback, javascript: bool
 ) -> None:
-    context = new_context(viewport=PHONE, locale="en-US")
-    page = context.new_page()
+    page = new_context(java_script_enabled=javascript, viewport=PHONE, locale="en-US").new_page()
     start(page)
-    expect(page.locator("#date_of_birth-hint")).to_contain_text("1985-03-27")
-    page.locator("#date_of_birth").focus()
-    page.keyboard.type("1985-03-27")
-    value = page.locator("#date_of_birth").input_value()
-    assert value == "1985-03-27"
+    group = page.get_by_role("group", name="Date of birth")
+    expect(group.locator("#date_of_birth-hint")).to_have_text("For example, 27 3 2007")
+    for part, width in (("day", "2"), ("month", "2"), ("year", "4")):
+        box = group.get_by_label(part.title(), exact=True)
+        expect(box).to_have_attribute("id", f"date_of_birth-{part}")
+        expect(box).to_have_attribute("inputmode", "numeric")
+        expect(box).to_have_attribute("autocomplete", f"bday-{part}")
+        expect(box).to_have_class(f"input--width-{width}")
+    answer_section_quickly(page, PAGES[0], baseline())
+    page.locator("#date_of_birth-year").fill("85")
+    press_continue(page)
+    expect(page.locator("#date_of_birth-error")).to_contain_text("Year must include 4 numbers")
+    expect(page.locator("#date_of_birth-year")).to_have_class(re.compile("input--error"))
+    expect(page.locator("#date_of_birth-day")).not_to_have_class(re.compile("input--error"))
+    page.locator("#date_of_birth-day").fill(" 07 ")
+    page.locator("#date_of_birth-month").fill("mar")
+    page.locator("#date_of_birth-year").fill("1985")
+    press_continue(page)
+    expect(page).to_have_url(re.compile(rf"/questions/{PAGES[1].id}$"))
+    page.goto("/questions/about_you")  # the saved date, shown again in its three boxes
+    for part, typed in (("day", "7"), ("month", "3"), ("year", "1985")):
+        expect(page.locator(f"#date_of_birth-{part}")).to_have_value(typed)

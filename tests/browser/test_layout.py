@@ -13,6 +13,7 @@ from tests.answers import baseline
 from tests.browser.conftest import (
     answer_section_quickly,
     assert_no_horizontal_scroll,
+    fill_date,
     press_continue,
     start,
 )
@@ -35,13 +36,13 @@ def test_save_and_come_back_later_fits_a_phone(phone_page: Page) -> None:
     page.goto(link)
     expect(page.get_by_role("heading", level=1)).to_have_text("Come back to your answers")
     assert_no_horizontal_scroll(page)
-    page.locator("#date_of_birth").fill("1990-01-01")
+    fill_date(page, "date_of_birth", "1990-01-01")
     page.get_by_role("button", name="Continue").click()
     expect(page.locator(".error-summary")).to_be_focused()
     expect(page.locator(".error-summary")).to_contain_text("That date of birth does not match")
     assert_no_horizontal_scroll(page)
 
-    page.locator("#date_of_birth").fill(baseline()["date_of_birth"])
+    fill_date(page, "date_of_birth", baseline()["date_of_birth"])
     page.get_by_role("button", name="Continue").click()
     expect(page).to_have_url(re.compile(rf"/questions/{PAGES[1].id}$"))
     assert_no_horizontal_scroll(page)
@@ -62,6 +63,6 @@ def test_short_answers_get_short_boxes(new_context: CreateContextCallback) -> No
     )
     widths = {
         item: page.locator(f"#{item}").evaluate("box => box.getBoundingClientRect().width")
-        for item in ("date_of_birth", "weight_value")
+        for item in ("date_of_birth-year", "weight_value")
     }
     assert all(width <= 12 * root_font + 1 for width in widths.values()), widths

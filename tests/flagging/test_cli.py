@@ -205,3 +205,31 @@ def test_evaluate_fills_the_crisis_numbers_from_the_settings(
     (now,) = [f for f in json.loads(result.output)["flags"] if f["rule"] == "suicidal_thoughts_now"]
     assert "(116 123, 999)" in now["message"]
     assert "{crisis_line}" not in now["message"]
+
+
+@pytest.mark.parametrize(
+    "born",
+    [
+        {"date_of_birth": "1980-05-17"},
+        {"date_of_birth-day": "17", "date_of_birth-month": "5", "date_of_birth-year": "1980"},
+    ],
+)
+def test_evaluate_takes_the_date_of_birth_whole_or_in_three_parts(
+    runner: FlaskCliRunner, tmp_path: Path, born: dict[str, str]
+) -> None:
+    answers = {key: value for key, value in baseline().items() if key != "date_of_birth"}
+    path = write_answers(tmp_path, {**answers, **born})
+    result = runner.invoke(args=["rules", "evaluate", str(path), "--as-of", "2026-06-01"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["flags"] == []
+
+
+def test_evaluate_refuses_a_date_in_parts_that_is_not_real(
+    runner: FlaskCliRunner, tmp_path: Path
+) -> None:
+    answers = {key: value for key, value in baseline().items() if key != "date_of_birth"}
+    parts = {"date_of_birth-day": "31", "date_of_birth-month": "2", "date_of_birth-year": "1980"}
+    path = write_answers(tmp_path, {**answers, **parts})
+    result = runner.invoke(args=["rules", "evaluate", str(path), "--as-of", "2026-06-01"])
+    assert result.exit_code == 2
+    assert "Date of birth must be a real date" in result.output

@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from questionnaire.questions.catalogue import PAGES, Section
+from questionnaire.questions.catalogue import ITEMS, PAGES, Kind, Section
 from tests.harness.forms import as_lists, find_csrf_token, form_values, page_html, visible_text
 
 if TYPE_CHECKING:
@@ -46,9 +46,36 @@ REFERENCE = re.compile(r'class="reference">\s*([A-Z0-9]{4}-[A-Z0-9]{4})\s*<')
 HTTP_TIMEOUT = (3.0, 20.0)
 
 
+#: A date answer as stored (YYYY-MM-DD), which the page asks as three inputs.
+ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+DATE_ITEMS = frozenset(item.id for item in ITEMS.values() if item.kind is Kind.DATE)
+
+
+def split_dates(values: dict[str, Any]) -> dict[str, Any]:
+    """Return form values with each YYYY-MM-DD date as the three inputs a patient types.
+
+    Any other value of a date item is posted as it is, under the item's own name.
+    """
+    posted: dict[str, Any] = {}
+    for name, value in values.items():
+        match = ISO_DATE.fullmatch(value) if name in DATE_ITEMS and isinstance(value, str) else None
+        if match is None:
+            posted[name] = value
+            continue
+        year, month, day = match.groups()
+        posted.update(
+            {
+                f"{name}-day": day.lstrip("0"),
+                f"{name}-month": month.lstrip("0"),
+                f"{name}-year": year,
+            }
+        )
+    return posted
+
+
 def page_answers(section: Section, answers: dict[str, Any]) -> dict[str, Any]:
-    """Return the part of an answer set that one page posts."""
-    return {item.id: answers[item.id] for item in section.items if item.id in answers}
+    """Return the part of an answer set that one page posts (a date as its three inputs)."""
+    return split_dates({item.id: answers[item.id] for item in section.items if item.id in answers})
 
 
 @dataclass
@@ -215,7 +242,7 @@ class Browser:
     ) -> Response:
         """GET a page for its token, then POST the form (as a browser would)."""
         token = self.token(path, deadline)
-        return self.post(path, {**data, "csrf_token": token, **extra}, deadline)
+        return self.post(path, {**split_dates(data), "csrf_token": token, **extra}, deadline)
 
 
 class Patient(Browser):

@@ -229,3 +229,20 @@ def test_a_near_match_shows_the_patients_word_and_how_each_word_was_read(
 def test_evidence_recorded_before_readings_still_reads(app: Flask) -> None:
     rows = evidence_rows([{"item": "medications", "matched": ["Ativan", "Xanax"]}])
     assert [row.answer for row in rows] == ["names Ativan, Xanax"]
+
+
+def test_no_box_ticked_reads_none_for_the_clinician_too(
+    as_reviewer: FlaskClient, add_submission
+) -> None:
+    reference = add_submission(
+        answers={
+            "full_name": "Sam Example",
+            "date_of_birth": "1980-05-17",
+            "other_drugs_past_year": [],
+        }
+    )
+    page = visible_text(as_reviewer.get(page_of(reference)))
+    from questionnaire.questions.catalogue import ITEMS
+
+    assert f"{ITEMS['other_drugs_past_year'].label} None" in page
+    assert "Phone number Not provided" in page
