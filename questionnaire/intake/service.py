@@ -124,7 +124,9 @@ def save_answers(
     """
     now = now or utcnow()
     replaced = set(item_ids)
-    given = {key: value for key, value in raw.items() if value not in (None, "", [])}
+    # An empty list stays: a page sent with no box ticked was answered "none of these",
+    # which the check page says ("None"), unlike a question never reached.
+    given = {key: value for key, value in raw.items() if value not in (None, "")}
 
     def merge(current: Draft) -> None:
         answers = {key: value for key, value in current.answers.items() if key not in replaced}

@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 
 from questionnaire.extensions import db
 from questionnaire.models import Draft
+from questionnaire.questions import catalogue
 from questionnaire.questions.catalogue import PAGES
 from tests.answers import baseline, cases, with_changes
 from tests.harness.forms import visible_text
@@ -264,3 +265,19 @@ def test_pages_that_show_or_collect_answers_are_never_cached(client: FlaskClient
     started(client)
     for url in ["/", "/questions/about_you", "/check"]:
         assert client.get(url).headers["Cache-Control"] == "no-store", url
+
+
+def test_the_check_page_says_none_for_no_box_ticked_and_not_provided_for_a_skipped_question(
+    app: Flask,
+) -> None:
+    patient = Patient(app.test_client())
+    patient.walk_to_check(with_changes({"other_drugs_past_year": [], "phone": None}))
+    page = visible_text(patient.get("/check"))
+    drugs = catalogue.ITEMS["other_drugs_past_year"]
+    phone = catalogue.ITEMS["phone"]
+    assert f"{drugs.short_label} None" in page or f"{drugs.label} None" in page
+    assert f"{phone.short_label} Not provided" in page or f"{phone.label} Not provided" in page
+    assert (
+        f"{drugs.label} Not provided" not in page
+        and f"{drugs.short_label} Not provided" not in page
+    )
