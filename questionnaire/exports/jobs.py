@@ -348,14 +348,26 @@ def _finish(
         session.rollback()
         remove_files(config, job_id)
         raise JobLost("the job was taken from this run before it finished")
-    job = session.get(ExportJob, job_id)
+    return _audited(session, job_id, "export_completed", lambda job: {"rows": rows})
+
+
+def _audited(
+    session: DbSession,
+    job_id: int,
+    action: str,
+    detail: Callable[[ExportJob], dict[str, Any]],
+) -> ExportJob:
+    """Read a job as just stored (one query), audit what happened to it, commit.
+
+    The detail holds counts, codes and the error's class name: never patient data.
+    """
+    job = session.get(ExportJob, job_id, populate_existing=True)
     assert job is not None
-    session.refresh(job)
     audit.record(
         session,
-        "export_completed",
+        action,
         actor=None,
-        detail={"job": job_id, "kind": job.kind, "rows": rows, "requested_by": job.requester_id},
+        detail={"job": job_id, "kind": job.kind, **detail(job), "requested_by": job.requester_id},
     )
     session.commit()
     return job
@@ -379,23 +391,12 @@ def _fail(
         .where(*where)
         .values(state="failed", error=error[:128], finished_at=now, expires_at=now + _keep(config))
     )
-    job = session.get(ExportJob, job_id)
-    assert job is not None
-    session.refresh(job)
-    audit.record(
+    return _audited(
         session,
+        job_id,
         "export_failed",
-        actor=None,
-        detail={
-            "job": job_id,
-            "kind": job.kind,
-            "rows": job.rows_done,
-            "error": job.error or error[:128],
-            "requested_by": job.requester_id,
-        },
+        lambda job: {"rows": job.rows_done, "error": job.error or error[:128]},
     )
-    session.commit()
-    return job
 
 
 def fail_job(
