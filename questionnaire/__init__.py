@@ -114,10 +114,11 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.close()
 
 
-#: A pooled connection idle this long is pinged before use. Under load a worker's
-#: connection is never idle that long, so the ping costs nothing where speed matters; after
-#: a quiet database restart, the first request still finds a live connection.
-IDLE_PING_SECONDS = 0.25
+#: A pooled connection idle this long is pinged before use. Under load a worker takes its
+#: connection again within a millisecond or two, so the ping costs nothing where speed
+#: matters; a database restart takes far longer than this, so after a quiet restart the
+#: first request still finds a live connection (0.25 s was too close to a fast restart).
+IDLE_PING_SECONDS = 0.05
 
 
 @event.listens_for(Pool, "checkin")
