@@ -1,4 +1,4 @@
-# make run · make test · make check · make bench · make load · make pages · make cluster · make lock · make audit  (see README.md)
+# make run · make test · make check · make translations · make messages · make bench · make load · make pages · make cluster · make lock · make audit  (see README.md)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -14,7 +14,7 @@ SCAN_FLAGS ?= --quick
 #: Hypothesis examples per route in the fuzz test (.ci/run sets more).
 FUZZ_EXAMPLES ?= 5
 
-.PHONY: run test check bench bench-peers load pages cluster clean lock audit
+.PHONY: run test check translations messages bench bench-peers load pages cluster clean lock audit
 
 # Only what the lock names, each file checked against its hash; then the app itself,
 # without dependencies (they are all in the lock) and without fetching a build backend.
@@ -38,15 +38,28 @@ audit: $(STAMP)
 		"audited (is PyPI's advisory data reachable from here?). Nothing was proven safe." >&2; \
 		exit 1; }
 
+# Message catalogues: the .po files are in the repository, the .mo files are compiled here
+# (never committed). `make messages` extracts every string again and updates each .po.
+PO_FILES := $(wildcard questionnaire/translations/*/LC_MESSAGES/messages.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+translations: $(MO_FILES)
+%.mo: %.po $(STAMP)
+	$(BIN)/pybabel compile -i $< -o $@
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg --no-wrap --sort-by-file --omit-header \
+		-o questionnaire/translations/messages.pot .
+	$(BIN)/pybabel update -i questionnaire/translations/messages.pot -d questionnaire/translations \
+		--no-wrap --ignore-obsolete --no-fuzzy-matching
+
 # The export worker runs in the background beside the development server and is stopped,
 # by its pid, when the server exits (Ctrl-C included).
-run: $(STAMP)
+run: $(STAMP) translations
 	$(FLASK) db upgrade
 	$(FLASK) exports worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-test: $(STAMP)
+test: $(STAMP) translations
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest
 
 check: $(STAMP)
@@ -60,7 +73,7 @@ check: $(STAMP)
 
 PEERS := bench/.peers/json-logic-qubit
 # The performance budget (README, Performance): writes bench/results.json, exit 1 if one fails.
-bench: $(STAMP) $(PEERS)/.installed-stamp
+bench: $(STAMP) translations $(PEERS)/.installed-stamp
 	$(BIN)/python bench/run.py
 
 # The JSON Logic port that cannot live in the venv (see bench/peers.lock), in its own folder.
@@ -70,15 +83,15 @@ $(PEERS)/.installed-stamp: bench/peers.lock $(STAMP)
 	$(BIN)/python -m pip install --quiet --require-hashes --no-deps --target $(PEERS) -r bench/peers.lock
 	touch $@
 
-load: $(STAMP)
+load: $(STAMP) translations
 	$(BIN)/python bench/load.py
 
 # Page weight in Chromium (apt-get install -y chromium); exit 1 over 30 KB or on a third-party request.
-pages: $(STAMP)
+pages: $(STAMP) translations
 	$(BIN)/python bench/pages.py
 
 # nginx in front of two gunicorn instances on one database (needs nginx, PostgreSQL, Redis).
-cluster: $(STAMP)
+cluster: $(STAMP) translations
 	bench/cluster.sh
 
 clean:

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import Pool
 
-from questionnaire import assets, crypto, security
+from questionnaire import assets, crypto, language, security
 from questionnaire import config as settings
 from questionnaire.extensions import csrf, db, migrate, utcnow
 from questionnaire.questions.crisis import fill_numbers
@@ -81,6 +81,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     security.init_app(app)
     security.init_inputs(app)
     assets.init_app(app)
+    language.init_app(app)
 
     from questionnaire.flagging.table import load_rule_table
 

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from questionnaire.questions.wording import N_
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_RULES_PATH = PROJECT_ROOT / "rules.yaml"
 
@@ -42,13 +44,24 @@ class ConfigError(RuntimeError):
     """A setting is missing or unsafe; the message says which and how to fix it."""
 
 
+#: Settings written in words for patients: each may be given again per language, with the
+#: locale id in capitals after it (CLINIC_HOURS_FR_CA); a default reads in every language.
+WORDED_SETTINGS = ("CLINIC_NAME", "CLINIC_REPLY_DAYS", "CLINIC_HOURS", "CRISIS_LINE_NOTE")
+
+
 def from_environment(environ: Mapping[str, str], instance_path: str) -> dict[str, Any]:
     """Return the app's settings from environment variables (see README, Configuration)."""
     env = environ.get("APP_ENV", "development").strip().lower()
     if env not in {"development", "production"}:
         raise ConfigError(f"APP_ENV is {env!r}; set it to 'development' or 'production'.")
     default_db = "sqlite:///" + os.path.join(instance_path, "questionnaire.db")
-    return {
+    # A setting in words may have one value per language: CLINIC_HOURS_FR_CA.
+    worded = {
+        key: value
+        for key, value in environ.items()
+        if any(key.startswith(f"{name}_") for name in WORDED_SETTINGS) and value.strip()
+    }
+    return worded | {
         "APP_ENV": env,
         # Cookies: never readable by scripts, not sent on cross-site posts (HTTPS-only in
         # production: see check_production).
@@ -64,12 +77,14 @@ def from_environment(environ: Mapping[str, str], instance_path: str) -> dict[str
         # development only). ANSWERS_OLD_KEYS: earlier keys during a rotation.
         "ANSWERS_KEY": environ.get("ANSWERS_KEY", ""),
         "ANSWERS_OLD_KEYS": environ.get("ANSWERS_OLD_KEYS", ""),
-        "CLINIC_NAME": environ.get("CLINIC_NAME", "Our clinic"),
+        # The patient's languages, as Babel locale ids; the first is the default.
+        "LANGUAGES": environ.get("LANGUAGES", "en,fr_CA"),
+        "CLINIC_NAME": environ.get("CLINIC_NAME", N_("Our clinic")),
         "CLINIC_PHONE": environ.get("CLINIC_PHONE", ""),
         "CLINIC_EMAIL": environ.get("CLINIC_EMAIL", ""),
-        "CLINIC_REPLY_DAYS": environ.get("CLINIC_REPLY_DAYS", "2 working days"),
+        "CLINIC_REPLY_DAYS": environ.get("CLINIC_REPLY_DAYS", N_("2 working days")),
         "CRISIS_LINE_NUMBER": environ.get("CRISIS_LINE_NUMBER", "9-8-8"),
-        "CRISIS_LINE_NOTE": environ.get("CRISIS_LINE_NOTE", "Canada and the US, any time"),
+        "CRISIS_LINE_NOTE": environ.get("CRISIS_LINE_NOTE", N_("Canada and the US, any time")),
         "EMERGENCY_NUMBER": environ.get("EMERGENCY_NUMBER", "911"),
         "PUBLIC_BASE_URL": environ.get("PUBLIC_BASE_URL", ""),
         # Below this age the online form stops at the date of birth (Quebec: under 14 a

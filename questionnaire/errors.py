@@ -6,6 +6,16 @@ from flask import Flask, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from questionnaire.extensions import db
+from questionnaire.questions.wording import N_
+
+#: Page titles in plain words (werkzeug's own names are terse, and English only).
+TITLES = {
+    400: N_("We could not use that request"),
+    403: N_("You cannot open this page"),
+    404: N_("Page not found"),
+    405: N_("We could not do that"),
+    500: N_("Something went wrong"),
+}
 
 
 def _layout() -> str:
@@ -22,7 +32,7 @@ def register(app: Flask) -> None:
         page = render_template(
             "errors/error.html",
             code=code,
-            name=error.name,
+            name=TITLES.get(code, error.name),
             layout=_layout(),
             # Only messages written for people (security.InputRefused), never werkzeug's own.
             message=getattr(error, "plain_message", None),
@@ -34,7 +44,5 @@ def register(app: Flask) -> None:
         # Log only the class: the message of an exception may hold patient answers.
         app.logger.error("Unhandled %s", type(getattr(error, "original_exception", error)).__name__)
         db.session.rollback()
-        page = render_template(
-            "errors/error.html", code=500, name="Something went wrong", layout=_layout()
-        )
+        page = render_template("errors/error.html", code=500, name=TITLES[500], layout=_layout())
         return page, 500

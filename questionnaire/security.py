@@ -22,6 +22,7 @@ from werkzeug.wrappers import Response
 
 from questionnaire.extensions import db, limiter
 from questionnaire.questions.text import has_control, nfc, shown
+from questionnaire.questions.wording import N_
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; object-src 'none'; base-uri 'none'; "
@@ -151,7 +152,7 @@ def _page_with_answers() -> str | None:
 
 #: Endpoints whose forms report a control character as a field error themselves.
 FIELD_ERROR_ENDPOINTS = frozenset({"intake.page", "intake.resume"})
-NOT_VALID = (
+NOT_VALID = N_(
     "This request has a hidden control character in it, so it was not used. "
     "Go back, retype the text, and try again."
 )

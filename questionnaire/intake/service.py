@@ -113,11 +113,13 @@ def save_answers(
     raw: Mapping[str, Any],
     now: datetime | None = None,
     continued: int | None = None,
+    language: str | None = None,
 ) -> None:
     """Replace a page's answers in a draft with what was posted, and keep the draft alive.
 
     `continued` is the index of a page the patient pressed Continue on: resume opens
-    the page after the furthest one.
+    the page after the furthest one. `language` (a BCP 47 tag) is the language the
+    patient switched to with this save, if they did.
 
     Two pages saved at once must both land: each save merges into the answers as
     stored now, and the draft's version column turns a lost update into a retry.
@@ -134,6 +136,8 @@ def save_answers(
         current.answers = answers | given
         if continued is not None:
             current.pages_done = max(current.pages_done or 0, continued + 1)
+        if language is not None:
+            current.language = language
         current.updated_at = now
         current.expires_at = now + _lifetime()
 
@@ -159,6 +163,15 @@ def _change_draft(session: DbSession, draft: Draft, change: Callable[[Draft], No
             # Deleted meanwhile: sent from another tab, or expired and swept.
             raise DraftNotFound("the draft is gone") from None
     raise DraftBusy("the draft kept changing under this save")
+
+
+def set_language(session: DbSession, draft: Draft, language: str) -> None:
+    """Record the language (a BCP 47 tag) the patient now reads; the submission keeps it."""
+
+    def switch(current: Draft) -> None:
+        current.language = language
+
+    _change_draft(session, draft, switch)
 
 
 def discard_draft(session: DbSession, draft: Draft) -> None:

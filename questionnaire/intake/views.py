@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -18,8 +20,10 @@ from flask import (
 from flask.blueprints import BlueprintSetupState
 from flask_wtf.csrf import CSRFError
 from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from questionnaire import language as languages
 from questionnaire import security
 from questionnaire.extensions import csrf, db, limiter, now
 from questionnaire.intake import service as services
@@ -29,6 +33,7 @@ from questionnaire.ops import alerts as notify
 from questionnaire.questions import catalogue
 from questionnaire.questions.catalogue import PAGES, Section
 from questionnaire.questions.forms import DateParts, form_errors
+from questionnaire.questions.wording import N_
 from questionnaire.questions.words import section_rows
 from questionnaire.references import format_reference
 from questionnaire.urgent import unsent
@@ -106,7 +111,7 @@ def _posted(section: Section, form: Any) -> dict[str, Any]:
     return posted
 
 
-TIMED_OUT = "This page timed out. Check your answers and press the button again."
+TIMED_OUT = N_("This page timed out. Check your answers and press the button again.")
 
 
 def _error_summary(form: Any) -> list[tuple[str, str]]:
@@ -136,6 +141,12 @@ def _next_url(section: Section) -> str:
     if index + 1 < len(PAGES):
         return url_for("intake.page", section_id=PAGES[index + 1].id)
     return url_for("intake.check")
+
+
+def _this_page(section: Section) -> str:
+    if request.args.get("return") == "check":
+        return url_for("intake.page", section_id=section.id, **{"return": "check"})
+    return url_for("intake.page", section_id=section.id)
 
 
 def _back_url(section: Section) -> str:
@@ -180,14 +191,48 @@ def begin() -> Response | tuple[str, int]:
             400,
         )
     consent = unsent.is_enabled(current_app.config) and bool(form.contact_consent.data)
+    tag = languages.current_tag()
     draft, token = services.start_draft(
-        db.session, language="en", now=now(), contact_consent=consent
+        db.session, language=tag, now=now(), contact_consent=consent
     )
+    session[languages.SESSION_KEY] = tag
     privacy = catalogue.PRIVACY_CONSENT.id
     services.save_answers(db.session, draft, [privacy], {privacy: "y"}, now())
     session[DRAFT_KEY] = token
     session.pop(SENT_KEY, None)
     return redirect(url_for("intake.page", section_id=PAGES[0].id), code=303)
+
+
+@bp.get("/language/<tag>")
+def switch_language(tag: str) -> Response:
+    """Show the patient's pages in another language from now on; the draft records it.
+
+    A question page switches with a button that also saves its answers (page());
+    this link serves every other page, and returns to it.
+    """
+    if tag not in languages.tags():
+        abort(404)
+    session[languages.SESSION_KEY] = tag
+    draft = _current_draft()
+    if draft is not None:
+        # Sent or expired meanwhile: the choice still holds for this browser.
+        with contextlib.suppress(services.DraftNotFound):
+            services.set_language(db.session, draft, tag)
+    return redirect(_local_page(request.args.get("next", "")), code=303)
+
+
+def _local_page(path: str) -> str:
+    """Return a patient page's own path (and query) to go back to, else the start page."""
+    address = urlsplit(path)
+    if address.scheme or address.netloc or not path.startswith("/") or "\\" in path:
+        return url_for("intake.start")
+    try:
+        endpoint, _ = current_app.url_map.bind("localhost").match(address.path, method="GET")
+    except HTTPException:
+        return url_for("intake.start")
+    if not endpoint.startswith("intake.") or endpoint == "intake.switch_language":
+        return url_for("intake.start")
+    return path
 
 
 @bp.get("/privacy")
@@ -215,6 +260,9 @@ def page(section_id: str) -> Response | str | tuple[str, int]:
         form.today = now().date()
         form.context = draft.answers
         later = request.form.get("action") == "later"
+        # The language switch on a question page sends the page: what is valid is kept.
+        switch_to = request.form.get("language")
+        switching = switch_to in languages.tags()
         valid = form.validate()
         bad = set(form_errors(form))
         # A timed-out page is shown again with its values and a fresh token; nothing is saved.
@@ -229,7 +277,7 @@ def page(section_id: str) -> Response | str | tuple[str, int]:
         linkable = catalogue.DATE_OF_BIRTH.id in draft.answers or bool(
             keep.get(catalogue.DATE_OF_BIRTH.id)
         )
-        if trusted and (valid or (later and linkable)):
+        if trusted and (valid or (later and linkable) or switching):
             try:
                 services.save_answers(
                     db.session,
@@ -237,7 +285,8 @@ def page(section_id: str) -> Response | str | tuple[str, int]:
                     [i.id for i in section.items],
                     keep,
                     now(),
-                    continued=None if later else PAGE_INDEX[section.id],
+                    continued=None if later or switching else PAGE_INDEX[section.id],
+                    language=switch_to if switching else None,
                 )
             except services.DraftNotFound:  # sent or expired from another tab meanwhile
                 return redirect(url_for("intake.start", expired=1), code=303)
@@ -248,6 +297,9 @@ def page(section_id: str) -> Response | str | tuple[str, int]:
             response = redirect(url_for("intake.saved"), code=303)
             _raise_unsent(draft, response)
             return response
+        if trusted and switching:
+            session[languages.SESSION_KEY] = switch_to
+            return redirect(_this_page(section), code=303)
         if valid:
             return redirect(_next_url(section), code=303)
         status = 400
@@ -356,10 +408,11 @@ def resume(token: str) -> Response | str | tuple[str, int]:
             if not services.resume_link_is_live(db.session, token, now()):
                 return render_template("intake/resume_expired.html"), 404
             born = form[catalogue.DATE_OF_BIRTH.id]
-            born.errors = ["That date of birth does not match. Check it and try again."]
+            born.errors = [N_("That date of birth does not match. Check it and try again.")]
             errors = [(f"#{_first_input(born)}", born.errors[0])]
         else:
             session[DRAFT_KEY] = session_token
+            _keep_language(draft)
             section_id = services.resume_section(draft, now().date())
             if section_id is None:
                 return redirect(url_for("intake.check"), code=303)
@@ -368,6 +421,15 @@ def resume(token: str) -> Response | str | tuple[str, int]:
         errors = _error_summary(form)
     status = 400 if errors else 200
     return render_template("intake/resume.html", form=form, errors=errors), status
+
+
+def _keep_language(draft: Draft) -> None:
+    """A reopened draft: a language chosen in this browser wins, else the draft's own."""
+    chosen = session.get(languages.SESSION_KEY)
+    if chosen in languages.tags() and chosen != draft.language:
+        services.set_language(db.session, draft, chosen)
+    elif draft.language in languages.tags():
+        session[languages.SESSION_KEY] = draft.language
 
 
 @bp.route("/check", methods=["GET", "POST"])
@@ -457,12 +519,12 @@ def _missing_answers(errors: dict[str, list[str]]) -> list[tuple[str, str]]:
         section = catalogue.SECTION_OF.get(item_id)
         if section is None or section.id not in PAGE_INDEX:
             # Only the consent boxes live outside the pages; the start page asks again.
-            entries.append((url_for("intake.start"), "Start again and tick the box to agree."))
+            entries.append((url_for("intake.start"), N_("Start again and tick the box to agree.")))
             continue
-        item = catalogue.ITEMS[item_id]
         values: dict[str, Any] = {"section_id": section.id, "return": "check"}
         link = url_for("intake.page", **values)
-        entries.append((f"{link}#{item_id}", f"{item.short_label}: {messages[0]}"))
+        # Each message names its question, so it stands alone in the summary.
+        entries.append((f"{link}#{item_id}", messages[0]))
     return entries
 
 
@@ -483,4 +545,4 @@ def done() -> Response | str:
 @bp.errorhandler(CSRFError)
 def csrf_error(error: CSRFError) -> tuple[str, int]:
     """Explain an expired or missing form token without a stack trace."""
-    return render_template("errors/error.html", code=400, name="This page timed out"), 400
+    return render_template("errors/error.html", code=400, name=N_("This page timed out")), 400

@@ -49,7 +49,7 @@ def test_the_cookie_holds_a_token_never_an_answer(app: Flask, client: FlaskClien
     patient.start()
     patient.answer(ABOUT_YOU, baseline())
     with client.session_transaction() as browser_session:
-        assert set(browser_session) <= {"draft", "csrf_token"}
+        assert set(browser_session) <= {"draft", "csrf_token", "language"}
         token = browser_session["draft"]
     cookie = client.get_cookie("session")
     assert cookie is not None

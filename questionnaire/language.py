@@ -1,0 +1,118 @@
+"""The reader's language: Flask-Babel, chosen by the patient, else by Accept-Language.
+
+Languages are written two ways: Babel's locale ids in settings and catalogues
+(`fr_CA`), and BCP 47 tags wherever the language is recorded or shown to a
+machine (`fr-CA`: the draft, the submission, FHIR, `<html lang>`). Patient pages
+follow the patient's choice (kept in the session and on the draft); the
+clinician's pages stay in English, where the answers' English labels are read.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app, request, session
+from flask_babel import Babel, format_decimal, get_locale, gettext
+
+from questionnaire.config import WORDED_SETTINGS, ConfigError
+from questionnaire.questions.wording import translated
+
+#: The session key that holds the patient's chosen language (a BCP 47 tag).
+SESSION_KEY = "language"
+#: The language of the catalogue's own text, and of the clinician's pages.
+SOURCE = "en"
+#: Blueprints whose pages stay in English (clinician side: see the module docstring).
+CLINICIAN_BLUEPRINTS = frozenset({"review", "auth", "exports", "health"})
+#: How each language names itself, for the switch link.
+NAMES = {"en": "English", "fr-CA": "Français"}
+
+#: The message catalogues: .po files in the repository, .mo files compiled by `make translations`.
+CATALOGUES = Path(__file__).resolve().parent / "translations"
+
+babel = Babel()
+
+
+def as_tag(locale_id: str) -> str:
+    """Return the BCP 47 tag of a Babel locale id: fr_CA -> fr-CA."""
+    return locale_id.replace("_", "-")
+
+
+def tags(app: Flask | None = None) -> tuple[str, ...]:
+    """Return the offered languages as BCP 47 tags, the first being the default."""
+    return tuple((app or current_app).config["LANGUAGE_TAGS"])
+
+
+def chosen_tag() -> str:
+    """Return the tag of the language this request is shown in."""
+    if request.blueprint in CLINICIAN_BLUEPRINTS or request.path.startswith("/clinic"):
+        return SOURCE
+    offered = tags()
+    kept = session.get(SESSION_KEY)
+    if kept in offered:
+        return str(kept)
+    return request.accept_languages.best_match(offered) or offered[0]
+
+
+def _select_locale() -> str:
+    return chosen_tag().replace("-", "_")
+
+
+def current_tag() -> str:
+    """Return the BCP 47 tag of the locale in use (en outside a request)."""
+    locale = get_locale()
+    return as_tag(str(locale)) if locale is not None else SOURCE
+
+
+def translate(text: str) -> str:
+    """Return catalogue text or a Phrase in the reader's language."""
+    return translated(text, gettext, format_decimal)
+
+
+def setting(name: str) -> str:
+    """Return a setting written in words, in the reader's language (see WORDED_SETTINGS).
+
+    The clinic's own value for this language (CLINIC_HOURS_FR_CA) comes first; else
+    the setting, looked up in the catalogue, so a default reads in every language.
+    """
+    if name not in WORDED_SETTINGS:
+        raise KeyError(f"{name} is not a setting in words; use config.{name}")
+    config = current_app.config
+    own = config.get(f"{name}_{str(get_locale()).upper()}")
+    if own:
+        return str(own)
+    value = str(config.get(name) or "")
+    return gettext(value) if value else value
+
+
+def other_languages() -> list[tuple[str, str]]:
+    """Return (tag, name) for each language the reader can switch to."""
+    here = current_tag()
+    return [(tag, NAMES.get(tag, tag)) for tag in tags() if tag != here]
+
+
+def init_app(app: Flask) -> None:
+    """Attach Flask-Babel, the `t` filter and the switch's names to the app."""
+    locale_ids = [one.strip() for one in str(app.config["LANGUAGES"]).split(",") if one.strip()]
+    for locale_id in locale_ids:
+        if (
+            locale_id != SOURCE
+            and not (CATALOGUES / locale_id / "LC_MESSAGES/messages.mo").is_file()
+        ):
+            raise ConfigError(
+                f"LANGUAGES names {locale_id}, but its compiled catalogue is missing: run "
+                "`make translations` (make run and make test do it), or remove it from LANGUAGES."
+            )
+    if not locale_ids:
+        raise ConfigError("LANGUAGES is empty; set it to en, or en,fr_CA.")
+    app.config["LANGUAGE_TAGS"] = tuple(as_tag(one) for one in locale_ids)
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", SOURCE)
+    babel.init_app(app, locale_selector=_select_locale)
+    # Messages are extracted trimmed (babel.cfg), so the template's line breaks never matter.
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
+    app.jinja_env.filters["t"] = translate
+    app.jinja_env.globals["setting"] = setting
+
+    @app.context_processor
+    def _language() -> dict[str, Any]:
+        return {"language_tag": current_tag(), "other_languages": other_languages}
