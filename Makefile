@@ -1,4 +1,4 @@
-# make run · make test · make check · make translations · make messages · make bench · make load · make pages · make cluster · make lock · make audit  (see README.md)
+# make run · make test · make check · make translations · make messages · make bench · make load · make pages · make screenshots · make cluster · make lock · make audit  (see README.md)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -14,7 +14,7 @@ SCAN_FLAGS ?= --quick
 #: Hypothesis examples per route in the fuzz test (.ci/run sets more).
 FUZZ_EXAMPLES ?= 5
 
-.PHONY: run test check translations messages bench bench-peers load pages cluster clean lock audit
+.PHONY: run test check translations messages bench bench-peers load pages screenshots cluster clean lock audit
 
 # Only what the lock names, each file checked against its hash; then the app itself,
 # without dependencies (they are all in the lock) and without fetching a build backend.
@@ -63,8 +63,8 @@ test: $(STAMP) translations
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest
 
 check: $(STAMP)
-	$(BIN)/ruff check questionnaire tests bench migrations .ci/scan.py .ci/licences.py
-	$(BIN)/ruff format --check questionnaire tests bench .ci/scan.py .ci/licences.py
+	$(BIN)/ruff check questionnaire tests bench docs migrations .ci/scan.py .ci/licences.py
+	$(BIN)/ruff format --check questionnaire tests bench docs .ci/scan.py .ci/licences.py
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/pylint questionnaire
@@ -89,6 +89,10 @@ load: $(STAMP) translations
 # Page weight in Chromium (apt-get install -y chromium); exit 1 over 30 KB or on a third-party request.
 pages: $(STAMP) translations
 	$(BIN)/python bench/pages.py
+
+# Every patient page at 320 and 1280 px in en and fr-CA, and the clinician's, into screenshots/.
+screenshots: $(STAMP) translations
+	$(BIN)/python docs/screenshots.py
 
 # nginx in front of two gunicorn instances on one database (needs nginx, PostgreSQL, Redis).
 cluster: $(STAMP) translations
