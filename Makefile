@@ -62,7 +62,7 @@ run: $(STAMP) translations
 test: $(STAMP) translations
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest
 
-check: $(STAMP)
+check: $(STAMP) translations
 	$(BIN)/ruff check questionnaire tests bench docs migrations .ci/scan.py .ci/licences.py
 	$(BIN)/ruff format --check questionnaire tests bench docs .ci/scan.py .ci/licences.py
 	$(BIN)/mypy

@@ -9,9 +9,13 @@ clinician's pages stay in English, where the answers' English labels are read.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+from babel import Locale, UnknownLocaleError
+from babel.support import Translations
 from flask import Flask, current_app, request, session
 from flask_babel import Babel, format_decimal, get_locale, gettext
 
@@ -51,7 +55,26 @@ def chosen_tag() -> str:
     kept = session.get(SESSION_KEY)
     if kept in offered:
         return str(kept)
-    return request.accept_languages.best_match(offered) or offered[0]
+    return preferred(request.accept_languages.values(), offered)
+
+
+def preferred(wanted: Iterable[str], offered: tuple[str, ...]) -> str:
+    """Return the offered tag that best serves a browser's languages, most wanted first.
+
+    A browser's first language wins in any region: fr-FR before en means French, so
+    fr-CA (werkzeug's best_match would pick the exact en). Else the first offered.
+    """
+    by_primary = {}
+    for tag in reversed(offered):
+        by_primary[tag.split("-")[0].lower()] = tag
+    exact = {tag.lower(): tag for tag in offered}
+    for tag in wanted:
+        tag = tag.replace("_", "-").lower()
+        if tag in exact:
+            return exact[tag]
+        if tag.split("-")[0] in by_primary:
+            return by_primary[tag.split("-")[0]]
+    return offered[0]
 
 
 def _select_locale() -> str:
@@ -85,6 +108,25 @@ def setting(name: str) -> str:
     return gettext(value) if value else value
 
 
+@cache
+def catalogue(locale_id: str) -> Callable[[str], str]:
+    """Return one language's compiled catalogue lookup (fr_CA), for use outside a request."""
+    return Translations.load(str(CATALOGUES), [locale_id]).gettext
+
+
+def catalogues(app: Flask | None = None) -> dict[str, Callable[[str], str]]:
+    """Return each offered language but English as tag -> its gettext, outside any request."""
+    return {tag: catalogue(tag.replace("-", "_")) for tag in tags(app) if tag != SOURCE}
+
+
+def language_name(tag: str) -> str:
+    """Return a language's name in English, for clinicians: fr-CA -> French (Canada)."""
+    try:
+        return str(Locale.parse(tag, sep="-").get_display_name(SOURCE))
+    except (ValueError, UnknownLocaleError):
+        return tag  # an odd stored tag is shown as it is
+
+
 def other_languages() -> list[tuple[str, str]]:
     """Return (tag, name) for each language the reader can switch to."""
     here = current_tag()
@@ -112,6 +154,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.jinja_env.filters["t"] = translate
     app.jinja_env.globals["setting"] = setting
+    app.jinja_env.filters["language_name"] = language_name
 
     @app.context_processor
     def _language() -> dict[str, Any]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -29,6 +30,12 @@ SEVERITY: dict[str, str] = {"urgent": "high", "review": "moderate", "info": "low
 QUESTIONNAIRE_ID = "intake"
 QUESTIONNAIRE_NAME = "KetamineClinicIntake"
 QUESTIONNAIRE_TITLE = "Ketamine and esketamine treatment: pre-consultation questionnaire"
+#: The language the catalogue is written in; others ride along as translation extensions.
+SOURCE_LANGUAGE = "en"
+TRANSLATION_EXTENSION = "http://hl7.org/fhir/StructureDefinition/translation"
+
+#: A language's catalogue lookup, by BCP 47 tag: "fr-CA" -> gettext.
+Translations = Mapping[str, Callable[[str], str]]
 
 
 def _catalogue_fingerprint() -> str:
@@ -103,7 +110,33 @@ def flag_system(base_url: str) -> str:
 # --- the Questionnaire -----------------------------------------------------------------
 
 
-def _question(item: Item, base_url: str) -> dict[str, Any]:
+def _translated(text: str, translations: Translations) -> dict[str, Any] | None:
+    """Return the `_element` of a string: one FHIR translation extension per language."""
+    extensions = [
+        {
+            "url": TRANSLATION_EXTENSION,
+            "extension": [
+                {"url": "lang", "valueCode": tag},
+                {"url": "content", "valueString": words},
+            ],
+        }
+        for tag, gettext in translations.items()
+        if (words := gettext(text)) and words != text
+    ]
+    return {"extension": extensions} if extensions else None
+
+
+def _with_translations(
+    element: dict[str, Any], name: str, translations: Translations
+) -> dict[str, Any]:
+    """Add the translations of element[name] beside it, as FHIR's `_name`."""
+    extra = _translated(element[name], translations)
+    if extra is not None:
+        element[f"_{name}"] = extra
+    return element
+
+
+def _question(item: Item, base_url: str, translations: Translations) -> dict[str, Any]:
     question: dict[str, Any] = {
         "linkId": item.id,
         "text": item.label,
@@ -117,7 +150,13 @@ def _question(item: Item, base_url: str) -> dict[str, Any]:
     if item.choices:
         system = answer_system(base_url, item.id)
         question["answerOption"] = [
-            {"valueCoding": {"system": system, "code": choice.code, "display": choice.label}}
+            {
+                "valueCoding": _with_translations(
+                    {"system": system, "code": choice.code, "display": choice.label},
+                    "display",
+                    translations,
+                )
+            }
             for choice in item.choices
         ]
     if item.asked_when is not None:
@@ -139,25 +178,35 @@ def _question(item: Item, base_url: str) -> dict[str, Any]:
             if code in condition.one_of
         ]
         question["enableBehavior"] = "any"
-    return question
+    return _with_translations(question, "text", translations)
 
 
-def _group(section: Section, base_url: str) -> dict[str, Any]:
-    questions = [_question(item, base_url) for item in section.items]
-    return {
+def _group(section: Section, base_url: str, translations: Translations) -> dict[str, Any]:
+    questions = [_question(item, base_url, translations) for item in section.items]
+    group = {
         "linkId": section.id,
         "text": section.title,
         "type": "group",
         "required": any(question["required"] for question in questions),
         "item": questions,
     }
+    return _with_translations(group, "text", translations)
 
 
-def questionnaire_resource(base_url: str, clinic_name: str) -> dict[str, Any]:
-    """Return the FHIR R4 Questionnaire of the intake form, derived from items.py."""
+def questionnaire_resource(
+    base_url: str, clinic_name: str, translations: Translations | None = None
+) -> dict[str, Any]:
+    """Return the FHIR R4 Questionnaire of the intake form, derived from items.py.
+
+    Its text is English; `translations` (BCP 47 tag -> gettext) adds each other
+    language's words for every question, group and answer as FHIR translation
+    extensions, as the patient read them.
+    """
+    translations = translations or {}
     return {
         "resourceType": "Questionnaire",
         "id": QUESTIONNAIRE_ID,
+        "language": SOURCE_LANGUAGE,
         "url": questionnaire_url(base_url),
         "version": QUESTIONNAIRE_VERSION,
         "name": QUESTIONNAIRE_NAME,
@@ -169,7 +218,7 @@ def questionnaire_resource(base_url: str, clinic_name: str) -> dict[str, Any]:
             "Questions a prospective patient answers before a consultation. A clinician "
             "reviews every response; the form makes no diagnosis or treatment decision."
         ),
-        "item": [_group(section, base_url) for section in catalogue.SECTIONS],
+        "item": [_group(section, base_url, translations) for section in catalogue.SECTIONS],
     }
 
 

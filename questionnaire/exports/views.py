@@ -6,7 +6,7 @@ import json
 
 from flask import Blueprint, Response, current_app
 
-from questionnaire import security
+from questionnaire import language, security
 from questionnaire.exports import fhir
 
 bp = Blueprint("fhir", __name__, url_prefix="/fhir")
@@ -16,5 +16,7 @@ bp = Blueprint("fhir", __name__, url_prefix="/fhir")
 @bp.get("/Questionnaire/intake")
 def questionnaire() -> Response:
     """Return the intake Questionnaire as FHIR R4 JSON."""
-    resource = fhir.questionnaire_resource(security.base_url(), current_app.config["CLINIC_NAME"])
+    resource = fhir.questionnaire_resource(
+        security.base_url(), current_app.config["CLINIC_NAME"], language.catalogues()
+    )
     return Response(json.dumps(resource, indent=2), mimetype="application/fhir+json")

@@ -144,9 +144,10 @@ def _next_url(section: Section) -> str:
 
 
 def _this_page(section: Section) -> str:
+    values: dict[str, Any] = {"section_id": section.id}
     if request.args.get("return") == "check":
-        return url_for("intake.page", section_id=section.id, **{"return": "check"})
-    return url_for("intake.page", section_id=section.id)
+        values["return"] = "check"
+    return url_for("intake.page", **values)
 
 
 def _back_url(section: Section) -> str:

@@ -1,0 +1,164 @@
+"""Every patient page in French holds no untranslated English.
+
+A French patient walks the questionnaire with the answers of every usable rules.yaml
+case (tests.harness.patient.usable_cases), then meets the pages off the main road
+(privacy, saved, resume, too young, errors). Each page's visible text is split into
+words; a word that the English catalogue uses and the French catalogue never does is
+English that slipped through. The patient's own typed answers are left out (a name is
+no translation), and so are the words of ALLOWED.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+from babel.messages.pofile import read_po
+from flask import Flask
+from flask.testing import FlaskClient
+
+from questionnaire.extensions import db
+from questionnaire.language import CATALOGUES
+from questionnaire.questions.catalogue import PAGES
+from tests.answers import baseline
+from tests.conftest import CASE_DAY, Clock, make_app
+from tests.harness.forms import page_html, visible_text
+from tests.harness.patient import Patient, usable_cases
+
+FRENCH = "fr-CA,fr;q=0.9"
+WORD = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)*")
+#: Words that are English in the catalogue and rightly stay so on a French page, kept short:
+#: the switch names English in English (as every bilingual site does).
+ALLOWED = frozenset({"english"})
+#: The clinic's French name in this test: a setting in words given per language.
+CLINIQUE = "Clinique Essai"
+
+
+def words(text: str) -> set[str]:
+    return {word.lower() for word in WORD.findall(text)}
+
+
+@cache
+def vocabularies() -> tuple[frozenset[str], frozenset[str]]:
+    """Return (English words of the catalogue's msgids, French words of its msgstrs)."""
+    with (CATALOGUES / "fr_CA" / "LC_MESSAGES" / "messages.po").open("rb") as po:
+        catalog = read_po(po)
+    english: set[str] = set()
+    french: set[str] = set()
+    for message in catalog:
+        if not message.id:
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        for text in ids:
+            english |= words(re.sub(r"%\([a-z_]+\)s|<[^>]+>|\{[a-z_]+\}", " ", text))
+        for text in strings:
+            french |= words(text)
+    return frozenset(english), frozenset(french)
+
+
+def english_left(page_text: str, typed: set[str]) -> set[str]:
+    """Return the words of a page that only the English catalogue uses."""
+    english, french = vocabularies()
+    return (words(page_text) & english) - french - typed - ALLOWED
+
+
+def typed_words(answers: dict[str, Any]) -> set[str]:
+    """Return the words the patient typed (free text: names, emails, medicines)."""
+    found: set[str] = set()
+    for value in answers.values():
+        if isinstance(value, str):
+            found |= words(value)
+    return found
+
+
+@pytest.fixture
+def french_app(tmp_path: Path) -> Iterator[Flask]:
+    app = make_app(tmp_path, CLOCK=Clock(CASE_DAY), CLINIC_NAME_FR_CA=CLINIQUE)
+    with app.app_context():
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def french_client(app: Flask) -> FlaskClient:
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = FRENCH
+    return client
+
+
+def test_the_check_finds_english(french_app: Flask) -> None:
+    # The same walk in English finds English words: the check can fail.
+    page = visible_text(french_app.test_client().get("/"))
+    assert {"before", "your", "first", "appointment"} <= english_left(page, set())
+
+
+def test_every_case_walks_through_french_pages_only(french_app: Flask) -> None:
+    cases, _ = usable_cases(CASE_DAY.date())
+    assert len(cases) > 50
+    seen: dict[str, set[str]] = {}
+    for case in cases:
+        client = french_client(french_app)
+        patient = Patient(client)
+        typed = typed_words(case.answers)
+        pages = [("/", client.get("/"))]
+        patient.start()
+        for section in PAGES:
+            path = f"/questions/{section.id}"
+            response = patient.answer(section, case.answers)
+            if response.status_code != 303:
+                pages.append((path + " (refused)", response))
+            pages.append((path, client.get(path)))
+        pages.append(("/check", client.get("/check")))
+        patient.send()
+        pages.append(("/done", client.get("/done")))
+        for where, response in pages:
+            assert 'lang="fr-CA"' in page_html(response), where
+            left = english_left(visible_text(response), typed)
+            if left:
+                seen.setdefault(where, set()).update(left)
+    assert not seen, f"English words on French pages (where: words): {seen}"
+
+
+def test_the_pages_off_the_main_road_are_french_too(french_app: Flask) -> None:
+    client = french_client(french_app)
+    patient = Patient(client)
+    answers = baseline()
+    typed = typed_words(answers)
+    pages = {
+        "privacy": client.get("/privacy"),
+        "not found": client.get("/no-such-page"),
+        "expired link": client.get("/resume/not-a-real-token"),
+        "start, expired": client.get("/?expired=1"),
+    }
+    patient.start()
+    empty = patient.answer(PAGES[0], {})
+    assert empty.status_code == 400
+    pages["about you, sent empty"] = empty
+    patient.answer(PAGES[0], answers)
+    patient.answer(PAGES[1], answers)
+    crisis = dict(answers, suicidal_thoughts_past_month="yes", suicidal_thoughts_now="yes")
+    patient.answer(PAGES[2], crisis, action="later")
+    saved = client.get("/saved")
+    pages["saved, with the crisis panel"] = saved
+    link = re.search(r'class="resume-link"><a href="([^"]+)"', page_html(saved))
+    assert link
+    resume = link.group(1).removeprefix("http://localhost")
+    pages["resume"] = french_client(french_app).get(resume)
+    young = french_client(french_app)
+    Patient(young).start()
+    minor = dict(answers, date_of_birth=f"{CASE_DAY.year - 10}-01-01")
+    pages["too young"] = Patient(young).answer(PAGES[0], minor)
+    problems = {}
+    for where, response in pages.items():
+        assert 'lang="fr-CA"' in page_html(response), where
+        left = english_left(visible_text(response), typed)
+        if left:
+            problems[where] = left
+    assert not problems
