@@ -7,12 +7,13 @@ from wtforms import BooleanField, StringField
 
 from questionnaire.questions import catalogue
 from questionnaire.questions.forms import field_for, section_form_class
+from questionnaire.questions.wording import N_
 
 
 class Honeypot:
     """A field people never see or fill; automated form fillers do, and are quietly ignored."""
 
-    website = StringField("Leave this empty")
+    website = StringField(N_("Leave this empty"))
 
     def is_bot(self) -> bool:
         """Return whether the hidden field was filled in."""
@@ -21,7 +22,7 @@ class Honeypot:
 
 #: The separate, optional consent for unsent urgent intakes. The clinic's clinical lead and
 #: privacy officer own this wording (README, Urgent intakes); the privacy notice explains it.
-CONTACT_CONSENT_LABEL = (
+CONTACT_CONSENT_LABEL = N_(
     "If I say I am in danger right now, the clinic may contact me even if I do not "
     "finish this form."
 )

@@ -17,12 +17,14 @@ from typing import Any
 from questionnaire.questions.parsers import (
     BP_EXAMPLE,
     DATE_EXAMPLE,
+    DATE_OF_BIRTH_WORDS,
     DATE_PARTS,
     NUMBER_EXAMPLE,
     POUND_KG,
     WEIGHT_EXAMPLE,
     WEIGHT_MAX,
     DateProblem,
+    DateWords,
     age_on,
     month_number,
     parse_blood_pressure,
@@ -37,12 +39,14 @@ from questionnaire.rules.vocabulary import FieldKind
 __all__ = [  # the parsers are part of the catalogue's vocabulary
     "BP_EXAMPLE",
     "DATE_EXAMPLE",
+    "DATE_OF_BIRTH_WORDS",
     "DATE_PARTS",
     "NUMBER_EXAMPLE",
     "POUND_KG",
     "WEIGHT_EXAMPLE",
     "WEIGHT_MAX",
     "DateProblem",
+    "DateWords",
     "age_on",
     "month_number",
     "parse_blood_pressure",
@@ -157,6 +161,20 @@ class Item:
     unit_of: str | None = None
     #: What the item is for, when other code must find it (see Role).
     role: Role | None = None
+    #: The message when an answer is needed and none was given. It names the question, in
+    #: the GOV.UK pattern for its kind: "Select yes if ...", "Select ...", "Enter your ...",
+    #: "Select to confirm that ...". Every item that can be required has one.
+    error: str = ""
+
+    @property
+    def can_be_required(self) -> bool:
+        """Return whether an answer can ever be needed (always, by condition, or with another)."""
+        return (
+            self.required
+            or self.asked_when is not None
+            or self.required_with is not None
+            or self.min_choices > 0
+        )
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -225,13 +243,19 @@ DETAIL_MAX = 1000
 MEDICATIONS_MAX = 2000
 
 
-def _yes_no_unsure(id: str, label: str, short: str, hint: str = "") -> Item:
+def _yes_no_unsure(id: str, label: str, short: str, error: str, hint: str = "") -> Item:
     return Item(
-        id=id, label=label, kind=Kind.CHOICE, choices=YES_NO_UNSURE, hint=hint, short_label=short
+        id=id,
+        label=label,
+        kind=Kind.CHOICE,
+        choices=YES_NO_UNSURE,
+        hint=hint,
+        short_label=short,
+        error=error,
     )
 
 
-def _yes_no_prefer_not(id: str, label: str, short: str, hint: str = "") -> Item:
+def _yes_no_prefer_not(id: str, label: str, short: str, error: str, hint: str = "") -> Item:
     return Item(
         id=id,
         label=label,
@@ -239,6 +263,7 @@ def _yes_no_prefer_not(id: str, label: str, short: str, hint: str = "") -> Item:
         choices=YES_NO_PREFER_NOT,
         hint=hint,
         short_label=short,
+        error=error,
     )
 
 
@@ -256,6 +281,7 @@ SECTIONS: tuple[Section, ...] = (
                 max_length=TEXT_MAX,
                 autocomplete="name",
                 short_label="Name",
+                error="Enter your full name",
             ),
             Item(
                 id="date_of_birth",
@@ -265,6 +291,7 @@ SECTIONS: tuple[Section, ...] = (
                 hint="For example, 27 3 2007",
                 autocomplete="bday",
                 short_label="Date of birth",
+                error="Enter your date of birth",
             ),
             Item(
                 id="email",
@@ -275,6 +302,7 @@ SECTIONS: tuple[Section, ...] = (
                 hint="We will only use this to contact you about your care.",
                 autocomplete="email",
                 short_label="Email",
+                error="Enter your email address",
             ),
             Item(
                 id="phone",
@@ -292,6 +320,7 @@ SECTIONS: tuple[Section, ...] = (
                 kind=Kind.CHOICE,
                 choices=REGIONS,
                 short_label="Where you live",
+                error="Select the province, territory or US state where you live",
             ),
             Item(
                 id="weight_value",
@@ -311,6 +340,7 @@ SECTIONS: tuple[Section, ...] = (
                 required_with="weight_value",
                 unit_of="weight_value",
                 short_label="Weight unit",
+                error="Select kg or lb for your weight",
             ),
         ),
     ),
@@ -335,6 +365,7 @@ SECTIONS: tuple[Section, ...] = (
                     Choice("other", "Something else"),
                 ),
                 short_label="Help with",
+                error="Select what you would like help with",
             ),
             Item(
                 id="treatments",
@@ -366,6 +397,7 @@ SECTIONS: tuple[Section, ...] = (
                     Choice("unsure", "Not sure"),
                 ),
                 short_label="Antidepressants tried",
+                error="Select how many antidepressant medicines you have tried",
             ),
             Item(
                 id="has_mh_provider",
@@ -376,6 +408,10 @@ SECTIONS: tuple[Section, ...] = (
                 kind=Kind.CHOICE,
                 choices=YES_NO,
                 short_label="Has a mental health provider",
+                error=(
+                    "Select yes if you have a doctor, nurse practitioner or therapist for your "
+                    "mental health now"
+                ),
             ),
             Item(
                 id="prior_ketamine_treatment",
@@ -383,6 +419,9 @@ SECTIONS: tuple[Section, ...] = (
                 kind=Kind.CHOICE,
                 choices=YES_NO,
                 short_label="Ketamine treatment before",
+                error=(
+                    "Select yes if you have had ketamine or esketamine (Spravato) treatment before"
+                ),
             ),
             Item(
                 id="prior_ketamine_details",
@@ -407,6 +446,7 @@ SECTIONS: tuple[Section, ...] = (
                 "suicidal_thoughts_past_month",
                 "In the past month, have you had thoughts of ending your life?",
                 "Thoughts of ending life, past month",
+                "Select yes if you have had thoughts of ending your life in the past month",
             ),
             Item(
                 id="suicidal_thoughts_now",
@@ -423,11 +463,13 @@ SECTIONS: tuple[Section, ...] = (
                     ),
                 ),
                 short_label="Thoughts of ending life, now",
+                error="Select yes if you are having thoughts of ending your life right now",
             ),
             _yes_no_prefer_not(
                 "suicide_attempt_ever",
                 "Have you ever tried to end your life?",
                 "Tried to end life, ever",
+                "Select yes if you have ever tried to end your life",
             ),
         ),
     ),
@@ -443,6 +485,10 @@ SECTIONS: tuple[Section, ...] = (
                     "strong beliefs that others told you were not real?"
                 ),
                 "Unusual experiences, ever",
+                (
+                    "Select yes if you have ever heard or seen things others could not, or held "
+                    "beliefs others said were not real"
+                ),
                 hint="Include times when you were unwell or using drugs.",
             ),
             _yes_no_unsure(
@@ -452,6 +498,7 @@ SECTIONS: tuple[Section, ...] = (
                     "schizoaffective disorder or another psychotic illness?"
                 ),
                 "Told of a psychotic illness",
+                "Select yes if a doctor has ever told you that you have a psychotic illness",
             ),
             _yes_no_unsure(
                 "psychosis_past_month",
@@ -460,11 +507,16 @@ SECTIONS: tuple[Section, ...] = (
                     "or felt that people were watching you or trying to harm you?"
                 ),
                 "Unusual experiences, past month",
+                (
+                    "Select yes if in the past month you have heard or seen things others could "
+                    "not, or felt watched or threatened"
+                ),
             ),
             _yes_no_unsure(
                 "bipolar_diagnosed",
                 "Has a doctor ever told you that you have bipolar disorder?",
                 "Told of bipolar disorder",
+                "Select yes if a doctor has ever told you that you have bipolar disorder",
             ),
             _yes_no_unsure(
                 "mania_ever",
@@ -473,6 +525,10 @@ SECTIONS: tuple[Section, ...] = (
                     "or irritable that others were worried, and you needed much less sleep?"
                 ),
                 "High or wired spells, ever",
+                (
+                    "Select yes if you have ever had days when you felt so high, wired or "
+                    "irritable that others were worried"
+                ),
             ),
             _yes_no_unsure(
                 "mania_past_2_weeks",
@@ -481,6 +537,10 @@ SECTIONS: tuple[Section, ...] = (
                     "or slept much less without feeling tired?"
                 ),
                 "High or wired, past 2 weeks",
+                (
+                    "Select yes if in the past 2 weeks you have felt high or wired, or slept much"
+                    " less without feeling tired"
+                ),
             ),
         ),
     ),
@@ -493,6 +553,10 @@ SECTIONS: tuple[Section, ...] = (
                 "high_bp_told",
                 "Has a health professional ever told you that you have high blood pressure?",
                 "Told of high blood pressure",
+                (
+                    "Select yes if a health professional has ever told you that you have high "
+                    "blood pressure"
+                ),
             ),
             Item(
                 id="bp_reading",
@@ -512,6 +576,7 @@ SECTIONS: tuple[Section, ...] = (
                     "very fast or very slow heartbeat?"
                 ),
                 "Heart problem",
+                "Select yes if you have, or have had, a heart problem",
             ),
             _yes_no_unsure(
                 "heart_event_recent",
@@ -520,6 +585,10 @@ SECTIONS: tuple[Section, ...] = (
                     "such as a stent, or a hospital stay for your heart?"
                 ),
                 "Heart event, last 3 months",
+                (
+                    "Select yes if you have had a heart attack, heart procedure or hospital stay "
+                    "for your heart in the last 3 months"
+                ),
             ),
             _yes_no_unsure(
                 "aneurysm_or_avm",
@@ -528,11 +597,13 @@ SECTIONS: tuple[Section, ...] = (
                     "blood vessel) or an AVM (a tangle of blood vessels)?"
                 ),
                 "Aneurysm or AVM",
+                "Select yes if a doctor has ever told you that you have an aneurysm or an AVM",
             ),
             _yes_no_unsure(
                 "stroke_or_brain_bleed",
                 'Have you ever had bleeding in the brain, a stroke, or a "mini-stroke" (TIA)?',
                 "Stroke or bleeding in the brain",
+                "Select yes if you have ever had bleeding in the brain, a stroke or a mini-stroke",
             ),
             _yes_no_unsure(
                 "head_injury_or_pressure",
@@ -541,11 +612,16 @@ SECTIONS: tuple[Section, ...] = (
                     "or been told you have raised pressure inside your head?"
                 ),
                 "Head injury or pressure in the head",
+                (
+                    "Select yes if you have ever had a serious head injury, a brain tumour, a "
+                    "shunt or raised pressure inside your head"
+                ),
             ),
             _yes_no_unsure(
                 "seizures",
                 "Have you ever had a seizure or been told you have epilepsy?",
                 "Seizures or epilepsy",
+                "Select yes if you have ever had a seizure or been told you have epilepsy",
             ),
         ),
     ),
@@ -561,21 +637,28 @@ SECTIONS: tuple[Section, ...] = (
                     "injury or eye surgery?"
                 ),
                 "Eye pressure, injury or surgery",
+                (
+                    "Select yes if you have glaucoma, high pressure in your eyes, or a recent eye"
+                    " injury or eye surgery"
+                ),
             ),
             _yes_no_unsure(
                 "overactive_thyroid",
                 "Do you have an overactive thyroid that is not fully treated right now?",
                 "Overactive thyroid",
+                "Select yes if you have an overactive thyroid that is not fully treated right now",
             ),
             _yes_no_unsure(
                 "liver_disease",
                 "Do you have liver disease, such as cirrhosis or hepatitis?",
                 "Liver disease",
+                "Select yes if you have liver disease",
             ),
             _yes_no_unsure(
                 "breathing_condition",
                 "Do you have a lung or breathing condition (such as COPD) or sleep apnea?",
                 "Lung or breathing condition",
+                "Select yes if you have a lung or breathing condition or sleep apnea",
             ),
             _yes_no_unsure(
                 "bladder_symptoms",
@@ -584,6 +667,10 @@ SECTIONS: tuple[Section, ...] = (
                     "very often or urgently, or seen blood in your urine?"
                 ),
                 "Bladder symptoms, past 3 months",
+                (
+                    "Select yes if in the past 3 months you have had pain or blood when peeing, "
+                    "or needed to pee very often or urgently"
+                ),
             ),
             Item(
                 id="pregnant",
@@ -593,6 +680,10 @@ SECTIONS: tuple[Section, ...] = (
                 kind=Kind.CHOICE,
                 choices=(*YES_NO_UNSURE, Choice("not_applicable", "Does not apply to me")),
                 short_label="Pregnancy",
+                error=(
+                    "Select yes if you are pregnant, could be pregnant or are trying to become "
+                    "pregnant"
+                ),
             ),
             Item(
                 id="breastfeeding",
@@ -600,6 +691,7 @@ SECTIONS: tuple[Section, ...] = (
                 kind=Kind.CHOICE,
                 choices=(*YES_NO, Choice("not_applicable", "Does not apply to me")),
                 short_label="Breastfeeding or chestfeeding",
+                error="Select yes if you are breastfeeding or chestfeeding",
             ),
             _yes_no_unsure(
                 "ketamine_reaction",
@@ -608,6 +700,10 @@ SECTIONS: tuple[Section, ...] = (
                     "esketamine or an anaesthetic?"
                 ),
                 "Reaction to ketamine or an anaesthetic",
+                (
+                    "Select yes if you have ever had an allergy or a bad reaction to ketamine, "
+                    "esketamine or an anaesthetic"
+                ),
             ),
             Item(
                 id="ketamine_reaction_details",
@@ -634,11 +730,16 @@ SECTIONS: tuple[Section, ...] = (
                     "been worried about your drinking?"
                 ),
                 "Problems with drinking, past year",
+                (
+                    "Select yes if in the past year drinking has caused problems for you, or "
+                    "anyone has been worried about your drinking"
+                ),
             ),
             _yes_no_unsure(
                 "alcohol_can_pause",
                 "Could you go without alcohol for 24 hours before each treatment?",
                 "Can go without alcohol for 24 hours",
+                "Select yes if you could go without alcohol for 24 hours before each treatment",
             ),
             Item(
                 id="cannabis_frequency",
@@ -652,6 +753,7 @@ SECTIONS: tuple[Section, ...] = (
                     Choice("daily", "Every day or almost every day"),
                 ),
                 short_label="Cannabis use",
+                error="Select how often you use cannabis",
             ),
             Item(
                 id="other_drugs_past_year",
@@ -677,11 +779,16 @@ SECTIONS: tuple[Section, ...] = (
                 "ketamine_nonmedical",
                 "Have you ever used ketamine without a prescription or outside a clinic?",
                 "Ketamine outside a clinic, ever",
+                (
+                    "Select yes if you have ever used ketamine without a prescription or outside "
+                    "a clinic"
+                ),
             ),
             _yes_no_prefer_not(
                 "substance_treatment_ever",
                 "Have you ever had treatment or support for alcohol or drug use?",
                 "Treatment for alcohol or drug use, ever",
+                "Select yes if you have ever had treatment or support for alcohol or drug use",
             ),
         ),
     ),
@@ -698,6 +805,7 @@ SECTIONS: tuple[Section, ...] = (
                     "diazepam (Valium)?"
                 ),
                 "Takes medicine for anxiety, panic or sleep",
+                "Select yes if you take medicine for anxiety, panic or sleep",
             ),
             Item(
                 id="medications",
@@ -719,6 +827,7 @@ SECTIONS: tuple[Section, ...] = (
                 "escort_home",
                 "After each treatment, can an adult take you home?",
                 "An adult can take them home",
+                "Select yes if an adult can take you home after each treatment",
             ),
             Item(
                 id="travel_home",
@@ -731,6 +840,7 @@ SECTIONS: tuple[Section, ...] = (
                     Choice("drive_myself", "I will drive myself"),
                 ),
                 short_label="Way home",
+                error="Select how you will get home after a treatment",
             ),
         ),
     ),
@@ -749,6 +859,7 @@ SECTIONS: tuple[Section, ...] = (
                 kind=Kind.CONSENT,
                 role=Role.PRIVACY_CONSENT,
                 short_label="Agreed to the privacy notice",
+                error="Select to confirm that you agree to the privacy notice",
             ),
             Item(
                 id="understands_review",
@@ -759,6 +870,7 @@ SECTIONS: tuple[Section, ...] = (
                 kind=Kind.CONSENT,
                 role=Role.UNDERSTANDS_REVIEW,
                 short_label="Understands a clinician reviews the form",
+                error="Select to confirm that you understand a clinician will read your answers",
             ),
         ),
     ),
@@ -769,6 +881,9 @@ PAGES: tuple[Section, ...] = tuple(s for s in SECTIONS if s.placement == "page")
 
 #: Every item by id.
 ITEMS: dict[str, Item] = {item.id: item for section in SECTIONS for item in section.items}
+
+#: The messages of each date item, whole sentences that name it (see DateWords).
+DATE_WORDS: dict[str, DateWords] = {"date_of_birth": DATE_OF_BIRTH_WORDS}
 
 #: The section that holds each item.
 SECTION_OF: dict[str, Section] = {

@@ -21,25 +21,31 @@ from wtforms import validators as v
 from questionnaire.questions import catalogue
 from questionnaire.questions.catalogue import Item, Kind, Section
 from questionnaire.questions.text import has_control
+from questionnaire.questions.wording import N_, Phrase
 
 PHONE_CHARS = set("0123456789 +-().extEXT")
-HIDDEN_CHARACTER = (
+HIDDEN_CHARACTER = N_(
     "This answer has a hidden character we cannot save. Type it again, then continue."
 )
+NOT_OFFERED = N_("Choose one of the answers shown.")
+EMAIL_EXAMPLE = N_("Enter an email address like name@example.com.")
+PHONE_EXAMPLE = N_("Enter a phone number like 416 555 0123, or leave it blank.")
 
 FormValidator = Callable[[wtforms.Form, wtforms.Field], None]
 
 
 def _required_message(item: Item) -> str:
-    if item.required_with is not None:
-        return f"Choose the {item.short_label.lower()}."
-    if item.kind is Kind.CHOICE:
-        return "Choose an answer."
-    if item.kind is Kind.MULTI:
-        return "Tick at least one box."
-    if item.kind is Kind.CONSENT:
-        return "Tick the box to continue."
-    return f"Enter your {item.short_label.lower()}."
+    """Return the item's own message for a missing answer, which names the question."""
+    if not item.error:
+        # Caught when the form is built, so a new item cannot ship with a vague message.
+        raise ValueError(f"item {item.id} can be required but has no error message")
+    return item.error
+
+
+def _message(error: ValueError) -> str:
+    """Return a parser's message as raised (a marked string or a Phrase), not str() of it."""
+    first = error.args[0] if error.args else None
+    return first if isinstance(first, str) else str(error)
 
 
 def _is_empty(value: Any) -> bool:
@@ -56,7 +62,7 @@ def _other_value(form: wtforms.Form, name: str) -> Any:
 
 def _requirement(item: Item) -> FormValidator:
     """Require an answer when the item is required, or when its condition holds."""
-    message = _required_message(item)
+    message = _required_message(item) if item.can_be_required else ""
 
     def check(form: wtforms.Form, fld: wtforms.Field) -> None:
         needed = item.required
@@ -77,13 +83,14 @@ def _requirement(item: Item) -> FormValidator:
 
 def _offered_codes(item: Item) -> FormValidator:
     codes = set(item.codes)
+    too_few = _required_message(item) if item.min_choices else ""
 
     def check(form: wtforms.Form, fld: wtforms.Field) -> None:
         chosen = fld.data if isinstance(fld.data, list) else [fld.data]
         if any(code not in codes for code in chosen):
-            raise v.ValidationError("Choose one of the answers shown.")
+            raise v.ValidationError(NOT_OFFERED)
         if item.kind is Kind.MULTI and len(chosen) < item.min_choices:
-            raise v.ValidationError(_required_message(item))
+            raise v.ValidationError(too_few)
 
     return check
 
@@ -92,7 +99,11 @@ def _max_length(limit: int) -> FormValidator:
     def check(form: wtforms.Form, fld: wtforms.Field) -> None:
         if len(fld.data) > limit:
             raise v.ValidationError(
-                f"Use {limit:,} characters or fewer. You have used {len(fld.data):,}."
+                Phrase(
+                    N_("Use %(limit)s characters or fewer. You have used %(used)s."),
+                    limit=limit,
+                    used=len(fld.data),
+                )
             )
 
     return check
@@ -103,7 +114,7 @@ def _parsed_by(parse: Callable[[str], object]) -> FormValidator:
         try:
             parse(fld.data)
         except ValueError as error:
-            raise v.ValidationError(str(error)) from None
+            raise v.ValidationError(_message(error)) from None
 
     return check
 
@@ -115,19 +126,19 @@ def _date_of_birth(form: wtforms.Form, fld: wtforms.Field) -> None:
         try:
             catalogue.parse_date_of_birth(fld.data, today)
         except ValueError as error:
-            raise v.ValidationError(str(error)) from None
+            raise v.ValidationError(_message(error)) from None
         return
     try:
-        catalogue.parse_date_parts(**fld.parts, today=today, name=fld.short_name)
+        catalogue.parse_date_parts(**fld.parts, today=today, words=fld.words)
     except catalogue.DateProblem as problem:
         fld.error_parts = problem.parts
-        raise v.ValidationError(str(problem)) from None
+        raise v.ValidationError(problem.message) from None
 
 
 def _phone(form: wtforms.Form, fld: wtforms.Field) -> None:
     digits = sum(ch.isdigit() for ch in fld.data)
     if not set(fld.data) <= PHONE_CHARS or not 7 <= digits <= 20:
-        raise v.ValidationError("Enter a phone number like 416 555 0123, or leave it blank.")
+        raise v.ValidationError(PHONE_EXAMPLE)
 
 
 def _plain_text(multiline: bool) -> FormValidator:
@@ -176,10 +187,12 @@ class DateParts(wtforms.Field):
 
     widget = wtforms.widgets.TextInput()
 
-    def __init__(self, label: str, short_name: str, **kwargs: Any) -> None:
+    def __init__(
+        self, label: str, words: catalogue.DateWords = catalogue.DATE_OF_BIRTH_WORDS, **kwargs: Any
+    ) -> None:
         super().__init__(label, **kwargs)
-        #: The words that start each message: "Date of birth must include a day".
-        self.short_name = short_name
+        #: This date's messages, whole sentences: "Date of birth must include a day".
+        self.words = words
         self.parts: dict[str, str] = dict.fromkeys(catalogue.DATE_PARTS, "")
         #: A single value that is not YYYY-MM-DD, kept as it came.
         self.unsplit: str | None = None
@@ -262,12 +275,13 @@ def field_for(item: Item) -> wtforms.Field:
     if widget == "tick":
         return _Consent(label, validators=checks)
     if item.kind is Kind.DATE:
-        return DateParts(label, item.short_label, validators=[*checks, _date_of_birth])
+        words = catalogue.DATE_WORDS[item.id]
+        return DateParts(label, words, validators=[*checks, _date_of_birth])
     checks.append(_plain_text(multiline=widget == "textarea"))
     if item.max_length:
         checks.append(_max_length(item.max_length))
     if item.kind is Kind.EMAIL:
-        checks.append(v.Email("Enter an email address like name@example.com."))
+        checks.append(v.Email(EMAIL_EXAMPLE))
     elif item.kind is Kind.PHONE:
         checks.append(_phone)
     elif item.parser is not None or item.kind is Kind.NUMBER:

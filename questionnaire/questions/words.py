@@ -8,10 +8,13 @@ from typing import Any
 
 from questionnaire.questions import catalogue
 from questionnaire.questions.catalogue import Item, Section
+from questionnaire.questions.wording import N_
 
-NOT_PROVIDED = "Not provided"
+NOT_PROVIDED = N_("Not provided")
 #: A tick-box question answered by ticking none of the boxes (where none is an answer).
-NONE_TICKED = "None"
+NONE_TICKED = N_("None")
+#: A ticked consent box.
+TICKED = N_("Yes")
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,7 @@ def answer_in_words(item: Item, answers: Mapping[str, Any]) -> str | None:
     if value in (None, "", []):
         return None
     if kind == "tick":
-        return "Yes"
+        return TICKED
     if kind == "code":
         return _label(item, str(value))
     if isinstance(value, float):

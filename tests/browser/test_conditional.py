@@ -76,7 +76,9 @@ def test_a_missing_right_now_answer_is_shown_with_its_error(page: Page) -> None:
     expect(page.locator(".error-summary")).to_be_visible()
     field = page.locator("#field-suicidal_thoughts_now")
     expect(field).to_be_visible()
-    expect(field.locator(".error-message")).to_have_text("Error: Choose an answer.")
+    expect(field.locator(".error-message")).to_have_text(
+        "Error: Select yes if you are having thoughts of ending your life right now"
+    )
     expect(page.locator("#suicidal_thoughts_past_month")).to_be_checked()
     expect(page.locator("#suicide_attempt_ever-no")).to_be_checked()
     page.locator(".error-summary").get_by_role("link").click()

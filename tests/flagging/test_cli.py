@@ -121,7 +121,7 @@ def test_evaluate_refuses_invalid_answers_listing_each_by_item(
     assert result.exit_code == 2
     assert "bp_reading: Write your blood pressure like 128/82" in result.output
     assert "heart_condition: Choose one of the answers shown." in result.output
-    assert "email: Enter your email." in result.output
+    assert "email: Enter your email address" in result.output
 
 
 def test_evaluate_refuses_a_file_that_is_not_a_json_object(

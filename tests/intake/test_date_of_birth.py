@@ -97,7 +97,7 @@ def test_nothing_typed_asks_for_the_date(client: FlaskClient) -> None:
     response = about_you_with(client, parts("", "", ""))
     assert response.status_code == 400
     html = response.get_data(as_text=True)
-    assert '<a href="#date_of_birth-day">Enter your date of birth.</a>' in html
+    assert '<a href="#date_of_birth-day">Enter your date of birth</a>' in html
     assert marked(html) == {"day", "month", "year"}
 
 

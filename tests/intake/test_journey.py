@@ -135,7 +135,7 @@ def test_answers_with_a_gap_are_not_sent(app: Flask, client: FlaskClient) -> Non
     assert response.status_code == 400
     page = visible_text(response)
     assert "There is a problem" in page
-    assert "Heart problem: Choose an answer." in page
+    assert "Select yes if you have, or have had, a heart problem" in page
     assert 'href="/questions/heart_brain?return=check#heart_condition"' in response.get_data(
         as_text=True
     )
@@ -148,7 +148,10 @@ def test_sending_needs_the_review_box_ticked(app: Flask, client: FlaskClient) ->
     patient.answer_all(baseline())
     response = patient.post_form("/check", {})
     assert response.status_code == 400
-    assert "Tick the box to continue." in visible_text(response)
+    assert (
+        "Select to confirm that you understand a clinician will read your answers"
+        in visible_text(response)
+    )
     assert stored(app) == []
 
 
@@ -197,7 +200,7 @@ def test_nothing_is_stored_before_consent(app: Flask, client: FlaskClient) -> No
     token = csrf_token(client.get("/"))
     response = client.post("/start", data={"csrf_token": token})
     assert response.status_code == 400
-    assert "Tick the box to continue." in visible_text(response)
+    assert "Select to confirm that you agree to the privacy notice" in visible_text(response)
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Draft)) == 0
 

@@ -86,7 +86,7 @@ def test_only_the_box_own_value_counts_as_consent(
     token = csrf_token(client.get("/"))
     response = client.post("/start", data={"privacy_consent": value, "csrf_token": token})
     assert response.status_code == 400
-    assert "Tick the box" in visible_text(response)
+    assert "Select to confirm that you agree to the privacy notice" in visible_text(response)
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Draft)) == 0
 

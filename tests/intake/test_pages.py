@@ -64,7 +64,7 @@ def test_the_first_page_goes_back_to_the_start(client: FlaskClient) -> None:
     [
         ({"weight_value": "seventy"}, "weight_value", "Enter your weight as a number"),
         ({"email": "not-an-email"}, "email", "Enter an email address like name@example.com."),
-        ({"full_name": ""}, "full_name", "Enter your name."),
+        ({"full_name": ""}, "full_name", "Enter your full name"),
         ({"full_name": "x" * 201}, "full_name", "Use 200 characters or fewer"),
         ({"region": "XX"}, "region", "Choose one of the answers shown."),
     ],
@@ -86,6 +86,24 @@ def test_a_bad_answer_gets_a_message_beside_it_and_nothing_typed_is_lost(
     assert 'value="70"' in html or field == "weight_value"
     assert "Error: About you" in html  # the page title says so too
     assert "full_name" not in draft_answers(app)  # nothing saved from an invalid page
+
+
+def test_two_questions_left_blank_get_two_messages_each_naming_its_question(
+    client: FlaskClient,
+) -> None:
+    patient = started(client)
+    blank = with_changes({"heart_condition": None, "seizures": None})
+    response = patient.answer(SECTION["heart_brain"], blank)
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    heart = "Select yes if you have, or have had, a heart problem"
+    seizures = "Select yes if you have ever had a seizure or been told you have epilepsy"
+    # Each in the summary, linking to its own question, and beside that question.
+    assert f'<a href="#heart_condition">{heart}</a>' in html
+    assert f'<a href="#seizures">{seizures}</a>' in html
+    assert re.search(rf'id="heart_condition-error">[^\n]*?{re.escape(heart)}', html)
+    assert re.search(rf'id="seizures-error">[^\n]*?{re.escape(seizures)}', html)
+    assert "Choose an answer" not in html
 
 
 def test_a_blood_pressure_that_cannot_be_read_says_how_to_write_it(client: FlaskClient) -> None:
@@ -149,9 +167,8 @@ def test_the_conditional_question_is_required_when_its_condition_holds(
         SECTION["safety"], with_changes({"suicidal_thoughts_past_month": past_month})
     )
     assert response.status_code == 400
-    assert '<a href="#suicidal_thoughts_now">Choose an answer.</a>' in response.get_data(
-        as_text=True
-    )
+    link = '<a href="#suicidal_thoughts_now">Select yes if you are having thoughts of ending your life right now</a>'
+    assert link in response.get_data(as_text=True)
 
 
 def test_an_answer_to_the_conditional_question_is_kept_when_not_asked(

@@ -183,7 +183,18 @@ def test_medications_accepts_two_thousand_characters() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["152/94", "152 / 94", "152 over 94", " 152  OVER 94 ", "152/94 mmHg", "152over94"]
+    "text",
+    [
+        "152/94",
+        "152 / 94",
+        "152 over 94",
+        " 152  OVER 94 ",
+        "152/94 mmHg",
+        "152over94",
+        "152 sur 94",
+        "152 SUR 94",
+        "152 Sur 94 mm Hg",
+    ],
 )
 def test_blood_pressure_spellings(text: str) -> None:
     assert items.parse_blood_pressure(text) == (152, 94)
@@ -200,7 +211,9 @@ def test_unreadable_blood_pressure_says_how_to_write_it(text: str) -> None:
 @given(
     systolic=st.integers(90, 300),
     diastolic=st.integers(40, 89),
-    separator=st.sampled_from(["/", " / ", " over ", "over", " OVER ", "/ "]),
+    separator=st.sampled_from(
+        ["/", " / ", " over ", "over", " OVER ", "/ ", " sur ", "sur", " SUR ", " Sur "]
+    ),
     padding=st.sampled_from(["", " ", "  "]),
 )
 def test_any_accepted_spelling_of_a_plausible_reading_parses(

@@ -38,10 +38,14 @@ def test_every_required_item_says_what_to_do_when_missing() -> None:
     required = [i.id for i in items.ITEMS.values() if i.required and not i.asked_when]
     errors = errors_for(dict.fromkeys(required))
     assert set(errors) == set(required)
-    assert errors["full_name"] == ["Enter your name."]
-    assert errors["heart_condition"] == ["Choose an answer."]
-    assert errors["reasons"] == ["Tick at least one box."]
-    assert errors["understands_review"] == ["Tick the box to continue."]
+    assert all(errors[name] == [items.ITEMS[name].error] for name in required)
+    assert errors["full_name"] == ["Enter your full name"]
+    assert errors["heart_condition"] == ["Select yes if you have, or have had, a heart problem"]
+    assert errors["region"] == ["Select the province, territory or US state where you live"]
+    assert errors["reasons"] == ["Select what you would like help with"]
+    assert errors["understands_review"] == [
+        "Select to confirm that you understand a clinician will read your answers"
+    ]
 
 
 def test_optional_items_may_be_left_out() -> None:
@@ -61,7 +65,7 @@ def test_optional_items_may_be_left_out() -> None:
         ({"date_of_birth": "yesterday"}, "date_of_birth", "1985-03-27"),
         ({"bp_reading": "high-ish"}, "bp_reading", "128/82"),
         ({"weight_value": "seventy"}, "weight_value", "like 70"),
-        ({"weight_unit": None}, "weight_unit", "Choose the weight unit."),
+        ({"weight_unit": None}, "weight_unit", "Select kg or lb for your weight"),
         ({"email": "sam at example"}, "email", "name@example.com"),
         ({"phone": "call me"}, "phone", "416 555 0123"),
         ({"medications": "x" * 2001}, "medications", "2,000 characters or fewer"),
@@ -86,7 +90,11 @@ def test_invalid_answers_return_no_answers_and_no_facts() -> None:
 @pytest.mark.parametrize("past_month", ["yes", "prefer_not"])
 def test_conditional_item_is_required_when_its_condition_holds(past_month: str) -> None:
     errors = errors_for({"suicidal_thoughts_past_month": past_month})
-    assert errors == {"suicidal_thoughts_now": ["Choose an answer."]}
+    assert errors == {
+        "suicidal_thoughts_now": [
+            "Select yes if you are having thoughts of ending your life right now"
+        ]
+    }
 
 
 def test_conditional_item_is_not_required_when_its_condition_is_false() -> None:
@@ -111,7 +119,7 @@ def test_raw_json_values_are_read_as_a_browser_would_post_them() -> None:
 
 def test_an_unticked_consent_is_refused() -> None:
     errors = errors_for({"privacy_consent": False})
-    assert errors == {"privacy_consent": ["Tick the box to continue."]}
+    assert errors == {"privacy_consent": ["Select to confirm that you agree to the privacy notice"]}
 
 
 def test_text_is_stripped_and_blank_text_is_no_answer() -> None:
