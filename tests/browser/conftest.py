@@ -21,6 +21,7 @@ from flask import Flask
 from playwright.sync_api import Page, ViewportSize, expect
 from pytest_playwright.pytest_playwright import CreateContextCallback
 
+from questionnaire import language
 from questionnaire.extensions import db
 from questionnaire.models import Submission
 from questionnaire.questions.catalogue import PAGES, Item, Kind, Section
@@ -166,7 +167,7 @@ def answer_item(page: Page, item: Item, value: Any) -> None:
             field.locator(f'label[for="{input_id(item, code)}"]').click()
             expect(page.locator(f"#{input_id(item, code)}")).to_be_checked()
     elif item.kind is Kind.CHOICE:
-        page.locator(f"#{item.id}").select_option(label=item.choice_label(value))
+        page.locator(f"#{item.id}").select_option(label=say(page, item.choice_label(value)))
         expect(page.locator(f"#{item.id}")).to_have_value(value)
     elif item.kind is Kind.DATE:
         fill_date(page, item.id, value)
@@ -216,18 +217,25 @@ def answer_section_quickly(page: Page, section: Section, answers: dict[str, Any]
     )
 
 
+def say(page: Page, english: str) -> str:
+    """Return what the page shows for an English message, in the page's own language."""
+    tag = page.locator("html").get_attribute("lang") or "en"
+    return english if tag == "en" else language.catalogue(tag.replace("-", "_"))(english)
+
+
 def press_continue(page: Page) -> None:
-    page.get_by_role("button", name="Continue", exact=True).click()
+    page.get_by_role("button", name=say(page, "Continue"), exact=True).click()
 
 
 def start(page: Page) -> None:
     """Open the start page, agree to the privacy notice and press Start."""
     page.goto("/")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Before your first appointment")
+    heading = say(page, "Before your first appointment")
+    expect(page.get_by_role("heading", level=1)).to_have_text(heading)
     assert_no_horizontal_scroll(page)
     page.locator('label[for="privacy_consent"]').click()
     expect(page.locator("#privacy_consent")).to_be_checked()
-    page.get_by_role("button", name="Start", exact=True).click()
+    page.get_by_role("button", name=say(page, "Start"), exact=True).click()
     expect(page).to_have_url(re.compile(rf"/questions/{PAGES[0].id}$"))
 
 
@@ -246,8 +254,9 @@ def answer_every_page(
     """
     for index, section in enumerate(PAGES):
         expect(page).to_have_url(re.compile(rf"/questions/{section.id}$"))
-        expect(page.get_by_role("heading", level=1)).to_have_text(section.title)
-        expect(page.locator(".caption")).to_have_text(f"Step {index + 1} of {len(PAGES)}")
+        expect(page.get_by_role("heading", level=1)).to_have_text(say(page, section.title))
+        step = say(page, "Step %(step)s of %(steps)s") % {"step": index + 1, "steps": len(PAGES)}
+        expect(page.locator(".caption")).to_have_text(step)
         assert_no_horizontal_scroll(page)
         answered = after_page(page, section) if after_page is not None else False
         if not answered:
@@ -264,7 +273,9 @@ def tick_review_box(page: Page) -> None:
 def read_reference(page: Page) -> str:
     """On the confirmation page, return the reference it shows."""
     expect(page).to_have_url(re.compile(r"/done$"))
-    expect(page.get_by_role("heading", level=1)).to_have_text("Your answers have been sent")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        say(page, "Your answers have been sent")
+    )
     reference = page.locator(".reference").inner_text().strip()
     assert REFERENCE.fullmatch(reference), f"not a reference: {reference!r}"
     return reference
@@ -274,5 +285,5 @@ def send(page: Page) -> str:
     """On the check page, tick the review box, press Send; return the reference shown."""
     expect(page).to_have_url(re.compile(r"/check$"))
     tick_review_box(page)
-    page.get_by_role("button", name="Send my answers").click()
+    page.get_by_role("button", name=say(page, "Send my answers")).click()
     return read_reference(page)

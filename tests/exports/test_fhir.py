@@ -11,17 +11,20 @@ from typing import Any
 from urllib.parse import unquote
 
 import pytest
+import sqlalchemy as sa
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.detectedissue import DetectedIssue
 from fhir.resources.R4B.questionnaire import Questionnaire
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from flask import Flask
 
+from questionnaire import language
 from questionnaire.exports import fhir
 from questionnaire.extensions import db
 from questionnaire.models import Submission
 from questionnaire.questions import catalogue
 from questionnaire.questions.catalogue import Kind
+from tests.answers import baseline
 from tests.conftest import Clock
 from tests.exports import (
     BASE_URL,
@@ -34,6 +37,7 @@ from tests.exports import (
     make_clinician,
     submit,
 )
+from tests.harness.patient import Patient
 
 URI = re.compile(r"\S+")
 
@@ -320,3 +324,70 @@ def test_a_source_that_is_a_uri_is_kept_as_it_is() -> None:
     assert fhir._uri("Sanacora 2017; Swainson 2021") == (
         "data:text/plain;charset=utf-8,Sanacora%202017%3B%20Swainson%202021"
     )
+
+
+# --- languages -------------------------------------------------------------------------
+
+
+def translations_of(element: dict[str, Any], name: str) -> dict[str, str]:
+    """Return {language: words} from an element's FHIR translation extensions."""
+    found = {}
+    for extension in element.get(f"_{name}", {}).get("extension", []):
+        assert extension["url"] == fhir.TRANSLATION_EXTENSION
+        parts = {part["url"]: part for part in extension["extension"]}
+        found[parts["lang"]["valueCode"]] = parts["content"]["valueString"]
+    return found
+
+
+def test_the_questionnaire_carries_the_french_the_patient_read() -> None:
+    french = language.catalogue("fr_CA")
+    resource = fhir.questionnaire_resource(BASE_URL, CLINIC, {"fr-CA": french})
+    Questionnaire.model_validate(resource)
+    assert resource["language"] == "en"
+    by_id = questions(resource)
+    crisis = catalogue.CRISIS_QUESTION
+    assert by_id[crisis.id]["text"] == crisis.label
+    assert translations_of(by_id[crisis.id], "text") == {"fr-CA": french(crisis.label)}
+    assert french(crisis.label) != crisis.label
+    for group, section in zip(resource["item"], catalogue.SECTIONS, strict=True):
+        assert translations_of(group, "text") == {"fr-CA": french(section.title)}
+    for item in catalogue.ITEMS.values():
+        assert translations_of(by_id[item.id], "text") == {"fr-CA": french(item.label)}
+        for option, choice in zip(
+            by_id[item.id].get("answerOption", []), item.choices, strict=True
+        ):
+            coding = option["valueCoding"]
+            expected = (
+                {"fr-CA": french(choice.label)} if french(choice.label) != choice.label else {}
+            )
+            assert translations_of(coding, "display") == expected, (item.id, choice.code)
+
+
+def test_without_translations_the_questionnaire_is_english_only(
+    questionnaire: dict[str, Any],
+) -> None:
+    assert not any(key.startswith("_") for item in walk(questionnaire["item"]) for key in item)
+
+
+def test_the_public_questionnaire_offers_every_configured_language(plain_app: Flask) -> None:
+    resource = plain_app.test_client().get("/fhir/Questionnaire/intake").get_json()
+    Questionnaire.model_validate(resource)
+    item = questions(resource)["full_name"]
+    assert set(translations_of(item, "text")) == {"fr-CA"}
+
+
+def test_a_response_records_the_language_the_patient_answered_in(app: Flask) -> None:
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "fr-CA"
+    assert Patient(client).complete(baseline()).status_code == 303
+    with app.app_context():
+        submission = db.session.scalars(sa.select(Submission)).one()
+        bundle = fhir.submission_bundle(load(submission.reference), BASE_URL, CLINIC)
+    Bundle.model_validate(bundle)
+    response = bundle["entry"][0]["resource"]
+    assert response["language"] == "fr-CA"
+    # Answers are codes and English words whatever the language: the record reads the same.
+    [region] = [
+        item for group in response["item"] for item in group["item"] if item["linkId"] == "region"
+    ]
+    assert region["answer"][0]["valueCoding"]["display"] == "Ontario"
