@@ -51,11 +51,11 @@ def entries(catalog: Catalog) -> list[Message]:
 
 
 def key(message: Message) -> str:
-    return message.id[0] if isinstance(message.id, tuple) else message.id
+    return message.id[0] if isinstance(message.id, tuple | list) else message.id
 
 
 def forms(message: Message) -> list[str]:
-    return list(message.string) if isinstance(message.string, tuple) else [message.string]
+    return list(message.string) if isinstance(message.string, tuple | list) else [message.string]
 
 
 def test_extraction_finds_every_questionnaire_string() -> None:

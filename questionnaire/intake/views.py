@@ -18,6 +18,7 @@ from flask import (
     url_for,
 )
 from flask.blueprints import BlueprintSetupState
+from flask_babel import format_decimal
 from flask_wtf.csrf import CSRFError
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
@@ -424,6 +425,11 @@ def resume(token: str) -> Response | str | tuple[str, int]:
     return render_template("intake/resume.html", form=form, errors=errors), status
 
 
+def _number(value: float) -> str:
+    """Return a number as the reader writes it (70,5 in French), without float noise."""
+    return str(format_decimal(value, format="#,##0.##"))
+
+
 def _keep_language(draft: Draft) -> None:
     """A reopened draft: a language chosen in this browser wins, else the draft's own."""
     chosen = session.get(languages.SESSION_KEY)
@@ -477,7 +483,10 @@ def check() -> Response | str | tuple[str, int]:
         render_template(
             "intake/check.html",
             form=form,
-            sections=[(section, section_rows(section, draft.answers)) for section in PAGES],
+            sections=[
+                (section, section_rows(section, draft.answers, languages.translate, _number))
+                for section in PAGES
+            ],
             errors=problems,
             crisis=_needs_crisis_panel(draft.answers),
             back_url=url_for("intake.page", section_id=PAGES[-1].id),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,45 +34,67 @@ def _as_list(value: Any) -> list[str]:
     return [str(value)]
 
 
-def _label(item: Item, code: str) -> str:
+def _label(item: Item, code: str, say: Callable[[str], str]) -> str:
     try:
-        return item.choice_label(code)
+        return say(item.choice_label(code))
     except KeyError:
         return code
 
 
-def answer_in_words(item: Item, answers: Mapping[str, Any]) -> str | None:
-    """Return one answer as the patient would say it, or None when there is none."""
+def _same(text: str) -> str:
+    return text
+
+
+def _plain_number(value: float) -> str:
+    return f"{value:g}"  # a stored 70.0 reads as the patient wrote it: 70
+
+
+def answer_in_words(
+    item: Item,
+    answers: Mapping[str, Any],
+    say: Callable[[str], str] = _same,
+    number: Callable[[float], str] = _plain_number,
+) -> str | None:
+    """Return one answer as the patient would say it, or None when there is none.
+
+    `say` puts the catalogue's words in the reader's language and `number` writes a
+    number their way ("70,5"); what the patient typed is never translated.
+    """
     value = answers.get(item.id)
     kind = item.kind.traits.value
     if kind == "codes":
         chosen = _as_list(value)
         if chosen:
-            return ", ".join(_label(item, code) for code in chosen)
+            return ", ".join(_label(item, code, say) for code in chosen)
         # An empty list was saved: the page was sent with no box ticked, which is an answer.
-        return NONE_TICKED if isinstance(value, list) and item.min_choices == 0 else None
+        return say(NONE_TICKED) if isinstance(value, list) and item.min_choices == 0 else None
     if value in (None, "", []):
         return None
     if kind == "tick":
-        return TICKED
+        return say(TICKED)
     if kind == "code":
-        return _label(item, str(value))
+        return _label(item, str(value), say)
     if isinstance(value, float):
-        value = f"{value:g}"  # a stored 70.0 reads as the patient wrote it: 70
+        value = number(value)
     unit = catalogue.UNIT_OF.get(item.id)
     if unit is not None:
         return f"{value} {answers.get(unit.id) or ''}".strip()
     return str(value)
 
 
-def section_rows(section: Section, answers: Mapping[str, Any]) -> list[Row]:
+def section_rows(
+    section: Section,
+    answers: Mapping[str, Any],
+    say: Callable[[str], str] = _same,
+    number: Callable[[float], str] = _plain_number,
+) -> list[Row]:
     """Return the rows of one section; a conditional item not asked and not answered is left out."""
     rows = []
     for item in section.items:
         if item.unit_of is not None:
             continue  # shown with its number
-        words = answer_in_words(item, answers)
+        words = answer_in_words(item, answers, say, number)
         if words is None and not catalogue.is_asked(item, answers):
             continue
-        rows.append(Row(item=item, words=words or NOT_PROVIDED, answered=words is not None))
+        rows.append(Row(item=item, words=words or say(NOT_PROVIDED), answered=words is not None))
     return rows
