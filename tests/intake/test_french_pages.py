@@ -20,8 +20,10 @@ import pytest
 from babel.messages.pofile import read_po
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy.exc import OperationalError
 
 from questionnaire.extensions import db
+from questionnaire.intake import service as services
 from questionnaire.language import CATALOGUES
 from questionnaire.questions.catalogue import PAGES
 from tests.answers import baseline
@@ -159,6 +161,48 @@ def test_the_pages_off_the_main_road_are_french_too(french_app: Flask) -> None:
     for where, response in pages.items():
         assert 'lang="fr-CA"' in page_html(response), where
         left = english_left(visible_text(response), typed)
+        if left:
+            problems[where] = left
+    assert not problems
+
+
+def _database_down(*args: object, **kwargs: object) -> None:
+    raise OperationalError("SELECT 1", {}, OSError())
+
+
+def test_the_error_pages_are_french_too(
+    tmp_path: Path, french_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = french_client(french_app)
+    patient = Patient(client)
+    patient.start()
+    pages = {
+        "413": client.post("/start", data={"privacy_consent": "y", "filler": "x" * 70_000}),
+        "400, timed out": client.post("/check", data={"csrf_token": "stale"}),
+    }
+    monkeypatch.setattr(services, "save_answers", _database_down)
+    pages["503, a question page"] = patient.answer(PAGES[0], baseline())
+    monkeypatch.setattr(services, "find_draft", _database_down)
+    pages["503, elsewhere"] = client.get("/")
+    monkeypatch.undo()
+    limited = make_app(
+        tmp_path / "limited",
+        CLOCK=Clock(CASE_DAY),
+        CLINIC_NAME_FR_CA=CLINIQUE,
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_START="1 per hour",
+    )
+    with limited.app_context():
+        db.create_all()
+    hurried = french_client(limited)
+    Patient(hurried).start()
+    pages["429"] = Patient(hurried).start()
+    expected = {"413": 413, "400, timed out": 400, "429": 429}
+    problems = {}
+    for where, response in pages.items():
+        assert response.status_code == expected.get(where, 503), where
+        assert 'lang="fr-CA"' in page_html(response), where
+        left = english_left(visible_text(response), typed_words(baseline()))
         if left:
             problems[where] = left
     assert not problems
