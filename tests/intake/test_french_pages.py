@@ -63,10 +63,15 @@ def vocabularies() -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(english), frozenset(french)
 
 
+#: A reference code (K7QM-4TZ9): random letters, no words.
+REFERENCE = re.compile(r"\b[A-Z0-9]{4}-[A-Z0-9]{4}\b")
+
+
 def english_left(page_text: str, typed: set[str]) -> set[str]:
     """Return the words of a page that only the English catalogue uses."""
     english, french = vocabularies()
-    return (words(page_text) & english) - french - typed - ALLOWED
+    text = REFERENCE.sub(" ", page_text)
+    return (words(text) & english) - french - typed - ALLOWED
 
 
 def typed_words(answers: dict[str, Any]) -> set[str]:
