@@ -3,8 +3,10 @@
 Languages are written two ways: Babel's locale ids in settings and catalogues
 (`fr_CA`), and BCP 47 tags wherever the language is recorded or shown to a
 machine (`fr-CA`: the draft, the submission, FHIR, `<html lang>`). Patient pages
-follow the patient's choice (kept in the session and on the draft); the
-clinician's pages stay in English, where the answers' English labels are read.
+follow the patient's choice (kept in the session and on the draft). The clinician's
+pages are in English unless the clinician chose another language with the switch in
+the clinic header (kept in the session under its own key): the clinic's working
+language is a choice, never guessed from the browser.
 """
 
 from __future__ import annotations
@@ -24,9 +26,11 @@ from questionnaire.questions.wording import translated
 
 #: The session key that holds the patient's chosen language (a BCP 47 tag).
 SESSION_KEY = "language"
-#: The language of the catalogue's own text, and of the clinician's pages.
+#: The session key that holds the clinician's chosen language, apart from the patient's.
+CLINIC_SESSION_KEY = "clinic_language"  # kept across sign-in and sign-out (auth/guard.py)
+#: The language of the catalogue's own text, and of the clinician's pages by default.
 SOURCE = "en"
-#: Blueprints whose pages stay in English (clinician side: see the module docstring).
+#: Blueprints of the clinician's side: English unless the clinician chose (module docstring).
 CLINICIAN_BLUEPRINTS = frozenset({"review", "auth", "exports", "health"})
 #: How each language names itself, for the switch link.
 NAMES = {"en": "English", "fr-CA": "Français"}
@@ -49,9 +53,10 @@ def tags(app: Flask | None = None) -> tuple[str, ...]:
 
 def chosen_tag() -> str:
     """Return the tag of the language this request is shown in."""
-    if request.blueprint in CLINICIAN_BLUEPRINTS or request.path.startswith("/clinic"):
-        return SOURCE
     offered = tags()
+    if request.blueprint in CLINICIAN_BLUEPRINTS or request.path.startswith("/clinic"):
+        chosen = session.get(CLINIC_SESSION_KEY)
+        return str(chosen) if chosen in offered else SOURCE
     kept = session.get(SESSION_KEY)
     if kept in offered:
         return str(kept)
@@ -92,6 +97,11 @@ def translate(text: str) -> str:
     return translated(text, gettext, format_decimal)
 
 
+def number(value: float) -> str:
+    """Return an answer's number as the reader writes it (70,5 in French), without float noise."""
+    return str(format_decimal(value, format="#,##0.##"))
+
+
 def setting(name: str) -> str:
     """Return a setting written in words, in the reader's language (see WORDED_SETTINGS).
 
@@ -120,9 +130,9 @@ def catalogues(app: Flask | None = None) -> dict[str, Callable[[str], str]]:
 
 
 def language_name(tag: str) -> str:
-    """Return a language's name in English, for clinicians: fr-CA -> French (Canada)."""
+    """Return a language's name in the reader's language, for clinicians: French (Canada)."""
     try:
-        return str(Locale.parse(tag, sep="-").get_display_name(SOURCE))
+        return str(Locale.parse(tag, sep="-").get_display_name(str(get_locale() or SOURCE)))
     except (ValueError, UnknownLocaleError):
         return tag  # an odd stored tag is shown as it is
 
@@ -155,6 +165,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["t"] = translate
     app.jinja_env.globals["setting"] = setting
     app.jinja_env.filters["language_name"] = language_name
+    # A count the reader's way: 1,234 in English, 1 234 in French.
+    app.jinja_env.globals["number"] = format_decimal
 
     @app.context_processor
     def _language() -> dict[str, Any]:

@@ -27,6 +27,7 @@ from werkzeug.wrappers import Response
 
 from questionnaire import audit
 from questionnaire.extensions import db, now
+from questionnaire.language import CLINIC_SESSION_KEY
 from questionnaire.models import Clinician
 
 P = ParamSpec("P")
@@ -34,7 +35,9 @@ R = TypeVar("R")
 
 CLINIC_PREFIX = "/clinic"
 #: The only endpoints under /clinic that an anonymous visitor may reach.
-PUBLIC_ENDPOINTS = frozenset({"auth.sign_in", "auth.sign_in_code", "static"})
+PUBLIC_ENDPOINTS = frozenset(
+    {"auth.sign_in", "auth.sign_in_code", "auth.switch_language", "static"}
+)
 IDLE_TIMEOUT = timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = timedelta(hours=12)
 #: How long the code page waits after a right password.
@@ -115,8 +118,11 @@ def to_sign_in() -> Response:
 
 
 def start_session(clinician: Clinician) -> None:
-    """Sign the clinician in on a fresh session: nothing from before sign-in survives."""
-    session.clear()
+    """Sign the clinician in on a fresh session: nothing from before sign-in survives.
+
+    Nothing but the language chosen on the sign-in page, which is no secret.
+    """
+    _clear_keeping_language()
     login_user(SignedIn(clinician))
     moment = now().timestamp()
     session[VERSION_KEY] = clinician.session_version
@@ -125,9 +131,20 @@ def start_session(clinician: Clinician) -> None:
 
 
 def end_session() -> None:
-    """Forget the signed-in clinician and everything else in this browser's session."""
+    """Forget the signed-in clinician and everything else in this browser's session.
+
+    The clinic's language stays: the sign-in page that follows is in the same language.
+    """
     logout_user()
+    _clear_keeping_language()
+
+
+def _clear_keeping_language() -> None:
+    # The clinic's working language is a preference of this browser, not part of a sign-in.
+    chosen = session.get(CLINIC_SESSION_KEY)
     session.clear()
+    if chosen is not None:
+        session[CLINIC_SESSION_KEY] = chosen
 
 
 def session_problem(clinician: Clinician, moment: datetime) -> str | None:

@@ -3,24 +3,38 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import ngettext
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from questionnaire import audit, security
+from questionnaire import language as languages
 from questionnaire.auth import devices, guard, service
 from questionnaire.auth.forms import CodeForm, SignInForm
 from questionnaire.extensions import db, limiter, now
+from questionnaire.questions.wording import N_
 
 bp = Blueprint("auth", __name__, url_prefix="/clinic")
 
 #: The one failure message, whatever was wrong, so it tells nobody which part was.
-FAILED = (
+FAILED = N_(
     "The email, password or code is not right, or the account is locked for a while. "
     "Check them and try again."
 )
-TIMED_OUT = "This page timed out. Enter your details again."
+TIMED_OUT = N_("This page timed out. Enter your details again.")
 
 
 def _destination(next_url: str | None) -> str:
@@ -39,9 +53,10 @@ def _page(template: str, form: Any, error: str | None = None, status: int = 200)
 def _paused(template: str, form: Any, retry_after: int) -> Response:
     """Answer 429 with Retry-After: a sign-in limit is passed (see auth/throttle.py)."""
     minutes = max(1, -(-retry_after // 60))
-    message = (
-        f"Sign-in is paused after too many wrong tries. Wait {minutes} "
-        f"minute{'s' if minutes != 1 else ''}, then try again."
+    message = ngettext(
+        "Sign-in is paused after too many wrong tries. Wait %(num)s minute, then try again.",
+        "Sign-in is paused after too many wrong tries. Wait %(num)s minutes, then try again.",
+        minutes,
     )
     body, _status = _page(template, form, message, 429)
     response = current_app.make_response((body, 429))
@@ -144,11 +159,43 @@ def sign_out() -> Response:
     return _redirect(url_for("auth.sign_in"))
 
 
+@bp.get("/language/<tag>")
+def switch_language(tag: str) -> Response:
+    """Show the clinician's pages in another language from now on, signed in or not.
+
+    The choice is this browser's (its own session key, not the patient's), and the
+    switch comes back to the clinic page it was pressed on.
+    """
+    if tag not in languages.tags():
+        abort(404)
+    session[languages.CLINIC_SESSION_KEY] = tag
+    return _redirect(_clinic_page(request.args.get("next", "")))
+
+
+def _clinic_page(path: str) -> str:
+    """Return a clinic page's own path (and query) to go back to, else the queue or sign-in."""
+    signed_in = guard.current_clinician() is not None
+    fallback = url_for("review.queue") if signed_in else url_for("auth.sign_in")
+    local = guard.safe_next(path)
+    if local is None or not urlsplit(local).path.startswith(guard.CLINIC_PREFIX):
+        return fallback
+    try:
+        endpoint, _ = current_app.url_map.bind("localhost").match(
+            urlsplit(local).path, method="GET"
+        )
+    except HTTPException:  # not a page here, not one a link opens, or a redirect
+        return fallback
+    if endpoint in {"auth.switch_language", "static"}:
+        return fallback
+    return local
+
+
 @bp.errorhandler(CSRFError)
 def csrf_error(error: CSRFError) -> Any:
     """Show the sign-in step again with a fresh form when its token has expired."""
     if request.endpoint == "auth.sign_out":
-        return render_template("errors/error.html", code=400, name="This page timed out"), 400
+        name = N_("This page timed out")
+        return render_template("errors/error.html", code=400, name=name), 400
     if request.endpoint == "auth.sign_in_code" and _pending() is not None:
         return _page("auth/sign_in_code.html", CodeForm(formdata=None), TIMED_OUT, 400)
     return _page("auth/sign_in.html", SignInForm(formdata=None), TIMED_OUT, 400)

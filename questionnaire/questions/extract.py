@@ -28,6 +28,8 @@ def catalogue_strings() -> Iterator[tuple[str, str]]:
                 yield item.asked_when.hint, f"{where}: asked-when hint"
             for choice in item.choices:
                 yield choice.label, f"{where}: answer {choice.code}"
+    for fact in catalogue.FACTS.values():  # read by clinicians, in a flag's evidence
+        yield fact.label, f"fact {fact.id}: label"
 
 
 def babel_extract(

@@ -11,10 +11,11 @@ import sqlalchemy as sa
 from questionnaire import audit
 from questionnaire.extensions import DbSession, now
 from questionnaire.models import OUTCOMES, STATUSES, Clinician, Flag, Note, Submission
+from questionnaire.questions.wording import N_, Phrase
 
 
 class ActionRefused(ValueError):
-    """The action cannot be done as asked; the message says what to do instead."""
+    """The action cannot be done as asked; the message (marked, args[0]) says what to do instead."""
 
 
 def find_submission(session: DbSession, reference: str) -> Submission | None:
@@ -34,12 +35,14 @@ def acknowledge_flag(
     """Mark one flag of a submission as seen, with an optional note."""
     flag = next((flag for flag in submission.flags if flag.id == flag_id), None)
     if flag is None:
-        raise ActionRefused("That flag is not part of this submission. Reload the page.")
+        raise ActionRefused(N_("That flag is not part of this submission. Reload the page."))
     if flag.acknowledged_at is not None:
-        raise ActionRefused("That flag was already acknowledged.")
+        raise ActionRefused(N_("That flag was already acknowledged."))
     text = note.strip()
     if len(text) > Note.MAX_LENGTH:
-        raise ActionRefused(f"Keep the note under {Note.MAX_LENGTH:,} characters.")
+        raise ActionRefused(
+            Phrase(N_("Keep the note under %(limit)s characters."), limit=Note.MAX_LENGTH)
+        )
     flag.acknowledged_at = now()
     flag.acknowledged_by_id = clinician.id
     flag.acknowledgement_note = text or None
@@ -58,9 +61,11 @@ def add_note(session: DbSession, clinician: Clinician, submission: Submission, t
     """Add a clinician's note to a submission."""
     text = text.strip()
     if not text:
-        raise ActionRefused("Write the note before adding it.")
+        raise ActionRefused(N_("Write the note before adding it."))
     if len(text) > Note.MAX_LENGTH:
-        raise ActionRefused(f"Keep the note under {Note.MAX_LENGTH:,} characters.")
+        raise ActionRefused(
+            Phrase(N_("Keep the note under %(limit)s characters."), limit=Note.MAX_LENGTH)
+        )
     note = Note(submission=submission, clinician_id=clinician.id, created_at=now(), text=text)
     session.add(note)
     audit.record(session, "add_note", actor=clinician, submission=submission)
@@ -77,13 +82,13 @@ def set_status(
 ) -> None:
     """Set a submission's status; "reviewed" needs an outcome, the others clear it."""
     if status not in STATUSES:
-        raise ActionRefused("Choose a status from the list.")
+        raise ActionRefused(N_("Choose a status from the list."))
     outcome = outcome or None
     if status == "reviewed":
         if outcome not in OUTCOMES:
-            raise ActionRefused("Choose an outcome to mark the submission reviewed.")
+            raise ActionRefused(N_("Choose an outcome to mark the submission reviewed."))
     elif outcome is not None:
-        raise ActionRefused("An outcome is only set when the submission is reviewed.")
+        raise ActionRefused(N_("An outcome is only set when the submission is reviewed."))
     submission.status = status
     submission.outcome = outcome
     submission.status_changed_at = now()

@@ -1,15 +1,78 @@
-"""How a submission reads to a clinician: each flag's evidence in words, the flagged answers."""
+"""How a submission reads to a clinician: each flag's evidence in words, the flagged answers.
+
+Words are written in English, marked (`N_`, `Phrase`), and put in the reader's
+language by the `say` each function takes (`language.translate` on a page). The
+rule table's own words (messages, sources, list and medicine names) and the
+patient's typed words are shown as they are.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from questionnaire.models import Submission
 from questionnaire.questions import catalogue
+from questionnaire.questions.wording import N_, Phrase
 from questionnaire.questions.words import answer_in_words
 from questionnaire.rules import How, RuleTable
-from questionnaire.rules.lexicon import letters
+from questionnaire.rules.lexicon import WordReading
+
+#: The words a page shows for the codes of levels, statuses, outcomes and exports
+#: (`|named`); the codes themselves stay in the database, the exports and the audit trail.
+NAMES: dict[str, str] = {
+    # Flag levels (the queue's filter says "none" for unflagged submissions).
+    "urgent": N_("urgent"),
+    "review": N_("review"),
+    "info": N_("info"),
+    "none": N_("none"),
+    # Submission statuses and outcomes.
+    "new": N_("new"),
+    "in_review": N_("in review"),
+    "reviewed": N_("reviewed"),
+    "invite_to_consultation": N_("invite to consultation"),
+    "needs_more_information": N_("needs more information"),
+    "not_proceeding": N_("not proceeding"),
+    # Unsent urgent intakes.
+    "contacted": N_("contacted"),
+    "could_not_reach": N_("could not reach"),
+    # Export jobs: what they hold, and where they are.
+    "submissions": N_("submissions"),
+    "flags": N_("flags"),
+    "pending": N_("pending"),
+    "running": N_("running"),
+    "done": N_("done"),
+    "failed": N_("failed"),
+    "expired": N_("expired"),
+}
+#: A submission that raised no flag, in its level tag.
+NO_FLAG = N_("no flag")
+NOT_GIVEN = N_("not given")
+NOT_RECOGNISED = N_("not recognised")
+NOT_ON_ANY_LIST = N_("not on any list")
+#: How a word was read (rules.lexicon.How), in words (Phrases: they translate inside another).
+HOW_NAMES: dict[str, str] = {
+    How.EXACT: Phrase(N_("exact")),
+    How.PREFIX: Phrase(N_("maker prefix")),
+    How.NEAR: Phrase(N_("near match")),
+    How.KNOWN: Phrase(N_("known")),
+    How.UNKNOWN: Phrase(N_("unknown")),
+}
+
+Say = Callable[[str], str]
+
+
+def _same(text: str) -> str:
+    return text
+
+
+def named(code: str | None, say: Say = _same) -> str:
+    """Return the words for a code (in_review -> in review), in the reader's language."""
+    if code is None:
+        return say(NO_FLAG)
+    words = NAMES.get(code)
+    return say(words) if words else code.replace("_", " ")
 
 
 @dataclass(frozen=True)
@@ -21,8 +84,8 @@ class EvidenceRow:
     answer: str
 
 
-def evidence_rows(evidence: list[dict[str, Any]]) -> list[EvidenceRow]:
-    """Return a flag's evidence as question and answer rows."""
+def evidence_rows(evidence: list[dict[str, Any]], say: Say = _same) -> list[EvidenceRow]:
+    """Return a flag's evidence as question and answer rows, in the reader's language."""
     rows = []
     for entry in evidence:
         if "fact" in entry:
@@ -32,8 +95,8 @@ def evidence_rows(evidence: list[dict[str, Any]]) -> list[EvidenceRow]:
             rows.append(
                 EvidenceRow(
                     entry["fact"],
-                    label,
-                    "not given"
+                    say(label),
+                    say(NOT_GIVEN)
                     if value is None
                     else f"{value:g}"
                     if isinstance(value, float)
@@ -45,12 +108,17 @@ def evidence_rows(evidence: list[dict[str, Any]]) -> list[EvidenceRow]:
         if item is None:
             continue
         if "matched" in entry:
-            rows.append(EvidenceRow(item.id, item.label, "names " + _names(entry)))
+            names = say(Phrase(N_("names %(terms)s"), terms=_names(entry, say)))
+            rows.append(EvidenceRow(item.id, say(item.label), names))
         else:
-            words = answer_in_words(item, {item.id: entry.get("value")}) or "not given"
+            value = {item.id: entry.get("value")}
+            english = answer_in_words(item, value)
+            words = answer_in_words(item, value, say) or say(NOT_GIVEN)
             code = entry.get("value")
-            shown = f"{words} ({code})" if isinstance(code, str) and code != words else words
-            rows.append(EvidenceRow(item.id, item.label, shown))
+            # The code is shown beside words that are not the code itself (decided in English,
+            # so a page in either language shows the same codes).
+            shown = f"{words} ({code})" if isinstance(code, str) and code != english else words
+            rows.append(EvidenceRow(item.id, say(item.label), shown))
     return rows
 
 
@@ -71,7 +139,7 @@ def flagged_items(submission: Submission) -> dict[str, list[str]]:
     return flagged
 
 
-def _names(entry: dict[str, Any]) -> str:
+def _names(entry: dict[str, Any], say: Say) -> str:
     """Return the terms a text named, each with the patient's word when it was not exact."""
     read = entry.get("read")
     if not read:  # raised before readings were recorded: the terms alone
@@ -82,9 +150,23 @@ def _names(entry: dict[str, Any]) -> str:
         if how == How.EXACT:
             words = term
         elif how == How.NEAR:
-            words = f"'{written}' read as {term} ({letters(match['edits'])} different)"
+            words = say(
+                Phrase(
+                    N_("'%(written)s' read as %(term)s (%(letters)s different)"),
+                    written=written,
+                    term=term,
+                    letters=_letters(match["edits"]),
+                )
+            )
         else:
-            words = f"'{written}' read as {term} ({how})"
+            words = say(
+                Phrase(
+                    N_("'%(written)s' read as %(term)s (%(how)s)"),
+                    written=written,
+                    term=term,
+                    how=_how(how),
+                )
+            )
         if words not in said:
             said.append(words)
     return "; ".join(said)
@@ -100,7 +182,9 @@ class WordRow:
     flagged: bool
 
 
-def text_readings(table: RuleTable, answers: dict[str, Any]) -> dict[str, list[WordRow]]:
+def text_readings(
+    table: RuleTable, answers: dict[str, Any], say: Say = _same
+) -> dict[str, list[WordRow]]:
     """Return, for each free-text answer the rules read, its telling words and how each read.
 
     Shown: flagged terms, near matches, known medicines that resemble a flagged
@@ -119,7 +203,63 @@ def text_readings(table: RuleTable, answers: dict[str, Any]) -> dict[str, list[W
             if word.how is How.UNKNOWN and (len(word.written) < 4 or not word.written.isalpha()):
                 continue
             flagged = word.how in (How.EXACT, How.PREFIX, How.NEAR)
-            rows.append(WordRow(word.written, word.describe(), flagged))
+            rows.append(WordRow(word.written, describe(word, say), flagged))
         if rows:
             shown[name] = rows
     return shown
+
+
+def _letters(edits: int) -> str:
+    """Return "1 letter" or "N letters" (a Phrase, so it translates inside another)."""
+    return Phrase(N_("1 letter")) if edits == 1 else Phrase(N_("%(count)s letters"), count=edits)
+
+
+def _how(how: str) -> str:
+    return HOW_NAMES.get(how, how)
+
+
+def describe(word: WordReading, say: Say = _same) -> str:
+    """Return how a word was read, in the reader's words (WordReading.describe in English)."""
+    if word.how is How.UNKNOWN:
+        return say(NOT_RECOGNISED)
+    where = f" ({word.lexicon.replace('_', ' ')})" if word.lexicon else ""
+    detail: str
+    if word.how in (How.EXACT, How.PREFIX):
+        detail = f"{word.term}{where}"
+    elif word.how is How.NEAR:
+        detail = say(
+            Phrase(
+                N_("%(term)s, %(letters)s different%(where)s"),
+                term=word.term,
+                letters=_letters(word.edits),
+                where=where,
+            )
+        )
+    elif word.how is How.KNOWN:
+        if word.edits:
+            near = Phrase(
+                N_("%(letters)s from %(term)s"), letters=_letters(word.edits), term=word.term
+            )
+            detail = say(
+                Phrase(
+                    N_("%(term)s%(where)s, %(near)s, not flagged"),
+                    term=word.term,
+                    where=where,
+                    near=near,
+                )
+            )
+        else:
+            detail = say(Phrase(N_("%(term)s%(where)s, not flagged"), term=word.term, where=where))
+        if word.resembles:
+            detail = say(
+                Phrase(
+                    N_("%(reading)s; resembles %(terms)s"),
+                    reading=detail,
+                    terms=", ".join(word.resembles),
+                )
+            )
+    else:
+        detail = say(NOT_ON_ANY_LIST)
+    if word.how is How.EXACT:
+        return detail
+    return say(Phrase(N_("%(how)s: %(detail)s"), how=_how(word.how), detail=detail))

@@ -10,7 +10,7 @@ import base64
 import binascii
 import dataclasses
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
@@ -118,10 +118,13 @@ class QueuePage:
     #: True when the counts stop at COUNT_CAP + 1 (a rule filter): the page shows "50+".
     capped: bool = False
 
-    def count_label(self, level: str) -> str:
-        """Return a level's count as the page shows it: exact, or "50+" past the cap."""
-        number = self.counts.get(level, 0)
-        return f"{COUNT_CAP}+" if self.capped and number > COUNT_CAP else f"{number:,}"
+    def count_label(self, level: str, number: Callable[[int], str] = "{:,}".format) -> str:
+        """Return a level's count as the page shows it: exact, or "50+" past the cap.
+
+        `number` writes it the reader's way (1 234 in French).
+        """
+        count = self.counts.get(level, 0)
+        return f"{number(COUNT_CAP)}+" if self.capped and count > COUNT_CAP else number(count)
 
 
 def _rank(level: str) -> int:

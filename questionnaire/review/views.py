@@ -22,6 +22,7 @@ from flask import (
 from werkzeug.wrappers import Response as BaseResponse
 
 from questionnaire import audit, security
+from questionnaire import language as languages
 from questionnaire.audit import trail
 from questionnaire.auth import admin_required, current_clinician, export_required
 from questionnaire.exports import fhir
@@ -37,10 +38,11 @@ from questionnaire.models import (
 )
 from questionnaire.ops import alerts as notify
 from questionnaire.questions import catalogue
+from questionnaire.questions.wording import N_, Phrase
 from questionnaire.questions.words import section_rows
 from questionnaire.references import parse_reference
 from questionnaire.review import actions
-from questionnaire.review.present import evidence_rows, flagged_items, text_readings
+from questionnaire.review.present import evidence_rows, flagged_items, named, text_readings
 from questionnaire.review.queue import (
     NO_FLAG,
     BadFilter,
@@ -67,13 +69,33 @@ PAGING = frozenset({"after", "before"})
 
 
 def _bad_filter(error: security.BadQuery) -> tuple[str, int]:
-    message = f"The filter '{error}' is not one the queue offers. Choose from the lists."
+    message = Phrase(
+        N_("The filter '%(name)s' is not one the queue offers. Choose from the lists."),
+        name=str(error),
+    )
     if str(error) in PAGING:
-        message = "That page link is not valid. Go back to the first page and use its links."
+        message = Phrase(
+            N_("That page link is not valid. Go back to the first page and use its links.")
+        )
     return render_template("review/bad_filter.html", message=message), 400
 
 
+def _evidence(evidence: list[dict[str, Any]]) -> Any:
+    return evidence_rows(evidence, languages.translate)
+
+
+def _flash(message: str) -> None:
+    # Translated now: a flashed message waits in the session as plain text.
+    flash(languages.translate(message), "success")
+
+
 security.never_cache(bp)
+
+
+@bp.app_template_filter("named")
+def _named(code: str | None) -> str:
+    """Return the words for a level, status, outcome or export code, in the reader's language."""
+    return named(code, languages.translate)
 
 
 @bp.get("/")
@@ -125,7 +147,7 @@ def _render_unsent(
         render_template(
             "review/unsent.html",
             intake=intake,
-            evidence=evidence_rows,
+            evidence=_evidence,
             outcomes=UNSENT_OUTCOMES,
             error=error,
         ),
@@ -155,8 +177,8 @@ def close_unsent(reference: str) -> BaseResponse | tuple[str, int]:
         )
     except unsent.CloseRefused as refused:
         db.session.rollback()
-        return _render_unsent(found, error=str(refused), status=400)
-    flash("Marked. It now follows the submissions' retention.", "success")
+        return _render_unsent(found, error=refused.args[0], status=400)
+    _flash(N_("Marked. It now follows the submissions' retention."))
     return redirect(url_for("review.unsent_intake", reference=found.reference), code=303)
 
 
@@ -175,11 +197,19 @@ def _render_submission(
         render_template(
             "review/submission.html",
             submission=submission,
-            evidence=evidence_rows,
+            evidence=_evidence,
             flagged=flagged_items(submission),
-            readings=text_readings(current_app.extensions["rule_table"], submission.answers),
+            readings=text_readings(
+                current_app.extensions["rule_table"], submission.answers, languages.translate
+            ),
             sections=[
-                (section, section_rows(section, submission.answers)) for section in catalogue.PAGES
+                (
+                    section,
+                    section_rows(
+                        section, submission.answers, languages.translate, languages.number
+                    ),
+                )
+                for section in catalogue.PAGES
             ],
             statuses=STATUSES,
             outcomes=OUTCOMES,
@@ -204,8 +234,8 @@ def _act(reference: str, act: Any) -> BaseResponse | tuple[str, int]:
         done = act(found)
     except actions.ActionRefused as refused:
         db.session.rollback()
-        return _render_submission(found, error=str(refused), status=400)
-    flash(done, "success")
+        return _render_submission(found, error=refused.args[0], status=400)
+    _flash(done)
     return redirect(url_for("review.submission", reference=found.reference), code=303)
 
 
@@ -216,7 +246,7 @@ def acknowledge(reference: str, flag_id: int) -> BaseResponse | tuple[str, int]:
 
     def act(found: Submission) -> str:
         flag = actions.acknowledge_flag(db.session, _clinician(), found, flag_id, note)
-        return f"Flag {flag.rule} acknowledged."
+        return Phrase(N_("Flag %(rule)s acknowledged."), rule=flag.rule)
 
     return _act(reference, act)
 
@@ -228,7 +258,7 @@ def add_note(reference: str) -> BaseResponse | tuple[str, int]:
 
     def act(found: Submission) -> str:
         actions.add_note(db.session, _clinician(), found, text)
-        return "Note added."
+        return N_("Note added.")
 
     return _act(reference, act)
 
@@ -241,7 +271,7 @@ def set_status(reference: str) -> BaseResponse | tuple[str, int]:
 
     def act(found: Submission) -> str:
         actions.set_status(db.session, _clinician(), found, status, outcome)
-        return "Status saved."
+        return N_("Status saved.")
 
     return _act(reference, act)
 

@@ -31,6 +31,7 @@ from questionnaire.ops.alerts import queue_alerts
 from questionnaire.questions import catalogue
 from questionnaire.questions.crisis import fill_numbers
 from questionnaire.questions.forms import partial_answers
+from questionnaire.questions.wording import N_, Phrase
 from questionnaire.references import new_reference
 from questionnaire.rules import RuleTable
 
@@ -39,7 +40,7 @@ CONTACT_ITEMS = tuple(item.id for item in catalogue.CONTACT_ITEMS)
 
 
 class CloseRefused(ValueError):
-    """An unsent intake cannot be closed as asked; the message says what to do."""
+    """An unsent intake cannot be closed as asked; the message (marked, args[0]) says what to do."""
 
 
 def is_enabled(config: Mapping[str, Any]) -> bool:
@@ -194,14 +195,16 @@ def close_intake(
 ) -> None:
     """Mark an entry "contacted" or "could not reach" with a note; it then follows retention."""
     if intake.closed_at is not None:
-        raise CloseRefused("This entry was already marked.")
+        raise CloseRefused(N_("This entry was already marked."))
     if outcome not in UNSENT_OUTCOMES:
-        raise CloseRefused("Choose whether you reached the patient.")
+        raise CloseRefused(N_("Choose whether you reached the patient."))
     text = note.strip()
     if not text:
-        raise CloseRefused("Write a note saying what happened.")
+        raise CloseRefused(N_("Write a note saying what happened."))
     if len(text) > Note.MAX_LENGTH:
-        raise CloseRefused(f"Keep the note under {Note.MAX_LENGTH:,} characters.")
+        raise CloseRefused(
+            Phrase(N_("Keep the note under %(limit)s characters."), limit=Note.MAX_LENGTH)
+        )
     intake.outcome = outcome
     intake.outcome_note = text
     intake.closed_at = now()
