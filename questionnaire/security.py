@@ -10,13 +10,14 @@ import contextlib
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from typing import Any, ClassVar
+from urllib.parse import unquote, urlsplit
 
 from flask import Blueprint, Flask, Request, abort, current_app, render_template, request, url_for
 from flask.sansio.app import App
 from flask_limiter import RateLimitExceeded
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
-from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
+from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
@@ -262,3 +263,46 @@ class QueryFilter:
             if value:
                 args[arg] = value.isoformat() if isinstance(value, date) else str(value)
         return args
+
+
+# --- where a link may send the reader back to ----------------------------------------
+
+NEXT_MAX_LENGTH = 2000
+
+
+def safe_next(value: str | None) -> str | None:
+    """Return value when it is a path on this site, else None.
+
+    Refused: anything not starting with one "/", a backslash, a control
+    character, a scheme or host, and the same once the path is percent-decoded
+    (so "/%2F%2Fevil.example" cannot become "//evil.example" on the way).
+    """
+    if not value or len(value) > NEXT_MAX_LENGTH:
+        return None
+    for candidate in (value, unquote(urlsplit(value).path)):
+        if not candidate.startswith("/") or candidate.startswith("//") or "\\" in candidate:
+            return None
+        if any(ord(char) < 32 or 127 <= ord(char) < 160 for char in candidate):
+            return None
+        parts = urlsplit(candidate)
+        if parts.scheme or parts.netloc:
+            return None
+    return value
+
+
+def page_endpoint(value: str | None) -> tuple[str, str] | None:
+    """Return (path, endpoint) when value is a page on this site that a link opens, else None.
+
+    For "come back here" links (the language switches): a path of this site
+    (safe_next) that routes, with GET, to a view rather than a redirect.
+    """
+    local = safe_next(value)
+    if local is None:
+        return None
+    try:
+        endpoint, _ = current_app.url_map.bind("localhost").match(
+            urlsplit(local).path, method="GET"
+        )
+    except HTTPException:  # not a page here, not one a link opens, or a redirect
+        return None
+    return local, str(endpoint)

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import wraps
 from typing import ParamSpec, TypeVar
-from urllib.parse import unquote, urlsplit
 
 from flask import abort, current_app, has_request_context, redirect, request, session, url_for
 from flask_login import (  # type: ignore[import-untyped]
@@ -29,6 +28,7 @@ from questionnaire import audit
 from questionnaire.extensions import db, now
 from questionnaire.language import CLINIC_SESSION_KEY
 from questionnaire.models import Clinician
+from questionnaire.security import safe_next
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -42,7 +42,6 @@ IDLE_TIMEOUT = timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = timedelta(hours=12)
 #: How long the code page waits after a right password.
 PENDING_LIFETIME = timedelta(minutes=5)
-NEXT_MAX_LENGTH = 2000
 
 VERSION_KEY = "clinician_session_version"
 SIGNED_IN_KEY = "clinician_signed_in_at"
@@ -67,26 +66,6 @@ class SignedIn(UserMixin):
     def is_authenticated(self) -> bool:
         # True even when disabled, so the guard sees who to sign out and audits it.
         return True
-
-
-def safe_next(value: str | None) -> str | None:
-    """Return value when it is a path on this site, else None.
-
-    Refused: anything not starting with one "/", a backslash, a control
-    character, a scheme or host, and the same once the path is percent-decoded
-    (so "/%2F%2Fevil.example" cannot become "//evil.example" on the way).
-    """
-    if not value or len(value) > NEXT_MAX_LENGTH:
-        return None
-    for candidate in (value, unquote(urlsplit(value).path)):
-        if not candidate.startswith("/") or candidate.startswith("//") or "\\" in candidate:
-            return None
-        if any(ord(char) < 32 or 127 <= ord(char) < 160 for char in candidate):
-            return None
-        parts = urlsplit(candidate)
-        if parts.scheme or parts.netloc:
-            return None
-    return value
 
 
 def _return_path() -> str | None:

@@ -17,7 +17,6 @@ from flask import (
 )
 from flask_babel import ngettext
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from questionnaire import audit, security
@@ -176,18 +175,11 @@ def _clinic_page(path: str) -> str:
     """Return a clinic page's own path (and query) to go back to, else the queue or sign-in."""
     signed_in = guard.current_clinician() is not None
     fallback = url_for("review.queue") if signed_in else url_for("auth.sign_in")
-    local = guard.safe_next(path)
-    if local is None or not urlsplit(local).path.startswith(guard.CLINIC_PREFIX):
+    page = security.page_endpoint(path)
+    if page is None or not urlsplit(page[0]).path.startswith(guard.CLINIC_PREFIX):
         return fallback
-    try:
-        endpoint, _ = current_app.url_map.bind("localhost").match(
-            urlsplit(local).path, method="GET"
-        )
-    except HTTPException:  # not a page here, not one a link opens, or a redirect
-        return fallback
-    if endpoint in {"auth.switch_language", "static"}:
-        return fallback
-    return local
+    local, endpoint = page
+    return fallback if endpoint in {"auth.switch_language", "static"} else local
 
 
 @bp.errorhandler(CSRFError)

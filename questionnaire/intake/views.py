@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -21,7 +20,6 @@ from flask.blueprints import BlueprintSetupState
 from flask_babel import format_decimal
 from flask_wtf.csrf import CSRFError
 from werkzeug.datastructures import MultiDict
-from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from questionnaire import language as languages
@@ -225,16 +223,10 @@ def switch_language(tag: str) -> Response:
 
 def _local_page(path: str) -> str:
     """Return a patient page's own path (and query) to go back to, else the start page."""
-    address = urlsplit(path)
-    if address.scheme or address.netloc or not path.startswith("/") or "\\" in path:
+    page = security.page_endpoint(path)
+    if page is None or not page[1].startswith("intake.") or page[1] == "intake.switch_language":
         return url_for("intake.start")
-    try:
-        endpoint, _ = current_app.url_map.bind("localhost").match(address.path, method="GET")
-    except HTTPException:
-        return url_for("intake.start")
-    if not endpoint.startswith("intake.") or endpoint == "intake.switch_language":
-        return url_for("intake.start")
-    return path
+    return page[0]
 
 
 @bp.get("/privacy")

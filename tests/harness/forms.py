@@ -6,6 +6,7 @@ response from requests.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Any
@@ -164,3 +165,13 @@ def visible_text(page: Page) -> str:
     reader = _TextReader()
     reader.feed(page_html(page))
     return " ".join(" ".join(reader.parts).split())
+
+
+_HTML_LANG = re.compile(r'<html lang="([^"]+)">')
+
+
+def html_lang(page: Page) -> str:
+    """Return the language a page declares on its <html> element."""
+    match = _HTML_LANG.search(page_html(page))
+    assert match, "the page has no <html lang>"
+    return match.group(1)

@@ -16,24 +16,17 @@ from questionnaire.models import Draft, Submission
 from questionnaire.questions.catalogue import PAGES, SECTION_OF
 from tests.answers import baseline
 from tests.auth.helpers import make_clinician, sign_in
-from tests.harness.forms import page_html, visible_text
+from tests.harness.forms import html_lang, page_html, visible_text
 from tests.harness.patient import Patient, page_answers
 
 ABOUT_YOU = PAGES[0]
 SAFETY = SECTION_OF["suicidal_thoughts_past_month"]
-LANG = re.compile(r'<html lang="([^"]+)">')
 
 
 @pytest.fixture
 def french() -> Callable[[str], str]:
     """Return the fr-CA catalogue's lookup, so tests expect what a translator wrote."""
     return language.catalogue("fr_CA")
-
-
-def html_lang(response: object) -> str:
-    match = LANG.search(page_html(response))  # type: ignore[arg-type]
-    assert match, "no <html lang>"
-    return match.group(1)
 
 
 def in_french(client: FlaskClient, accept: str = "fr-CA,fr;q=0.9,en;q=0.5") -> FlaskClient:

@@ -13,10 +13,9 @@ from flask.testing import FlaskClient
 from questionnaire import language
 from questionnaire.questions.catalogue import PAGES, Item
 from tests.auth.helpers import TestClinician, sign_in
-from tests.harness.forms import page_html, visible_text
+from tests.harness.forms import html_lang, visible_text
 from tests.review.conftest import AddSubmission
 
-LANG = re.compile(r'<html lang="([^"]+)"')
 FRENCH_BROWSER = "fr-CA,fr;q=0.9,en;q=0.5"
 
 
@@ -24,12 +23,6 @@ FRENCH_BROWSER = "fr-CA,fr;q=0.9,en;q=0.5"
 def french() -> Callable[[str], str]:
     """Return the fr-CA catalogue's lookup, so tests expect what the translator wrote."""
     return language.catalogue("fr_CA")
-
-
-def html_lang(response: object) -> str:
-    match = LANG.search(page_html(response))  # type: ignore[arg-type]
-    assert match, "no <html lang>"
-    return match.group(1)
 
 
 def switch(client: FlaskClient, tag: str, next_url: str) -> str:
