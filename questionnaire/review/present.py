@@ -8,12 +8,14 @@ patient's typed words are shown as they are.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from questionnaire.models import Submission
 from questionnaire.questions import catalogue
+from questionnaire.questions.text import parse_iso_date
 from questionnaire.questions.wording import N_, Phrase
 from questionnaire.questions.words import answer_in_words
 from questionnaire.rules import How, RuleTable
@@ -263,3 +265,41 @@ def describe(word: WordReading, say: Say = _same) -> str:
     if word.how is How.EXACT:
         return detail
     return say(Phrase(N_("%(how)s: %(detail)s"), how=_how(word.how), detail=detail))
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who the patient is and how to reach them, for the top of a submission's page.
+
+    Text is as the patient typed it (the page shows bidi marks as codes); None where
+    there is no answer.
+    """
+
+    name: str | None
+    born: date | None
+    #: Whole years on the clinic's today (not on the day they sent it).
+    age: int | None
+    email: str | None
+    phone: str | None
+    #: The province, territory or state in the reader's words.
+    region: str | None
+
+
+def _typed(answers: Mapping[str, Any], name: str) -> str | None:
+    value = answers.get(name)
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def identity(answers: Mapping[str, Any], today: date, say: Say = _same) -> Identity:
+    """Return the patient's name, birth date and age on `today`, contacts and region."""
+    text = answers.get("date_of_birth")
+    born = parse_iso_date(text) if isinstance(text, str) else None
+    age = catalogue.age_on(born, today) if born is not None and born <= today else None
+    return Identity(
+        name=_typed(answers, "full_name"),
+        born=born,
+        age=age,
+        email=_typed(answers, "email"),
+        phone=_typed(answers, "phone"),
+        region=answer_in_words(catalogue.ITEMS["region"], answers, say),
+    )

@@ -27,7 +27,7 @@ from questionnaire.audit import trail
 from questionnaire.auth import admin_required, current_clinician, export_required
 from questionnaire.exports import fhir
 from questionnaire.exports import jobs as export_jobs
-from questionnaire.extensions import db
+from questionnaire.extensions import db, now
 from questionnaire.models import (
     OUTCOMES,
     STATUSES,
@@ -42,7 +42,13 @@ from questionnaire.questions.wording import N_, Phrase
 from questionnaire.questions.words import section_rows
 from questionnaire.references import parse_reference
 from questionnaire.review import actions
-from questionnaire.review.present import evidence_rows, flagged_items, named, text_readings
+from questionnaire.review.present import (
+    evidence_rows,
+    flagged_items,
+    identity,
+    named,
+    text_readings,
+)
 from questionnaire.review.queue import (
     NO_FLAG,
     BadFilter,
@@ -193,10 +199,15 @@ def _submission_or_404(reference: str) -> Submission:
 def _render_submission(
     submission: Submission, error: str | None = None, status: int = 200
 ) -> tuple[str, int]:
+    opened_at = now()  # shown on paper: "Printed … on 2026-06-01 12:00 UTC"
+    # The one "today" of this page (the patient's age): the clinic's own day goes here.
+    today = opened_at.date()
     return (
         render_template(
             "review/submission.html",
             submission=submission,
+            patient=identity(submission.answers, today, languages.translate),
+            opened_at=opened_at,
             evidence=_evidence,
             flagged=flagged_items(submission),
             readings=text_readings(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 import sqlalchemy as sa
@@ -11,8 +12,11 @@ from flask.testing import FlaskClient
 
 from questionnaire.extensions import db
 from questionnaire.models import AuditEvent, Flag, Note, Submission
-from questionnaire.review.present import evidence_rows
+from questionnaire.questions.catalogue import ITEMS, age_on
+from questionnaire.review.present import evidence_rows, identity
 from tests.answers import with_changes
+from tests.auth.helpers import TestClinician, sign_in
+from tests.conftest import CASE_DAY, Clock
 from tests.exports import BENZODIAZEPINE, URGENT, submit
 from tests.harness.forms import csrf_token, visible_text
 
@@ -246,3 +250,73 @@ def test_no_box_ticked_reads_none_for_the_clinician_too(
 
     assert f"{ITEMS['other_drugs_past_year'].label} None" in page
     assert "Phone number Not provided" in page
+
+
+def identity_of(html: str) -> str:
+    """Return the identity block's HTML (from its section to the end of its list)."""
+    start = html.index('<section class="identity"')
+    return html[start : html.index("</dl>", start)]
+
+
+def test_the_identity_block_names_the_patient_and_links_email_and_phone(
+    app: Flask, as_reviewer: FlaskClient
+) -> None:
+    reference = submit(app, BENZODIAZEPINE)
+    response = as_reviewer.get(page_of(reference))
+    html = response.get_data(as_text=True)
+    block = identity_of(html)
+    answers = BENZODIAZEPINE
+    assert answers["full_name"] in block
+    assert f'href="mailto:{answers["email"]}"' in block
+    assert 'href="tel:' in block
+    born = date.fromisoformat(answers["date_of_birth"])
+    age = age_on(born, CASE_DAY.date())
+    assert f"{born.isoformat()} (age {age})" in block
+    region = ITEMS["region"].choice_label(answers["region"])
+    assert region in block
+    text = visible_text(response)
+    # Identity first, then the flags, then every answer.
+    assert text.index(answers["full_name"]) < text.index("Flags (1)") < text.index("Answers")
+    assert "answered in English" in text and "status new" in text
+
+
+def test_the_age_is_counted_on_the_day_the_page_is_opened(
+    app: Flask, as_reviewer: FlaskClient, reviewer: TestClinician, add_submission, clock: Clock
+) -> None:
+    reference = add_submission(answers={"full_name": "Sam Example", "date_of_birth": "1980-06-02"})
+    assert "1980-06-02 (age 45)" in identity_of(as_reviewer.get(page_of(reference)).text)
+    clock.advance(days=1)  # the birthday; the session has ended, so sign in again
+    sign_in(as_reviewer, app, reviewer)
+    assert "1980-06-02 (age 46)" in identity_of(as_reviewer.get(page_of(reference)).text)
+
+
+def test_missing_contacts_read_not_provided_and_typed_bidi_marks_show_as_codes(
+    app: Flask, as_reviewer: FlaskClient, add_submission
+) -> None:
+    reference = add_submission(answers={"full_name": "Sam \u202eelpmaxE"})
+    block = identity_of(as_reviewer.get(page_of(reference)).text)
+    assert "Sam [U+202E]elpmaxE" in block and "\u202e" not in block
+    assert block.count("Not provided") == 4  # date of birth, email, phone, region
+    assert "mailto:" not in block and "tel:" not in block
+
+
+def test_the_print_only_line_names_the_signed_in_clinician_and_the_time(
+    app: Flask, as_reviewer: FlaskClient
+) -> None:
+    reference = submit(app, BENZODIAZEPINE)
+    html = as_reviewer.get(page_of(reference)).get_data(as_text=True)
+    line = re.search(r'<p class="print-only print-line">(.*?)</p>', html, re.S)
+    assert line is not None
+    assert line.group(1) == (
+        f"Printed from http://localhost{page_of(reference)} by Dr Reviewer on 2026-06-01 12:00 UTC"
+    )
+
+
+def test_the_identity_of_a_submission_is_computed_on_a_given_day() -> None:
+    answers = {"full_name": " Sam ", "date_of_birth": "1980-05-17", "region": "CA-ON", "phone": ""}
+    found = identity(answers, date(2026, 5, 16))
+    assert (found.name, found.born, found.age) == ("Sam", date(1980, 5, 17), 45)
+    assert identity(answers, date(2026, 5, 17)).age == 46
+    assert found.phone is None and found.email is None
+    assert found.region == ITEMS["region"].choice_label("CA-ON")
+    assert identity({"date_of_birth": "17/05/1980"}, date(2026, 1, 1)).born is None
