@@ -75,6 +75,9 @@ class Submission(db.Model):  # type: ignore[name-defined]
     #: The rule table that judged it: its version and the SHA-256 of its file.
     rules_version: Mapped[str] = mapped_column(sa.String(64))
     rules_sha256: Mapped[str] = mapped_column(sa.String(64))
+    #: The questionnaire the patient answered: the catalogue's fingerprint when it was sent
+    #: (questions/version.py). None for submissions stored before it was recorded.
+    questionnaire_version: Mapped[str | None] = mapped_column(sa.String(16))
     status: Mapped[str] = mapped_column(sa.String(16), default="new", index=True)
     #: The most urgent flag's level, or None when nothing was flagged.
     highest_level: Mapped[str | None] = mapped_column(sa.String(8), index=True)

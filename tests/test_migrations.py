@@ -97,3 +97,35 @@ def counts_by_rank(status: str | None = None) -> dict[int, int]:
             {"status": status},
         ).all()
     return {int(rank): int(number) for rank, number in rows if number}
+
+
+def test_the_questionnaire_version_column_leaves_old_rows_null_and_keeps_the_triggers(
+    database_url: str, tmp_path: Path
+) -> None:
+    app = make_app(tmp_path, SQLALCHEMY_DATABASE_URI=database_url)
+    insert = sa.text(
+        "INSERT INTO submissions (draft_key, reference, submitted_at, language, answers, facts,"
+        " rules_version, rules_sha256, status, highest_level, level_rank)"
+        " VALUES (:key, :ref, CURRENT_TIMESTAMP, 'en', '{}', '{}', 'v', 'h', 'new', NULL, 3)"
+    )
+    with app.app_context():
+        upgrade(revision="0007_export_jobs")
+        with db.engine.begin() as connection:
+            connection.execute(insert, {"key": "k1", "ref": "OLD1"})
+        upgrade(revision="0008_questionnaire_version")
+        with db.engine.connect() as connection:
+            stored = connection.execute(
+                sa.text("SELECT reference, questionnaire_version FROM submissions")
+            ).all()
+        assert [tuple(row) for row in stored] == [("OLD1", None)]
+        # A plain add_column: the queue's triggers on submissions are still there.
+        with db.engine.begin() as connection:
+            connection.execute(insert, {"key": "k2", "ref": "NEW1"})
+        assert counts_by_rank() == {3: 2}
+        downgrade(revision="0007_export_jobs")
+        columns = {column["name"] for column in sa.inspect(db.engine).get_columns("submissions")}
+        assert "questionnaire_version" not in columns
+        with db.engine.begin() as connection:
+            connection.execute(sa.text("DELETE FROM submissions WHERE reference = 'OLD1'"))
+        assert counts_by_rank() == {3: 1}
+        db.engine.dispose()

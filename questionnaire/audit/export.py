@@ -8,6 +8,7 @@ import json
 from collections.abc import Iterable, Iterator
 
 from questionnaire.models import AuditEvent
+from questionnaire.references import format_reference
 
 CSV_COLUMNS = ("id", "at", "actor", "action", "reference", "client_address", "detail")
 
@@ -32,7 +33,8 @@ def audit_csv(events: Iterable[AuditEvent]) -> Iterator[str]:
                 event.at.isoformat(),
                 event.actor.email if event.actor else "",
                 event.action,
-                event.reference or "",
+                # As the trail's page shows it (K7QM-4TZ9).
+                format_reference(event.reference) if event.reference else "",
                 event.client_address or "",
                 json.dumps(event.detail, sort_keys=True) if event.detail else "",
             ]

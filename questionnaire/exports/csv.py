@@ -4,11 +4,16 @@ Generators that yield one line of text at a time (stdlib csv, RFC 4180 line
 ends), so a view can stream a large export without building it in memory.
 Pass query results that load lazily (e.g. ``session.scalars(query)``); for the
 flags export, eager-load ``Flag.submission`` and ``Flag.acknowledged_by``.
+
+A reference reads as the screen shows it (K7QM-4TZ9, `format_reference`). A flag's
+message and source are the snapshots stored with it, and its evidence the stored
+list as compact JSON (it holds answers: the export is sealed like the rest).
 """
 
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
@@ -17,6 +22,7 @@ from questionnaire.models import Flag, Submission
 from questionnaire.questions import catalogue
 from questionnaire.questions.catalogue import Kind
 from questionnaire.questions.text import show_bidi
+from questionnaire.references import format_reference
 
 SUBMISSION_COLUMNS: tuple[str, ...] = (
     "reference",
@@ -31,6 +37,9 @@ FLAG_COLUMNS: tuple[str, ...] = (
     "reference",
     "rule",
     "level",
+    "message",
+    "source",
+    "evidence",
     "rules_version",
     "acknowledged_by",
     "acknowledged_at",
@@ -87,7 +96,7 @@ def answer_cell(kind: Kind, value: Any) -> str:
 def _submission_row(submission: Submission) -> list[str]:
     answers = submission.answers or {}
     return [
-        submission.reference,
+        format_reference(submission.reference),
         _timestamp(submission.submitted_at),
         submission.status,
         submission.highest_level or "",
@@ -104,11 +113,21 @@ def submissions_csv(submissions: Iterable[Submission]) -> Iterator[str]:
     yield from _rows_as_lines(_submission_row(submission) for submission in submissions)
 
 
+def evidence_cell(evidence: list[dict[str, Any]] | None) -> str:
+    """Return a flag's stored evidence as one cell: compact JSON, keys sorted, words as written."""
+    if not evidence:
+        return ""
+    return json.dumps(evidence, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
 def _flag_row(flag: Flag) -> list[str]:
     return [
-        flag.submission.reference,
+        format_reference(flag.submission.reference),
         flag.rule,
         flag.level,
+        flag.message,
+        flag.source,
+        evidence_cell(flag.evidence),
         flag.submission.rules_version,
         flag.acknowledged_by.email if flag.acknowledged_by is not None else "",
         _timestamp(flag.acknowledged_at),

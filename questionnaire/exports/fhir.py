@@ -5,16 +5,26 @@ query beyond the submission's own loaded flags. The caller passes the
 deployment's public base URL (no trailing slash needed) and the clinic's name.
 
 Only answers of the form go into the resources: no derived facts, no clinician,
-no notes. A submission has no Patient resource; the patient's details are
-answers in the QuestionnaireResponse, like every other answer.
+no notes. A submission's Bundle holds a Patient built from the contact answers
+(name as text, birth date, email and phone): the QuestionnaireResponse's
+subject and every DetectedIssue's patient. Those details stay answers in the
+response too, like every other answer. The Patient is this submission's patient
+as they described themselves, not a matched record: a record system links it
+to its own. Nothing of the patient's goes into a URL or an identifier.
+
+A reference code reads as the screen shows it (K7QM-4TZ9) in every identifier
+value and display, so a clinician can search the record system for what the
+queue shows.
+
+Every fullUrl is a urn:uuid derived from the deployment and the submission's
+reference (`_urn`), so exporting the same submission twice gives the same Bundle.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -22,6 +32,8 @@ from questionnaire.models import Flag, Submission
 from questionnaire.questions import catalogue
 from questionnaire.questions.catalogue import Item, Kind, Section
 from questionnaire.questions.text import show_bidi
+from questionnaire.questions.version import QUESTIONNAIRE_VERSION
+from questionnaire.references import format_reference
 
 #: The FHIR item type of each answer kind (R4 Questionnaire.item.type).
 #: DetectedIssue.severity of each flag level.
@@ -38,41 +50,6 @@ TRANSLATION_EXTENSION = "http://hl7.org/fhir/StructureDefinition/translation"
 Translations = Mapping[str, Callable[[str], str]]
 
 
-def _catalogue_fingerprint() -> str:
-    """Return a short SHA-256 of everything in items.py that the Questionnaire shows."""
-    sections = [
-        {
-            "id": section.id,
-            "title": section.title,
-            "items": [
-                {
-                    "id": item.id,
-                    "label": item.label,
-                    "kind": str(item.kind),
-                    "required": item.required,
-                    "max_length": item.max_length,
-                    "choices": [[choice.code, choice.label] for choice in item.choices],
-                    "asked_when": (
-                        [item.asked_when.item, sorted(item.asked_when.one_of)]
-                        if item.asked_when
-                        else None
-                    ),
-                }
-                for item in section.items
-            ],
-        }
-        for section in catalogue.SECTIONS
-    ]
-    canonical = json.dumps(sections, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:12]
-
-
-#: The Questionnaire's business version: a fingerprint of the catalogue, so any edit to a
-#: question, answer code or condition gives a new version (url|version must name one
-#: exact form), and an edit to anything else (hints, the code) does not.
-QUESTIONNAIRE_VERSION = _catalogue_fingerprint()
-
-
 def _base(base_url: str) -> str:
     return base_url.rstrip("/")
 
@@ -82,9 +59,15 @@ def questionnaire_url(base_url: str) -> str:
     return f"{_base(base_url)}/fhir/Questionnaire/{QUESTIONNAIRE_ID}"
 
 
-def questionnaire_canonical(base_url: str) -> str:
-    """Return the versioned canonical reference, url|version, that responses point to."""
-    return f"{questionnaire_url(base_url)}|{QUESTIONNAIRE_VERSION}"
+def questionnaire_canonical(base_url: str, version: str | None = QUESTIONNAIRE_VERSION) -> str:
+    """Return the canonical reference a response points to: url|version, or url without one.
+
+    A submission stored before versions were recorded (version None) names the url
+    alone: which version its patient answered is unknown, and naming today's would
+    claim a form the patient may never have seen.
+    """
+    url = questionnaire_url(base_url)
+    return f"{url}|{version}" if version else url
 
 
 def answer_system(base_url: str, item_id: str) -> str:
@@ -98,7 +81,7 @@ def rules_system(base_url: str) -> str:
 
 
 def reference_system(base_url: str) -> str:
-    """Return the identifier system of submission reference codes."""
+    """Return the identifier system of submission reference codes, valued as shown (K7QM-4TZ9)."""
     return f"{_base(base_url)}/fhir/NamingSystem/submission-reference"
 
 
@@ -296,17 +279,48 @@ def _uri(text: str) -> str:
     return "data:text/plain;charset=utf-8," + quote(text, safe="")
 
 
+@dataclass(frozen=True, slots=True)
+class _Urls:
+    """The fullUrls other entries of a submission's Bundle point to."""
+
+    response: str
+    patient: str
+
+
+#: The contact answers a Patient resource is made of: (items.py id, ContactPoint.system).
+PATIENT_TELECOM = (("email", "email"), ("phone", "phone"))
+
+
+def _patient(answers: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the Patient the contact answers describe: name as text, birth date, telecom.
+
+    Each value is written as the response writes the answer (bidi and control
+    characters as visible codes); an unanswered one is left out.
+    """
+    patient: dict[str, Any] = {"resourceType": "Patient"}
+    name = answers.get("full_name")
+    if name:
+        patient["name"] = [{"text": show_bidi(str(name))}]
+    telecom = [
+        {"system": system, "value": show_bidi(str(value))}
+        for item_id, system in PATIENT_TELECOM
+        if (value := answers.get(item_id))
+    ]
+    if telecom:
+        patient["telecom"] = telecom
+    birth_date = answers.get("date_of_birth")
+    if birth_date:
+        patient["birthDate"] = str(birth_date)
+    return patient
+
+
 def _detected_issue(
-    flag: Flag, submission: Submission, response_url: str, base_url: str, clinic_name: str
+    flag: Flag, submission: Submission, urls: _Urls, base_url: str, clinic_name: str
 ) -> dict[str, Any]:
+    shown = format_reference(submission.reference)
     return {
         "resourceType": "DetectedIssue",
-        "identifier": [
-            {
-                "system": flag_system(base_url),
-                "value": f"{submission.reference}-{flag.rule}",
-            }
-        ],
+        "identifier": [{"system": flag_system(base_url), "value": f"{shown}-{flag.rule}"}],
         # A rule's observation stands until a clinician has acknowledged it.
         "status": "final" if flag.acknowledged_at is not None else "preliminary",
         "code": {
@@ -319,34 +333,49 @@ def _detected_issue(
             ]
         },
         "severity": SEVERITY[flag.level],
+        "patient": {"reference": urls.patient},
         "identifiedDateTime": submission.submitted_at.isoformat(),
         "author": {
             "display": f"{clinic_name} intake rule table, version {submission.rules_version}"
         },
-        "evidence": [{"detail": [{"reference": response_url}]}],
+        "evidence": [{"detail": [{"reference": urls.response, "display": f"Submission {shown}"}]}],
         "detail": flag.message,
         "reference": _uri(flag.source),
     }
 
 
 def submission_bundle(submission: Submission, base_url: str, clinic_name: str) -> dict[str, Any]:
-    """Return a collection Bundle: the submission's QuestionnaireResponse and its flags."""
-    response_url = _urn(base_url, "submissions", submission.reference)
+    """Return a collection Bundle: the QuestionnaireResponse, its Patient, and its flags.
+
+    The response names the questionnaire version the patient answered, as stored
+    with the submission (see `questionnaire_canonical` for rows stored before).
+    """
+    urls = _Urls(
+        response=_urn(base_url, "submissions", submission.reference),
+        patient=_urn(base_url, "submissions", submission.reference, "patient"),
+    )
     response = {
         "resourceType": "QuestionnaireResponse",
         "language": submission.language,
-        "identifier": {"system": reference_system(base_url), "value": submission.reference},
-        "questionnaire": questionnaire_canonical(base_url),
+        "identifier": {
+            "system": reference_system(base_url),
+            "value": format_reference(submission.reference),
+        },
+        "questionnaire": questionnaire_canonical(base_url, submission.questionnaire_version),
         "status": "completed",
+        "subject": {"reference": urls.patient},
         "authored": submission.submitted_at.isoformat(),
         "item": _response_items(submission.answers, base_url),
     }
-    entries = [{"fullUrl": response_url, "resource": response}]
+    entries = [
+        {"fullUrl": urls.response, "resource": response},
+        {"fullUrl": urls.patient, "resource": _patient(submission.answers)},
+    ]
     for flag in submission.flags:
         entries.append(
             {
                 "fullUrl": _urn(base_url, "submissions", submission.reference, "flags", flag.rule),
-                "resource": _detected_issue(flag, submission, response_url, base_url, clinic_name),
+                "resource": _detected_issue(flag, submission, urls, base_url, clinic_name),
             }
         )
     return {

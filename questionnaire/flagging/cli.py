@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
 from questionnaire.config import DEFAULT_RULES_PATH, from_environment
@@ -201,12 +202,13 @@ def impact_command(new_yaml: Path) -> None:
     """Show which stored submissions would gain or lose which flags under NEW.yaml.
 
     Re-evaluates every stored submission's answers under the candidate table and
-    compares with its stored flags. Changes nothing. A candidate that fails its
+    compares with its stored flags; then counts, per rule, the stored flags whose
+    level, message or source differs from NEW.yaml's, old -> new. Changes nothing. A candidate that fails its
     checks or its cases lists its problems and exits 1.
     """
     candidate = _table_or_exit(new_yaml, heading=f"{new_yaml} cannot be used: ")
     try:
-        report = rules_impact(db.session, candidate)
+        report = rules_impact(db.session, candidate, current_app.config)
     finally:
         db.session.rollback()
     for line in format_report(report):

@@ -1,25 +1,44 @@
-"""What a candidate rule table would change: stored submissions that would gain or lose flags.
+"""What a candidate rule table would change: flags gained and lost, and flags it would word otherwise.
 
 Re-evaluates every stored submission's stored answers and facts under the
-candidate and compares the rule ids with its stored flags. Reads only: nothing
-is added, changed or deleted, and the stored flags keep their snapshots.
+candidate and compares the rule ids with its stored flags. Then compares each
+stored flag's level, message and source snapshot with what the candidate says
+for its rule (one grouped query: the words are the table's, never a patient's).
+Reads only: nothing is added, changed or deleted, and the stored flags keep
+their snapshots.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 
 from questionnaire.extensions import DbSession
 from questionnaire.flagging.table import rule_values
 from questionnaire.models import Flag, Submission
+from questionnaire.questions.crisis import fill_numbers
 from questionnaire.rules import RuleTable, highest_level
 
 EXIT_PROBLEMS = 1
 #: Submissions read from the database at a time.
 BATCH = 500
+#: What a flag snapshots of its rule, in the order the report shows them.
+SNAPSHOT_FIELDS = ("level", "message", "source")
+
+
+@dataclass(frozen=True, slots=True)
+class Rewording:
+    """One snapshot field of one rule that the candidate would change: old -> new."""
+
+    rule: str
+    #: "level", "message" or "source".
+    field: str
+    old: str
+    new: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +68,11 @@ class ImpactReport:
     #: Per rule id: how many submissions would gain it, and how many would lose it.
     gained_per_rule: Counter[str] = field(default_factory=Counter)
     lost_per_rule: Counter[str] = field(default_factory=Counter)
+    #: Per rule id: how many submissions carry a flag of it whose level, message or source
+    #: differs from the candidate's (rules the candidate no longer has are losses, not here).
+    reworded_per_rule: Counter[str] = field(default_factory=Counter)
+    #: Per old -> new change of one field of one rule: how many submissions' flags it touches.
+    rewordings: Counter[Rewording] = field(default_factory=Counter)
 
     @property
     def changed(self) -> int:
@@ -70,6 +94,11 @@ class ImpactReport:
         """Return how many flags would go, over every submission."""
         return sum(self.lost_per_rule.values())
 
+    @property
+    def flags_reworded(self) -> int:
+        """Return how many stored flags differ from the candidate in level, message or source."""
+        return sum(self.reworded_per_rule.values())
+
     def by_reference(self) -> dict[str, SubmissionImpact]:
         """Return the changed submissions keyed by reference code."""
         return {change.reference: change for change in self.changes}
@@ -82,9 +111,53 @@ def _stored_rules(session: DbSession) -> dict[int, set[str]]:
     return stored
 
 
-def rules_impact(session: DbSession, candidate: RuleTable) -> ImpactReport:
-    """Re-evaluate every stored submission under a candidate table; change nothing."""
+def _count_rewordings(
+    session: DbSession,
+    candidate: RuleTable,
+    settings: Mapping[str, Any],
+    report: ImpactReport,
+) -> None:
+    """Count stored flags whose snapshots differ from the candidate's words for their rule.
+
+    One grouped query over (rule, level, message, source): a table's few wordings, not
+    every flag, reach Python. A stored message has the crisis numbers filled in, so the
+    candidate's is compared filled in with the same settings.
+    """
+    says = {
+        rule.id: (rule.level, fill_numbers(rule.message, settings), rule.source)
+        for rule in candidate.rules
+    }
+    groups = session.execute(
+        sa.select(
+            Flag.rule,
+            Flag.level,
+            Flag.message,
+            Flag.source,
+            sa.func.count(sa.distinct(Flag.submission_id)),
+        ).group_by(Flag.rule, Flag.level, Flag.message, Flag.source)
+    )
+    for rule, level, message, source, submissions in groups:
+        if rule not in says:
+            continue
+        old, new = (level, message, source), says[rule]
+        if old == new:
+            continue
+        report.reworded_per_rule[rule] += submissions
+        for name, before, after in zip(SNAPSHOT_FIELDS, old, new, strict=True):
+            if before != after:
+                report.rewordings[Rewording(rule, name, before, after)] += submissions
+
+
+def rules_impact(
+    session: DbSession, candidate: RuleTable, settings: Mapping[str, Any]
+) -> ImpactReport:
+    """Re-evaluate every stored submission under a candidate table; change nothing.
+
+    `settings` fill the crisis-number placeholders of the candidate's messages, as a
+    send fills each flag's message snapshot (the app's config).
+    """
     report = ImpactReport(candidate.version, candidate.sha256)
+    _count_rewordings(session, candidate, settings, report)
     stored = _stored_rules(session)
     # Plain rows, not ORM objects: nothing here can be marked dirty and flushed.
     rows = session.execute(
@@ -119,8 +192,34 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
+def _rewording_lines(report: ImpactReport) -> list[str]:
+    """Return the rules the candidate would word otherwise, each change old -> new."""
+    if not report.reworded_per_rule:
+        return ["No stored flag's level, message or source would change."]
+    lines = ["Rules whose level, message or source would change (stored flags that differ):"]
+    for rule in sorted(report.reworded_per_rule):
+        count = report.reworded_per_rule[rule]
+        lines.append(f"  {rule}: {_plural(count, 'submission')}")
+        changes = sorted(
+            (change for change in report.rewordings if change.rule == rule),
+            key=lambda change: (SNAPSHOT_FIELDS.index(change.field), change.old, change.new),
+        )
+        for change in changes:
+            # Levels are words of the table's vocabulary; message and source are quoted.
+            old, new = (
+                (change.old, change.new)
+                if change.field == "level"
+                else (repr(change.old), repr(change.new))
+            )
+            lines.append(
+                f"    {change.field}: {old} -> {new}"
+                f" ({_plural(report.rewordings[change], 'submission')})"
+            )
+    return lines
+
+
 def format_report(report: ImpactReport) -> list[str]:
-    """Return the report as the lines `flask rules impact` prints (references and rule ids only)."""
+    """Return the report as the lines `flask rules impact` prints (references, rule ids, rule words)."""
     lines = [
         f"Candidate rule table version {report.candidate_version} "
         f"(sha256 {report.candidate_sha256}), compared with the flags stored for "
@@ -128,6 +227,7 @@ def format_report(report: ImpactReport) -> list[str]:
     ]
     if not report.changes:
         lines.append("No submission would gain or lose a flag.")
+        lines.extend(_rewording_lines(report))
         return lines
     lines.append("")
     for change in report.changes:
@@ -152,4 +252,6 @@ def format_report(report: ImpactReport) -> list[str]:
         f"({report.unchanged} unchanged): {_plural(report.flags_gained, 'flag')} gained, "
         f"{_plural(report.flags_lost, 'flag')} lost."
     )
+    lines.append("")
+    lines.extend(_rewording_lines(report))
     return lines

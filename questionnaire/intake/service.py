@@ -25,6 +25,7 @@ from questionnaire.questions import catalogue
 from questionnaire.questions.crisis import fill_numbers
 from questionnaire.questions.forms import as_formdata, section_form_class, validate_answers
 from questionnaire.questions.text import parse_iso_date
+from questionnaire.questions.version import QUESTIONNAIRE_VERSION
 from questionnaire.references import new_reference
 from questionnaire.rules import LEVEL_RANK, RuleTable, highest_level
 
@@ -347,6 +348,9 @@ def submit(
     one submission it produced: the draft key is unique, so the database, not a
     check-then-insert, decides who wins.
 
+    The submission stores the questionnaire version its patient answered (the catalogue's
+    fingerprint), in the same insert.
+
     A send costs one draft read, one insert each for the submission and its flags, and
     the draft's delete; nothing is read again after the commit (the result says what the
     confirmation needs).
@@ -381,6 +385,7 @@ def submit(
                     facts=validated.facts,
                     rules_version=table.version,
                     rules_sha256=table.sha256,
+                    questionnaire_version=QUESTIONNAIRE_VERSION,
                     status="new",
                     highest_level=level,
                     level_rank=LEVEL_RANK[level],

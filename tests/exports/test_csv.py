@@ -5,16 +5,24 @@ from __future__ import annotations
 import csv
 import inspect
 import io
+import json
 from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from questionnaire.exports.csv import FLAG_COLUMNS, flags_csv, safe_cell, submissions_csv
+from questionnaire.exports.csv import (
+    FLAG_COLUMNS,
+    evidence_cell,
+    flags_csv,
+    safe_cell,
+    submissions_csv,
+)
 from questionnaire.extensions import db
 from questionnaire.models import Flag, Submission
 from questionnaire.questions import catalogue
+from questionnaire.references import format_reference as shown
 from tests.conftest import Clock
 from tests.exports import BLOOD_PRESSURE, NO_FLAGS, URGENT, load, make_clinician, submit
 
@@ -41,6 +49,9 @@ def test_the_header_names_the_columns_then_every_item_in_order() -> None:
             "reference",
             "rule",
             "level",
+            "message",
+            "source",
+            "evidence",
             "rules_version",
             "acknowledged_by",
             "acknowledged_at",
@@ -56,7 +67,8 @@ def test_one_row_per_submission_with_coded_values(app: Flask, clock: Clock) -> N
         submissions = all_submissions()
         table = app.extensions["rule_table"]
         rows = parse(submissions_csv(submissions))
-    assert [row["reference"] for row in rows] == [urgent, pressure]
+    # As the screen shows them: K7QM-4TZ9.
+    assert [row["reference"] for row in rows] == [shown(urgent), shown(pressure)]
     first, second = rows
     assert first["submitted_at"] == "2026-06-01T12:00:00+00:00"
     assert second["submitted_at"] == "2026-06-01T12:05:00+00:00"
@@ -134,13 +146,39 @@ def test_the_flags_csv_has_a_row_per_flag_with_its_acknowledgement(
         flags = list(db.session.scalars(sa.select(Flag).order_by(Flag.id)))
         rows = parse(flags_csv(flags))
     assert [(row["reference"], row["rule"], row["level"]) for row in rows] == [
-        (urgent, "suicidal_thoughts_now", "urgent"),
-        (urgent, "suicidal_thoughts_recent", "review"),
+        (shown(urgent), "suicidal_thoughts_now", "urgent"),
+        (shown(urgent), "suicidal_thoughts_recent", "review"),
     ]
+    # The snapshots stored on each flag row, and its evidence as compact JSON.
+    for row, flag in zip(rows, flags, strict=True):
+        assert (row["message"], row["source"]) == (flag.message, flag.source)
+        assert json.loads(row["evidence"]) == flag.evidence
+    assert rows[0]["evidence"] == ('[{"item":"suicidal_thoughts_now","value":"yes"}]')
     assert {row["rules_version"] for row in rows} == {version}
     assert rows[0]["acknowledged_by"] == "reviewer@clinic.example"
     assert rows[0]["acknowledged_at"] == "2026-06-01T12:00:00+00:00"
     assert (rows[1]["acknowledged_by"], rows[1]["acknowledged_at"]) == ("", "")
+
+
+def test_a_flag_row_keeps_its_snapshots_when_the_table_changes_and_guards_formulas(
+    app: Flask,
+) -> None:
+    """The row is the flag as stored, not as the rule reads today; formula starts are neutral."""
+    urgent = submit(app, URGENT)
+    with app.app_context():
+        [flag, _] = load(urgent).flags
+        flag.message = '=HYPERLINK("https://evil.example")'
+        flag.source = "+1 Old source, 2019"
+        flag.evidence = [{"item": "medications", "value": "=SUM(1)", "note": "é"}]
+        db.session.commit()
+        rows = parse(flags_csv(load(urgent).flags))
+    assert rows[0]["message"] == '\'=HYPERLINK("https://evil.example")'
+    assert rows[0]["source"] == "'+1 Old source, 2019"
+    assert rows[0]["evidence"] == '[{"item":"medications","note":"é","value":"=SUM(1)"}]'
+
+
+def test_an_empty_evidence_is_an_empty_cell() -> None:
+    assert evidence_cell([]) == "" and evidence_cell(None) == ""
 
 
 def test_exports_stream_one_line_at_a_time(app: Flask) -> None:

@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.detectedissue import DetectedIssue
+from fhir.resources.R4B.patient import Patient as FhirPatient
 from fhir.resources.R4B.questionnaire import Questionnaire
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from flask import Flask
@@ -22,8 +23,9 @@ from questionnaire import language
 from questionnaire.exports import fhir
 from questionnaire.extensions import db
 from questionnaire.models import Submission
-from questionnaire.questions import catalogue
+from questionnaire.questions import catalogue, version
 from questionnaire.questions.catalogue import Kind
+from questionnaire.references import format_reference
 from tests.answers import baseline
 from tests.conftest import Clock
 from tests.exports import (
@@ -141,12 +143,13 @@ def test_the_question_about_right_now_is_enabled_by_the_past_month_answer(
 
 def test_the_version_follows_the_catalogue(monkeypatch: pytest.MonkeyPatch) -> None:
     assert re.fullmatch(r"[0-9a-f]{12}", fhir.QUESTIONNAIRE_VERSION)
-    assert fhir._catalogue_fingerprint() == fhir.QUESTIONNAIRE_VERSION
+    assert fhir.QUESTIONNAIRE_VERSION == version.QUESTIONNAIRE_VERSION
+    assert version.catalogue_fingerprint() == fhir.QUESTIONNAIRE_VERSION
     first = catalogue.SECTIONS[0]
     reworded = replace(first.items[0], label="Your name, please")
     edited = (replace(first, items=(reworded, *first.items[1:])), *catalogue.SECTIONS[1:])
     monkeypatch.setattr(catalogue, "SECTIONS", edited)
-    assert fhir._catalogue_fingerprint() != fhir.QUESTIONNAIRE_VERSION
+    assert version.catalogue_fingerprint() != fhir.QUESTIONNAIRE_VERSION
 
 
 # --- a submission as a Bundle ----------------------------------------------------------
@@ -188,8 +191,13 @@ def split(bundle: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]
         e for e in bundle["entry"] if e["resource"]["resourceType"] == "QuestionnaireResponse"
     ]
     issues = [e for e in bundle["entry"] if e["resource"]["resourceType"] == "DetectedIssue"]
-    assert len(issues) + 1 == len(bundle["entry"])
+    assert len(issues) + 2 == len(bundle["entry"])  # and one Patient
     return response_entry, issues
+
+
+def patient_of(bundle: dict[str, Any]) -> dict[str, Any]:
+    [entry] = [e for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient"]
+    return entry
 
 
 ANSWER_SETS = {
@@ -219,7 +227,10 @@ def test_a_submission_exports_as_a_valid_bundle_of_its_answers_and_flags(
     assert response["status"] == "completed"
     assert response["questionnaire"] == f"{questionnaire['url']}|{questionnaire['version']}"
     assert response["authored"] == submission.submitted_at.isoformat()
-    assert response["identifier"]["value"] == submission.reference
+    # The reference as the screen shows it (K7QM-4TZ9).
+    assert response["identifier"]["value"] == format_reference(submission.reference)
+    assert re.fullmatch(r"[A-Z0-9]{4}-[A-Z0-9]{4}", response["identifier"]["value"])
+    assert response["subject"] == {"reference": patient_of(bundle)["fullUrl"]}
     stored = {k: v for k, v in submission.answers.items() if v not in (None, "", [])}
     assert response_values(response) == stored
     kinds = {item_id: catalogue.ITEMS[item_id].kind for item_id in stored}
@@ -272,7 +283,20 @@ def test_a_submission_exports_as_a_valid_bundle_of_its_answers_and_flags(
         )
         assert issue["status"] == "preliminary"
         assert issue["identifiedDateTime"] == submission.submitted_at.isoformat()
-        assert issue["evidence"] == [{"detail": [{"reference": response_entry["fullUrl"]}]}]
+        assert issue["evidence"] == [
+            {
+                "detail": [
+                    {
+                        "reference": response_entry["fullUrl"],
+                        "display": f"Submission {format_reference(submission.reference)}",
+                    }
+                ]
+            }
+        ]
+        assert issue["patient"] == {"reference": patient_of(bundle)["fullUrl"]}
+        assert issue["identifier"][0]["value"] == (
+            f"{format_reference(submission.reference)}-{flag.rule}"
+        )
 
     full_urls = [entry["fullUrl"] for entry in bundle["entry"]]
     assert len(set(full_urls)) == len(full_urls)
@@ -391,3 +415,84 @@ def test_a_response_records_the_language_the_patient_answered_in(app: Flask) -> 
         item for group in response["item"] for item in group["item"] if item["linkId"] == "region"
     ]
     assert region["answer"][0]["valueCoding"]["display"] == "Ontario"
+
+
+# --- the version answered, and the Patient ---------------------------------------------
+
+
+def test_a_response_names_the_version_its_patient_answered_not_todays(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reference = submit(app, NO_FLAGS)
+    with app.app_context():
+        stored = db.session.scalar(
+            sa.select(Submission.questionnaire_version).where(Submission.reference == reference)
+        )
+    assert stored == version.QUESTIONNAIRE_VERSION
+    # The questions change after the send: the response still names the version answered.
+    monkeypatch.setattr(fhir, "QUESTIONNAIRE_VERSION", "0123456789ab")
+    bundle, _ = bundle_of(app, reference)
+    response, _ = split(bundle)
+    assert response["resource"]["questionnaire"] == (
+        f"{BASE_URL}/fhir/Questionnaire/intake|{stored}"
+    )
+    assert fhir.questionnaire_resource(BASE_URL, CLINIC)["version"] == "0123456789ab"
+
+
+def test_a_submission_stored_before_versions_names_the_url_alone(app: Flask) -> None:
+    reference = submit(app, NO_FLAGS)
+    with app.app_context():
+        db.session.execute(
+            sa.update(Submission)
+            .where(Submission.reference == reference)
+            .values(questionnaire_version=None)
+        )
+        db.session.commit()
+    bundle, _ = bundle_of(app, reference)
+    Bundle.model_validate(bundle)
+    response, _ = split(bundle)
+    assert response["resource"]["questionnaire"] == f"{BASE_URL}/fhir/Questionnaire/intake"
+
+
+def test_the_patient_is_the_subject_with_name_birth_date_and_telecom(app: Flask) -> None:
+    reference = submit(app, NO_FLAGS)
+    first, submission = bundle_of(app, reference)
+    Bundle.model_validate(first)
+    entry = patient_of(first)
+    patient = entry["resource"]
+    FhirPatient.model_validate(patient)
+    answers = submission.answers
+    assert patient == {
+        "resourceType": "Patient",
+        "name": [{"text": answers["full_name"]}],
+        "telecom": [
+            {"system": "email", "value": answers["email"]},
+            {"system": "phone", "value": answers["phone"]},
+        ],
+        "birthDate": answers["date_of_birth"],
+    }
+    assert patient["name"] == [{"text": "Sam Example"}]
+    assert patient["birthDate"] == "1980-05-17"
+    response, _ = split(first)
+    assert response["resource"]["subject"] == {"reference": entry["fullUrl"]}
+    assert re.fullmatch(r"urn:uuid:[0-9a-f-]{36}", entry["fullUrl"])
+    # Stable: the same Patient fullUrl on every export of the same submission.
+    second, _ = bundle_of(app, reference)
+    assert patient_of(second)["fullUrl"] == entry["fullUrl"]
+    # Nothing of the patient's in any URL of the Bundle.
+    urls = json.dumps([e["fullUrl"] for e in first["entry"]])
+    assert "Sam" not in urls and "example.com" not in urls and "1980" not in urls
+
+
+def test_a_patient_without_a_phone_has_only_the_email(app: Flask) -> None:
+    bundle, _ = bundle_of(app, submit(app, BLOOD_PRESSURE))  # phone left empty
+    patient = patient_of(bundle)["resource"]
+    FhirPatient.model_validate(patient)
+    assert [point["system"] for point in patient["telecom"]] == ["email"]
+
+
+def test_a_name_stored_with_a_bidi_override_shows_it_as_a_code() -> None:
+    """Rows stored before the input filter may hold one: the record shows it harmlessly."""
+    patient = fhir._patient({"full_name": "Sam \u202eelpmaxE", "email": None, "phone": ""})
+    assert patient == {"resourceType": "Patient", "name": [{"text": "Sam [U+202E]elpmaxE"}]}
+    FhirPatient.model_validate(patient)

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from questionnaire.extensions import db
-from questionnaire.flagging.impact import SubmissionImpact, rules_impact
+from questionnaire.flagging.impact import Rewording, SubmissionImpact, rules_impact
 from questionnaire.flagging.table import load_rule_table
 from questionnaire.models import Flag, Submission
 from tests.answers import with_changes
@@ -99,7 +99,7 @@ def test_the_report_lists_exactly_the_gains_and_losses(
             }
             for reference in stored.values()
         }
-        report = rules_impact(db.session, candidate)
+        report = rules_impact(db.session, candidate, app.config)
         db.session.commit()  # even a commit finds nothing to write
         assert snapshot() == before
     assert "blood_pressure_raised" not in stored_flags[stored["gains"]]
@@ -126,9 +126,12 @@ def test_the_report_lists_exactly_the_gains_and_losses(
 
 def test_the_same_table_changes_nothing(app: Flask, stored: dict[str, str]) -> None:
     with app.app_context():
-        report = rules_impact(db.session, app.extensions["rule_table"])
+        report = rules_impact(db.session, app.extensions["rule_table"], app.config)
     assert report.evaluated == 4
     assert report.changes == []
+    # The crisis message is stored with its numbers filled in, and compared so.
+    assert report.reworded_per_rule == {}
+    assert report.rewordings == {}
 
 
 def test_a_flag_swapped_at_the_same_level_is_a_gain_and_a_loss(
@@ -150,7 +153,7 @@ def test_a_flag_swapped_at_the_same_level_is_a_gain_and_a_loss(
         ],
     )
     with app.app_context():
-        report = rules_impact(db.session, load_rule_table(path))
+        report = rules_impact(db.session, load_rule_table(path), app.config)
     assert report.by_reference() == {
         stored["keeps"]: SubmissionImpact(
             stored["keeps"],
@@ -195,6 +198,7 @@ def test_the_command_says_when_nothing_would_change(app: Flask, stored: dict[str
     assert result.exit_code == 0, result.output
     assert "compared with the flags stored for 4 submissions" in result.output
     assert "No submission would gain or lose a flag." in result.output
+    assert "No stored flag's level, message or source would change." in result.output
 
 
 def test_a_broken_candidate_exits_1_with_its_problems(
@@ -218,3 +222,100 @@ def test_a_missing_candidate_exits_1(app: Flask, tmp_path: Path) -> None:
     result = app.test_cli_runner().invoke(args=["rules", "impact", str(tmp_path / "nope.yaml")])
     assert result.exit_code == 1
     assert "nope.yaml" in result.output
+
+
+# --- rules whose level, message or source would change ---------------------------------
+
+OLD_RECENT_MESSAGE = "Reports thoughts of ending their life in the past month, or chose not to say."
+NEW_RECENT_MESSAGE = (
+    "Reports thoughts of ending their life in the past 30 days, or chose not to say."
+)
+#: suicidal_thoughts_recent goes from review to urgent, with new words and a new source;
+#: the crisis rule's source changes too. No rule is gained or lost.
+REWORDING_EDITS = [
+    ('version: "2026.12.1"', 'version: "2026.12.3"'),
+    (
+        "  - id: suicidal_thoughts_recent\n"
+        "    level: review\n"
+        '    when: {item: suicidal_thoughts_past_month, one_of: ["yes", prefer_not]}\n'
+        f"    message: {OLD_RECENT_MESSAGE}\n"
+        "    source: Sanacora 2017; Swainson 2021\n",
+        "  - id: suicidal_thoughts_recent\n"
+        "    level: urgent\n"
+        '    when: {item: suicidal_thoughts_past_month, one_of: ["yes", prefer_not]}\n'
+        f"    message: {NEW_RECENT_MESSAGE}\n"
+        "    source: Clinic protocol 2026\n",
+    ),
+]
+
+
+def test_a_changed_level_message_or_source_is_counted_per_rule_old_to_new(
+    app: Flask, stored: dict[str, str], tmp_path: Path
+) -> None:
+    submit(app, URGENT)  # a second submission with the same flags
+    path = edited_copy(tmp_path, REWORDING_EDITS)
+    candidate = load_rule_table(path)
+    with app.app_context():
+        before = snapshot()
+        report = rules_impact(db.session, candidate, app.config)
+        assert snapshot() == before
+    # Same rule ids everywhere: nothing gained or lost, but two submissions' flags reworded.
+    assert report.changes == []
+    assert report.reworded_per_rule == {"suicidal_thoughts_recent": 2}
+    assert report.flags_reworded == 2
+    rule = "suicidal_thoughts_recent"
+    assert report.rewordings == {
+        Rewording(rule, "level", "review", "urgent"): 2,
+        Rewording(rule, "message", OLD_RECENT_MESSAGE, NEW_RECENT_MESSAGE): 2,
+        Rewording(rule, "source", "Sanacora 2017; Swainson 2021", "Clinic protocol 2026"): 2,
+    }
+
+    result = app.test_cli_runner().invoke(args=["rules", "impact", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "No submission would gain or lose a flag." in result.output
+    assert (
+        "Rules whose level, message or source would change (stored flags that differ):\n"
+        "  suicidal_thoughts_recent: 2 submissions\n"
+        "    level: review -> urgent (2 submissions)\n"
+        f"    message: {OLD_RECENT_MESSAGE!r} -> {NEW_RECENT_MESSAGE!r} (2 submissions)\n"
+        "    source: 'Sanacora 2017; Swainson 2021' -> 'Clinic protocol 2026' (2 submissions)\n"
+    ) in result.output
+    # Only references and the table's words: no answer of any patient.
+    assert "Sam Example" not in result.output
+
+
+def test_flags_stored_under_an_older_wording_are_shown_apart(
+    app: Flask, stored: dict[str, str]
+) -> None:
+    """A snapshot from an older table differs from today's table: each old wording is counted."""
+    with app.app_context():
+        flag = db.session.scalar(
+            sa.select(Flag)
+            .join(Submission)
+            .where(Submission.reference == stored["keeps"], Flag.rule == "blood_pressure_raised")
+        )
+        assert flag is not None
+        new_message, new_source = flag.message, flag.source
+        flag.message = "Blood pressure high (older wording)."
+        flag.level = "info"
+        db.session.commit()
+        report = rules_impact(db.session, app.extensions["rule_table"], app.config)
+    assert report.changes == []
+    assert report.reworded_per_rule == {"blood_pressure_raised": 1}
+    assert report.rewordings == {
+        Rewording("blood_pressure_raised", "level", "info", "review"): 1,
+        Rewording(
+            "blood_pressure_raised", "message", "Blood pressure high (older wording).", new_message
+        ): 1,
+    }
+    assert all(change.field != "source" for change in report.rewordings)
+    assert new_source
+
+
+def test_moved_thresholds_alone_reword_nothing(
+    app: Flask, stored: dict[str, str], candidate_path: Path
+) -> None:
+    with app.app_context():
+        report = rules_impact(db.session, load_rule_table(candidate_path), app.config)
+    # The candidate only moves thresholds: its words are the shipped ones.
+    assert report.rewordings == {}

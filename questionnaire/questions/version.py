@@ -1,0 +1,51 @@
+"""The questionnaire's version: a fingerprint of what items.py asks, stored with every submission.
+
+Pure: no Flask, no database. The FHIR Questionnaire carries it as its business
+version, and each submission stores the one its patient answered, so a response
+always names the exact form it answers even after the questions change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from questionnaire.questions import catalogue
+
+#: Characters of the fingerprint (kept within Submission.questionnaire_version's column).
+VERSION_LENGTH = 12
+
+
+def catalogue_fingerprint() -> str:
+    """Return a short SHA-256 of everything in items.py that the patient is asked."""
+    sections = [
+        {
+            "id": section.id,
+            "title": section.title,
+            "items": [
+                {
+                    "id": item.id,
+                    "label": item.label,
+                    "kind": str(item.kind),
+                    "required": item.required,
+                    "max_length": item.max_length,
+                    "choices": [[choice.code, choice.label] for choice in item.choices],
+                    "asked_when": (
+                        [item.asked_when.item, sorted(item.asked_when.one_of)]
+                        if item.asked_when
+                        else None
+                    ),
+                }
+                for item in section.items
+            ],
+        }
+        for section in catalogue.SECTIONS
+    ]
+    canonical = json.dumps(sections, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:VERSION_LENGTH]
+
+
+#: The questionnaire's version: any edit to a question, answer code or condition gives a
+#: new one (url|version must name one exact form), and an edit to anything else (hints,
+#: the code) does not.
+QUESTIONNAIRE_VERSION = catalogue_fingerprint()
