@@ -40,7 +40,7 @@ from questionnaire.ops import alerts as notify
 from questionnaire.questions import catalogue
 from questionnaire.questions.wording import N_, Phrase
 from questionnaire.questions.words import section_rows
-from questionnaire.references import parse_reference
+from questionnaire.references import format_reference, parse_reference
 from questionnaire.review import actions
 from questionnaire.review.present import (
     evidence_rows,
@@ -299,7 +299,9 @@ def submission_fhir(reference: str) -> Response:
     audit.record(db.session, "export_fhir", actor=_clinician(), submission=found)
     db.session.commit()
     return _download(
-        json.dumps(bundle, indent=2), "application/fhir+json", f"{found.reference}.json"
+        json.dumps(bundle, indent=2),
+        "application/fhir+json",
+        f"{format_reference(found.reference)}.json",
     )
 
 

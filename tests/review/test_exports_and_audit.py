@@ -40,7 +40,8 @@ def test_a_submission_downloads_as_a_valid_fhir_bundle_and_is_audited(
     reference = submit(app, URGENT)
     response = as_reviewer.get(f"/clinic/submissions/{reference}/fhir")
     assert response.status_code == 200
-    assert f'filename="{reference}.json"' in response.headers["Content-Disposition"]
+    shown = f"{reference[:4]}-{reference[4:]}"  # as the screen shows it
+    assert f'filename="{shown}.json"' in response.headers["Content-Disposition"]
     bundle = Bundle.model_validate(json.loads(response.get_data(as_text=True)))
     kinds = [entry.resource.get_resource_type() for entry in bundle.entry]
     assert kinds[0] == "QuestionnaireResponse" and "DetectedIssue" in kinds
