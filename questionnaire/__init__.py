@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import Pool
 
-from questionnaire import assets, crypto, language, security
+from questionnaire import assets, clinic_time, crypto, language, security
 from questionnaire import config as settings
 from questionnaire.extensions import csrf, db, migrate, utcnow
 from questionnaire.questions.crisis import fill_numbers
@@ -61,6 +61,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if config:
         app.config.update(config)
     settings.check_production(app.config)
+    clinic_time.init_app(app)
     app.config.setdefault("CLOCK", utcnow)
     # hide_parameters: a database error must never carry patient answers into a log.
     # No pre-ping on every checkout (a round trip, 7% of a send): only a connection that

@@ -15,6 +15,11 @@ from questionnaire.questions.wording import N_
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_RULES_PATH = PROJECT_ROOT / "rules.yaml"
+#: The clinic's zone when CLINIC_TIMEZONE is unset (an IANA name).
+DEFAULT_CLINIC_TIMEZONE = "America/Toronto"
+#: How long a sent intake is kept when RETENTION_DAYS is unset: about 10 years, what
+#: Ontario's CPSO expects for an adult's record. Clinics set it from their regulator.
+DEFAULT_RETENTION_DAYS = 3650
 
 #: Used only when APP_ENV is not production; production refuses it.
 DEVELOPMENT_SECRET_KEY = "development-only-secret-key-do-not-deploy"  # noqa: S105
@@ -46,7 +51,13 @@ class ConfigError(RuntimeError):
 
 #: Settings written in words for patients: each may be given again per language, with the
 #: locale id in capitals after it (CLINIC_HOURS_FR_CA); a default reads in every language.
-WORDED_SETTINGS = ("CLINIC_NAME", "CLINIC_REPLY_DAYS", "CLINIC_HOURS", "CRISIS_LINE_NOTE")
+WORDED_SETTINGS = (
+    "CLINIC_NAME",
+    "CLINIC_REPLY_DAYS",
+    "CLINIC_HOURS",
+    "CRISIS_LINE_NOTE",
+    "DATA_LOCATION",
+)
 
 
 def from_environment(environ: Mapping[str, str], instance_path: str) -> dict[str, Any]:
@@ -100,8 +111,16 @@ def from_environment(environ: Mapping[str, str], instance_path: str) -> dict[str
         "RATELIMIT_START": environ.get("RATELIMIT_START", "20 per hour"),
         "RATELIMIT_SUBMIT": environ.get("RATELIMIT_SUBMIT", "10 per hour"),
         "RATELIMIT_SIGN_IN": environ.get("RATELIMIT_SIGN_IN", "30 per 15 minutes"),
-        # Submissions older than this many days are deleted by `flask purge`.
-        "RETENTION_DAYS": int(environ.get("RETENTION_DAYS", "730")),
+        # Submissions older than this many days are deleted by `flask purge`; the privacy
+        # notice states it in years or months.
+        "RETENTION_DAYS": int(environ.get("RETENTION_DAYS", str(DEFAULT_RETENTION_DAYS))),
+        # The clinic's IANA time zone: ages are judged on its date, times shown in it.
+        "CLINIC_TIMEZONE": environ.get("CLINIC_TIMEZONE", DEFAULT_CLINIC_TIMEZONE).strip(),
+        # The privacy notice names these when set (Quebec's Law 25, PIPEDA, PHIPA).
+        "PRIVACY_OFFICER_NAME": environ.get("PRIVACY_OFFICER_NAME", "").strip(),
+        "PRIVACY_OFFICER_EMAIL": environ.get("PRIVACY_OFFICER_EMAIL", "").strip(),
+        # Where the data is hosted, in words: "on servers in Ontario, Canada".
+        "DATA_LOCATION": environ.get("DATA_LOCATION", "").strip(),
         "ON_CALL_EMAILS": environ.get("ON_CALL_EMAILS", ""),
         # When the clinic answers the phone, for patients who report danger now (confirmation).
         "CLINIC_HOURS": environ.get("CLINIC_HOURS", ""),

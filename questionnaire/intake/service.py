@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, InvalidRequestError
 from sqlalchemy.orm.exc import StaleDataError
 
+from questionnaire.clinic_time import local_date, zone_of
 from questionnaire.extensions import DbSession, utcnow
 from questionnaire.flagging.table import evaluate
 from questionnaire.models import Draft, Flag, Submission, UnsentIntake
@@ -366,7 +367,9 @@ def submit(
                 return Sent.of(existing)
             raise DraftNotFound("no draft for this token")
         # The last step's tick box joins the draft's answers inside this one transaction.
-        validated = validate_answers({**draft.answers, **(confirmed or {})}, now.date())
+        # Ages are judged on the clinic's date of sending, not the UTC date.
+        sent_on = local_date(now, zone_of(settings))
+        validated = validate_answers({**draft.answers, **(confirmed or {})}, sent_on)
         if not validated.ok:
             raise AnswersInvalid(validated.errors)
         findings = evaluate(table, validated.answers, validated.facts)

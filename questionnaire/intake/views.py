@@ -24,6 +24,7 @@ from werkzeug.wrappers import Response
 
 from questionnaire import language as languages
 from questionnaire import security
+from questionnaire.clinic_time import clinic_today
 from questionnaire.extensions import csrf, db, limiter, now
 from questionnaire.intake import service as services
 from questionnaire.intake.forms import ResumeForm, SendForm, StartForm, page_form_class
@@ -35,6 +36,7 @@ from questionnaire.questions.forms import DateParts, form_errors
 from questionnaire.questions.wording import N_
 from questionnaire.questions.words import section_rows
 from questionnaire.references import format_reference
+from questionnaire.retention import retention_span
 from questionnaire.urgent import unsent
 
 bp = Blueprint("intake", __name__)
@@ -51,7 +53,7 @@ def _page_context() -> dict[str, Any]:
         "items": catalogue.ITEMS,
         "consent_item": catalogue.PRIVACY_CONSENT,
         "understanding_item": catalogue.UNDERSTANDS_REVIEW,
-        "today": now().date().isoformat(),
+        "today": clinic_today().isoformat(),
     }
 
 
@@ -164,7 +166,7 @@ def start() -> str:
     draft = _current_draft()
     carry_on = None
     if draft is not None:
-        section_id = services.resume_section(draft, now().date())
+        section_id = services.resume_section(draft, clinic_today())
         carry_on = (
             url_for("intake.page", section_id=section_id) if section_id else url_for("intake.check")
         )
@@ -232,7 +234,8 @@ def _local_page(path: str) -> str:
 @bp.get("/privacy")
 def privacy() -> str:
     """Explain what the clinic stores, why, for how long, and who reads it."""
-    return render_template("intake/privacy.html")
+    retention = retention_span(int(current_app.config["RETENTION_DAYS"]))
+    return render_template("intake/privacy.html", retention=retention)
 
 
 @bp.route("/questions/<section_id>", methods=["GET", "POST"])
@@ -251,7 +254,7 @@ def page(section_id: str) -> Response | str | tuple[str, int]:
         status = 200
     else:
         form = form_class()
-        form.today = now().date()
+        form.today = clinic_today()
         form.context = draft.answers
         later = request.form.get("action") == "later"
         # The language switch on a question page sends the page: what is valid is kept.
@@ -327,7 +330,7 @@ def _below_minimum_age(form: Any, bad: set[str]) -> bool:
     born_id = catalogue.DATE_OF_BIRTH.id
     if born_id not in form or born_id in bad or not form[born_id].data:
         return False
-    today = now().date()
+    today = clinic_today()
     born = catalogue.parse_date_of_birth(form[born_id].data, today)
     return catalogue.age_on(born, today) < int(current_app.config["MIN_AGE_ONLINE"])
 
@@ -391,7 +394,7 @@ def resume(token: str) -> Response | str | tuple[str, int]:
     if not services.resume_link_is_live(db.session, token, now()):
         return render_template("intake/resume_expired.html"), 404
     form = ResumeForm()
-    form.today = now().date()
+    form.today = clinic_today()
     errors: list[tuple[str, str]] = []
     if form.validate_on_submit():
         try:
@@ -407,7 +410,7 @@ def resume(token: str) -> Response | str | tuple[str, int]:
         else:
             session[DRAFT_KEY] = session_token
             _keep_language(draft)
-            section_id = services.resume_section(draft, now().date())
+            section_id = services.resume_section(draft, clinic_today())
             if section_id is None:
                 return redirect(url_for("intake.check"), code=303)
             return redirect(url_for("intake.page", section_id=section_id), code=303)

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
 
 from questionnaire import audit
+from questionnaire.clinic_time import local_date, zone_of
 from questionnaire.extensions import DbSession, now
 from questionnaire.flagging.table import evaluate
 from questionnaire.models import (
@@ -87,7 +88,7 @@ def raise_for_draft(
     existing = find_for_draft(session, draft)
     if existing is not None:
         return existing
-    findings = urgent_findings(table, draft.answers, now.date(), settings)
+    findings = urgent_findings(table, draft.answers, local_date(now, zone_of(settings)), settings)
     if not findings:
         draft.judged_at = now
         session.commit()
@@ -128,7 +129,7 @@ def note_saved(
     intake = find_for_draft(session, draft)
     if intake is None or intake.closed_at is not None:
         return
-    findings = urgent_findings(table, draft.answers, now.date(), settings)
+    findings = urgent_findings(table, draft.answers, local_date(now, zone_of(settings)), settings)
     if findings:
         intake.findings = findings
         intake.contact = _contact(draft.answers)

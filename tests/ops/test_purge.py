@@ -41,3 +41,15 @@ def test_purge_removes_expired_drafts_and_keeps_live_ones(app: Flask) -> None:
         assert done.drafts == 1
         assert list(db.session.scalars(sa.select(Draft.id))) == [live_id]
         assert expired_id != live_id
+
+
+def test_flask_purge_keeps_about_ten_years_by_default(
+    app: Flask, add_submission: AddSubmission
+) -> None:
+    # RETENTION_DAYS defaults to 3650: records law keeps a reviewed intake for years.
+    add_submission([("benzodiazepine", "review")], at=CASE_DAY - timedelta(days=3651))
+    kept = add_submission([("heart_condition", "review")], at=CASE_DAY - timedelta(days=731))
+    result = app.test_cli_runner().invoke(args=["purge"])
+    assert "Deleted 1 submissions older than 3650 days" in result.output
+    with app.app_context():
+        assert list(db.session.scalars(sa.select(Submission.reference))) == [kept]
