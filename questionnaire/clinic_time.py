@@ -55,9 +55,10 @@ def in_zone(moment: datetime, zone: tzinfo) -> datetime:
     return moment.astimezone(zone)
 
 
-def format_in_zone(moment: datetime, zone: tzinfo) -> str:
-    """Return an aware moment as `YYYY-MM-DD HH:MM` and the zone's abbreviation there."""
-    return in_zone(moment, zone).strftime(DISPLAY_FORMAT)
+def format_in_zone(moment: datetime, zone: tzinfo, *, seconds: bool = False) -> str:
+    """Return an aware moment as `YYYY-MM-DD HH:MM` (`:SS` too) and the zone's abbreviation."""
+    shape = DISPLAY_FORMAT.replace("%H:%M", "%H:%M:%S") if seconds else DISPLAY_FORMAT
+    return in_zone(moment, zone).strftime(shape)
 
 
 def _current_zone() -> ZoneInfo:
@@ -78,8 +79,10 @@ def init_app(app: Flask) -> None:
     """Refuse an unknown CLINIC_TIMEZONE; add the `clinic_time` filter for templates."""
     zone_of(app.config)
 
-    def clinic_time_filter(moment: datetime | None) -> str:
+    def clinic_time_filter(moment: datetime | None, seconds: bool = False) -> str:
         """Write a stored moment in the clinic's zone: 2026-06-01 21:30 EDT (empty for None)."""
-        return "" if moment is None else format_in_zone(moment, zone_of(current_app.config))
+        if moment is None:
+            return ""
+        return format_in_zone(moment, zone_of(current_app.config), seconds=seconds)
 
     app.jinja_env.filters["clinic_time"] = clinic_time_filter

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from questionnaire.clinic_time import clinic_today
 from questionnaire.config import DEFAULT_RULES_PATH, from_environment
 from questionnaire.extensions import db
 from questionnaire.flagging.impact import format_report, rules_impact
@@ -172,7 +172,7 @@ def evaluate_command(answers_file: Any, rules_file: Path | None, as_of: Any) -> 
         click.echo("The answers file must hold one JSON object keyed by item id.", err=True)
         sys.exit(EXIT_INVALID_ANSWERS)
     table = _table_or_exit(rules_file)
-    today = as_of.date() if as_of else date.today()
+    today = as_of.date() if as_of else clinic_today()
     validated = validate_answers(raw, today)
     if not validated.ok:
         click.echo("These answers are not valid:", err=True)

@@ -25,6 +25,7 @@ from questionnaire import audit, security
 from questionnaire import language as languages
 from questionnaire.audit import trail
 from questionnaire.auth import admin_required, current_clinician, export_required
+from questionnaire.clinic_time import clinic_today
 from questionnaire.exports import fhir
 from questionnaire.exports import jobs as export_jobs
 from questionnaire.extensions import db, now
@@ -199,9 +200,9 @@ def _submission_or_404(reference: str) -> Submission:
 def _render_submission(
     submission: Submission, error: str | None = None, status: int = 200
 ) -> tuple[str, int]:
-    opened_at = now()  # shown on paper: "Printed … on 2026-06-01 12:00 UTC"
-    # The one "today" of this page (the patient's age): the clinic's own day goes here.
-    today = opened_at.date()
+    opened_at = now()  # shown on paper: "Printed … on 2026-06-01 08:00 EDT"
+    # The one "today" of this page (the patient's age): the clinic's own day.
+    today = clinic_today()
     return (
         render_template(
             "review/submission.html",

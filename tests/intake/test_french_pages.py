@@ -65,12 +65,14 @@ def vocabularies() -> tuple[frozenset[str], frozenset[str]]:
 
 #: A reference code (K7QM-4TZ9): random letters, no words.
 REFERENCE = re.compile(r"\b[A-Z0-9]{4}-[A-Z0-9]{4}\b")
+URL = re.compile(r"https?://\S+")
 
 
 def english_left(page_text: str, typed: set[str]) -> set[str]:
     """Return the words of a page that only the English catalogue uses."""
     english, french = vocabularies()
-    text = REFERENCE.sub(" ", page_text)
+    # The resume link's random token is no words either.
+    text = URL.sub(" ", REFERENCE.sub(" ", page_text))
     return (words(text) & english) - french - typed - ALLOWED
 
 

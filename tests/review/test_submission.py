@@ -307,8 +307,11 @@ def test_the_print_only_line_names_the_signed_in_clinician_and_the_time(
     html = as_reviewer.get(page_of(reference)).get_data(as_text=True)
     line = re.search(r'<p class="print-only print-line">(.*?)</p>', html, re.S)
     assert line is not None
-    assert line.group(1) == (
-        f"Printed from http://localhost{page_of(reference)} by Dr Reviewer on 2026-06-01 12:00 UTC"
+    assert (
+        line.group(1)
+        == (
+            f"Printed from http://localhost{page_of(reference)} by Dr Reviewer on 2026-06-01 08:00 EDT"  # noon UTC, in Toronto
+        )
     )
 
 
