@@ -83,9 +83,10 @@ def test_every_clinic_rule_refuses_an_anonymous_visitor(app: Flask, client: Flas
         assert "_user_id" not in browser
 
 
-def test_only_the_sign_in_pages_are_public(app: Flask) -> None:
+def test_only_the_sign_in_and_enrolment_pages_are_public(app: Flask) -> None:
     public = {rule.endpoint for rule in clinic_rules(app) if rule.endpoint in PUBLIC_ENDPOINTS}
-    assert public == {"auth.sign_in", "auth.sign_in_code"}
+    # The enrolment pages open nothing without a valid one-time link (tests/auth/test_accounts.py).
+    assert public == {"auth.sign_in", "auth.sign_in_code", "accounts.enrol", "accounts.enrol_code"}
 
 
 def test_an_unknown_clinic_path_is_not_a_way_in(client: FlaskClient) -> None:
