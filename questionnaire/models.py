@@ -557,3 +557,63 @@ class ExportJob(db.Model):  # type: ignore[name-defined]
 
     def __repr__(self) -> str:
         return f"<ExportJob {self.id} {self.kind} {self.state}>"
+
+
+class EnrolmentLink(db.Model):  # type: ignore[name-defined]
+    """A one-time link with which a clinician sets their own password and second factor.
+
+    Made by an admin (an invitation, or a reset of the second factor); only the
+    SHA-256 of its token is stored. The password and secret chosen on the way are
+    held here until the first code is confirmed, then moved to the clinician.
+    """
+
+    __tablename__ = "enrolment_links"
+    __table_args__ = (sa.CheckConstraint("purpose IN ('invite', 'reset')", name="purpose"),)
+
+    LIFETIME_HOURS = 72
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinician_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("clinicians.id", ondelete="CASCADE"), index=True
+    )
+    #: SHA-256 (hex) of the token in the link; the token itself is never stored.
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    purpose: Mapped[str] = mapped_column(sa.String(8))
+    #: The admin who made the link.
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("clinicians.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: Set once, when the first code is confirmed: the link then opens nothing.
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: argon2id hash of the password chosen on the link, until the first code is confirmed.
+    pending_password_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    #: The new TOTP secret shown on the link (sealed), until the first code is confirmed.
+    pending_totp_secret: Mapped[str | None] = mapped_column(
+        EncryptedText("enrolment_links.pending_totp_secret")
+    )
+
+    clinician: Mapped[Clinician] = relationship(foreign_keys=[clinician_id])
+
+    def __repr__(self) -> str:
+        return f"<EnrolmentLink {self.id} {self.purpose}>"
+
+
+class EndedSession(db.Model):  # type: ignore[name-defined]
+    """A browser session signed out on its own ("Sign out"): a copy of its cookie opens nothing.
+
+    Kept for the longest a session can live (guard.ABSOLUTE_TIMEOUT), then deleted.
+    """
+
+    __tablename__ = "ended_sessions"
+
+    #: SHA-256 (hex) of the random session id kept in the session cookie.
+    session_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    clinician_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("clinicians.id", ondelete="CASCADE"), index=True
+    )
+    ended_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+    def __repr__(self) -> str:
+        return f"<EndedSession {self.clinician_id}>"

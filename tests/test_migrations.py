@@ -25,6 +25,8 @@ TABLES = {
     "sweep_runs",
     "queue_counts",
     "export_jobs",
+    "enrolment_links",
+    "ended_sessions",
 }
 
 

@@ -42,6 +42,18 @@ ACTIONS = frozenset(
         "close_unsent_intake",
         "purge",
         "keys_rotated",
+        # Accounts in the browser (issue 14).
+        "clinician_invited",
+        "clinician_enrolled",
+        "clinician_enabled",
+        "second_factor_reset",
+        "admin_granted",
+        "admin_removed",
+        "export_granted",
+        "export_removed",
+        "password_changed",
+        "password_change_failed",
+        "sign_out_everywhere",
     }
 )
 

@@ -51,12 +51,14 @@ def _load_clinician(user_id: str) -> SignedIn | None:
 
 def init_app(app: Flask) -> None:
     """Attach sign-in, sessions, the deny-by-default guard and the `clinician` commands."""
+    from questionnaire.auth.accounts import bp as accounts_bp
     from questionnaire.auth.cli import clinician_group
     from questionnaire.auth.views import bp
 
     # No current_user in every template: patient pages never load a clinician.
     login_manager.init_app(app, add_context_processor=False)
     app.register_blueprint(bp)
+    app.register_blueprint(accounts_bp)
     # First of all before_request functions, ahead of CSRFProtect's: an anonymous
     # post under /clinic is sent to sign in, never checked, let alone processed.
     app.before_request_funcs.setdefault(None, []).insert(0, require_clinician)

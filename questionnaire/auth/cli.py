@@ -1,4 +1,4 @@
-"""`flask clinician create | disable | reset-2fa | grant-export | revoke-export | list`.
+"""`flask clinician create | set-password | disable | reset-2fa | grant-export | revoke-export | list`.
 
 Thin wrappers over service.py.
 """
@@ -85,6 +85,32 @@ def create_command(email: str, name: str, admin: bool, password_stdin: bool) -> 
     role = "admin" if clinician.is_admin else "clinician"
     click.echo(f"Created {role} {clinician.email} ({clinician.name}).")
     _show_uri(created.provisioning_uri)
+
+
+@clinician_group.command("set-password")
+@click.argument("email")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from the first line of standard input instead of a prompt.",
+)
+def set_password_command(email: str, password_stdin: bool) -> None:
+    """Set a clinician's password (12 to 128 characters) and end their sessions (audited).
+
+    The password is asked twice at a hidden prompt, or read from one line of
+    standard input with --password-stdin.
+    """
+    from questionnaire.auth import account_service
+
+    if service.find_clinician(db.session, email) is None:
+        _fail(f"No clinician has the email {service.normalise_email(email)!r}.", EXIT_FAILED)
+    password = _read_password(password_stdin)
+    try:
+        clinician = account_service.set_password(db.session, email, password)
+    except service.PasswordPolicyError as error:
+        _fail(f"Not changed: {error}", EXIT_INVALID)
+    db.session.commit()
+    click.echo(f"New password for {clinician.email}; their sessions have ended.")
 
 
 @clinician_group.command("disable")

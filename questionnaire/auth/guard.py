@@ -2,19 +2,22 @@
 
 A session holds while the account is active, its session_version matches the
 one stored at sign-in (raised to end sessions: disable, new second factor,
-password change, sign-out), the clinician was seen in the last 30 minutes,
+password change, "sign out everywhere"), it was not
+signed out on its own (ended_sessions), the clinician was seen in the last 30 minutes,
 and they signed in less than 12 hours ago. The checks read the database on
 every request, so ending a session does not wait for a cookie to expire.
 """
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import wraps
 from typing import ParamSpec, TypeVar
 
-from flask import abort, current_app, has_request_context, redirect, request, session, url_for
+from flask import abort, current_app, g, has_request_context, redirect, request, session, url_for
 from flask_login import (  # type: ignore[import-untyped]
     UserMixin,
     current_user,
@@ -27,7 +30,7 @@ from werkzeug.wrappers import Response
 from questionnaire import audit
 from questionnaire.extensions import db, now
 from questionnaire.language import CLINIC_SESSION_KEY
-from questionnaire.models import Clinician
+from questionnaire.models import Clinician, EndedSession
 from questionnaire.security import safe_next
 
 P = ParamSpec("P")
@@ -36,7 +39,14 @@ R = TypeVar("R")
 CLINIC_PREFIX = "/clinic"
 #: The only endpoints under /clinic that an anonymous visitor may reach.
 PUBLIC_ENDPOINTS = frozenset(
-    {"auth.sign_in", "auth.sign_in_code", "auth.switch_language", "static"}
+    {
+        "auth.sign_in",
+        "auth.sign_in_code",
+        "auth.switch_language",
+        "accounts.enrol",
+        "accounts.enrol_code",
+        "static",
+    }
 )
 IDLE_TIMEOUT = timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = timedelta(hours=12)
@@ -47,6 +57,8 @@ VERSION_KEY = "clinician_session_version"
 SIGNED_IN_KEY = "clinician_signed_in_at"
 LAST_SEEN_KEY = "clinician_last_seen"
 PENDING_KEY = "clinician_pending"
+#: A random id for this browser's session; "Sign out" stores its hash in ended_sessions.
+SESSION_ID_KEY = "clinician_session_id"
 
 
 class SignedIn(UserMixin):
@@ -107,6 +119,23 @@ def start_session(clinician: Clinician) -> None:
     session[VERSION_KEY] = clinician.session_version
     session[SIGNED_IN_KEY] = moment
     session[LAST_SEEN_KEY] = moment
+    session[SESSION_ID_KEY] = secrets.token_urlsafe(32)
+
+
+def session_digest(session_id: str) -> str:
+    """Return the SHA-256 of a session id: only this is stored when the session is signed out."""
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+def _signed_out_here() -> bool:
+    """Return whether this browser's session was signed out (so a copy of its cookie is dead)."""
+    session_id = session.get(SESSION_ID_KEY)
+    if not isinstance(session_id, str):
+        return True
+    checked: dict[str, bool] = g.setdefault("ended_sessions_checked", {})
+    if session_id not in checked:
+        checked[session_id] = db.session.get(EndedSession, session_digest(session_id)) is not None
+    return checked[session_id]
 
 
 def end_session() -> None:
@@ -130,7 +159,7 @@ def session_problem(clinician: Clinician, moment: datetime) -> str | None:
     """Return why this browser's session no longer holds ("disabled", "revoked", ...), or None."""
     if not clinician.is_active:
         return "disabled"
-    if session.get(VERSION_KEY) != clinician.session_version:
+    if session.get(VERSION_KEY) != clinician.session_version or _signed_out_here():
         return "revoked"
     signed_in, last_seen = session.get(SIGNED_IN_KEY), session.get(LAST_SEEN_KEY)
     if not isinstance(signed_in, int | float) or not isinstance(last_seen, int | float):

@@ -19,9 +19,9 @@ from flask_babel import ngettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.wrappers import Response
 
-from questionnaire import audit, security
 from questionnaire import language as languages
-from questionnaire.auth import devices, guard, service
+from questionnaire import security
+from questionnaire.auth import accounts, devices, guard, service
 from questionnaire.auth.forms import CodeForm, SignInForm
 from questionnaire.extensions import db, limiter, now
 from questionnaire.questions.wording import N_
@@ -146,15 +146,8 @@ def sign_in_code() -> Any:
 
 @bp.post("/sign-out")
 def sign_out() -> Response:
-    """Sign out: end this clinician's sessions everywhere, then show the sign-in page."""
-    clinician = guard.current_clinician()
-    if clinician is not None:
-        audit.record(db.session, "sign_out", actor=clinician)
-        # Raising the version ends this session on the server too, not only in this browser;
-        # this browser stays a known device (account changes forget devices, sign-out does not).
-        service.end_sessions(clinician, forget_devices=False)
-        db.session.commit()
-    guard.end_session()
+    """Sign out this browser only ("Sign out everywhere" is accounts.sign_out_everywhere)."""
+    accounts.sign_out_here()
     return _redirect(url_for("auth.sign_in"))
 
 

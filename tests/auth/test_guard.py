@@ -83,10 +83,17 @@ def test_every_clinic_rule_refuses_an_anonymous_visitor(app: Flask, client: Flas
         assert "_user_id" not in browser
 
 
-def test_only_the_sign_in_pages_and_the_language_switch_are_public(app: Flask) -> None:
-    # The switch stores a language and redirects: it shows nothing and changes no record.
+def test_only_the_sign_in_enrolment_and_language_pages_are_public(app: Flask) -> None:
     public = {rule.endpoint for rule in clinic_rules(app) if rule.endpoint in PUBLIC_ENDPOINTS}
-    assert public == {"auth.sign_in", "auth.sign_in_code", "auth.switch_language"}
+    # The enrolment pages open nothing without a valid one-time link (tests/auth/test_accounts.py);
+    # the switch stores a language and redirects: it shows nothing and changes no record.
+    assert public == {
+        "auth.sign_in",
+        "auth.sign_in_code",
+        "auth.switch_language",
+        "accounts.enrol",
+        "accounts.enrol_code",
+    }
 
 
 def test_an_unknown_clinic_path_is_not_a_way_in(client: FlaskClient) -> None:

@@ -282,6 +282,7 @@ def test_sign_in_starts_a_fresh_session(
             "clinician_session_version",
             "clinician_signed_in_at",
             "clinician_last_seen",
+            "clinician_session_id",
             "csrf_token",
         }
     after_cookie = client.get_cookie("session")

@@ -1,0 +1,313 @@
+"""Accounts managed in the browser: invitations, enrolment links, roles, passwords, sign-out.
+
+Plain functions over a database session, like service.py: they add rows and
+audit events and leave the commit to the caller. An enrolment link's token is
+returned once, to be shown once; only its SHA-256 is stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from questionnaire import audit
+from questionnaire.auth import passwords, service, totp
+from questionnaire.auth.guard import ABSOLUTE_TIMEOUT, session_digest
+from questionnaire.extensions import DbSession
+from questionnaire.models import Clinician, EndedSession, EnrolmentLink
+
+#: Stored as an invited clinician's password hash: no password ever matches it.
+UNUSABLE_HASH = "!enrolment-pending"
+
+
+class LinkRefused(Exception):
+    """An enrolment link is unknown, used or expired (one reason for all, on the page)."""
+
+
+class CodeRefused(Exception):
+    """The first code from the authenticator app is not right (or not yet asked for)."""
+
+
+class SelfChangeRefused(service.AccountError):
+    """An admin tried to remove their own admin role or disable their own account."""
+
+
+class PasswordChangeRefused(Exception):
+    """The current password or the code is not right. `reason` is for the audit trail only."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    """A clinician and the token of their new enrolment link (to show once, in a link)."""
+
+    clinician: Clinician
+    token: str
+
+
+def digest(token: str) -> str:
+    """Return the SHA-256 of a token: only this is stored, so a database copy opens no link."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _detail(clinician: Clinician, **extra: Any) -> dict[str, Any]:
+    return {"clinician_id": clinician.id, "via": "browser", **extra}
+
+
+def _new_link(
+    session: DbSession, clinician: Clinician, purpose: str, by: Clinician, now: datetime
+) -> str:
+    """Make a link for the clinician and return its token; any earlier unused link stops working."""
+    session.execute(
+        sa.delete(EnrolmentLink).where(
+            EnrolmentLink.clinician_id == clinician.id, EnrolmentLink.used_at.is_(None)
+        )
+    )
+    token = secrets.token_urlsafe(32)
+    session.add(
+        EnrolmentLink(
+            clinician_id=clinician.id,
+            token_hash=digest(token),
+            purpose=purpose,
+            created_by_id=by.id,
+            created_at=now,
+            expires_at=now + timedelta(hours=EnrolmentLink.LIFETIME_HOURS),
+        )
+    )
+    return token
+
+
+def invite(session: DbSession, *, email: str, name: str, by: Clinician, now: datetime) -> Enrolment:
+    """Add a clinician who can sign in only after enrolling through the returned link.
+
+    Raises InvalidEmail, InvalidName or DuplicateEmail (service.py).
+    """
+    email = service.check_new_email(session, email)
+    name = service.check_name(name)
+    clinician = Clinician(
+        email=email,
+        name=name,
+        password_hash=UNUSABLE_HASH,
+        # A secret nobody is shown: enrolment replaces it.
+        totp_secret=totp.new_secret(),
+        is_admin=False,
+        can_export=False,
+        is_active=True,
+        session_version=1,
+        device_version=1,
+        created_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(clinician)
+    except sa.exc.IntegrityError:
+        raise service.DuplicateEmail(
+            f"A clinician with the email {email!r} already exists."
+        ) from None
+    token = _new_link(session, clinician, "invite", by, now)
+    audit.record(session, "clinician_invited", actor=by, detail=_detail(clinician))
+    return Enrolment(clinician, token)
+
+
+def usable_link(session: DbSession, token: str, now: datetime) -> EnrolmentLink:
+    """Return the link this token opens, or raise LinkRefused (unknown, used or expired)."""
+    if not token or len(token) > 100:
+        raise LinkRefused
+    link = session.scalar(sa.select(EnrolmentLink).where(EnrolmentLink.token_hash == digest(token)))
+    if link is None or link.used_at is not None or now >= link.expires_at:
+        raise LinkRefused
+    return link
+
+
+def choose_password(
+    session: DbSession, token: str, password: str, now: datetime, issuer: str
+) -> str:
+    """Keep the chosen password's hash and a new TOTP secret on the link; return the URI to show.
+
+    Raises LinkRefused, or PasswordPolicyError (12 to 128 characters, as for the CLI).
+    Choosing again replaces both: only the last secret shown can be confirmed.
+    """
+    link = usable_link(session, token, now)
+    link.pending_password_hash = passwords.hash_password(password)
+    link.pending_totp_secret = totp.new_secret()
+    return provisioning_uri(link, issuer)
+
+
+def provisioning_uri(link: EnrolmentLink, issuer: str) -> str:
+    """Return the otpauth:// URI of the secret waiting on the link (CodeRefused if none yet)."""
+    if link.pending_totp_secret is None:
+        raise CodeRefused
+    return totp.provisioning_uri(link.pending_totp_secret, link.clinician.email, issuer)
+
+
+def confirm_code(session: DbSession, token: str, code: str, now: datetime) -> Clinician:
+    """Activate the password and secret chosen on the link once a first code from it is right.
+
+    The link is claimed with a conditional UPDATE, so it is used once even when
+    two requests confirm at the same moment. Raises LinkRefused or CodeRefused.
+    """
+    link = usable_link(session, token, now)
+    secret, password_hash = link.pending_totp_secret, link.pending_password_hash
+    if secret is None or password_hash is None:
+        raise CodeRefused
+    step = totp.matching_step(secret, code, now, after=None)
+    if step is None:
+        raise CodeRefused
+    claimed = session.execute(
+        sa.update(EnrolmentLink)
+        .where(EnrolmentLink.id == link.id, EnrolmentLink.used_at.is_(None))
+        .values(used_at=now, pending_password_hash=None, pending_totp_secret=None)
+        .execution_options(synchronize_session=False)
+    )
+    if int(getattr(claimed, "rowcount", 0)) != 1:
+        raise LinkRefused
+    session.refresh(link)
+    clinician = link.clinician
+    clinician.password_hash = password_hash
+    clinician.totp_secret = secret
+    clinician.last_totp_step = step
+    service.end_sessions(clinician)
+    audit.record(
+        session,
+        "clinician_enrolled",
+        actor=clinician,
+        detail=_detail(clinician, purpose=link.purpose),
+    )
+    return clinician
+
+
+def waiting_for_enrolment(session: DbSession) -> set[int]:
+    """Return the ids of clinicians with an unused enrolment link (expired or not)."""
+    query = sa.select(EnrolmentLink.clinician_id).where(EnrolmentLink.used_at.is_(None))
+    return set(session.scalars(query))
+
+
+def get_clinician(session: DbSession, clinician_id: int) -> Clinician:
+    """Return the clinician with this id, or raise UnknownClinician."""
+    clinician = session.get(Clinician, clinician_id)
+    if clinician is None:
+        raise service.UnknownClinician(f"No clinician has the id {clinician_id}.")
+    return clinician
+
+
+def set_active(session: DbSession, clinician: Clinician, active: bool, by: Clinician) -> None:
+    """Disable a clinician (their sessions end at once) or enable them again; never oneself."""
+    if clinician.id == by.id and not active:
+        raise SelfChangeRefused("You cannot disable your own account.")
+    if bool(clinician.is_active) == active:
+        return
+    clinician.is_active = active
+    if not active:
+        service.end_sessions(clinician)
+    action = "clinician_enabled" if active else "clinician_disabled"
+    audit.record(session, action, actor=by, detail=_detail(clinician))
+
+
+def set_admin(session: DbSession, clinician: Clinician, allowed: bool, by: Clinician) -> None:
+    """Grant or remove the admin role; an admin cannot remove their own."""
+    if clinician.id == by.id and not allowed:
+        raise SelfChangeRefused("You cannot remove your own admin role.")
+    if bool(clinician.is_admin) == allowed:
+        return
+    clinician.is_admin = allowed
+    action = "admin_granted" if allowed else "admin_removed"
+    audit.record(session, action, actor=by, detail=_detail(clinician))
+
+
+def set_export(session: DbSession, clinician: Clinician, allowed: bool, by: Clinician) -> None:
+    """Grant or remove the permission to download every submission as CSV (can_export)."""
+    if bool(clinician.can_export) == allowed:
+        return
+    clinician.can_export = allowed
+    action = "export_granted" if allowed else "export_removed"
+    audit.record(session, action, actor=by, detail=_detail(clinician))
+
+
+def reset_second_factor(
+    session: DbSession, clinician: Clinician, by: Clinician, now: datetime
+) -> Enrolment:
+    """Make the clinician's second factor unusable, end their sessions, and return a new link.
+
+    Through the link they choose a password and a new authenticator entry again.
+    """
+    clinician.totp_secret = totp.new_secret()  # shown to nobody
+    clinician.last_totp_step = None
+    service.end_sessions(clinician)
+    token = _new_link(session, clinician, "reset", by, now)
+    audit.record(session, "second_factor_reset", actor=by, detail=_detail(clinician))
+    return Enrolment(clinician, token)
+
+
+def _claim_code(session: DbSession, clinician: Clinician, code: str, now: datetime) -> bool:
+    """Accept a code of the clinician's authenticator once (as at sign-in); return whether it was."""
+    step = totp.matching_step(clinician.totp_secret, code, now, after=clinician.last_totp_step)
+    if step is None:
+        return False
+    earlier = sa.or_(Clinician.last_totp_step.is_(None), Clinician.last_totp_step < step)
+    claimed = session.execute(
+        sa.update(Clinician)
+        .where(Clinician.id == clinician.id, earlier)
+        .values(last_totp_step=step)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(clinician)
+    return int(getattr(claimed, "rowcount", 0)) == 1
+
+
+def change_own_password(
+    session: DbSession, clinician: Clinician, *, current: str, code: str, new: str, now: datetime
+) -> None:
+    """Change a clinician's password given the current one and a fresh code; end other sessions.
+
+    Raises PasswordPolicyError for a new password outside 12 to 128 characters,
+    or PasswordChangeRefused (audited) when the current password or the code is wrong.
+    """
+    passwords.check_policy(new)
+    reason = None
+    if not passwords.verify(clinician.password_hash, current):
+        reason = "wrong_password"
+    elif not _claim_code(session, clinician, code, now):
+        reason = "wrong_code"
+    if reason is not None:
+        audit.record(session, "password_change_failed", actor=clinician, detail={"reason": reason})
+        raise PasswordChangeRefused(reason)
+    service.change_password(clinician, new)
+    audit.record(session, "password_changed", actor=clinician, detail=_detail(clinician))
+
+
+def set_password(session: DbSession, email: str, new: str) -> Clinician:
+    """Set a clinician's password from the shell (audited) and end their sessions."""
+    clinician = service.find_clinician(session, email)
+    if clinician is None:
+        raise service.UnknownClinician(
+            f"No clinician has the email {service.normalise_email(email)!r}."
+        )
+    service.change_password(clinician, new)
+    audit.record(session, "password_changed", detail={"clinician_id": clinician.id, "via": "cli"})
+    return clinician
+
+
+def sign_out_here(
+    session: DbSession, clinician: Clinician, session_id: str | None, now: datetime
+) -> None:
+    """End only this browser's session: its id is remembered as ended until it would expire anyway."""
+    session.execute(sa.delete(EndedSession).where(EndedSession.ended_at < now - ABSOLUTE_TIMEOUT))
+    if session_id:
+        hashed = session_digest(session_id)
+        if session.get(EndedSession, hashed) is None:
+            session.add(EndedSession(session_hash=hashed, clinician_id=clinician.id, ended_at=now))
+    audit.record(session, "sign_out", actor=clinician)
+
+
+def sign_out_everywhere(session: DbSession, clinician: Clinician) -> None:
+    """End every session of this clinician, this browser's included (known devices stay known)."""
+    service.end_sessions(clinician, forget_devices=False)
+    audit.record(session, "sign_out_everywhere", actor=clinician)

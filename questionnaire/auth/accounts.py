@@ -1,0 +1,383 @@
+"""Accounts in the browser: admins invite and manage clinicians; clinicians enrol and change
+their password; "Sign out everywhere". The domain work is in account_service.py.
+
+Its own blueprint, ``accounts``, under /clinic. Every page needs a signed-in clinician
+(the guard), the account list and its changes an admin; only the two enrolment pages
+are public (guard.PUBLIC_ENDPOINTS), and they open nothing without a valid link.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import segno
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
+from werkzeug.wrappers import Response
+
+from questionnaire import security
+from questionnaire.auth import account_service as accounts
+from questionnaire.auth import devices, guard, service
+from questionnaire.auth.account_forms import (
+    ChangePasswordForm,
+    ChoosePasswordForm,
+    ConfirmForm,
+    FirstCodeForm,
+    InviteForm,
+    SwitchForm,
+)
+from questionnaire.auth.guard import admin_required
+from questionnaire.extensions import db, limiter, now
+from questionnaire.models import Clinician
+
+bp = Blueprint("accounts", __name__, url_prefix="/clinic")
+
+
+def _sign_in_limit() -> str:
+    return str(current_app.config["RATELIMIT_SIGN_IN"])
+
+
+def _redirect(location: str) -> Response:
+    return redirect(location, 303)
+
+
+def _me() -> Clinician:
+    clinician = guard.current_clinician()
+    if clinician is None:  # the guard sends anyone else to sign in first
+        abort(403)
+    return clinician
+
+
+def _form_errors(form: FlaskForm) -> list[tuple[str, str]]:
+    return [
+        (f"#{name}", str(message)) for name, messages in form.errors.items() for message in messages
+    ]
+
+
+def qr_svg(text: str) -> Markup:
+    """Return a QR code of the text as an inline SVG element (made here: nothing from elsewhere)."""
+    out = io.BytesIO()
+    segno.make(text, error="m").save(
+        out,
+        kind="svg",
+        xmldecl=False,
+        scale=5,
+        border=4,
+        dark="#000",
+        light="#fff",
+        title=_("QR code for your authenticator app"),
+        svgclass="qr-code",
+        lineclass=None,
+    )
+    # segno writes only elements and attributes of its own (no style, no script), so the
+    # page's Content-Security-Policy holds; the text is the otpauth:// URI we made.
+    return Markup(out.getvalue().decode("utf-8"))  # noqa: S704
+
+
+# --- the admin's pages ------------------------------------------------------------------
+
+
+@bp.get("/accounts/")
+@admin_required
+def clinicians() -> str:
+    """List every clinician with their state and roles, each with its changes (admins only)."""
+    return render_template(
+        "auth/accounts/list.html",
+        clinicians=service.list_clinicians(db.session),
+        waiting=accounts.waiting_for_enrolment(db.session),
+        me=_me(),
+        switch=SwitchForm(),
+    )
+
+
+@bp.route("/accounts/invite", methods=["GET", "POST"])
+@admin_required
+def invite() -> Any:
+    """Invite a clinician by name and email; show their one-time enrolment link once."""
+    form = InviteForm()
+    errors: list[tuple[str, str]] = []
+    if form.validate_on_submit():
+        try:
+            made = accounts.invite(
+                db.session, email=form.email.data, name=form.name.data, by=_me(), now=now()
+            )
+        except service.InvalidEmail:
+            errors = [("#email", _("Enter an email address like name@clinic.example."))]
+        except service.DuplicateEmail:
+            errors = [("#email", _("A clinician with this email address already exists."))]
+        except service.InvalidName:
+            errors = [("#name", _("Enter the clinician's name."))]
+        else:
+            db.session.commit()
+            return _link_page(made, invited=True)
+    elif request.method == "POST":
+        errors = _form_errors(form)
+    status = 400 if errors else 200
+    return render_template("auth/accounts/invite.html", form=form, errors=errors), status
+
+
+def _link_page(made: accounts.Enrolment, *, invited: bool) -> str:
+    """Show the enrolment link once (the token is in the link's path, nowhere else)."""
+    link = url_for("accounts.enrol", token=made.token, _external=True)
+    return render_template(
+        "auth/accounts/link.html",
+        clinician=made.clinician,
+        link=link,
+        invited=invited,
+        hours=accounts.EnrolmentLink.LIFETIME_HOURS,
+    )
+
+
+def _switch(clinician_id: int) -> tuple[Clinician, bool]:
+    """Return the clinician and the value asked for ("on"); a bad form is a 400."""
+    form = SwitchForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        clinician = accounts.get_clinician(db.session, clinician_id)
+    except service.UnknownClinician:
+        abort(404)
+    return clinician, form.value.data == "on"
+
+
+def _done(message: str) -> Response:
+    db.session.commit()
+    flash(message, "success")
+    return _redirect(url_for("accounts.clinicians"))
+
+
+def _refused(message: str) -> Response:
+    db.session.rollback()
+    flash(message, "error")
+    return _redirect(url_for("accounts.clinicians"))
+
+
+@bp.post("/accounts/<int:clinician_id>/active")
+@admin_required
+def set_active(clinician_id: int) -> Response:
+    """Disable a clinician (their sessions end at once) or enable them again."""
+    clinician, active = _switch(clinician_id)
+    try:
+        accounts.set_active(db.session, clinician, active, by=_me())
+    except accounts.SelfChangeRefused:
+        return _refused(_("You cannot disable your own account. Ask another admin."))
+    if active:
+        return _done(_("%(name)s can sign in again.", name=clinician.name))
+    return _done(_("%(name)s is disabled; their sessions have ended.", name=clinician.name))
+
+
+@bp.post("/accounts/<int:clinician_id>/admin")
+@admin_required
+def set_admin(clinician_id: int) -> Response:
+    """Grant or remove the admin role (never one's own)."""
+    clinician, allowed = _switch(clinician_id)
+    try:
+        accounts.set_admin(db.session, clinician, allowed, by=_me())
+    except accounts.SelfChangeRefused:
+        return _refused(_("You cannot remove your own admin role. Ask another admin."))
+    if allowed:
+        return _done(_("%(name)s is now an admin.", name=clinician.name))
+    return _done(_("%(name)s is no longer an admin.", name=clinician.name))
+
+
+@bp.post("/accounts/<int:clinician_id>/export")
+@admin_required
+def set_export(clinician_id: int) -> Response:
+    """Grant or remove the permission to download every submission as CSV."""
+    clinician, allowed = _switch(clinician_id)
+    accounts.set_export(db.session, clinician, allowed, by=_me())
+    if allowed:
+        return _done(_("%(name)s may now download CSV exports.", name=clinician.name))
+    return _done(_("%(name)s may no longer download CSV exports.", name=clinician.name))
+
+
+@bp.post("/accounts/<int:clinician_id>/second-factor")
+@admin_required
+def reset_second_factor(clinician_id: int) -> Any:
+    """Make the clinician's second factor unusable, end their sessions, show a new link once."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        clinician = accounts.get_clinician(db.session, clinician_id)
+    except service.UnknownClinician:
+        abort(404)
+    made = accounts.reset_second_factor(db.session, clinician, by=_me(), now=now())
+    db.session.commit()
+    return _link_page(made, invited=False)
+
+
+# --- enrolment (public: the link is the key) ----------------------------------------------
+
+
+def _link_refused() -> tuple[str, int]:
+    return render_template("auth/accounts/link_refused.html"), 404
+
+
+def _issuer() -> str:
+    return str(current_app.config["CLINIC_NAME"])
+
+
+def _authenticator_page(token: str, uri: str, error: str | None = None) -> tuple[str, int]:
+    errors = [("#code", error)] if error else []
+    page = render_template(
+        "auth/accounts/enrol_code.html",
+        form=FirstCodeForm(formdata=None),
+        token=token,
+        uri=uri,
+        qr=qr_svg(uri),
+        errors=errors,
+    )
+    return page, 400 if error else 200
+
+
+@bp.route("/enrol/<token>", methods=["GET", "POST"])
+@limiter.limit(_sign_in_limit, methods=["POST"])
+def enrol(token: str) -> Any:
+    """Let the holder of an enrolment link choose a password, then show the new QR code."""
+    try:
+        link = accounts.usable_link(db.session, token, now())
+    except accounts.LinkRefused:
+        return _link_refused()
+    form = ChoosePasswordForm()
+    if form.validate_on_submit():
+        try:
+            uri = accounts.choose_password(db.session, token, form.password.data, now(), _issuer())
+        except accounts.LinkRefused:
+            return _link_refused()
+        except service.PasswordPolicyError:
+            form.password.errors = [_("Use 12 to 128 characters.")]
+        else:
+            db.session.commit()
+            return _authenticator_page(token, uri)
+    errors = _form_errors(form) if request.method == "POST" else []
+    page = render_template(
+        "auth/accounts/enrol.html", form=form, clinician=link.clinician, errors=errors
+    )
+    return page, 400 if errors else 200
+
+
+@bp.post("/enrol/<token>/code")
+@limiter.limit(_sign_in_limit)
+def enrol_code(token: str) -> Any:
+    """Confirm the first code: the account is ready and the clinician is signed in."""
+    try:
+        link = accounts.usable_link(db.session, token, now())
+    except accounts.LinkRefused:
+        return _link_refused()
+    if link.pending_totp_secret is None:
+        return _redirect(url_for("accounts.enrol", token=token))
+    uri = accounts.provisioning_uri(link, _issuer())
+    form = FirstCodeForm()
+    if not form.validate_on_submit():
+        return _authenticator_page(token, uri, _("Enter the 6-digit code your app shows now."))
+    try:
+        clinician = accounts.confirm_code(db.session, token, form.code.data or "", now())
+    except accounts.LinkRefused:
+        db.session.rollback()
+        return _link_refused()
+    except accounts.CodeRefused:
+        return _authenticator_page(
+            token, uri, _("That code is not right. Enter the code your app shows now.")
+        )
+    db.session.commit()
+    guard.start_session(clinician)
+    flash(_("Your account is ready, and you are signed in."), "success")
+    response = _redirect(url_for("review.queue"))
+    devices.remember(response, clinician)
+    return response
+
+
+# --- a clinician's own account ---------------------------------------------------------------
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@limiter.limit(_sign_in_limit, methods=["POST"])
+def change_password() -> Any:
+    """Change one's own password with the current one and a fresh code from the app."""
+    me = _me()
+    form = ChangePasswordForm()
+    errors: list[tuple[str, str]] = []
+    if form.validate_on_submit():
+        try:
+            accounts.change_own_password(
+                db.session,
+                me,
+                current=form.current.data,
+                code=form.code.data or "",
+                new=form.password.data,
+                now=now(),
+            )
+        except accounts.PasswordChangeRefused:
+            db.session.commit()  # the audit event
+            errors = [("#current", _("The current password or the code is not right."))]
+        except service.PasswordPolicyError:
+            errors = [("#password", _("Use 12 to 128 characters."))]
+        else:
+            db.session.commit()
+            # Every other session has ended; this browser carries on, and stays a known device.
+            guard.start_session(me)
+            flash(_("Your password is changed. Every other session has ended."), "success")
+            response = _redirect(url_for("accounts.change_password"))
+            devices.remember(response, me)
+            return response
+    elif request.method == "POST":
+        errors = _form_errors(form)
+    page = render_template(
+        "auth/accounts/password.html", form=ChangePasswordForm(formdata=None), errors=errors
+    )
+    return page, 400 if errors else 200
+
+
+@bp.post("/sign-out/everywhere")
+def sign_out_everywhere() -> Response:
+    """Sign out on every browser and device, this one included."""
+    clinician = guard.current_clinician()
+    if clinician is not None:
+        accounts.sign_out_everywhere(db.session, clinician)
+        db.session.commit()
+    guard.end_session()
+    return _redirect(url_for("auth.sign_in"))
+
+
+def sign_out_here() -> None:
+    """End this browser's session only (the auth.sign_out view calls this)."""
+    clinician = guard.current_clinician()
+    if clinician is not None:
+        session_id = session.get(guard.SESSION_ID_KEY)
+        accounts.sign_out_here(
+            db.session, clinician, session_id if isinstance(session_id, str) else None, now()
+        )
+        db.session.commit()
+    guard.end_session()
+
+
+@bp.errorhandler(CSRFError)
+def csrf_error(error: CSRFError) -> Any:
+    """Say the page timed out (a form kept open too long); nothing was changed."""
+    return (
+        render_template(
+            "errors/error.html",
+            code=400,
+            name="This page timed out",
+            message=_("Nothing was changed. Go back, reload the page and try again."),
+            layout="clinic_base.html",
+        ),
+        400,
+    )
+
+
+security.never_cache(bp)

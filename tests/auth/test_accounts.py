@@ -1,0 +1,452 @@
+"""Accounts in the browser: invite, enrol, manage, change password, sign out here or everywhere.
+
+Every test runs on SQLite and PostgreSQL (the `app` fixture).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import pyotp
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from questionnaire.auth import account_service
+from questionnaire.extensions import db
+from questionnaire.models import AuditEvent, Clinician, EndedSession, EnrolmentLink
+from tests.auth.helpers import (
+    TEST_PAGE,
+    TestClinician,
+    add_test_page,
+    current_code,
+    load,
+    make_clinician,
+    sign_in,
+    sign_out,
+    submit_code,
+    submit_password,
+)
+from tests.conftest import Clock
+from tests.harness.forms import csrf_token
+
+NEW_PASSWORD = "a fresh and long passphrase"
+LINK = re.compile(r'value="(http://localhost/clinic/enrol/[^"]+)"')
+URI = re.compile(r'value="(otpauth://[^"]+)"')
+
+
+@pytest.fixture
+def admin(app: Flask) -> TestClinician:
+    add_test_page(app)
+    return make_clinician(app, "lead@clinic.example", "Lead Admin", is_admin=True)
+
+
+@pytest.fixture
+def admin_client(app: Flask, admin: TestClinician) -> FlaskClient:
+    client = app.test_client()
+    sign_in(client, app, admin)
+    return client
+
+
+def events(app: Flask, *actions: str) -> list[AuditEvent]:
+    with app.app_context():
+        query = sa.select(AuditEvent).order_by(AuditEvent.id)
+        if actions:
+            query = query.where(AuditEvent.action.in_(actions))
+        rows = list(db.session.scalars(query))
+        db.session.expunge_all()
+        return rows
+
+
+def invite(client: FlaskClient, name: str = "Bea Nwosu", email: str = "bea@clinic.example") -> str:
+    """Invite a clinician through the admin's page; return the enrolment link shown."""
+    token = csrf_token(client.get("/clinic/accounts/invite"))
+    response = client.post(
+        "/clinic/accounts/invite", data={"name": name, "email": email, "csrf_token": token}
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    found = LINK.search(response.get_data(as_text=True))
+    assert found is not None
+    return urlsplit(found.group(1)).path
+
+
+def choose_password(client: FlaskClient, path: str, password: str = NEW_PASSWORD) -> TestResponse:
+    token = csrf_token(client.get(path))
+    return client.post(path, data={"password": password, "confirm": password, "csrf_token": token})
+
+
+def secret_on(page: TestResponse) -> str:
+    found = URI.search(page.get_data(as_text=True))
+    assert found is not None
+    return parse_qs(urlsplit(html.unescape(found.group(1))).query)["secret"][0]
+
+
+def code_for(app: Flask, secret: str, steps_ahead: int = 0) -> str:
+    generator = pyotp.TOTP(secret)
+    return generator.generate_otp(generator.timecode(app.config["CLOCK"]()) + steps_ahead)
+
+
+def confirm(client: FlaskClient, path: str, page: TestResponse, code: str) -> TestResponse:
+    return client.post(f"{path}/code", data={"code": code, "csrf_token": csrf_token(page)})
+
+
+def enrol(app: Flask, client: FlaskClient, path: str) -> TestResponse:
+    """Choose a password and confirm the first code; return the confirmation's response."""
+    page = choose_password(client, path)
+    assert page.status_code == 200
+    return confirm(client, path, page, code_for(app, secret_on(page)))
+
+
+def stored(app: Flask, email: str) -> Clinician:
+    with app.app_context():
+        clinician = db.session.scalar(sa.select(Clinician).where(Clinician.email == email))
+        assert clinician is not None
+        db.session.expunge(clinician)
+        return clinician
+
+
+def test_invite_enrol_first_code_then_sign_in(
+    app: Flask, admin_client: FlaskClient, admin: TestClinician, clock: Clock
+) -> None:
+    path = invite(admin_client)
+    bea = stored(app, "bea@clinic.example")
+    # Before enrolment nobody can sign in to the account.
+    newcomer = app.test_client()
+    assert submit_password(newcomer, "bea@clinic.example", NEW_PASSWORD).status_code == 400
+
+    page = choose_password(newcomer, path)
+    assert page.status_code == 200
+    body = page.get_data(as_text=True)
+    assert "<svg" in body and "otpauth://totp/" in body
+    # Not active yet: the password chosen works only once the first code is confirmed.
+    assert submit_password(app.test_client(), bea.email, NEW_PASSWORD).status_code == 400
+    wrong = confirm(newcomer, path, page, "000000")
+    assert wrong.status_code == 400 and "<svg" in wrong.get_data(as_text=True)
+
+    done = confirm(newcomer, path, page, code_for(app, secret_on(page)))
+    assert done.status_code == 303 and done.location == "/clinic/"
+    assert newcomer.get(TEST_PAGE).status_code == 200  # signed in at once
+
+    clock.advance(seconds=30)
+    later = app.test_client()
+    sign_in(later, app, TestClinician(bea.id, bea.email, bea.name, NEW_PASSWORD, False))
+    assert later.get(TEST_PAGE).status_code == 200
+
+    invited, enrolled = events(app, "clinician_invited", "clinician_enrolled")
+    assert (invited.actor_id, invited.detail) == (
+        admin.id,
+        {"clinician_id": bea.id, "via": "browser"},
+    )
+    assert enrolled.actor_id == bea.id and enrolled.detail["purpose"] == "invite"
+
+
+def test_only_the_links_hash_is_stored_and_the_link_works_once(
+    app: Flask, admin_client: FlaskClient
+) -> None:
+    path = invite(admin_client)
+    token = path.rsplit("/", 1)[1]
+    with app.app_context():
+        link = db.session.scalar(sa.select(EnrolmentLink))
+        assert link is not None
+        assert link.token_hash == hashlib.sha256(token.encode()).hexdigest()
+        assert token not in repr(db.session.execute(sa.text("SELECT * FROM enrolment_links")).all())
+    assert not any(token in repr(event.detail) for event in events(app))
+
+    assert enrol(app, app.test_client(), path).status_code == 303
+    again = app.test_client()
+    assert again.get(path).status_code == 404
+    assert "does not work" in again.get(path).get_data(as_text=True)
+    assert app.test_client().get(f"/clinic/enrol/{'x' * 43}").status_code == 404
+
+
+def test_a_link_expires_after_72_hours(app: Flask, admin_client: FlaskClient, clock: Clock) -> None:
+    path = invite(admin_client)
+    clock.advance(hours=71, minutes=59)
+    assert app.test_client().get(path).status_code == 200
+    clock.advance(minutes=1)
+    assert app.test_client().get(path).status_code == 404
+
+
+def test_a_link_cannot_be_confirmed_twice(app: Flask, admin_client: FlaskClient) -> None:
+    path = invite(admin_client)
+    token = path.rsplit("/", 1)[1]
+    with app.app_context():
+        uri = account_service.choose_password(
+            db.session, token, NEW_PASSWORD, app.config["CLOCK"](), "Test"
+        )
+        db.session.commit()
+        secret = parse_qs(urlsplit(uri).query)["secret"][0]
+        moment = app.config["CLOCK"]()
+        account_service.confirm_code(db.session, token, code_for(app, secret), moment)
+        db.session.commit()
+        with pytest.raises(account_service.LinkRefused):
+            account_service.confirm_code(db.session, token, code_for(app, secret, 1), moment)
+
+
+def test_resetting_the_second_factor_ends_sessions_and_needs_enrolment_again(
+    app: Flask, admin_client: FlaskClient, clock: Clock
+) -> None:
+    staff = make_clinician(app)
+    theirs = app.test_client()
+    sign_in(theirs, app, staff)
+    old_code_later = current_code(app, staff.email, steps_ahead=1)
+
+    token = csrf_token(admin_client.get("/clinic/accounts/"))
+    page = admin_client.post(
+        f"/clinic/accounts/{staff.id}/second-factor", data={"csrf_token": token}
+    )
+    assert page.status_code == 200
+    found = LINK.search(page.get_data(as_text=True))
+    assert found is not None
+    assert theirs.get(TEST_PAGE).status_code == 302  # their session ended
+
+    clock.advance(seconds=30)
+    again = app.test_client()
+    assert submit_password(again, staff.email, staff.password).status_code == 303
+    assert submit_code(again, old_code_later).status_code == 400  # the old secret is dead
+
+    assert enrol(app, app.test_client(), urlsplit(found.group(1)).path).status_code == 303
+    (event,) = events(app, "second_factor_reset")
+    assert event.detail == {"clinician_id": staff.id, "via": "browser"}
+
+
+def test_an_admin_cannot_disable_themselves_or_remove_their_own_admin_role(
+    app: Flask, admin_client: FlaskClient, admin: TestClinician
+) -> None:
+    token = csrf_token(admin_client.get("/clinic/accounts/"))
+    for change, message in (
+        ("active", "You cannot disable your own account"),
+        ("admin", "You cannot remove your own admin role"),
+    ):
+        response = admin_client.post(
+            f"/clinic/accounts/{admin.id}/{change}",
+            data={"value": "off", "csrf_token": token},
+            follow_redirects=True,
+        )
+        assert message in response.get_data(as_text=True)
+    lead = load(app, admin.id)
+    assert lead.is_active and lead.is_admin
+    assert events(app, "clinician_disabled", "admin_removed") == []
+
+
+def test_every_change_is_audited(
+    app: Flask, admin_client: FlaskClient, admin: TestClinician
+) -> None:
+    staff = make_clinician(app)
+    token = csrf_token(admin_client.get("/clinic/accounts/"))
+    steps = [
+        ("active", "off", "clinician_disabled"),
+        ("active", "on", "clinician_enabled"),
+        ("admin", "on", "admin_granted"),
+        ("admin", "off", "admin_removed"),
+        ("export", "on", "export_granted"),
+        ("export", "off", "export_removed"),
+    ]
+    for change, value, _action in steps:
+        response = admin_client.post(
+            f"/clinic/accounts/{staff.id}/{change}", data={"value": value, "csrf_token": token}
+        )
+        assert response.status_code == 303
+    recorded = [
+        (event.action, event.actor_id, event.detail)
+        for event in events(app, *(action for *_, action in steps))
+    ]
+    detail = {"clinician_id": staff.id, "via": "browser"}
+    assert recorded == [(action, admin.id, detail) for *_, action in steps]
+    final = load(app, staff.id)
+    assert final.is_active and not final.is_admin and not final.can_export
+
+
+def test_disabling_ends_the_clinicians_sessions(app: Flask, admin_client: FlaskClient) -> None:
+    staff = make_clinician(app)
+    theirs = app.test_client()
+    sign_in(theirs, app, staff)
+    token = csrf_token(admin_client.get("/clinic/accounts/"))
+    admin_client.post(
+        f"/clinic/accounts/{staff.id}/active", data={"value": "off", "csrf_token": token}
+    )
+    assert theirs.get(TEST_PAGE).status_code == 302
+
+
+def test_a_bad_switch_value_changes_nothing(app: Flask, admin_client: FlaskClient) -> None:
+    staff = make_clinician(app)
+    token = csrf_token(admin_client.get("/clinic/accounts/"))
+    response = admin_client.post(
+        f"/clinic/accounts/{staff.id}/admin", data={"value": "yes", "csrf_token": token}
+    )
+    assert response.status_code == 400
+    assert not load(app, staff.id).is_admin
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/clinic/accounts/"),
+        ("GET", "/clinic/accounts/invite"),
+        ("POST", "/clinic/accounts/invite"),
+        ("POST", "/clinic/accounts/1/active"),
+        ("POST", "/clinic/accounts/1/admin"),
+        ("POST", "/clinic/accounts/1/export"),
+        ("POST", "/clinic/accounts/1/second-factor"),
+    ],
+)
+def test_a_clinician_who_is_not_an_admin_gets_403(
+    app: Flask, admin: TestClinician, method: str, path: str
+) -> None:
+    staff = make_clinician(app)
+    client = app.test_client()
+    sign_in(client, app, staff)
+    token = csrf_token(client.get(TEST_PAGE))
+    response = client.open(path, method=method, data={"csrf_token": token, "value": "off"})
+    assert response.status_code == 403
+    assert load(app, admin.id).is_active and load(app, admin.id).is_admin
+
+
+def change_password(
+    app: Flask, client: FlaskClient, current: str, code: str, new: str = NEW_PASSWORD
+) -> TestResponse:
+    token = csrf_token(client.get("/clinic/account/password"))
+    data = {"current": current, "code": code, "password": new, "confirm": new, "csrf_token": token}
+    return client.post("/clinic/account/password", data=data)
+
+
+def test_a_clinician_changes_their_password_with_the_current_one_and_a_fresh_code(
+    app: Flask, clock: Clock
+) -> None:
+    add_test_page(app)
+    staff = make_clinician(app)
+    here, elsewhere = app.test_client(), app.test_client()
+    sign_in(here, app, staff)
+    clock.advance(seconds=30)
+    sign_in(elsewhere, app, staff)
+    clock.advance(seconds=30)
+
+    wrong_password = change_password(app, here, "not my password", current_code(app, staff.email))
+    assert wrong_password.status_code == 400
+    wrong_code = change_password(app, here, staff.password, "000000")
+    assert wrong_code.status_code == 400
+    failures = events(app, "password_change_failed")
+    assert [event.detail for event in failures] == [
+        {"reason": "wrong_password"},
+        {"reason": "wrong_code"},
+    ]
+
+    done = change_password(app, here, staff.password, current_code(app, staff.email))
+    assert done.status_code == 303
+    assert here.get(TEST_PAGE).status_code == 200  # this session carries on
+    assert elsewhere.get(TEST_PAGE).status_code == 302  # every other one ended
+    (event,) = events(app, "password_changed")
+    assert (event.actor_id, event.detail) == (
+        staff.id,
+        {"clinician_id": staff.id, "via": "browser"},
+    )
+    clock.advance(seconds=30)
+    assert submit_password(app.test_client(), staff.email, staff.password).status_code == 400
+    assert submit_password(app.test_client(), staff.email, NEW_PASSWORD).status_code == 303
+
+
+def test_a_used_code_does_not_change_a_password(app: Flask) -> None:
+    add_test_page(app)
+    staff = make_clinician(app)
+    client = app.test_client()
+    sign_in(client, app, staff)  # uses the current step's code
+    response = change_password(app, client, staff.password, current_code(app, staff.email))
+    assert response.status_code == 400
+
+
+def test_set_password_from_the_shell(app: Flask, clock: Clock) -> None:
+    add_test_page(app)
+    staff = make_clinician(app)
+    client = app.test_client()
+    sign_in(client, app, staff)
+    result = app.test_cli_runner().invoke(
+        args=["clinician", "set-password", staff.email.upper(), "--password-stdin"],
+        input=f"{NEW_PASSWORD}\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert NEW_PASSWORD not in result.output
+    assert client.get(TEST_PAGE).status_code == 302
+    clock.advance(seconds=30)
+    assert submit_password(app.test_client(), staff.email, NEW_PASSWORD).status_code == 303
+    (event,) = events(app, "password_changed")
+    assert event.detail == {"clinician_id": staff.id, "via": "cli"}
+
+    short = app.test_cli_runner().invoke(
+        args=["clinician", "set-password", staff.email, "--password-stdin"], input="short\n"
+    )
+    assert short.exit_code == 2 and "at least 12" in short.output
+    unknown = app.test_cli_runner().invoke(
+        args=["clinician", "set-password", "nobody@clinic.example", "--password-stdin"],
+        input=f"{NEW_PASSWORD}\n",
+    )
+    assert unknown.exit_code == 1
+
+
+def test_sign_out_ends_this_browser_only_and_a_copy_of_its_cookie(app: Flask, clock: Clock) -> None:
+    add_test_page(app)
+    staff = make_clinician(app)
+    one, two = app.test_client(), app.test_client()
+    sign_in(one, app, staff)
+    clock.advance(seconds=30)
+    sign_in(two, app, staff)
+    cookie = one.get_cookie("session")
+    assert cookie is not None
+
+    sign_out(one)
+    assert one.get(TEST_PAGE).status_code == 302
+    assert two.get(TEST_PAGE).status_code == 200
+    replay = app.test_client()
+    replay.set_cookie("session", cookie.value)
+    assert replay.get(TEST_PAGE).status_code == 302
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(EndedSession)) == 1
+    # Rows are kept only as long as a session could have lived anyway.
+    clock.advance(hours=13)
+    third = app.test_client()
+    sign_in(third, app, staff)
+    sign_out(third)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(EndedSession)) == 1
+
+
+def test_sign_out_everywhere_ends_every_session(app: Flask, clock: Clock) -> None:
+    add_test_page(app)
+    staff = make_clinician(app)
+    one, two = app.test_client(), app.test_client()
+    sign_in(one, app, staff)
+    clock.advance(seconds=30)
+    sign_in(two, app, staff)
+    token = csrf_token(one.get(TEST_PAGE))
+    assert one.post("/clinic/sign-out/everywhere").status_code == 400  # no CSRF token
+    response = one.post("/clinic/sign-out/everywhere", data={"csrf_token": token})
+    assert response.status_code == 303 and response.location == "/clinic/sign-in"
+    assert one.get(TEST_PAGE).status_code == 302
+    assert two.get(TEST_PAGE).status_code == 302
+    (event,) = events(app, "sign_out_everywhere")
+    assert event.actor_id == staff.id
+
+
+def test_the_account_menu_has_both_sign_outs_and_an_admins_accounts_link(
+    app: Flask, admin_client: FlaskClient
+) -> None:
+    body = admin_client.get(TEST_PAGE).get_data(as_text=True)
+    assert 'action="/clinic/sign-out"' in body
+    assert 'action="/clinic/sign-out/everywhere"' in body
+    assert 'href="/clinic/accounts/"' in body
+    listing = admin_client.get("/clinic/accounts/").get_data(as_text=True)
+    assert "lead@clinic.example" in listing
+
+
+def test_inviting_a_taken_email_is_refused(app: Flask, admin_client: FlaskClient) -> None:
+    token = csrf_token(admin_client.get("/clinic/accounts/invite"))
+    response = admin_client.post(
+        "/clinic/accounts/invite",
+        data={"name": "Someone", "email": "LEAD@clinic.example", "csrf_token": token},
+    )
+    assert response.status_code == 400
+    assert "already exists" in response.get_data(as_text=True)
