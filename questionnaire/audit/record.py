@@ -54,6 +54,8 @@ ACTIONS = frozenset(
         "password_changed",
         "password_change_failed",
         "sign_out_everywhere",
+        # A picture of the work (issue 14): counts and times only.
+        "view_dashboard",
     }
 )
 

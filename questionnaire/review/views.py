@@ -25,7 +25,7 @@ from questionnaire import audit, security
 from questionnaire import language as languages
 from questionnaire.audit import trail
 from questionnaire.auth import admin_required, current_clinician, export_required
-from questionnaire.clinic_time import clinic_today
+from questionnaire.clinic_time import clinic_today, zone_of
 from questionnaire.exports import fhir
 from questionnaire.exports import jobs as export_jobs
 from questionnaire.extensions import db, now
@@ -43,6 +43,7 @@ from questionnaire.questions.wording import N_, Phrase
 from questionnaire.questions.words import section_rows
 from questionnaire.references import format_reference, parse_reference
 from questionnaire.review import actions
+from questionnaire.review import dashboard as work
 from questionnaire.review.present import (
     evidence_rows,
     flagged_items,
@@ -364,3 +365,24 @@ def audit_log() -> str | tuple[str, int]:
         actions=sorted(audit.ACTIONS),
         failed_alerts=notify.failed_alerts(db.session),
     )
+
+
+@bp.get("/dashboard")
+def dashboard() -> str:
+    """Show submissions per week by level and how soon each was first opened (no patient data)."""
+    moment, zone = now(), zone_of(current_app.config)
+    weeks = work.weekly_counts(db.session, moment, zone)
+    times = work.delays(work.first_views(db.session, moment))
+    audit.record(db.session, "view_dashboard", actor=_clinician())
+    html = render_template(
+        "review/dashboard.html",
+        weeks=weeks,
+        total=work.totals(weeks),
+        chart=work.chart(weeks),
+        levels=work.DASHBOARD_LEVELS,
+        times=times,
+        window_days=work.WINDOW_DAYS,
+        duration=work.duration,
+    )
+    db.session.commit()
+    return html
