@@ -78,9 +78,7 @@ class QueueFilter(QueryFilter):
             raise BadFilter("rule")
         if args.get("q") and reference is None:
             raise BadFilter("q")
-        return cls(
-            status=status, level=level, rule=rule, reference=reference, taken=taken, me=me
-        )
+        return cls(status=status, level=level, rule=rule, reference=reference, taken=taken, me=me)
 
     def as_detail(self) -> dict[str, str]:
         """Return the filter for the audit trail (no patient data: codes and a reference)."""

@@ -104,13 +104,13 @@ def test_a_row_shows_name_age_short_flag_names_waited_and_who_has_it(
     html = page(as_reviewer)
     row = row_of(html, urgent)
     # Born 2 June 1980: 45 on 1 June 2026, the day before the birthday.
-    assert f"{NAME}</span>, <span class=\"queue__age\">45 years</span>" in row
+    assert f'{NAME}</span>, <span class="queue__age">45 years</span>' in row
     # Most urgent first, then as stored (the rule table's order when the rules judged it).
     assert "suicidal thoughts now · BP ≥ 180/120 · benzodiazepine" in row
     assert ">2 h</time>" in row
     assert "Not taken" in row and "Take it" in row
     other = row_of(html, older)
-    assert "Éloïse Côté</span>, <span class=\"queue__age\">66 years</span>" in other
+    assert 'Éloïse Côté</span>, <span class="queue__age">66 years</span>' in other
     assert "rule no longer in the table" in other
     assert ">3 days</time>" in other
     assert ROW.findall(html) == [urgent, older]
@@ -119,8 +119,14 @@ def test_a_row_shows_name_age_short_flag_names_waited_and_who_has_it(
 def test_waited_reads_minutes_then_hours_then_days() -> None:
     assert waited(CASE_DAY, CASE_DAY + timedelta(minutes=59)) == waited(CASE_DAY, minutes(59))
     assert waited(CASE_DAY, minutes(59)).unit == "min"
-    assert (waited(CASE_DAY, minutes(60 * 47 + 59)).count, waited(CASE_DAY, minutes(60 * 47)).unit) == (47, "h")
-    assert (waited(CASE_DAY, minutes(60 * 48)).count, waited(CASE_DAY, minutes(60 * 48)).unit) == (2, "days")
+    assert (
+        waited(CASE_DAY, minutes(60 * 47 + 59)).count,
+        waited(CASE_DAY, minutes(60 * 47)).unit,
+    ) == (47, "h")
+    assert (waited(CASE_DAY, minutes(60 * 48)).count, waited(CASE_DAY, minutes(60 * 48)).unit) == (
+        2,
+        "days",
+    )
     assert waited(CASE_DAY, CASE_DAY - timedelta(minutes=5)).count == 0
 
 
@@ -163,9 +169,7 @@ def test_hand_over_to_a_colleague_who_then_sees_it_as_theirs(
     assert "Taken by Dr Colleague" in row_of(html, reference)
     assert "Release" not in row_of(html, reference)  # only the holder (or an admin) may
     assert holder_of(app, reference) == them
-    assert audit_of(app, "submission_handed_over") == [
-        (me, reference, {"from": me, "to": them})
-    ]
+    assert audit_of(app, "submission_handed_over") == [(me, reference, {"from": me, "to": them})]
     # The colleague's "mine" holds it; the reviewer's does not.
     other = app.test_client()
     sign_in(other, app, colleague)
@@ -184,7 +188,9 @@ def test_hand_over_refuses_an_inactive_clinician_and_someone_who_does_not_hold_i
     gone = make_clinician(app, email="gone@clinic.example", name="Dr Gone", is_active=False)
     me, them = clinician_id(app, reviewer), clinician_id(app, colleague)
     post(as_reviewer, reference, "take")
-    html = post(as_reviewer, reference, "hand-over", holder=str(me), to=str(clinician_id(app, gone)))
+    html = post(
+        as_reviewer, reference, "hand-over", holder=str(me), to=str(clinician_id(app, gone))
+    )
     assert "Choose an active clinician from the list." in html
     assert holder_of(app, reference) == me
     other = app.test_client()
@@ -196,7 +202,10 @@ def test_hand_over_refuses_an_inactive_clinician_and_someone_who_does_not_hold_i
     assert audit_of(app, "submission_released") == []
     assert audit_of(app, "submission_handed_over") == []
     with app.app_context():
-        assert [c.name for c in assignment.colleagues(db.session)] == ["Dr Colleague", "Dr Reviewer"]
+        assert [c.name for c in assignment.colleagues(db.session)] == [
+            "Dr Colleague",
+            "Dr Reviewer",
+        ]
 
 
 def test_a_second_take_sees_who_was_quicker(
