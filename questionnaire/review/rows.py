@@ -8,9 +8,11 @@ kept, logged or put in a URL); the age is whole years on `today`, which the view
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
+
+from flask_babel import ngettext
 
 from questionnaire.models import Clinician, Submission
 from questionnaire.questions import catalogue
@@ -46,6 +48,33 @@ class QueueRow:
     def flag_names(self) -> str:
         """Return the short names joined for the row ("suicidal thoughts now · MAOI")."""
         return FLAG_SEPARATOR.join(self.flags)
+
+
+@dataclass
+class RowWords:
+    """The words of a row's wait and age, each translated once a page (50 rows, few values)."""
+
+    _said: dict[tuple[str, int], str] = field(default_factory=dict)
+
+    def waited(self, wait: Waited) -> str:
+        """Return "2 h", "3 days" or "5 min" in the reader's language."""
+        key = (wait.unit, wait.count)
+        if key not in self._said:
+            if wait.unit == "min":
+                text = ngettext("%(num)s min", "%(num)s min", wait.count)
+            elif wait.unit == "h":
+                text = ngettext("%(num)s h", "%(num)s h", wait.count)
+            else:
+                text = ngettext("%(num)s day", "%(num)s days", wait.count)
+            self._said[key] = text
+        return self._said[key]
+
+    def age(self, years: int) -> str:
+        """Return "45 years" in the reader's language."""
+        key = ("age", years)
+        if key not in self._said:
+            self._said[key] = ngettext("%(num)s year", "%(num)s years", years)
+        return self._said[key]
 
 
 def waited(since: datetime, now: datetime) -> Waited:

@@ -52,7 +52,7 @@ from questionnaire.review.queue import (
     all_in_queue,
     queue_page,
 )
-from questionnaire.review.rows import queue_rows
+from questionnaire.review.rows import RowWords, queue_rows
 from questionnaire.rules import LEVELS
 from questionnaire.urgent import unsent
 
@@ -129,6 +129,7 @@ def queue() -> str | tuple[str, int]:
             today=clock.date(),
             now=clock,
         ),
+        say=RowWords(),
         me=clinician,
         wanted=wanted,
         # Exports have no "mine" of their own: their links leave the taken filter out.
