@@ -295,7 +295,8 @@ def level_counts(session: DbSession, wanted: QueueFilter) -> tuple[dict[str, int
             for rank, level in levels.items()
             if rank >= 0
         ]
-        for rank, number in session.execute(sa.union_all(*capped, *mine)):
+        union: Any = sa.union_all(*capped, *mine)
+        for rank, number in session.execute(union):
             counts[levels[rank]] = int(number)
         return counts, True
     query: Any
@@ -312,7 +313,8 @@ def level_counts(session: DbSession, wanted: QueueFilter) -> tuple[dict[str, int
         )
         if wanted.status:
             query = query.where(QueueCount.status == wanted.status)
-    for rank, number in session.execute(sa.union_all(query, *mine) if mine else query):
+    counted: Any = sa.union_all(query, *mine) if mine else query
+    for rank, number in session.execute(counted):
         if rank in levels:
             counts[levels[rank]] = int(number or 0)
     return counts, False
