@@ -381,3 +381,29 @@ def test_the_name_is_never_in_a_link_a_redirect_or_a_log(
         assert secret not in logged
         assert not [link for link in seen if secret in link or "Zyxwvut" in link]
         assert secret not in details
+
+
+def test_the_include_for_the_submission_page_offers_release_and_hand_over_to_colleagues(
+    app: Flask, reviewer: TestClinician, colleague: TestClinician, add_submission: AddSubmission
+) -> None:
+    from flask import render_template_string
+
+    reference = add_submission([("heart_condition", "review")])
+    with app.test_request_context("/clinic/"):
+        me = db.session.get(Clinician, clinician_id(app, reviewer))
+        found = db.session.scalar(sa.select(Submission).where(Submission.reference == reference))
+        assert me is not None and found is not None
+        found.assigned_to_id = me.id
+        db.session.commit()
+        html = render_template_string(
+            '{% from "review/_assignment.html" import assignment %}'
+            "{{ assignment(found, me, colleagues=colleagues) }}",
+            found=found,
+            me=me,
+            colleagues=assignment.colleagues(db.session),
+        )
+    assert f'action="/clinic/submissions/{reference}/release"' in html
+    assert f'action="/clinic/submissions/{reference}/hand-over"' in html
+    assert '<option value="' in html and "Dr Colleague" in html
+    assert "Dr Reviewer</option>" not in html  # not to the holder
+    assert 'name="back" value="submission"' in html and 'name="csrf_token"' in html
