@@ -10,6 +10,7 @@ each kind of page is fetched REQUESTS times by 1 client, and again by 8 clients 
 
 - first: the queue's first page; deep: a page in the middle of the table (its cursor);
 - level: level=info; rule: the most common rule; reference: a reference search;
+- not_taken: taken=nobody (every row of the loaded data: nobody has taken one);
 - submission: one submission's page (its flags, answers and audit row).
 
 The statements per page are counted in this process with SQLAlchemy's cursor events,
@@ -42,7 +43,7 @@ CLIENTS = 8
 #: The 8 clients, then the single client, then the in-process statement count.
 EMAILS = tuple(f"bench.queue.{number}@clinic.example" for number in range(CLIENTS + 2))
 PASSWORD = "bench-queue-password-1"  # noqa: S105 (a throwaway account on a throwaway database)
-KINDS = ("first", "deep", "level", "rule", "reference", "submission")
+KINDS = ("first", "deep", "level", "rule", "reference", "not_taken", "submission")
 
 
 def p95(samples: list[float]) -> float:
@@ -64,6 +65,7 @@ def paths(environment: dict[str, str]) -> dict[str, str]:
         "level": "/clinic/?level=info",
         "rule": f"/clinic/?rule={marks.common_rule}",
         "reference": f"/clinic/?q={marks.reference}",
+        "not_taken": "/clinic/?taken=nobody",
         "submission": f"/clinic/submissions/{marks.reference}",
     }
 

@@ -56,6 +56,10 @@ class Submission(db.Model):  # type: ignore[name-defined]
         sa.Index("ix_submissions_queue", "level_rank", "submitted_at", "id"),
         # The status filter walks this in queue order (EXPLAIN ANALYZE in the README).
         sa.Index("ix_submissions_status_queue", "status", "level_rank", "submitted_at", "id"),
+        # "Mine" (assigned_to_id = me) and "not taken" (IS NULL) walk this in queue order.
+        sa.Index(
+            "ix_submissions_assigned_queue", "assigned_to_id", "level_rank", "submitted_at", "id"
+        ),
     )
 
     REFERENCE_LENGTH = REFERENCE_LENGTH
@@ -89,6 +93,12 @@ class Submission(db.Model):  # type: ignore[name-defined]
     status_changed_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("clinicians.id", ondelete="SET NULL")
     )
+    #: The clinician who took it ("Assigned to me"); None while nobody has. Changed only by a
+    #: conditional UPDATE (review/assignment.py), so two clinicians never both take it.
+    #: No ON DELETE: clinicians are disabled, never deleted (and SQLite, where the migration
+    #: adds the key inline, would not reflect one: tests/test_migrations.py compares).
+    assigned_to_id: Mapped[int | None] = mapped_column(sa.ForeignKey("clinicians.id"))
+    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     flags: Mapped[list[Flag]] = relationship(
         back_populates="submission", cascade="all, delete-orphan", order_by="Flag.id"
@@ -96,6 +106,7 @@ class Submission(db.Model):  # type: ignore[name-defined]
     notes: Mapped[list[Note]] = relationship(
         back_populates="submission", cascade="all, delete-orphan", order_by="Note.id"
     )
+    assigned_to: Mapped[Clinician | None] = relationship(foreign_keys=[assigned_to_id])
 
     def __repr__(self) -> str:
         return f"<Submission {self.id} {self.status} {self.highest_level}>"

@@ -16,10 +16,10 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
-from sqlalchemy.orm import load_only, selectinload
+from sqlalchemy.orm import joinedload, load_only, selectinload
 
 from questionnaire.extensions import DbSession
-from questionnaire.models import STATUSES, Flag, QueueCount, Submission, UTCDateTime
+from questionnaire.models import STATUSES, Clinician, Flag, QueueCount, Submission, UTCDateTime
 from questionnaire.questions.text import parse_row_id, parse_timestamp
 from questionnaire.references import parse_reference
 from questionnaire.rules import LEVEL_RANK, LEVELS
@@ -27,6 +27,8 @@ from questionnaire.security import BadQuery, QueryFilter
 
 PAGE_SIZE = 50
 NO_FLAG = "none"
+#: The "taken" filter: taken by the signed-in clinician, or by nobody.
+TAKEN = ("mine", "nobody")
 _RULE = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 
@@ -43,20 +45,31 @@ class QueueFilter(QueryFilter):
         "level": "level",
         "rule": "rule",
         "reference": "q",
+        "taken": "taken",
     }
 
     status: str | None = None
     level: str | None = None
     rule: str | None = None
     reference: str | None = None
+    taken: str | None = None
+    #: The signed-in clinician's id, for taken=mine (set by the view; never a query argument).
+    me: int | None = None
 
     @classmethod
-    def parse(cls, args: dict[str, str]) -> QueueFilter:
-        """Return a filter from query arguments; raise BadFilter for a value not offered."""
+    def parse(cls, args: dict[str, str], me: int | None = None) -> QueueFilter:
+        """Return a filter from query arguments; raise BadFilter for a value not offered.
+
+        `taken` is offered only with `me`, the signed-in clinician (the queue page): an
+        export or a job, which has no "me" of its own, refuses it rather than guess.
+        """
         status = args.get("status") or None
         level = args.get("level") or None
         rule = args.get("rule") or None
         reference = parse_reference(args.get("q") or "") or None
+        taken = args.get("taken") or None
+        if taken is not None and (taken not in TAKEN or me is None):
+            raise BadFilter("taken")
         if status is not None and status not in STATUSES:
             raise BadFilter("status")
         if level is not None and level not in (*LEVELS, NO_FLAG):
@@ -65,7 +78,7 @@ class QueueFilter(QueryFilter):
             raise BadFilter("rule")
         if args.get("q") and reference is None:
             raise BadFilter("q")
-        return cls(status=status, level=level, rule=rule, reference=reference)
+        return cls(status=status, level=level, rule=rule, reference=reference, taken=taken, me=me)
 
     def as_detail(self) -> dict[str, str]:
         """Return the filter for the audit trail (no patient data: codes and a reference)."""
@@ -117,6 +130,14 @@ class QueuePage:
     counts: dict[str, int] = field(default_factory=dict)
     #: True when the counts stop at COUNT_CAP + 1 (a rule filter): the page shows "50+".
     capped: bool = False
+    #: The shown rows' answers by submission id (sealed at rest; opened for this page only).
+    answers: dict[int, dict[str, Any]] = field(default_factory=dict)
+    #: How many submissions the signed-in clinician holds, up to COUNT_CAP + 1.
+    mine: int = 0
+
+    def mine_label(self, number: Callable[[int], str] = "{:,}".format) -> str:
+        """Return how many the clinician holds as the page shows it ("50+" past the cap)."""
+        return f"{number(COUNT_CAP)}+" if self.mine > COUNT_CAP else number(self.mine)
 
     def count_label(self, level: str, number: Callable[[int], str] = "{:,}".format) -> str:
         """Return a level's count as the page shows it: exact, or "50+" past the cap.
@@ -151,6 +172,12 @@ def _rows(wanted: QueueFilter) -> tuple[Any, tuple[Any, ...]]:
         query = query.where(Submission.status == wanted.status)
     if wanted.reference:
         query = query.where(Submission.reference == wanted.reference)
+    if wanted.taken == "nobody":
+        query = query.where(Submission.assigned_to_id.is_(None))
+    elif wanted.taken == "mine":
+        if wanted.me is None:  # "mine" means nobody's without a clinician: refuse, never guess
+            raise BadFilter("taken")
+        query = query.where(Submission.assigned_to_id == wanted.me)
     return query, order
 
 
@@ -170,7 +197,8 @@ def _page_query(wanted: QueueFilter, after: Cursor | None, size: int) -> Any:
     return query.order_by(*order).limit(size)
 
 
-#: What a queue row shows: no answers, no facts, no evidence are read, let alone opened.
+#: What a queue row shows. No facts or evidence are read; the answers only for the rows
+#: shown, in one more statement (identities), so the row past the page is never opened.
 _QUEUE_COLUMNS = (
     load_only(
         Submission.id,
@@ -180,8 +208,12 @@ _QUEUE_COLUMNS = (
         Submission.highest_level,
         Submission.level_rank,
         Submission.outcome,
+        Submission.assigned_to_id,
+        Submission.assigned_at,
     ),
     selectinload(Submission.flags).load_only(Flag.rule, Flag.level),
+    # Many-to-one: a LEFT OUTER JOIN in the rows' own statement, the holder's name only.
+    joinedload(Submission.assigned_to).load_only(Clinician.id, Clinician.name),
 )
 
 
@@ -190,8 +222,9 @@ def queue_page(
 ) -> QueuePage:
     """Return one page of submissions in queue order, with counts per level for the filter.
 
-    The same statements whatever the size of the table or of the page: the rows, their
-    flags' rule ids, and the counts.
+    The same statements whatever the size of the table or of the page: the rows (with
+    their holders), their flags' rule ids, the shown rows' answers, and the counts (with
+    how many `wanted.me` holds).
     """
     query = _page_query(wanted, after, size + 1).options(*_QUEUE_COLUMNS)
     rows = list(session.scalars(query))
@@ -199,19 +232,58 @@ def queue_page(
     rows = rows[:size]
     next_cursor = Cursor.of(rows[-1]).encode() if more and rows else None
     counts, capped = level_counts(session, wanted)
-    return QueuePage(rows=rows, next_cursor=next_cursor, counts=counts, capped=capped)
+    mine = counts.pop(_MINE, 0)
+    return QueuePage(
+        rows=rows,
+        next_cursor=next_cursor,
+        counts=counts,
+        capped=capped,
+        answers=identities(session, [row.id for row in rows]),
+        mine=mine,
+    )
+
+
+def identities(session: DbSession, ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Return the answers of these submissions by id, opened (one statement, none when empty).
+
+    Only for rows a clinician is shown: the caller keeps what a row displays (name, date of
+    birth) and drops the rest with the page.
+    """
+    if not ids:
+        return {}
+    query = sa.select(Submission.id, Submission.answers).where(Submission.id.in_(ids))
+    return {ident: answers or {} for ident, answers in session.execute(query)}
+
+
+#: The key of the clinician's own count among the level counts (one statement for both).
+_MINE = "_mine"
+
+
+def _mine_count(me: int) -> Any:
+    """Return a select of (-1, how many `me` holds up to COUNT_CAP + 1), on its index."""
+    held = (
+        sa.select(Submission.id)
+        .where(Submission.assigned_to_id == me)
+        .limit(COUNT_CAP + 1)
+        .subquery()
+    )
+    return sa.select(sa.literal(-1).label("rank"), sa.func.count().label("n")).select_from(held)
 
 
 def level_counts(session: DbSession, wanted: QueueFilter) -> tuple[dict[str, int], bool]:
     """Return how many submissions the filter (ignoring its level) holds at each level.
 
     Exact from the counts table without a filter or with a status; exact for a reference
-    (one row at most); a rule filter counts each level up to COUNT_CAP + 1 on its index,
-    and says so (the second value, True).
+    (one row at most); a rule or taken filter counts each level up to COUNT_CAP + 1 on its
+    index, and says so (the second value, True). With `wanted.me`, the same statement also
+    counts what that clinician holds (up to COUNT_CAP + 1), under the key _MINE.
     """
     counts = dict.fromkeys((*LEVELS, NO_FLAG), 0)
     levels = {_rank(level): level for level in counts}
-    if wanted.rule:
+    if wanted.me is not None:
+        levels[-1] = _MINE
+    mine = (_mine_count(wanted.me),) if wanted.me is not None else ()
+    if wanted.rule or wanted.taken:
         capped = [
             sa.select(sa.literal(rank).label("rank"), sa.func.count().label("n")).select_from(
                 # In queue order, so each count walks ix_flags_rule_queue from its start (an
@@ -221,8 +293,10 @@ def level_counts(session: DbSession, wanted: QueueFilter) -> tuple[dict[str, int
                 .subquery()
             )
             for rank, level in levels.items()
+            if rank >= 0
         ]
-        for rank, number in session.execute(sa.union_all(*capped)):
+        union: Any = sa.union_all(*capped, *mine)
+        for rank, number in session.execute(union):
             counts[levels[rank]] = int(number)
         return counts, True
     query: Any
@@ -239,7 +313,8 @@ def level_counts(session: DbSession, wanted: QueueFilter) -> tuple[dict[str, int
         )
         if wanted.status:
             query = query.where(QueueCount.status == wanted.status)
-    for rank, number in session.execute(query):
+    counted: Any = sa.union_all(query, *mine) if mine else query
+    for rank, number in session.execute(counted):
         if rank in levels:
             counts[levels[rank]] = int(number or 0)
     return counts, False

@@ -42,7 +42,7 @@ from questionnaire.questions import catalogue
 from questionnaire.questions.wording import N_, Phrase
 from questionnaire.questions.words import section_rows
 from questionnaire.references import format_reference, parse_reference
-from questionnaire.review import actions
+from questionnaire.review import actions, assignment
 from questionnaire.review import dashboard as work
 from questionnaire.review.present import (
     evidence_rows,
@@ -53,12 +53,14 @@ from questionnaire.review.present import (
 )
 from questionnaire.review.queue import (
     NO_FLAG,
+    TAKEN,
     BadFilter,
     Cursor,
     QueueFilter,
     all_in_queue,
     queue_page,
 )
+from questionnaire.review.rows import RowWords, queue_rows
 from questionnaire.rules import LEVELS
 from questionnaire.urgent import unsent
 
@@ -109,25 +111,40 @@ def _named(code: str | None) -> str:
 @bp.get("/")
 def queue() -> str | tuple[str, int]:
     """Show submissions, urgent first, then review, info-only and unflagged; oldest first."""
+    clinician = _clinician()
     try:
-        wanted = QueueFilter.parse(request.args.to_dict())
+        wanted = QueueFilter.parse(request.args.to_dict(), me=clinician.id)
         after = Cursor.decode(request.args["after"]) if request.args.get("after") else None
     except BadFilter as error:
         return _bad_filter(error)
-    clinician = _clinician()
     page = queue_page(db.session, wanted, after)
     audit.record(db.session, "view_queue", actor=clinician, detail=wanted.as_detail())
 
     def queue_link(**changes: str) -> str:
         values: dict[str, Any] = wanted.as_args() | changes
-        return url_for("review.queue", **values)
+        return url_for("review.queue", **{name: value for name, value in values.items() if value})
 
+    clock = now()
     html = render_template(
         "review/queue.html",
         page=page,
+        # Opened for this page only: names and ages live in the HTML, never in a link or a log.
+        # Ages on the clinic's own date, as the rules judge them.
+        rows=queue_rows(
+            page.rows,
+            page.answers,
+            current_app.extensions["rule_table"],
+            today=clinic_today(),
+            now=clock,
+        ),
+        say=RowWords(),
+        me=clinician,
         wanted=wanted,
+        # Exports have no "mine" of their own: their links leave the taken filter out.
+        export_args={name: value for name, value in wanted.as_args().items() if name != "taken"},
         queue_link=queue_link,
         levels=(*LEVELS, NO_FLAG),
+        taken_filters=TAKEN,
         statuses=STATUSES,
         rules=[rule.id for rule in current_app.extensions["rule_table"].rules],
         failed_alerts=notify.failed_alerts(db.session) if clinician.is_admin else [],
@@ -226,6 +243,7 @@ def _render_submission(
             ],
             statuses=STATUSES,
             outcomes=OUTCOMES,
+            colleagues=assignment.colleagues(db.session),
             error=error,
             replaced=unsent.replaced(db.session, submission),
         ),
@@ -287,6 +305,67 @@ def set_status(reference: str) -> BaseResponse | tuple[str, int]:
         return N_("Status saved.")
 
     return _act(reference, act)
+
+
+def _assign(reference: str, act: Any) -> BaseResponse:
+    """Run a take, hand over or release; say what happened (or who has it) on the next page."""
+    found = _submission_or_404(reference)
+    try:
+        done = act(found)
+    except actions.ActionRefused as refused:
+        db.session.rollback()
+        flash(languages.translate(refused.args[0]), "error")
+    else:
+        _flash(done)
+    if request.form.get("back") == "queue":
+        return redirect(url_for("review.queue"), code=303)
+    return redirect(url_for("review.submission", reference=found.reference), code=303)
+
+
+def _holder() -> int:
+    """Return the holder the clinician saw (the form's `holder`); 0 when missing or not a number."""
+    value = request.form.get("holder", "")
+    return int(value) if value.isdecimal() and len(value) < 12 else 0
+
+
+@bp.post("/submissions/<reference>/take")
+def take(reference: str) -> BaseResponse:
+    """Take a submission ("Assigned to me"); if someone was quicker, say who has it."""
+
+    def act(found: Submission) -> str:
+        assignment.take(db.session, _clinician(), found)
+        return N_("Assigned to you.")
+
+    return _assign(reference, act)
+
+
+@bp.post("/submissions/<reference>/hand-over")
+def hand_over(reference: str) -> BaseResponse:
+    """Hand a taken submission to an active colleague."""
+    to = request.form.get("to", "")
+
+    def act(found: Submission) -> str:
+        colleague = assignment.hand_over(
+            db.session,
+            _clinician(),
+            found,
+            _holder(),
+            int(to) if to.isdecimal() and len(to) < 12 else 0,
+        )
+        return Phrase(N_("Handed over to %(name)s."), name=colleague.name)
+
+    return _assign(reference, act)
+
+
+@bp.post("/submissions/<reference>/release")
+def release(reference: str) -> BaseResponse:
+    """Release a taken submission so anyone may take it."""
+
+    def act(found: Submission) -> str:
+        assignment.release(db.session, _clinician(), found, _holder())
+        return N_("Released: anyone can take it now.")
+
+    return _assign(reference, act)
 
 
 def _base_url() -> str:

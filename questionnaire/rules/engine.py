@@ -27,6 +27,13 @@ class Rule:
     condition: Compiled = field(repr=False, compare=False)
     #: The validated condition as written, for tools that translate the table (bench/jsonlogic.py).
     when: Condition | None = field(default=None, repr=False, compare=False)
+    #: A few words for a queue row (rules.yaml `short`); None when the table gives none.
+    short: str | None = None
+
+    @property
+    def short_name(self) -> str:
+        """Return the words a queue row shows for this rule: its short name, else its id."""
+        return self.short or self.id.replace("_", " ")
 
 
 @dataclass(frozen=True, slots=True)

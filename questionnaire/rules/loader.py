@@ -492,6 +492,7 @@ def _check_rules(
             document.line_of(("rules", index)),
             compile_condition(spec.when, fields, reader),
             spec.when,
+            spec.short,
         )
         for index, spec in parts.rules
     ]

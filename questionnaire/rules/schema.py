@@ -34,6 +34,9 @@ OPERATORS: tuple[str, ...] = (
     "mentions",
 )
 
+#: The longest short name a rule may have: it sits in a queue row beside others.
+SHORT_MAX = 40
+
 CONDITION_HELP = "a condition needs item: or fact: with one operator, or all:/any:/not:"
 
 
@@ -202,6 +205,8 @@ class RuleSpec(_Strict):
     when: Condition
     message: Text
     source: Text
+    #: A few words the queue shows for the flag (e.g. "BP ≥ 180/120"); the id when absent.
+    short: Annotated[Text, Field(max_length=SHORT_MAX)] | None = None
 
 
 class BaselineSpec(_Strict):

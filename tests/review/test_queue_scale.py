@@ -73,13 +73,13 @@ def test_the_queue_never_reloads_its_rows_after_the_audit_commit(
     assert Counter(seen)["INSERT"] == 1
 
 
-def test_the_queue_opens_no_answer_fact_or_evidence(
+def test_the_queue_opens_the_answers_of_the_rows_shown_and_no_fact_or_evidence(
     app: Flask,
     as_reviewer: FlaskClient,
     add_submission: AddSubmission,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    fill(add_submission, 10)
+    fill(add_submission, 60)
     opened: list[str] = []
     real_open = crypto.Keyring.open
 
@@ -88,9 +88,14 @@ def test_the_queue_opens_no_answer_fact_or_evidence(
         return real_open(self, stored, context)
 
     monkeypatch.setattr(crypto.Keyring, "open", recording_open)
-    for url in ("/clinic/", "/clinic/?rule=age_65_plus", "/clinic/?level=review"):
-        assert as_reviewer.get(url).status_code == 200
-    assert not [context for context in opened if context.startswith(("submissions.", "flags."))]
+    # 60 stored, 50 shown (and a 51st read to know a next page exists): 50 opened, once each,
+    # for the name and age; never a fact or a flag's evidence.
+    for url, shown in (("/clinic/", 50), ("/clinic/?rule=rule_review", 20), ("/clinic/?q=X", 0)):
+        opened.clear()
+        response = as_reviewer.get(url)
+        assert response.status_code in (200, 400)
+        patients = Counter(c for c in opened if c.startswith(("submissions.", "flags.")))
+        assert patients == (Counter({"submissions.answers": shown}) if shown else Counter())
 
 
 def actual_counts(status: str | None = None) -> dict[int, int]:

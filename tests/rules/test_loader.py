@@ -450,3 +450,28 @@ def test_a_known_term_must_not_contain_a_flagged_one(tmp_path: Path) -> None:
     problem = only(problems_of(tmp_path, text + "known: [known]\n"))
     assert problem.subject == "lexicon 'known'"
     assert "contains the flagged term 'Ativan' (benzos)" in problem.message
+
+
+def test_a_short_name_is_kept_and_a_missing_one_falls_back_to_the_id(tmp_path: Path) -> None:
+    text = VALID.replace(
+        "    level: urgent\n", '    level: urgent\n    short: "suicidal thoughts now"\n'
+    )
+    table = load(tmp_path, text)
+    short = {rule.id: rule.short_name for rule in table.rules}
+    assert short["now"] == "suicidal thoughts now"
+    assert short["heart"] == "heart"
+
+
+def test_a_short_name_must_be_short_and_not_blank(tmp_path: Path) -> None:
+    long = VALID.replace("    level: urgent\n", f'    level: urgent\n    short: "{"x" * 41}"\n')
+    problem = only(problems_of(tmp_path, long))
+    assert problem.subject == "rule 'now'" and "40" in problem.message
+    blank = VALID.replace("    level: urgent\n", '    level: urgent\n    short: " "\n')
+    assert "must not be empty" in only(problems_of(tmp_path, blank)).message
+
+
+def test_every_rule_of_the_clinic_table_has_a_short_name() -> None:
+    from questionnaire.flagging.table import prepare, rule_fields
+
+    table = load_table(Path(__file__).parents[2] / "rules.yaml", rule_fields(), prepare)
+    assert all(rule.short and len(rule.short) <= 40 for rule in table.rules)
