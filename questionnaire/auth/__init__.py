@@ -15,6 +15,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_login import LoginManager  # type: ignore[import-untyped]
 
+from questionnaire.auth import guard
 from questionnaire.auth.guard import (
     SignedIn,
     admin_required,
@@ -22,8 +23,6 @@ from questionnaire.auth.guard import (
     export_required,
     require_clinician,
 )
-from questionnaire.extensions import db
-from questionnaire.models import Clinician
 
 __all__ = [
     "admin_required",
@@ -42,10 +41,7 @@ login_manager.session_protection = None
 
 @login_manager.user_loader
 def _load_clinician(user_id: str) -> SignedIn | None:
-    try:
-        clinician = db.session.get(Clinician, int(user_id))
-    except ValueError:
-        return None
+    clinician = guard.load_clinician(user_id)
     return SignedIn(clinician) if clinician is not None else None
 
 

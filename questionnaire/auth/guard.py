@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from functools import wraps
 from typing import ParamSpec, TypeVar
 
+import sqlalchemy as sa
 from flask import abort, current_app, g, has_request_context, redirect, request, session, url_for
 from flask_login import (  # type: ignore[import-untyped]
     UserMixin,
@@ -136,6 +137,29 @@ def _signed_out_here() -> bool:
     if session_id not in checked:
         checked[session_id] = db.session.get(EndedSession, session_digest(session_id)) is not None
     return checked[session_id]
+
+
+def load_clinician(user_id: str) -> Clinician | None:
+    """Return the clinician this session names; learn in the same statement if it was signed out.
+
+    One round trip for every clinician page: the ended-session check rides along with
+    the clinician's row (an EXISTS), and _signed_out_here reads the answer from `g`.
+    """
+    try:
+        wanted = int(user_id)
+    except ValueError:
+        return None
+    session_id = session.get(SESSION_ID_KEY)
+    digest = session_digest(session_id) if isinstance(session_id, str) else ""
+    ended = sa.exists().where(EndedSession.session_hash == digest)
+    row = db.session.execute(
+        sa.select(Clinician, ended.label("ended")).where(Clinician.id == wanted)
+    ).first()
+    if row is None:
+        return None
+    if isinstance(session_id, str):
+        g.setdefault("ended_sessions_checked", {})[session_id] = bool(row.ended)
+    return row.Clinician
 
 
 def end_session() -> None:
