@@ -94,7 +94,8 @@ def test_on_paper_no_buttons_forms_navigation_or_footer_and_who_printed_it(
         assert shown == 0, f"{selector} shows on paper"
     expect(page.get_by_role("link", name="Queue")).to_be_hidden()
     expect(line).to_be_visible()
-    expect(line).to_contain_text(f"by {name} on 2026-06-01 12:00 UTC")
+    # The served app's clock starts at noon UTC on the case day and runs on: in Toronto, 08:xx.
+    expect(line).to_contain_text(re.compile(rf"by {re.escape(name)} on 2026-06-01 08:\d\d EDT"))
     expect(line).to_contain_text(f"/clinic/submissions/{heaviest}")
     # What a chart needs stays: the clinic, identity, flags with evidence and source, answers.
     expect(page.locator(".site-name")).to_be_visible()
