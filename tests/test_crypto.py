@@ -148,6 +148,7 @@ def test_every_patient_column_is_sealed(app: Flask) -> None:
         "drafts.answers",
         "notes.text",
         "clinicians.totp_secret",
+        "enrolment_links.pending_totp_secret",
         "unsent_intakes.contact",
         "unsent_intakes.findings",
         "unsent_intakes.outcome_note",

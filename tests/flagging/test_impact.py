@@ -237,11 +237,13 @@ REWORDING_EDITS = [
     (
         "  - id: suicidal_thoughts_recent\n"
         "    level: review\n"
+        '    short: "suicidal thoughts, past month"\n'
         '    when: {item: suicidal_thoughts_past_month, one_of: ["yes", prefer_not]}\n'
         f"    message: {OLD_RECENT_MESSAGE}\n"
         "    source: Sanacora 2017; Swainson 2021\n",
         "  - id: suicidal_thoughts_recent\n"
         "    level: urgent\n"
+        '    short: "suicidal thoughts, past month"\n'
         '    when: {item: suicidal_thoughts_past_month, one_of: ["yes", prefer_not]}\n'
         f"    message: {NEW_RECENT_MESSAGE}\n"
         "    source: Clinic protocol 2026\n",

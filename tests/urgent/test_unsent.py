@@ -243,12 +243,14 @@ def test_the_entry_shows_above_every_submission_with_only_what_is_needed(
     shown = f"{intake.reference[:4]}-{intake.reference[4:]}"
     assert queue.index(shown) < queue.index(f"{urgent[:4]}-{urgent[4:]}")
     assert "not sent by the patient" in queue
-    assert "Sam Example" not in queue  # the queue names no one
+    # The unsent entry names no one (its page does, audited); sent rows name their patient.
+    unsent_section = queue[queue.index('<section class="unsent"') : queue.index("</section>")]
+    assert shown in unsent_section and "Sam Example" not in unsent_section
     page = visible_text(as_reviewer_client.get(f"/clinic/unsent/{intake.reference}"))
     for needed in ("Not sent by the patient", "Sam Example", "416 555 0123", "sam@example.com"):
         assert needed in page
     assert "Are you having thoughts of ending your life right now?" in page
-    assert "Saved 2026-06-01 12:00 UTC" in page
+    assert "Saved 2026-06-01 08:00 EDT" in page  # noon UTC, in the clinic's zone
     # Nothing beyond what is needed to reach out: not the answers of other pages.
     assert "Depression" not in page and "What would you like help with?" not in page
 
