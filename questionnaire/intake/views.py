@@ -65,19 +65,33 @@ def _current_draft() -> Draft | None:
 
 
 def _needs_crisis_panel(answers: dict[str, Any]) -> bool:
-    return answers.get(catalogue.CRISIS_QUESTION.id) in catalogue.CRISIS_ANSWERS
+    return catalogue.needs_crisis_help(answers)
 
 
-def _crisis_on_page(section: Section, draft: Draft) -> bool:
-    """Return whether a page shows the crisis panel: from the safety page on, once it applies."""
-    if PAGE_INDEX[section.id] < PAGE_INDEX[catalogue.CRISIS_SECTION.id]:
-        return False
-    # What was just posted counts even when the page had an error and saved nothing.
-    posted = (
-        request.method == "POST"
-        and request.form.get(catalogue.CRISIS_QUESTION.id) in catalogue.CRISIS_ANSWERS
+def _posted_crisis(section: Section) -> bool:
+    """Return whether this page's form was just sent with an answer that calls for crisis help."""
+    return request.method == "POST" and any(
+        request.form.get(item.id) in catalogue.CRISIS_TRIGGERS[item.id]
+        for item in section.items
+        if item.id in catalogue.CRISIS_TRIGGERS
     )
-    return posted or _needs_crisis_panel(draft.answers)
+
+
+def _crisis_on_page(section: Section, draft: Draft) -> tuple[bool, bool]:
+    """Return whether a page shows the crisis panel, and whether beside its own question.
+
+    From the safety page on, once any answer calls for it. Beside the question when this
+    page's own answer called for it; at the top when an answer of another page did.
+    """
+    if PAGE_INDEX[section.id] < PAGE_INDEX[catalogue.CRISIS_SECTION.id]:
+        return False, False
+    # What was just posted counts even when the page had an error and saved nothing.
+    here_ids = {item.id for item in section.items}
+    saved_here = catalogue.needs_crisis_help(
+        {key: value for key, value in draft.answers.items() if key in here_ids}
+    )
+    here = _posted_crisis(section) or (request.method == "GET" and saved_here)
+    return here or _needs_crisis_panel(draft.answers), here
 
 
 def _contact_notice(section: Section, draft: Draft) -> str | None:
@@ -135,12 +149,25 @@ def _first_input(field: Any) -> str:
     return str(field.name)
 
 
-def _next_url(section: Section) -> str:
+def _asked_pages(answers: dict[str, Any]) -> list[Section]:
+    """Return the pages this patient is asked, in order (PCL-5 only after PTSD is named)."""
+    return [page for page in PAGES if catalogue.section_is_asked(page, answers)]
+
+
+def _following(section: Section, answers: dict[str, Any]) -> Section | None:
+    """Return the next page this patient is asked after this one, or None after the last."""
+    for page in PAGES[PAGE_INDEX[section.id] + 1 :]:
+        if catalogue.section_is_asked(page, answers):
+            return page
+    return None
+
+
+def _next_url(section: Section, answers: dict[str, Any]) -> str:
     if request.args.get("return") == "check":
         return url_for("intake.check")
-    index = PAGE_INDEX[section.id]
-    if index + 1 < len(PAGES):
-        return url_for("intake.page", section_id=PAGES[index + 1].id)
+    following = _following(section, answers)
+    if following is not None:
+        return url_for("intake.page", section_id=following.id)
     return url_for("intake.check")
 
 
@@ -151,13 +178,13 @@ def _this_page(section: Section) -> str:
     return url_for("intake.page", **values)
 
 
-def _back_url(section: Section) -> str:
+def _back_url(section: Section, answers: dict[str, Any]) -> str:
     if request.args.get("return") == "check":
         return url_for("intake.check")
-    index = PAGE_INDEX[section.id]
-    if index == 0:
-        return url_for("intake.start")
-    return url_for("intake.page", section_id=PAGES[index - 1].id)
+    for page in reversed(PAGES[: PAGE_INDEX[section.id]]):
+        if catalogue.section_is_asked(page, answers):
+            return url_for("intake.page", section_id=page.id)
+    return url_for("intake.start")
 
 
 @bp.get("/")
@@ -248,6 +275,10 @@ def page(section_id: str) -> Response | str | tuple[str, int]:
     draft = _current_draft()
     if draft is None:
         return redirect(url_for("intake.start", expired=1), code=303)
+    if not catalogue.section_is_asked(section, draft.answers):
+        # A page an earlier answer rules out (PCL-5 without PTSD among the reasons): nothing
+        # is asked or saved here; the patient goes on to the next page they are asked.
+        return redirect(_next_url(section, draft.answers), code=303)
     form_class = page_form_class(section.id)
     if request.method == "GET":
         form = form_class(formdata=_raw_formdata(section, draft.answers))
@@ -298,14 +329,16 @@ def page(section_id: str) -> Response | str | tuple[str, int]:
             session[languages.SESSION_KEY] = switch_to
             return redirect(_this_page(section), code=303)
         if valid:
-            return redirect(_next_url(section), code=303)
+            return redirect(_next_url(section, draft.answers), code=303)
         status = 400
+    crisis, crisis_beside = _crisis_on_page(section, draft)
     return _render_page(
         section,
         form,
+        draft.answers,
         errors=_error_summary(form) if request.method == "POST" else [],
-        crisis=_crisis_on_page(section, draft),
-        crisis_beside=section.id == catalogue.CRISIS_SECTION.id,
+        crisis=crisis,
+        crisis_beside=crisis_beside,
         contact_notice=_contact_notice(section, draft),
         can_save_later=catalogue.DATE_OF_BIRTH.id in draft.answers,
     ), status
@@ -335,16 +368,17 @@ def _below_minimum_age(form: Any, bad: set[str]) -> bool:
     return catalogue.age_on(born, today) < int(current_app.config["MIN_AGE_ONLINE"])
 
 
-def _render_page(section: Section, form: Any, **context: Any) -> str:
+def _render_page(section: Section, form: Any, answers: dict[str, Any], **context: Any) -> str:
+    asked = [page.id for page in _asked_pages(answers)]
+    step = asked.index(section.id) + 1 if section.id in asked else PAGE_INDEX[section.id] + 1
     return render_template(
         "intake/page.html",
         section=section,
         form=form,
-        step=PAGE_INDEX[section.id] + 1,
-        steps=len(PAGES),
-        back_url=_back_url(section),
-        crisis_item=catalogue.CRISIS_QUESTION.id,
-        crisis_values=catalogue.CRISIS_ANSWERS,
+        step=step,
+        steps=len(asked),
+        back_url=_back_url(section, answers),
+        crisis_triggers=catalogue.CRISIS_TRIGGERS,
         **context,
     )
 
@@ -364,9 +398,11 @@ def render_unsaved_page(section_id: str) -> str | None:
     return _render_page(
         section,
         form,
+        {},
         errors=[],
         unsaved=True,
-        crisis=request.form.get(catalogue.CRISIS_QUESTION.id) in catalogue.CRISIS_ANSWERS,
+        crisis=_posted_crisis(section),
+        crisis_beside=_posted_crisis(section),
         can_save_later=False,
     )
 
@@ -479,12 +515,13 @@ def check() -> Response | str | tuple[str, int]:
             "intake/check.html",
             form=form,
             sections=[
-                (section, section_rows(section, draft.answers, languages.translate, _number))
+                (section, rows)
                 for section in PAGES
+                if (rows := section_rows(section, draft.answers, languages.translate, _number))
             ],
             errors=problems,
             crisis=_needs_crisis_panel(draft.answers),
-            back_url=url_for("intake.page", section_id=PAGES[-1].id),
+            back_url=url_for("intake.page", section_id=_asked_pages(draft.answers)[-1].id),
         ),
         400 if problems else 200,
     )

@@ -14,6 +14,8 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
+from questionnaire.questions import instruments
+from questionnaire.questions.instruments import Instrument
 from questionnaire.questions.parsers import (
     BP_EXAMPLE,
     DATE_EXAMPLE,
@@ -133,6 +135,16 @@ class AskedWhen:
     one_of: frozenset[str]
     #: Shown beside the question when the page cannot hide it (no JavaScript).
     hint: str
+    #: Whether the item it depends on is on the same page (the page hides or shows the
+    #: question); False when it was answered on an earlier page, so the whole page is
+    #: skipped when the condition does not hold (see section_is_asked).
+    on_page: bool = True
+
+    def holds(self, value: Any) -> bool:
+        """Return whether an answer to the item it depends on asks this one (any of a list)."""
+        if isinstance(value, list | tuple):
+            return any(entry in self.one_of for entry in value)
+        return value in self.one_of
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -165,16 +177,17 @@ class Item:
     #: the GOV.UK pattern for its kind: "Select yes if ...", "Select ...", "Enter your ...",
     #: "Select to confirm that ...". Every item that can be required has one.
     error: str = ""
+    #: The standard instrument the item belongs to (instruments.py), if any: its wording
+    #: is the instrument's own, never paraphrased, and its answer code is its score.
+    instrument: str | None = None
+    #: A documented exemption from the French completeness test (README, "Languages"):
+    #: why the item is shown in English on French pages. Empty for every other item.
+    french_exempt: str = ""
 
     @property
     def can_be_required(self) -> bool:
         """Return whether an answer can ever be needed (always, by condition, or with another)."""
-        return (
-            self.required
-            or self.asked_when is not None
-            or self.required_with is not None
-            or self.min_choices > 0
-        )
+        return self.required or self.required_with is not None or self.min_choices > 0
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -199,6 +212,12 @@ class Section:
     items: tuple[Item, ...]
     #: Where the section's items are asked: its own page, the start page or the last step.
     placement: str = "page"
+    #: The standard instrument the page asks (instruments.py), if any.
+    instrument: str | None = None
+    #: The instrument's own question stem, shown above its items.
+    stem: str = ""
+    #: Why the stem stays English on French pages (see Item.french_exempt), if it does.
+    french_exempt: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,6 +283,51 @@ def _yes_no_prefer_not(id: str, label: str, short: str, error: str, hint: str = 
         hint=hint,
         short_label=short,
         error=error,
+    )
+
+
+
+#: Said on every instrument page: every item may be skipped, and why answering helps.
+INSTRUMENT_INTRO = (
+    "These questions come from a questionnaire that many clinics use. You can skip any "
+    "question, but answering all of them gives the clinician the most complete picture."
+)
+#: The PCL-5 is asked only of a patient who names PTSD among their reasons.
+PTSD_REASON = "ptsd"
+
+
+def _instrument_section(
+    instrument: Instrument, title: str, asked_when: AskedWhen | None = None
+) -> Section:
+    """Return one instrument's page: its stem and items in the instrument's own words."""
+    exempt = instrument.french_exemption
+    scale = tuple(
+        Choice(code, label) for code, label in zip(instrument.codes, instrument.scale, strict=True)
+    )
+    items = tuple(
+        Item(
+            id=item_id,
+            label=label,
+            kind=Kind.CHOICE,
+            choices=scale,
+            required=False,
+            asked_when=asked_when,
+            short_label=f"{instrument.name} item {number}",
+            instrument=instrument.id,
+            french_exempt=exempt,
+        )
+        for number, (item_id, label) in enumerate(
+            zip(instrument.item_ids, instrument.items, strict=True), start=1
+        )
+    )
+    return Section(
+        id=instrument.id,
+        title=title,
+        intro=INSTRUMENT_INTRO,
+        items=items,
+        instrument=instrument.id,
+        stem=instrument.stem,
+        french_exempt=exempt,
     )
 
 
@@ -471,6 +535,15 @@ SECTIONS: tuple[Section, ...] = (
                 "Tried to end life, ever",
                 "Select yes if you have ever tried to end your life",
             ),
+        ),
+    ),
+    _instrument_section(instruments.PHQ9, "How you have been feeling"),
+    _instrument_section(instruments.GAD7, "Worry and nerves"),
+    _instrument_section(
+        instruments.PCL5,
+        "After a very stressful experience",
+        asked_when=AskedWhen(
+            item="reasons", one_of=frozenset({PTSD_REASON}), hint="", on_page=False
         ),
     ),
     Section(
@@ -897,6 +970,20 @@ FACTS: dict[str, Fact] = {
         Fact("weight_kg", "Weight in kilograms", ("weight_value", "weight_unit")),
         Fact("bp_systolic", "Systolic blood pressure (top number), mmHg", ("bp_reading",)),
         Fact("bp_diastolic", "Diastolic blood pressure (bottom number), mmHg", ("bp_reading",)),
+        *(
+            Fact(
+                instrument.total_fact,
+                f"{instrument.name} total score (0 to {instrument.max_total}; only when every "
+                "item is answered)",
+                instrument.item_ids,
+            )
+            for instrument in instruments.INSTRUMENTS
+        ),
+        Fact(
+            instruments.PHQ9_ITEM9_FACT,
+            "PHQ-9 item 9 score (0 to 3): thoughts of being better off dead or of self-harm",
+            (instruments.PHQ9_ITEM9,),
+        ),
     )
 }
 
@@ -915,6 +1002,12 @@ UNDERSTANDS_REVIEW = with_role(Role.UNDERSTANDS_REVIEW)
 CONTACT_ITEMS: tuple[Item, ...] = tuple(i for i in ITEMS.values() if i.role is Role.CONTACT)
 #: Answers to the crisis question that show crisis help at once.
 CRISIS_ANSWERS = frozenset({"yes", "prefer_not"})
+#: Every answer that shows crisis help at once: the crisis question, and PHQ-9 item 9
+#: answered above "Not at all" (item id -> answer codes).
+CRISIS_TRIGGERS: dict[str, frozenset[str]] = {
+    CRISIS_QUESTION.id: CRISIS_ANSWERS,
+    instruments.PHQ9_ITEM9: frozenset(instruments.PHQ9.codes[1:]),
+}
 #: The page that asks the crisis question.
 CRISIS_SECTION = SECTION_OF[CRISIS_QUESTION.id]
 #: Each number item's unit item, if it has one (weight_value -> weight_unit).
@@ -942,6 +1035,7 @@ def derive_facts(answers: Mapping[str, Any], today: date) -> dict[str, int | flo
     reading = answers.get("bp_reading")
     if reading:
         facts["bp_systolic"], facts["bp_diastolic"] = parse_blood_pressure(reading)
+    facts.update(instruments.scores(answers))
     return facts
 
 
@@ -949,4 +1043,17 @@ def is_asked(item: Item, answers: Mapping[str, Any]) -> bool:
     """Return whether a conditional item's condition holds for these answers."""
     if item.asked_when is None:
         return True
-    return answers.get(item.asked_when.item) in item.asked_when.one_of
+    return item.asked_when.holds(answers.get(item.asked_when.item))
+
+
+def needs_crisis_help(answers: Mapping[str, Any]) -> bool:
+    """Return whether any answer calls for crisis help at once (CRISIS_TRIGGERS)."""
+    return any(answers.get(item_id) in codes for item_id, codes in CRISIS_TRIGGERS.items())
+
+
+def section_is_asked(section: Section, answers: Mapping[str, Any]) -> bool:
+    """Return whether a page is asked: not when it depends on an earlier answer that rules it out."""
+    conditions = [item.asked_when for item in section.items]
+    if not conditions or any(c is None or c.on_page for c in conditions):
+        return True
+    return any(is_asked(item, answers) for item in section.items)

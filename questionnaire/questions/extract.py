@@ -18,14 +18,21 @@ def catalogue_strings() -> Iterator[tuple[str, str]]:
         yield section.title, f"section {section.id}: title"
         if section.intro:
             yield section.intro, f"section {section.id}: intro"
+        if section.stem and not section.french_exempt:
+            yield section.stem, f"section {section.id}: stem"
         for item in section.items:
             where = f"item {item.id}"
-            for name in ("label", "hint", "short_label", "error"):
+            # An exempt item's words stay as published (README, "Languages"); its short
+            # label is the project's own and is translated.
+            names = ("short_label",) if item.french_exempt else ("label", "hint", "short_label", "error")
+            for name in names:
                 text = getattr(item, name, "")
                 if text:
                     yield text, f"{where}: {name}"
-            if item.asked_when is not None:
+            if item.asked_when is not None and item.asked_when.hint:
                 yield item.asked_when.hint, f"{where}: asked-when hint"
+            if item.french_exempt:
+                continue
             for choice in item.choices:
                 yield choice.label, f"{where}: answer {choice.code}"
     for fact in catalogue.FACTS.values():  # read by clinicians, in a flag's evidence

@@ -67,7 +67,10 @@ def _requirement(item: Item) -> FormValidator:
     def check(form: wtforms.Form, fld: wtforms.Field) -> None:
         needed = item.required
         if item.asked_when is not None:
-            needed = _other_value(form, item.asked_when.item) in item.asked_when.one_of
+            # Asked (and then needed, if the item is required) only when its condition holds.
+            needed = item.required and item.asked_when.holds(
+                _other_value(form, item.asked_when.item)
+            )
         if item.required_with is not None:
             needed = not _is_empty(_other_value(form, item.required_with))
         if _is_empty(fld.data):

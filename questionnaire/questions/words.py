@@ -62,6 +62,8 @@ def answer_in_words(
     """
     value = answers.get(item.id)
     kind = item.kind.traits.value
+    if item.french_exempt:
+        say = _same  # its official wording is shown as published (README, "Languages")
     if kind == "codes":
         chosen = _as_list(value)
         if chosen:

@@ -1,0 +1,284 @@
+"""The standard instruments asked at intake: PHQ-9, GAD-7 and PCL-5, and how they are scored.
+
+Pure data and arithmetic: no Flask, no database. The catalogue builds one page per
+instrument from these definitions (item ids, exact published wording, answer scale);
+the scores are derived facts, stored with the answers. A total exists only when every
+item of its instrument is answered: a partial sum is never passed off as a score.
+
+Scores and bands are for clinicians only: no patient page shows them.
+
+Sources (see the README, "Standard instruments"):
+
+- PHQ-9 and GAD-7: developed by Drs Robert L. Spitzer, Janet B.W. Williams, Kurt Kroenke
+  and colleagues, with an educational grant from Pfizer Inc. "No permission required to
+  reproduce, translate, display or distribute." Bands: Kroenke, Spitzer & Williams, J Gen
+  Intern Med 2001 (PHQ-9); Spitzer, Kroenke, Williams & Löwe, Arch Intern Med 2006 (GAD-7).
+- PCL-5: Weathers, Litz, Keane, Palmieri, Marx & Schnurr (2013), The PTSD Checklist for
+  DSM-5 (PCL-5), National Center for PTSD (public domain). The National Center for PTSD
+  gives 31 to 33 as the range of cut-points for probable PTSD.
+- LOINC: 44249-1 PHQ-9 panel, 44261-6 PHQ-9 total score; 69737-5 GAD-7 panel, 70274-6
+  GAD-7 total score; 101697-1 PCL-5 panel, 101698-9 PTSD PCL-5 score.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+LOINC = "http://loinc.org"
+
+
+@dataclass(frozen=True, slots=True)
+class Band:
+    """A published score range and the label clinicians use for it."""
+
+    low: int
+    high: int
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Instrument:
+    """One standard instrument: its items, answer scale, total, bands and codes."""
+
+    #: The section id and the prefix of its item ids (phq9 -> phq9_1 ... phq9_9).
+    id: str
+    #: Its usual name, as clinicians write it.
+    name: str
+    #: The question stem every item answers, in the instrument's own words.
+    stem: str
+    #: The items' exact published wording, in order.
+    items: tuple[str, ...]
+    #: The answer scale, in order: each answer's code is its score ("0", "1", ...).
+    scale: tuple[str, ...]
+    #: The derived fact that holds the total.
+    total_fact: str
+    bands: tuple[Band, ...]
+    #: LOINC code of the total score (the FHIR Observation's code).
+    loinc_total: str
+    loinc_total_display: str
+    #: LOINC code of the instrument's panel (the FHIR Questionnaire group's code).
+    loinc_panel: str
+    #: LOINC codes of the items, in order, where LOINC has them (else empty).
+    loinc_items: tuple[str, ...] = ()
+    #: Why the instrument stays in English on French pages, or "" when its French is official.
+    french_exemption: str = ""
+
+    @property
+    def item_ids(self) -> tuple[str, ...]:
+        """Return the ids of the instrument's items, in order."""
+        return tuple(f"{self.id}_{number}" for number in range(1, len(self.items) + 1))
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """Return the answer codes, each the score it gives."""
+        return tuple(str(score) for score in range(len(self.scale)))
+
+    @property
+    def max_total(self) -> int:
+        """Return the highest possible total."""
+        return (len(self.scale) - 1) * len(self.items)
+
+    def total(self, answers: Mapping[str, Any]) -> int | None:
+        """Return the total when every item is answered with a score of the scale, else None."""
+        total = 0
+        for item_id in self.item_ids:
+            value = answers.get(item_id)
+            if value not in self.codes:
+                return None
+            total += int(value)
+        return total
+
+    def answered(self, answers: Mapping[str, Any]) -> int:
+        """Return how many of the instrument's items have an answer."""
+        return sum(1 for item_id in self.item_ids if answers.get(item_id) in self.codes)
+
+    def band(self, total: int) -> Band:
+        """Return the published band a total falls in."""
+        for band in self.bands:
+            if band.low <= total <= band.high:
+                return band
+        raise ValueError(f"{total} is outside {self.name}'s range 0 to {self.max_total}")
+
+
+FREQUENCY = ("Not at all", "Several days", "More than half the days", "Nearly every day")
+BOTHER = ("Not at all", "A little bit", "Moderately", "Quite a bit", "Extremely")
+
+NO_OFFICIAL_FRENCH = (
+    "official Canadian-French text not available to the project: shown in English with a "
+    "one-line note"
+)
+
+PHQ9 = Instrument(
+    id="phq9",
+    name="PHQ-9",
+    stem="Over the last 2 weeks, how often have you been bothered by any of the following problems?",
+    items=(
+        "Little interest or pleasure in doing things",
+        "Feeling down, depressed, or hopeless",
+        "Trouble falling or staying asleep, or sleeping too much",
+        "Feeling tired or having little energy",
+        "Poor appetite or overeating",
+        "Feeling bad about yourself — or that you are a failure or have let yourself or your "
+        "family down",
+        "Trouble concentrating on things, such as reading the newspaper or watching television",
+        "Moving or speaking so slowly that other people could have noticed? Or the opposite — "
+        "being so fidgety or restless that you have been moving around a lot more than usual",
+        "Thoughts that you would be better off dead or of hurting yourself in some way",
+    ),
+    scale=FREQUENCY,
+    total_fact="phq9_total",
+    bands=(
+        Band(0, 4, "minimal"),
+        Band(5, 9, "mild"),
+        Band(10, 14, "moderate"),
+        Band(15, 19, "moderately severe"),
+        Band(20, 27, "severe"),
+    ),
+    loinc_total="44261-6",
+    loinc_total_display="Patient Health Questionnaire 9 item (PHQ-9) total score [Reported]",
+    loinc_panel="44249-1",
+    loinc_items=(
+        "44250-9",
+        "44255-8",
+        "44259-0",
+        "44254-1",
+        "44251-7",
+        "44258-2",
+        "44252-5",
+        "44253-3",
+        "44260-8",
+    ),
+)
+
+GAD7 = Instrument(
+    id="gad7",
+    name="GAD-7",
+    stem="Over the last 2 weeks, how often have you been bothered by the following problems?",
+    items=(
+        "Feeling nervous, anxious, or on edge",
+        "Not being able to stop or control worrying",
+        "Worrying too much about different things",
+        "Trouble relaxing",
+        "Being so restless that it is hard to sit still",
+        "Becoming easily annoyed or irritable",
+        "Feeling afraid as if something awful might happen",
+    ),
+    scale=FREQUENCY,
+    total_fact="gad7_total",
+    bands=(
+        Band(0, 4, "minimal"),
+        Band(5, 9, "mild"),
+        Band(10, 14, "moderate"),
+        Band(15, 21, "severe"),
+    ),
+    loinc_total="70274-6",
+    loinc_total_display="Generalized anxiety disorder 7 item (GAD-7) total score [Reported.PHQ]",
+    loinc_panel="69737-5",
+    loinc_items=(
+        "69725-0",
+        "68509-9",
+        "69733-4",
+        "69734-2",
+        "69735-9",
+        "69689-8",
+        "69736-7",
+    ),
+    french_exemption=NO_OFFICIAL_FRENCH,
+)
+
+PCL5 = Instrument(
+    id="pcl5",
+    name="PCL-5",
+    stem="In the past month, how much were you bothered by:",
+    items=(
+        "Repeated, disturbing, and unwanted memories of the stressful experience?",
+        "Repeated, disturbing dreams of the stressful experience?",
+        "Suddenly feeling or acting as if the stressful experience were actually happening "
+        "again (as if you were actually back there reliving it)?",
+        "Feeling very upset when something reminded you of the stressful experience?",
+        "Having strong physical reactions when something reminded you of the stressful "
+        "experience (for example, heart pounding, trouble breathing, sweating)?",
+        "Avoiding memories, thoughts, or feelings related to the stressful experience?",
+        "Avoiding external reminders of the stressful experience (for example, people, places, "
+        "conversations, activities, objects, or situations)?",
+        "Trouble remembering important parts of the stressful experience?",
+        "Having strong negative beliefs about yourself, other people, or the world (for "
+        "example, having thoughts such as: I am bad, there is something seriously wrong with "
+        "me, no one can be trusted, the world is completely dangerous)?",
+        "Blaming yourself or someone else for the stressful experience or what happened after "
+        "it?",
+        "Having strong negative feelings such as fear, horror, anger, guilt, or shame?",
+        "Loss of interest in activities that you used to enjoy?",
+        "Feeling distant or cut off from other people?",
+        "Trouble experiencing positive feelings (for example, being unable to feel happiness or "
+        "have loving feelings for people close to you)?",
+        "Irritable behavior, angry outbursts, or acting aggressively?",
+        "Taking too many risks or doing things that could cause you harm?",
+        'Being "superalert" or watchful or on guard?',
+        "Feeling jumpy or easily startled?",
+        "Having difficulty concentrating?",
+        "Trouble falling or staying asleep?",
+    ),
+    scale=BOTHER,
+    total_fact="pcl5_total",
+    bands=(
+        Band(0, 30, "below the published cut-point range (31–33)"),
+        Band(31, 33, "within the published cut-point range (31–33)"),
+        Band(34, 80, "above the published cut-point range (31–33)"),
+    ),
+    loinc_total="101698-9",
+    loinc_total_display="PTSD PCL-5 score [PCL-5]",
+    loinc_panel="101697-1",
+    french_exemption=NO_OFFICIAL_FRENCH,
+)
+
+#: Every instrument, in the order the questionnaire asks them.
+INSTRUMENTS: tuple[Instrument, ...] = (PHQ9, GAD7, PCL5)
+BY_ID: dict[str, Instrument] = {instrument.id: instrument for instrument in INSTRUMENTS}
+#: The instrument each instrument item belongs to.
+INSTRUMENT_OF: dict[str, Instrument] = {
+    item_id: instrument for instrument in INSTRUMENTS for item_id in instrument.item_ids
+}
+
+#: PHQ-9's item 9 (thoughts of being better off dead or of self-harm), as a fact of its own.
+PHQ9_ITEM9 = "phq9_9"
+PHQ9_ITEM9_FACT = "phq9_item9"
+
+
+def scores(answers: Mapping[str, Any]) -> dict[str, int | None]:
+    """Return every instrument's total (None when any item is unanswered) and PHQ-9 item 9."""
+    found: dict[str, int | None] = {
+        instrument.total_fact: instrument.total(answers) for instrument in INSTRUMENTS
+    }
+    item9 = answers.get(PHQ9_ITEM9)
+    found[PHQ9_ITEM9_FACT] = int(item9) if item9 in PHQ9.codes else None
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    """One instrument's result for a clinician: total and band, or how much is missing."""
+
+    instrument: Instrument
+    total: int | None
+    band: Band | None
+    answered: int
+
+    @property
+    def asked(self) -> bool:
+        """Return whether the patient answered any of its items."""
+        return self.answered > 0
+
+
+def score_of(instrument: Instrument, answers: Mapping[str, Any]) -> Score:
+    """Return one instrument's result from stored answers."""
+    total = instrument.total(answers)
+    band = instrument.band(total) if total is not None else None
+    return Score(instrument, total, band, instrument.answered(answers))
+
+
+def all_scores(answers: Mapping[str, Any]) -> list[Score]:
+    """Return each instrument's result, in order."""
+    return [score_of(instrument, answers) for instrument in INSTRUMENTS]
