@@ -99,7 +99,8 @@ def _check_leaf(
         )
         return
     operands = operand if isinstance(operand, list) else [operand]
-    if found.kind in (FieldKind.CODE, FieldKind.CODES):
+    if found.kind in (FieldKind.CODE, FieldKind.CODES) and operator != "answered":
+        # `answered` takes true or false on any item, not an answer code.
         for value in operands:
             if not isinstance(value, str):
                 report(

@@ -62,6 +62,9 @@ EXPECTED = {
         "suicidal_thoughts_now": YES_NO_PREFER_NOT,
         "suicide_attempt_ever": YES_NO_PREFER_NOT,
     },
+    "phq9": dict.fromkeys([f"phq9_{n}" for n in range(1, 10)], ["0", "1", "2", "3"]),
+    "gad7": dict.fromkeys([f"gad7_{n}" for n in range(1, 8)], ["0", "1", "2", "3"]),
+    "pcl5": dict.fromkeys([f"pcl5_{n}" for n in range(1, 21)], ["0", "1", "2", "3", "4"]),
     "mental_health": dict.fromkeys(
         [
             "psychosis_ever",
@@ -138,7 +141,7 @@ def test_sections_and_items_are_those_of_items_md_in_order() -> None:
         assert list(actual[section_id].items()) == list(expected_items.items()), section_id
 
 
-def test_consent_items_sit_at_the_edges_and_nine_sections_are_pages() -> None:
+def test_consent_items_sit_at_the_edges_and_twelve_sections_are_pages() -> None:
     assert [section.id for section in items.PAGES] == list(EXPECTED)[:-1]
     assert items.ITEMS["privacy_consent"].kind is Kind.CONSENT
     assert items.ITEMS["understands_review"].kind is Kind.CONSENT
@@ -156,16 +159,55 @@ def test_optional_items_are_exactly_the_optional_ones() -> None:
         "ketamine_reaction_details",
         "other_drugs_past_year",
         "medications",
+        *(item_id for item_id in items.ITEMS if item_id.startswith(("phq9_", "gad7_", "pcl5_"))),
     }
+    # Every instrument item may be skipped: a patient is never blocked by one.
+    assert all(
+        not item.can_be_required for item in items.ITEMS.values() if item.instrument is not None
+    )
 
 
-def test_the_one_conditional_item() -> None:
+def test_the_conditional_items() -> None:
     conditional = [item for item in items.ITEMS.values() if item.asked_when]
-    assert [item.id for item in conditional] == ["suicidal_thoughts_now"]
+    assert [item.id for item in conditional] == [
+        "suicidal_thoughts_now",
+        *(f"pcl5_{n}" for n in range(1, 21)),
+    ]
     condition = conditional[0].asked_when
     assert condition is not None
     assert condition.item == "suicidal_thoughts_past_month"
     assert condition.one_of == {"yes", "prefer_not"}
+    assert condition.on_page
+    ptsd = items.ITEMS["pcl5_1"].asked_when
+    assert ptsd is not None and ptsd.item == "reasons" and not ptsd.on_page
+    assert ptsd.one_of == {"ptsd"}
+
+
+def test_the_pcl5_page_is_asked_only_when_ptsd_is_among_the_reasons() -> None:
+    pcl5 = items.SECTION_OF["pcl5_1"]
+    assert items.section_is_asked(pcl5, {"reasons": ["depression", "ptsd"]})
+    assert not items.section_is_asked(pcl5, {"reasons": ["depression", "anxiety"]})
+    assert not items.section_is_asked(pcl5, {})
+    # A page whose condition is on the page itself is always asked.
+    assert items.section_is_asked(items.SECTION_OF["suicidal_thoughts_now"], {})
+    assert items.section_is_asked(items.SECTION_OF["phq9_1"], {})
+
+
+def test_the_instrument_pages_follow_the_safety_page_in_order() -> None:
+    pages = [section.id for section in items.PAGES]
+    assert pages[pages.index("safety") + 1 : pages.index("safety") + 4] == ["phq9", "gad7", "pcl5"]
+    for section_id in ("phq9", "gad7", "pcl5"):
+        section = next(s for s in items.PAGES if s.id == section_id)
+        assert section.instrument == section_id and section.stem
+        assert "most complete picture" in section.intro
+
+
+def test_crisis_help_answers_include_phq9_item_9_above_not_at_all() -> None:
+    assert not items.needs_crisis_help({"phq9_9": "0"})
+    for code in ("1", "2", "3"):
+        assert items.needs_crisis_help({"phq9_9": code})
+    assert items.needs_crisis_help({"suicidal_thoughts_now": "yes"})
+    assert not items.needs_crisis_help({})
 
 
 def test_every_item_has_plain_words() -> None:
@@ -296,7 +338,17 @@ def test_derive_facts() -> None:
         "bp_reading": "152 over 94",
     }
     facts = items.derive_facts(answers, date(2026, 6, 1))
-    assert facts == {"age_years": 65, "weight_kg": 90.72, "bp_systolic": 152, "bp_diastolic": 94}
+    assert facts == {
+        "age_years": 65,
+        "weight_kg": 90.72,
+        "bp_systolic": 152,
+        "bp_diastolic": 94,
+        # No instrument answered: no score, never a partial sum.
+        "phq9_total": None,
+        "gad7_total": None,
+        "pcl5_total": None,
+        "phq9_item9": None,
+    }
 
 
 def test_missing_facts_are_none() -> None:
