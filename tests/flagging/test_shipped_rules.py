@@ -61,6 +61,14 @@ FLAGS = {
     "lamotrigine": "info",
     "no_escort_home": "info",
     "plans_to_drive": "info",
+    # 8b. Standard instruments (ITEMS.md): item 9 above "not at all" is review, and urgent
+    # when "nearly every day" (a rule has one level, so the urgent one is a companion rule).
+    "phq9_item9_positive": "review",
+    "phq9_item9_nearly_every_day": "urgent",
+    "phq9_item9_unanswered": "review",
+    "phq9_severe_band": "info",
+    "gad7_severe_band": "info",
+    "pcl5_at_cut_point": "info",
 }
 
 #: The term lists of ITEMS.md (each must be matched by the table's lexicon of that flag).
@@ -99,6 +107,10 @@ def test_every_rule_cites_a_source_and_observes() -> None:
             "Weight",
             "Self-reported",
             "Plans",
+            "Answered",  # an instrument's item, in its own words
+            "PHQ-9",  # an instrument's total score
+            "GAD-7",
+            "PCL-5",
         }, rule.id
 
 

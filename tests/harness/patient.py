@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from questionnaire.questions.catalogue import ITEMS, PAGES, Kind, Section
+from questionnaire.questions.catalogue import ITEMS, PAGES, Kind, Section, section_is_asked
 from tests.harness.forms import as_lists, find_csrf_token, form_values, page_html, visible_text
 
 if TYPE_CHECKING:
@@ -76,6 +76,11 @@ def split_dates(values: dict[str, Any]) -> dict[str, Any]:
 def page_answers(section: Section, answers: dict[str, Any]) -> dict[str, Any]:
     """Return the part of an answer set that one page posts (a date as its three inputs)."""
     return split_dates({item.id: answers[item.id] for item in section.items if item.id in answers})
+
+
+def asked_pages(answers: dict[str, Any]) -> list[Section]:
+    """Return the pages a patient with these answers is asked, in order (PCL-5 needs PTSD)."""
+    return [section for section in PAGES if section_is_asked(section, answers)]
 
 
 @dataclass
@@ -271,6 +276,9 @@ class Patient(Browser):
     ) -> Response:
         """Answer one question page with its part of `answers`; `extra` is posted too."""
         path = f"/questions/{section.id}"
+        if not section_is_asked(section, answers):
+            # A page these answers rule out (PCL-5 without PTSD): the app sends the patient on.
+            return self.get(path, deadline)
         token = self.token(path, deadline)
         if self.think_time:
             time.sleep(random.uniform(0, self.think_time))
@@ -299,9 +307,10 @@ class Patient(Browser):
     def walk_to_check(self, answers: dict[str, Any], deadline: float | None = None) -> None:
         """Start and answer every page, each leading on to the next, up to the check page."""
         expect_redirect(self.start(deadline), f"/questions/{PAGES[0].id}", "start")
-        for index, section in enumerate(PAGES):
+        asked = asked_pages(answers)
+        for index, section in enumerate(asked):
             response = self.answer(section, answers, deadline, action="continue")
-            following = f"/questions/{PAGES[index + 1].id}" if index + 1 < len(PAGES) else "/check"
+            following = f"/questions/{asked[index + 1].id}" if index + 1 < len(asked) else "/check"
             expect_redirect(response, following, f"page {section.id}")
 
     def reference(self, deadline: float | None = None) -> str:

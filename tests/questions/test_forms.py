@@ -31,6 +31,11 @@ def test_the_baseline_is_valid_and_normalised() -> None:
         "weight_kg": 70.0,
         "bp_systolic": 122,
         "bp_diastolic": 78,
+        # The baseline skips the instruments: no score, never a partial sum.
+        "phq9_total": None,
+        "gad7_total": None,
+        "pcl5_total": None,
+        "phq9_item9": None,
     }
 
 
