@@ -26,6 +26,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from questionnaire.questions.wording import N_
+
 LOINC = "http://loinc.org"
 
 
@@ -130,11 +132,11 @@ PHQ9 = Instrument(
     scale=FREQUENCY,
     total_fact="phq9_total",
     bands=(
-        Band(0, 4, "minimal"),
-        Band(5, 9, "mild"),
-        Band(10, 14, "moderate"),
-        Band(15, 19, "moderately severe"),
-        Band(20, 27, "severe"),
+        Band(0, 4, N_("minimal")),
+        Band(5, 9, N_("mild")),
+        Band(10, 14, N_("moderate")),
+        Band(15, 19, N_("moderately severe")),
+        Band(20, 27, N_("severe")),
     ),
     loinc_total="44261-6",
     loinc_total_display="Patient Health Questionnaire 9 item (PHQ-9) total score [Reported]",
@@ -168,10 +170,10 @@ GAD7 = Instrument(
     scale=FREQUENCY,
     total_fact="gad7_total",
     bands=(
-        Band(0, 4, "minimal"),
-        Band(5, 9, "mild"),
-        Band(10, 14, "moderate"),
-        Band(15, 21, "severe"),
+        Band(0, 4, N_("minimal")),
+        Band(5, 9, N_("mild")),
+        Band(10, 14, N_("moderate")),
+        Band(15, 21, N_("severe")),
     ),
     loinc_total="70274-6",
     loinc_total_display="Generalized anxiety disorder 7 item (GAD-7) total score [Reported.PHQ]",
@@ -224,9 +226,9 @@ PCL5 = Instrument(
     scale=BOTHER,
     total_fact="pcl5_total",
     bands=(
-        Band(0, 30, "below the published cut-point range (31–33)"),
-        Band(31, 33, "within the published cut-point range (31–33)"),
-        Band(34, 80, "above the published cut-point range (31–33)"),
+        Band(0, 30, N_("below the published cut-point range (31–33)")),
+        Band(31, 33, N_("within the published cut-point range (31–33)")),
+        Band(34, 80, N_("above the published cut-point range (31–33)")),
     ),
     loinc_total="101698-9",
     loinc_total_display="PTSD PCL-5 score [PCL-5]",

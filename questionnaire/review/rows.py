@@ -16,6 +16,7 @@ from flask_babel import ngettext
 
 from questionnaire.models import Clinician, Submission
 from questionnaire.questions import catalogue
+from questionnaire.review.scores import Total, queue_totals
 from questionnaire.rules import LEVEL_RANK, RuleTable
 
 #: Between the flags' short names in a row.
@@ -43,6 +44,8 @@ class QueueRow:
     flags: tuple[str, ...]
     waited: Waited
     taken_by: Clinician | None
+    #: The instruments' totals, beside the flags (from the answers opened for the name).
+    totals: tuple[Total, ...] = ()
 
     @property
     def flag_names(self) -> str:
@@ -123,6 +126,7 @@ def queue_rows(
                 ),
                 waited=waited(row.submitted_at, now),
                 taken_by=row.assigned_to,
+                totals=queue_totals(opened),
             )
         )
     return shown

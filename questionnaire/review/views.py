@@ -61,6 +61,7 @@ from questionnaire.review.queue import (
     queue_page,
 )
 from questionnaire.review.rows import RowWords, queue_rows
+from questionnaire.review.scores import score_rows
 from questionnaire.rules import LEVELS
 from questionnaire.urgent import unsent
 
@@ -240,7 +241,9 @@ def _render_submission(
                     ),
                 )
                 for section in catalogue.PAGES
+                if section.instrument is None  # the instruments: one compact row each
             ],
+            scores=score_rows(submission.answers),
             statuses=STATUSES,
             outcomes=OUTCOMES,
             colleagues=assignment.colleagues(db.session),

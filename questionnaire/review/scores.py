@@ -1,0 +1,72 @@
+"""The instruments as a clinician reads them: one compact row each, totals beside the flags.
+
+Scores are derived from the sealed answers where they are shown (the submission page,
+and the queue's rows already opened for their names): never stored apart, never
+filtered on, never shown to a patient.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from questionnaire.questions import catalogue
+from questionnaire.questions.instruments import INSTRUMENTS, Instrument, score_of
+
+
+@dataclass(frozen=True)
+class ScoreRow:
+    """One instrument on the submission page: its total and band, and every item's answer."""
+
+    instrument: Instrument
+    #: None when any item is unanswered ("incomplete"), never a partial sum.
+    total: int | None
+    #: The published band's label (English, marked for translation), or None.
+    band: str | None
+    answered: int
+    #: Each item's score in order, None where it was skipped.
+    items: tuple[int | None, ...]
+    #: False when the page was never asked (PCL-5 without PTSD among the reasons).
+    asked: bool
+
+
+def score_rows(answers: Mapping[str, Any]) -> list[ScoreRow]:
+    """Return one row per instrument, in the questionnaire's order."""
+    rows = []
+    for instrument in INSTRUMENTS:
+        score = score_of(instrument, answers)
+        section = catalogue.SECTION_OF[instrument.item_ids[0]]
+        rows.append(
+            ScoreRow(
+                instrument=instrument,
+                total=score.total,
+                band=score.band.label if score.band else None,
+                answered=score.answered,
+                items=tuple(
+                    int(answers[item_id]) if answers.get(item_id) in instrument.codes else None
+                    for item_id in instrument.item_ids
+                ),
+                asked=score.asked or catalogue.section_is_asked(section, answers),
+            )
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class Total:
+    """One instrument's total as a queue row shows it beside the flags."""
+
+    name: str
+    #: None: some items answered, not all ("incomplete").
+    total: int | None
+
+
+def queue_totals(answers: Mapping[str, Any]) -> tuple[Total, ...]:
+    """Return the totals of the instruments the patient answered any item of."""
+    totals = []
+    for instrument in INSTRUMENTS:
+        score = score_of(instrument, answers)
+        if score.asked:
+            totals.append(Total(instrument.name, score.total))
+    return tuple(totals)
