@@ -21,6 +21,7 @@ from typing import Any
 from questionnaire.models import Flag, Submission
 from questionnaire.questions import catalogue
 from questionnaire.questions.catalogue import Kind
+from questionnaire.questions.instruments import INSTRUMENTS
 from questionnaire.questions.text import show_bidi
 from questionnaire.references import format_reference
 
@@ -32,6 +33,9 @@ SUBMISSION_COLUMNS: tuple[str, ...] = (
     "outcome",
     "rules_version",
     *catalogue.ITEMS,
+    # Each instrument's total (phq9_total, gad7_total, pcl5_total): empty when any of its
+    # items was skipped, never a partial sum.
+    *(instrument.total_fact for instrument in INSTRUMENTS),
 )
 FLAG_COLUMNS: tuple[str, ...] = (
     "reference",
@@ -103,7 +107,12 @@ def _submission_row(submission: Submission) -> list[str]:
         submission.outcome or "",
         submission.rules_version,
         *(answer_cell(item.kind, answers.get(item.id)) for item in catalogue.ITEMS.values()),
+        *(_total(instrument.total(answers)) for instrument in INSTRUMENTS),
     ]
+
+
+def _total(total: int | None) -> str:
+    return "" if total is None else str(total)
 
 
 def submissions_csv(submissions: Iterable[Submission]) -> Iterator[str]:

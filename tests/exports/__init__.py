@@ -38,6 +38,16 @@ BLOOD_PRESSURE = with_changes(
     }
 )
 NO_FLAGS = with_changes({})
+#: PHQ-9 complete (total 14, item 9 "Not at all"), GAD-7 with one item skipped, PCL-5 complete
+#: (total 20) after PTSD among the reasons.
+INSTRUMENTS = with_changes(
+    {
+        "reasons": ["depression", "ptsd"],
+        **{f"phq9_{n}": score for n, score in enumerate("222222200", start=1)},
+        **{f"gad7_{n}": "1" for n in range(1, 7)},
+        **{f"pcl5_{n}": "1" for n in range(1, 21)},
+    }
+)
 
 
 def submit(app: Flask, answers: dict[str, Any]) -> str:

