@@ -31,6 +31,7 @@ from urllib.parse import quote
 from questionnaire.models import Flag, Submission
 from questionnaire.questions import catalogue
 from questionnaire.questions.catalogue import Item, Kind, Section
+from questionnaire.questions.instruments import BY_ID, INSTRUMENT_OF, INSTRUMENTS, LOINC, Instrument
 from questionnaire.questions.text import show_bidi
 from questionnaire.questions.version import QUESTIONNAIRE_VERSION
 from questionnaire.references import format_reference
@@ -120,12 +121,18 @@ def _with_translations(
 
 
 def _question(item: Item, base_url: str, translations: Translations) -> dict[str, Any]:
+    if item.french_exempt:
+        translations = {}  # shown as published, in English, on every page (README, "Languages")
     question: dict[str, Any] = {
         "linkId": item.id,
         "text": item.label,
         "type": item.kind.traits.fhir_type,
         "required": item.required or (item.kind is Kind.MULTI and item.min_choices > 0),
     }
+    instrument = INSTRUMENT_OF.get(item.id)
+    if instrument is not None and instrument.loinc_items:
+        number = instrument.item_ids.index(item.id)
+        question["code"] = [{"system": LOINC, "code": instrument.loinc_items[number]}]
     if item.kind is Kind.MULTI:
         question["repeats"] = True
     if item.max_length is not None and item.kind.traits.value == "text":
@@ -166,13 +173,19 @@ def _question(item: Item, base_url: str, translations: Translations) -> dict[str
 
 def _group(section: Section, base_url: str, translations: Translations) -> dict[str, Any]:
     questions = [_question(item, base_url, translations) for item in section.items]
-    group = {
+    group: dict[str, Any] = {
         "linkId": section.id,
         "text": section.title,
         "type": "group",
         "required": any(question["required"] for question in questions),
         "item": questions,
     }
+    if section.instrument is not None:
+        # The instrument's LOINC panel (PHQ-9 44249-1, GAD-7 69737-5, PCL-5 101697-1).
+        instrument = BY_ID[section.instrument]
+        group["code"] = [
+            {"system": LOINC, "code": instrument.loinc_panel, "display": instrument.name}
+        ]
     return _with_translations(group, "text", translations)
 
 
@@ -344,8 +357,47 @@ def _detected_issue(
     }
 
 
+def _observation(
+    instrument: Instrument, total: int, submission: Submission, urls: _Urls
+) -> dict[str, Any]:
+    """Return one instrument's total as a survey Observation, coded in LOINC."""
+    return {
+        "resourceType": "Observation",
+        "status": "final",
+        "category": [
+            {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                        "code": "survey",
+                        "display": "Survey",
+                    }
+                ]
+            }
+        ],
+        "code": {
+            "coding": [
+                {
+                    "system": LOINC,
+                    "code": instrument.loinc_total,
+                    "display": instrument.loinc_total_display,
+                }
+            ],
+            "text": f"{instrument.name} total score",
+        },
+        "subject": {"reference": urls.patient},
+        "effectiveDateTime": submission.submitted_at.isoformat(),
+        "valueInteger": total,
+        "interpretation": [{"text": instrument.band(total).label}],
+        "derivedFrom": [{"reference": urls.response}],
+    }
+
+
 def submission_bundle(submission: Submission, base_url: str, clinic_name: str) -> dict[str, Any]:
     """Return a collection Bundle: the QuestionnaireResponse, its Patient, and its flags.
+
+    Each complete instrument adds an Observation of its total (LOINC-coded, derived from
+    the response); an instrument with any item skipped adds none.
 
     The response names the questionnaire version the patient answered, as stored
     with the submission (see `questionnaire_canonical` for rows stored before).
@@ -371,6 +423,17 @@ def submission_bundle(submission: Submission, base_url: str, clinic_name: str) -
         {"fullUrl": urls.response, "resource": response},
         {"fullUrl": urls.patient, "resource": _patient(submission.answers)},
     ]
+    for instrument in INSTRUMENTS:
+        total = instrument.total(submission.answers)
+        if total is not None:  # complete instruments only: never a partial sum
+            entries.append(
+                {
+                    "fullUrl": _urn(
+                        base_url, "submissions", submission.reference, "scores", instrument.id
+                    ),
+                    "resource": _observation(instrument, total, submission, urls),
+                }
+            )
     for flag in submission.flags:
         entries.append(
             {

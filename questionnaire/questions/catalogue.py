@@ -286,7 +286,6 @@ def _yes_no_prefer_not(id: str, label: str, short: str, error: str, hint: str = 
     )
 
 
-
 #: Said on every instrument page: every item may be skipped, and why answering helps.
 INSTRUMENT_INTRO = (
     "These questions come from a questionnaire that many clinics use. You can skip any "

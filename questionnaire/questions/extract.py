@@ -24,7 +24,11 @@ def catalogue_strings() -> Iterator[tuple[str, str]]:
             where = f"item {item.id}"
             # An exempt item's words stay as published (README, "Languages"); its short
             # label is the project's own and is translated.
-            names = ("short_label",) if item.french_exempt else ("label", "hint", "short_label", "error")
+            names = (
+                ("short_label",)
+                if item.french_exempt
+                else ("label", "hint", "short_label", "error")
+            )
             for name in names:
                 text = getattr(item, name, "")
                 if text:

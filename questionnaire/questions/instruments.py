@@ -209,8 +209,7 @@ PCL5 = Instrument(
         "Having strong negative beliefs about yourself, other people, or the world (for "
         "example, having thoughts such as: I am bad, there is something seriously wrong with "
         "me, no one can be trusted, the world is completely dangerous)?",
-        "Blaming yourself or someone else for the stressful experience or what happened after "
-        "it?",
+        "Blaming yourself or someone else for the stressful experience or what happened after it?",
         "Having strong negative feelings such as fear, horror, anger, guilt, or shame?",
         "Loss of interest in activities that you used to enjoy?",
         "Feeling distant or cut off from other people?",

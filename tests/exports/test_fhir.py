@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.detectedissue import DetectedIssue
+from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.patient import Patient as FhirPatient
 from fhir.resources.R4B.questionnaire import Questionnaire
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
@@ -33,6 +34,7 @@ from tests.exports import (
     BENZODIAZEPINE,
     BLOOD_PRESSURE,
     CLINIC,
+    INSTRUMENTS,
     NO_FLAGS,
     URGENT,
     load,
@@ -191,8 +193,13 @@ def split(bundle: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]
         e for e in bundle["entry"] if e["resource"]["resourceType"] == "QuestionnaireResponse"
     ]
     issues = [e for e in bundle["entry"] if e["resource"]["resourceType"] == "DetectedIssue"]
-    assert len(issues) + 2 == len(bundle["entry"])  # and one Patient
+    # and one Patient, and one Observation per complete instrument
+    assert len(issues) + 2 + len(observations(bundle)) == len(bundle["entry"])
     return response_entry, issues
+
+
+def observations(bundle: dict[str, Any]) -> list[dict[str, Any]]:
+    return [e for e in bundle["entry"] if e["resource"]["resourceType"] == "Observation"]
 
 
 def patient_of(bundle: dict[str, Any]) -> dict[str, Any]:
@@ -376,6 +383,12 @@ def test_the_questionnaire_carries_the_french_the_patient_read() -> None:
     for group, section in zip(resource["item"], catalogue.SECTIONS, strict=True):
         assert translations_of(group, "text") == {"fr-CA": french(section.title)}
     for item in catalogue.ITEMS.values():
+        if item.french_exempt:
+            # Shown as published, in English, on French pages too: no translation rides along.
+            assert translations_of(by_id[item.id], "text") == {}, item.id
+            for option in by_id[item.id].get("answerOption", []):
+                assert translations_of(option["valueCoding"], "display") == {}, item.id
+            continue
         assert translations_of(by_id[item.id], "text") == {"fr-CA": french(item.label)}
         for option, choice in zip(
             by_id[item.id].get("answerOption", []), item.choices, strict=True
@@ -496,3 +509,57 @@ def test_a_name_stored_with_a_bidi_override_shows_it_as_a_code() -> None:
     patient = fhir._patient({"full_name": "Sam \u202eelpmaxE", "email": None, "phone": ""})
     assert patient == {"resourceType": "Patient", "name": [{"text": "Sam [U+202E]elpmaxE"}]}
     FhirPatient.model_validate(patient)
+
+
+def test_a_complete_instrument_exports_as_a_loinc_coded_observation(app: Flask) -> None:
+    bundle, submission = bundle_of(app, submit(app, INSTRUMENTS))
+    Bundle.model_validate(bundle)
+    response_entry, _ = split(bundle)
+    found = {}
+    for entry in observations(bundle):
+        observation = entry["resource"]
+        Observation.model_validate(observation)
+        [coding] = observation["code"]["coding"]
+        assert coding["system"] == "http://loinc.org"
+        found[coding["code"]] = observation
+    # PHQ-9 (44261-6) and PCL-5 (101698-9) are complete; GAD-7 (70274-6) has a skipped item.
+    assert set(found) == {"44261-6", "101698-9"}
+    assert found["44261-6"]["valueInteger"] == 14
+    assert found["101698-9"]["valueInteger"] == 20
+    for observation in found.values():
+        assert observation["status"] == "final"
+        assert observation["derivedFrom"] == [{"reference": response_entry["fullUrl"]}]
+        assert observation["subject"] == {"reference": patient_of(bundle)["fullUrl"]}
+        assert observation["effectiveDateTime"] == submission.submitted_at.isoformat()
+        assert observation["category"][0]["coding"][0]["code"] == "survey"
+    assert found["44261-6"]["interpretation"] == [{"text": "moderate"}]
+    # The same export again is the same Bundle (stable fullUrls).
+    again, _ = bundle_of(app, submission.reference)
+    assert again == bundle
+
+
+def test_no_observation_without_a_complete_instrument(app: Flask) -> None:
+    bundle, _ = bundle_of(app, submit(app, NO_FLAGS))
+    assert observations(bundle) == []
+
+
+def test_the_questionnaire_carries_the_instruments_loinc_codes(
+    questionnaire: dict[str, Any],
+) -> None:
+    groups = {group["linkId"]: group for group in questionnaire["item"]}
+    assert groups["phq9"]["code"][0] == {
+        "system": "http://loinc.org",
+        "code": "44249-1",
+        "display": "PHQ-9",
+    }
+    assert groups["gad7"]["code"][0]["code"] == "69737-5"
+    assert groups["pcl5"]["code"][0]["code"] == "101697-1"
+    assert "code" not in groups["safety"]
+    found = questions(questionnaire)
+    assert found["phq9_9"]["code"] == [{"system": "http://loinc.org", "code": "44260-8"}]
+    assert found["gad7_1"]["code"] == [{"system": "http://loinc.org", "code": "69725-0"}]
+    assert "code" not in found["pcl5_1"]  # LOINC codes the PCL-5 as a panel and a score
+    # The PCL-5 is enabled by PTSD among the reasons.
+    [condition] = found["pcl5_1"]["enableWhen"]
+    assert condition["question"] == "reasons" and condition["answerCoding"]["code"] == "ptsd"
+    Questionnaire.model_validate(questionnaire)
