@@ -246,10 +246,34 @@ def test_the_landing_page_says_what_this_is(client: FlaskClient) -> None:
 
 
 VERDICT = re.compile(
-    r"\b(ineligible|contraindicat\w*|diagnos\w*|not a candidate|rejected|denied|flag\w*|urgent)\b",
+    r"\b(ineligible|contraindicat\w*|diagnos\w*|not a candidate|rejected|denied|flag\w*|urgent"
+    # The instruments' scores and bands are for clinicians only (English and French words).
+    r"|score\w*|band|minimal|mild|moderate|severe|cut-point|"
+    r"minimale?|légère|modérée|sévère|seuil)\b",
     re.IGNORECASE,
 )
 VIGNETTES = [case for case in cases() if case["expect"]]
+#: The cases that answer an instrument, walked in French too.
+INSTRUMENT_CASES = [
+    case
+    for case in cases()
+    if any(key.startswith(("phq9_", "gad7_", "pcl5_")) for key in case.get("answers", {}))
+]
+
+
+def test_the_verdict_check_finds_band_words() -> None:
+    for word in ("moderately severe", "Severe", "mild", "sévère", "modérée", "total score"):
+        assert VERDICT.search(word), word
+    # The PCL-5's own answer "Moderately" is not a band word.
+    assert not VERDICT.search("Moderately")
+
+
+@pytest.mark.parametrize("case", INSTRUMENT_CASES, ids=lambda case: case["name"])
+def test_no_french_patient_page_shows_a_score_or_a_band(
+    app: Flask, client: FlaskClient, case: dict[str, Any]
+) -> None:
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "fr-CA"
+    test_no_patient_page_shows_a_flag_a_rule_message_or_a_verdict(app, client, case)
 
 
 @pytest.mark.parametrize("case", VIGNETTES, ids=lambda case: case["name"])

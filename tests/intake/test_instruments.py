@@ -1,0 +1,138 @@
+"""The instrument pages: skippable, PCL-5 only after PTSD, crisis help on PHQ-9 item 9."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from questionnaire.extensions import db
+from questionnaire.models import Submission, UnsentIntake
+from questionnaire.questions.catalogue import PAGES
+from tests.answers import with_changes
+from tests.harness.forms import csrf_token, visible_text
+from tests.harness.patient import Patient
+
+CRISIS = "You do not have to wait to talk to someone"
+INDEX = {section.id: index for index, section in enumerate(PAGES)}
+PTSD = with_changes({"reasons": ["depression", "ptsd"]})
+
+
+def started(client: FlaskClient, consent: bool = False) -> Patient:
+    data = {"privacy_consent": "y", "csrf_token": csrf_token(client.get("/"))}
+    if consent:
+        data["contact_consent"] = "y"
+    assert client.post("/start", data=data).status_code == 303
+    return Patient(client)
+
+
+def up_to(patient: Patient, page: str, answers: dict) -> None:
+    for section in PAGES[: INDEX[page]]:
+        assert patient.answer(section, answers).status_code == 303, section.id
+
+
+def test_the_pcl5_page_follows_gad7_only_with_ptsd_among_the_reasons(
+    client: FlaskClient, app: Flask
+) -> None:
+    patient = started(client)
+    up_to(patient, "gad7", PTSD)
+    page = visible_text(client.get("/questions/gad7"))
+    assert "Step 5 of 12" in page
+    response = patient.answer(PAGES[INDEX["gad7"]], PTSD)
+    assert response.headers["Location"].endswith("/questions/pcl5")
+    pcl5 = client.get("/questions/pcl5")
+    assert pcl5.status_code == 200
+    text = visible_text(pcl5)
+    assert "Step 6 of 12" in text
+    assert "In the past month, how much were you bothered by:" in text
+    assert "Repeated, disturbing dreams of the stressful experience?" in text
+    assert 'data-asked-when' not in pcl5.get_data(as_text=True)  # never hidden by the script
+    assert "Extremely" in text
+
+
+def test_without_ptsd_the_pcl5_page_is_never_asked(client: FlaskClient) -> None:
+    answers = with_changes({"reasons": ["depression", "anxiety"]})
+    patient = started(client)
+    up_to(patient, "gad7", answers)
+    assert "Step 5 of 11" in visible_text(client.get("/questions/gad7"))
+    response = patient.answer(PAGES[INDEX["gad7"]], answers)
+    assert response.headers["Location"].endswith("/questions/mental_health")
+    # Opened directly, it sends the patient on and saves nothing.
+    skipped = client.get("/questions/pcl5")
+    assert skipped.status_code == 303
+    assert skipped.headers["Location"].endswith("/questions/mental_health")
+    back = client.get("/questions/mental_health").get_data(as_text=True)
+    assert 'href="/questions/gad7"' in back  # Back skips it too
+    assert "Step 6 of 11" in visible_text(client.get("/questions/mental_health"))
+
+
+def test_every_instrument_item_may_be_skipped_and_the_page_says_why_to_answer(
+    client: FlaskClient,
+) -> None:
+    patient = started(client)
+    up_to(patient, "phq9", PTSD)
+    for page in ("phq9", "gad7", "pcl5"):
+        text = visible_text(client.get(f"/questions/{page}"))
+        assert "answering all of them gives the clinician the most complete picture" in text
+        assert "(optional)" not in text
+        # Nothing ticked (the reasons are the earlier page's: only this page's items are sent).
+        response = patient.answer(PAGES[INDEX[page]], {"reasons": ["ptsd"]})
+        assert response.status_code == 303, page
+    check = visible_text(client.get("/check"))
+    assert "Little interest or pleasure in doing things Not provided" in check
+
+
+def test_phq9_item_9_above_not_at_all_shows_crisis_help_at_once(client: FlaskClient) -> None:
+    patient = started(client)
+    up_to(patient, "phq9", with_changes({}))
+    before = client.get("/questions/phq9").get_data(as_text=True)
+    # Beside item 9, hidden until the script sees an answer above "Not at all".
+    assert 'data-crisis-for="phq9_9" data-crisis-values="1 2 3"' in before
+    assert 'data-stage="form" hidden' in before
+    response = patient.answer(PAGES[INDEX["phq9"]], {"phq9_9": "1"})
+    assert response.headers["Location"].endswith("/questions/gad7")
+    assert CRISIS in visible_text(client.get("/questions/gad7"))
+    again = client.get("/questions/phq9").get_data(as_text=True)
+    assert 'data-stage="form" hidden' not in again  # shown beside item 9 now
+
+
+def test_phq9_item_9_not_at_all_shows_no_crisis_help(client: FlaskClient) -> None:
+    patient = started(client)
+    up_to(patient, "phq9", with_changes({}))
+    patient.answer(PAGES[INDEX["phq9"]], {"phq9_9": "0"})
+    assert CRISIS not in visible_text(client.get("/questions/gad7"))
+
+
+def test_item_9_nearly_every_day_left_unsent_is_an_unsent_urgent_intake(
+    app: Flask, client: FlaskClient
+) -> None:
+    patient = started(client, consent=True)
+    up_to(patient, "phq9", with_changes({}))
+    response = patient.answer(PAGES[INDEX["phq9"]], {"phq9_9": "3"}, action="later")
+    assert response.headers["Location"].endswith("/saved")
+    response.close()
+    assert CRISIS in visible_text(client.get("/saved"))
+    with app.app_context():
+        [intake] = db.session.scalars(sa.select(UnsentIntake)).all()
+        rules = {finding["rule"] for finding in intake.findings}
+    assert rules == {"phq9_item9_nearly_every_day"}
+
+
+def test_the_scores_are_stored_with_the_answers(app: Flask, client: FlaskClient) -> None:
+    answers = with_changes(
+        {
+            **{f"phq9_{n}": "2" for n in range(1, 10)},
+            **{f"gad7_{n}": "1" for n in range(1, 7)},
+        }
+    )
+    patient = started(client)
+    for section in PAGES:
+        assert patient.answer(section, answers).status_code == 303
+    assert patient.send().status_code == 303
+    with app.app_context():
+        submission = db.session.scalars(sa.select(Submission)).one()
+        facts = dict(submission.facts)
+        rules = {flag.rule for flag in submission.flags}
+    assert (facts["phq9_total"], facts["phq9_item9"], facts["gad7_total"]) == (18, 2, None)
+    assert facts["pcl5_total"] is None
+    assert rules == {"phq9_item9_positive"}
