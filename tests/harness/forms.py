@@ -141,28 +141,56 @@ def as_lists(values: dict[str, Any]) -> dict[str, list[str]]:
     return shaped
 
 
+#: Elements with no end tag: they never open a subtree.
+_VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"})
+
+
 class _TextReader(HTMLParser):
-    def __init__(self) -> None:
+    def __init__(self, skip_lang: str | None = None) -> None:
         super().__init__()
         self.parts: list[str] = []
         self._skip = 0
+        self._skip_lang = skip_lang
+        #: Open elements, and the depth at which a skipped language's subtree began.
+        self._depth = 0
+        self._lang_from: int | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in {"script", "style"}:
+            self._skip += 1
+        if tag in _VOID:
+            return
+        self._depth += 1
+        if (
+            self._skip_lang is not None
+            and self._lang_from is None
+            and dict(attrs).get("lang") == self._skip_lang
+        ):
+            self._lang_from = self._depth
             self._skip += 1
 
     def handle_endtag(self, tag: str) -> None:
         if tag in {"script", "style"}:
             self._skip -= 1
+        if tag in _VOID:
+            return
+        if self._lang_from is not None and self._depth == self._lang_from:
+            self._lang_from = None
+            self._skip -= 1
+        self._depth -= 1
 
     def handle_data(self, data: str) -> None:
         if not self._skip:
             self.parts.append(data)
 
 
-def visible_text(page: Page) -> str:
-    """Return what a person reads on a page: text only, no markup or attributes."""
-    reader = _TextReader()
+def visible_text(page: Page, skip_lang: str | None = None) -> str:
+    """Return what a person reads on a page: text only, no markup or attributes.
+
+    `skip_lang` leaves out every element marked in that language and what it holds (the
+    French walk leaves out the instruments shown in English under their exemption).
+    """
+    reader = _TextReader(skip_lang)
     reader.feed(page_html(page))
     return " ".join(" ".join(reader.parts).split())
 

@@ -1,0 +1,86 @@
+"""The instruments for clinicians: totals beside the flags in the queue, one row each on a page."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from questionnaire.extensions import db
+from tests.harness.forms import visible_text
+from tests.harness.statements import counting
+from tests.review.conftest import AddSubmission, minutes
+
+PHQ9_14 = {f"phq9_{n}": score for n, score in enumerate("222222200", start=1)}
+GAD7_PARTIAL = {f"gad7_{n}": "1" for n in range(1, 7)}  # item 7 skipped
+PCL5_33 = {f"pcl5_{n}": score for n, score in enumerate("22222222222222221000", start=1)}
+
+
+def row_text(html: str, reference: str) -> str:
+    start = html.index(f'href="/clinic/submissions/{reference}"')
+    return visible_text(html[html.rindex("<tr", 0, start) : html.index("</tr>", start)])
+
+
+def test_the_queue_row_shows_the_totals_beside_the_flags(
+    as_reviewer: FlaskClient, add_submission: AddSubmission
+) -> None:
+    scored = add_submission(
+        [("phq9_item9_positive", "review")],
+        answers={"full_name": "Ana", "reasons": ["ptsd"], **PHQ9_14, **GAD7_PARTIAL, **PCL5_33},
+    )
+    plain = add_submission([("heart_condition", "review")], answers={"full_name": "Bo"})
+    html = as_reviewer.get("/clinic/").get_data(as_text=True)
+    assert "PHQ-9 14 · GAD-7 incomplete · PCL-5 33" in row_text(html, scored)
+    # Nothing answered: no totals at all, never a zero.
+    assert "PHQ-9" not in row_text(html, plain)
+
+
+def test_totals_cost_no_statement(
+    app: Flask, as_reviewer: FlaskClient, add_submission: AddSubmission
+) -> None:
+    add_submission([("heart_condition", "review")], answers={"full_name": "Ana"})
+
+    def statements() -> list[str]:
+        with app.app_context(), counting(db.engine) as seen:
+            assert as_reviewer.get("/clinic/").status_code == 200
+        return seen
+
+    before = statements()
+    for number in range(20):
+        add_submission(
+            [("phq9_item9_positive", "review")], at=minutes(number), answers={**PHQ9_14}
+        )
+    assert statements() == before
+
+
+def test_the_submission_page_shows_one_compact_row_per_instrument(
+    as_reviewer: FlaskClient, add_submission: AddSubmission
+) -> None:
+    reference = add_submission(
+        [("phq9_item9_positive", "review")],
+        answers={"reasons": ["depression", "ptsd"], **PHQ9_14, **GAD7_PARTIAL, **PCL5_33},
+    )
+    html = as_reviewer.get(f"/clinic/submissions/{reference}").get_data(as_text=True)
+    rows = re.findall(r'<tr class="scores__row">(.*?)</tr>', html, re.S)
+    assert len(rows) == 3
+    phq9, gad7, pcl5 = (visible_text(row) for row in rows)
+    assert phq9 == "PHQ-9 14 / 27 moderate 2 2 2 2 2 2 2 0 0"
+    assert gad7 == "GAD-7 incomplete (6 of 7 answered) – 1 1 1 1 1 1 –"
+    assert pcl5 == ("PCL-5 33 / 80 within the published cut-point range (31–33) "
+                    "2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 1 0 0 0")
+    # The instruments' items are not listed again one by one among the answers.
+    assert "Little interest or pleasure in doing things" not in visible_text(html)
+
+
+def test_instruments_not_asked_or_skipped_say_so(
+    as_reviewer: FlaskClient, add_submission: AddSubmission
+) -> None:
+    reference = add_submission([], answers={"reasons": ["depression"]})
+    html = as_reviewer.get(f"/clinic/submissions/{reference}").get_data(as_text=True)
+    rows = [visible_text(row) for row in re.findall(r'<tr class="scores__row">(.*?)</tr>', html, re.S)]
+    assert rows == [
+        "PHQ-9 Not answered (every item skipped)",
+        "GAD-7 Not answered (every item skipped)",
+        "PCL-5 Not asked (PTSD was not among the reasons)",
+    ]
