@@ -31,6 +31,12 @@ def up_to(patient: Patient, page: str, answers: dict) -> None:
         assert patient.answer(section, answers).status_code == 303, section.id
 
 
+def marked_english(html: str) -> int:
+    """Return how many elements are marked English, the language switch left out."""
+    switch = html.count('formnovalidate lang="en"') + html.count('lang="en" hreflang="en"')
+    return html.count('lang="en"') - switch
+
+
 def test_the_pcl5_page_follows_gad7_only_with_ptsd_among_the_reasons(
     client: FlaskClient, app: Flask
 ) -> None:
@@ -136,3 +142,26 @@ def test_the_scores_are_stored_with_the_answers(app: Flask, client: FlaskClient)
     assert (facts["phq9_total"], facts["phq9_item9"], facts["gad7_total"]) == (18, 2, None)
     assert facts["pcl5_total"] is None
     assert rules == {"phq9_item9_positive"}
+
+
+def test_in_french_phq9_reads_in_its_official_french_and_gad7_is_english_with_a_note(
+    client: FlaskClient,
+) -> None:
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "fr-CA"
+    patient = started(client)
+    up_to(patient, "phq9", PTSD)
+    phq9 = client.get("/questions/phq9").get_data(as_text=True)
+    text = visible_text(phq9)
+    assert "à quelle fréquence avez-vous été dérangé(e) par les problèmes suivants?" in text
+    assert "Peu d’intérêt ou de plaisir à faire des choses" in text
+    assert "Plus de sept jours" in text
+    assert "Little interest" not in text and marked_english(phq9) == 0
+    patient.answer(PAGES[INDEX["phq9"]], PTSD)
+    for page, count in (("gad7", 7), ("pcl5", 20)):
+        html = client.get(f"/questions/{page}").get_data(as_text=True)
+        assert "Ces questions sont en anglais" in visible_text(html)
+        # Exactly the stem and each item's field are marked English (and the language switch).
+        assert marked_english(html) == count + 1, page
+        assert "Not at all" in visible_text(html)  # the instrument's own answers, as published
+        assert "Jamais" not in visible_text(html)
+        patient.answer(PAGES[INDEX[page]], PTSD)
