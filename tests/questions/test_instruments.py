@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -131,3 +132,20 @@ def test_a_whole_questionnaire_validates_with_or_without_the_instruments() -> No
     assert (full.facts["phq9_total"], full.facts["pcl5_total"]) == (12, 33)
     wrong = validate_answers({**baseline(), "gad7_1": "4"}, today)  # GAD-7 stops at 3
     assert "gad7_1" in wrong.errors
+
+
+def test_every_french_exemption_is_documented_in_the_readme() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    exemptions = readme[readme.index("**Exempt from French, documented**") :]
+    exempt = {item.instrument for item in catalogue.ITEMS.values() if item.french_exempt}
+    assert exempt == {"gad7", "pcl5"}  # the PHQ-9 is in French
+    for instrument_id in exempt:
+        instrument = instruments.BY_ID[instrument_id]
+        first, last = instrument.item_ids[0], instrument.item_ids[-1]
+        assert f"`{first}` … `{last}` ({instrument.name})" in exemptions
+    # Exempt items' words are not in the message catalogue (shown as published).
+    from questionnaire.questions.extract import catalogue_strings
+
+    extracted = {text for text, _ in catalogue_strings()}
+    assert "Trouble relaxing" not in extracted
+    assert PHQ9.items[0] in extracted
