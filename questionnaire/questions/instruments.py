@@ -225,9 +225,9 @@ PCL5 = Instrument(
     scale=BOTHER,
     total_fact="pcl5_total",
     bands=(
-        Band(0, 30, N_("below the published cut-point range (31–33)")),
-        Band(31, 33, N_("within the published cut-point range (31–33)")),
-        Band(34, 80, N_("above the published cut-point range (31–33)")),
+        Band(0, 30, N_("below the published cut-point range (31 to 33)")),
+        Band(31, 33, N_("within the published cut-point range (31 to 33)")),
+        Band(34, 80, N_("above the published cut-point range (31 to 33)")),
     ),
     loinc_total="101698-9",
     loinc_total_display="PTSD PCL-5 score [PCL-5]",

@@ -142,7 +142,23 @@ def as_lists(values: dict[str, Any]) -> dict[str, list[str]]:
 
 
 #: Elements with no end tag: they never open a subtree.
-_VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"})
+_VOID = frozenset(
+    {
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "meta",
+        "source",
+        "track",
+        "wbr",
+    }
+)
 
 
 class _TextReader(HTMLParser):

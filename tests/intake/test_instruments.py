@@ -52,7 +52,7 @@ def test_the_pcl5_page_follows_gad7_only_with_ptsd_among_the_reasons(
     assert "Step 6 of 12" in text
     assert "In the past month, how much were you bothered by:" in text
     assert "Repeated, disturbing dreams of the stressful experience?" in text
-    assert 'data-asked-when' not in pcl5.get_data(as_text=True)  # never hidden by the script
+    assert "data-asked-when" not in pcl5.get_data(as_text=True)  # never hidden by the script
     assert "Extremely" in text
 
 
@@ -153,7 +153,7 @@ def test_in_french_phq9_reads_in_its_official_french_and_gad7_is_english_with_a_
     phq9 = client.get("/questions/phq9").get_data(as_text=True)
     text = visible_text(phq9)
     assert "à quelle fréquence avez-vous été dérangé(e) par les problèmes suivants?" in text
-    assert "Peu d’intérêt ou de plaisir à faire des choses" in text
+    assert "Peu d\u2019intérêt ou de plaisir à faire des choses" in text
     assert "Plus de sept jours" in text
     assert "Little interest" not in text and marked_english(phq9) == 0
     patient.answer(PAGES[INDEX["phq9"]], PTSD)

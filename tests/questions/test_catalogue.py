@@ -62,9 +62,9 @@ EXPECTED = {
         "suicidal_thoughts_now": YES_NO_PREFER_NOT,
         "suicide_attempt_ever": YES_NO_PREFER_NOT,
     },
-    "phq9": dict.fromkeys([f"phq9_{n}" for n in range(1, 10)], ["0", "1", "2", "3"]),
-    "gad7": dict.fromkeys([f"gad7_{n}" for n in range(1, 8)], ["0", "1", "2", "3"]),
-    "pcl5": dict.fromkeys([f"pcl5_{n}" for n in range(1, 21)], ["0", "1", "2", "3", "4"]),
+    "phq9": {f"phq9_{n}": ["0", "1", "2", "3"] for n in range(1, 10)},
+    "gad7": {f"gad7_{n}": ["0", "1", "2", "3"] for n in range(1, 8)},
+    "pcl5": {f"pcl5_{n}": ["0", "1", "2", "3", "4"] for n in range(1, 21)},
     "mental_health": dict.fromkeys(
         [
             "psychosis_ever",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,9 @@ from tests.answers import baseline
 
 def answered(instrument: Instrument, *scores: int) -> dict[str, str]:
     """Return answers to an instrument's items, in order (fewer scores leave the rest blank)."""
-    return {item_id: str(score) for item_id, score in zip(instrument.item_ids, scores, strict=False)}
+    return {
+        item_id: str(score) for item_id, score in zip(instrument.item_ids, scores, strict=False)
+    }
 
 
 def giving(instrument: Instrument, total: int) -> dict[str, str]:
@@ -36,7 +39,12 @@ def test_the_instruments_have_their_published_shape() -> None:
     assert (len(PCL5.items), PCL5.max_total, PCL5.codes) == (20, 80, ("0", "1", "2", "3", "4"))
     assert PHQ9.item_ids[0] == "phq9_1" and PHQ9.item_ids[-1] == "phq9_9"
     assert PCL5.item_ids[-1] == "pcl5_20"
-    assert PHQ9.scale == ("Not at all", "Several days", "More than half the days", "Nearly every day")
+    assert PHQ9.scale == (
+        "Not at all",
+        "Several days",
+        "More than half the days",
+        "Nearly every day",
+    )
     assert PCL5.scale == ("Not at all", "A little bit", "Moderately", "Quite a bit", "Extremely")
     assert PHQ9.items[8] == (
         "Thoughts that you would be better off dead or of hurting yourself in some way"
@@ -69,12 +77,12 @@ def test_the_instruments_have_their_published_shape() -> None:
         (GAD7, 14, "moderate"),
         (GAD7, 15, "severe"),
         (GAD7, 21, "severe"),
-        (PCL5, 0, "below the published cut-point range (31–33)"),
-        (PCL5, 30, "below the published cut-point range (31–33)"),
-        (PCL5, 31, "within the published cut-point range (31–33)"),
-        (PCL5, 33, "within the published cut-point range (31–33)"),
-        (PCL5, 34, "above the published cut-point range (31–33)"),
-        (PCL5, 80, "above the published cut-point range (31–33)"),
+        (PCL5, 0, "below the published cut-point range (31 to 33)"),
+        (PCL5, 30, "below the published cut-point range (31 to 33)"),
+        (PCL5, 31, "within the published cut-point range (31 to 33)"),
+        (PCL5, 33, "within the published cut-point range (31 to 33)"),
+        (PCL5, 34, "above the published cut-point range (31 to 33)"),
+        (PCL5, 80, "above the published cut-point range (31 to 33)"),
     ],
 )
 def test_every_band_edge(instrument: Instrument, total: int, label: str) -> None:
@@ -93,7 +101,7 @@ def test_every_band_edge(instrument: Instrument, total: int, label: str) -> None
 def test_bands_cover_the_range_without_gaps(instrument: Instrument) -> None:
     edges = [(band.low, band.high) for band in instrument.bands]
     assert edges[0][0] == 0 and edges[-1][1] == instrument.max_total
-    for (_, high), (low, _) in zip(edges, edges[1:], strict=False):
+    for (_, high), (low, _) in pairwise(edges):
         assert low == high + 1
     with pytest.raises(ValueError, match="outside"):
         instrument.band(instrument.max_total + 1)

@@ -12,6 +12,8 @@ from tests.harness.forms import visible_text
 from tests.harness.statements import counting
 from tests.review.conftest import AddSubmission, minutes
 
+#: What the page shows for a skipped item or a missing band (an en dash).
+DASH = "\u2013"
 PHQ9_14 = {f"phq9_{n}": score for n, score in enumerate("222222200", start=1)}
 GAD7_PARTIAL = {f"gad7_{n}": "1" for n in range(1, 7)}  # item 7 skipped
 PCL5_33 = {f"pcl5_{n}": score for n, score in enumerate("22222222222222221000", start=1)}
@@ -48,9 +50,7 @@ def test_totals_cost_no_statement(
 
     before = statements()
     for number in range(20):
-        add_submission(
-            [("phq9_item9_positive", "review")], at=minutes(number), answers={**PHQ9_14}
-        )
+        add_submission([("phq9_item9_positive", "review")], at=minutes(number), answers={**PHQ9_14})
     assert statements() == before
 
 
@@ -66,9 +66,11 @@ def test_the_submission_page_shows_one_compact_row_per_instrument(
     assert len(rows) == 3
     phq9, gad7, pcl5 = (visible_text(row) for row in rows)
     assert phq9 == "PHQ-9 14 / 27 moderate 2 2 2 2 2 2 2 0 0"
-    assert gad7 == "GAD-7 incomplete (6 of 7 answered) – 1 1 1 1 1 1 –"
-    assert pcl5 == ("PCL-5 33 / 80 within the published cut-point range (31–33) "
-                    "2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 1 0 0 0")
+    assert gad7 == f"GAD-7 incomplete (6 of 7 answered) {DASH} 1 1 1 1 1 1 {DASH}"
+    assert pcl5 == (
+        "PCL-5 33 / 80 within the published cut-point range (31 to 33) "
+        "2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 1 0 0 0"
+    )
     # The instruments' items are not listed again one by one among the answers.
     assert "Little interest or pleasure in doing things" not in visible_text(html)
 
@@ -78,7 +80,9 @@ def test_instruments_not_asked_or_skipped_say_so(
 ) -> None:
     reference = add_submission([], answers={"reasons": ["depression"]})
     html = as_reviewer.get(f"/clinic/submissions/{reference}").get_data(as_text=True)
-    rows = [visible_text(row) for row in re.findall(r'<tr class="scores__row">(.*?)</tr>', html, re.S)]
+    rows = [
+        visible_text(row) for row in re.findall(r'<tr class="scores__row">(.*?)</tr>', html, re.S)
+    ]
     assert rows == [
         "PHQ-9 Not answered (every item skipped)",
         "GAD-7 Not answered (every item skipped)",
