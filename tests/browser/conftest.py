@@ -26,6 +26,7 @@ from questionnaire.extensions import db
 from questionnaire.models import Submission
 from questionnaire.questions.catalogue import PAGES, Item, Kind, Section
 from tests.conftest import CASE_DAY, Clock, make_app
+from tests.harness.patient import asked_pages
 from tests.harness.served import serve_in_thread
 
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
@@ -252,10 +253,11 @@ def answer_every_page(
     returns True when it has answered the page itself; `quickly` sets the answers by
     script instead of typing and clicking.
     """
-    for index, section in enumerate(PAGES):
+    asked = asked_pages(answers)  # the PCL-5 page only with PTSD among the reasons
+    for index, section in enumerate(asked):
         expect(page).to_have_url(re.compile(rf"/questions/{section.id}$"))
         expect(page.get_by_role("heading", level=1)).to_have_text(say(page, section.title))
-        step = say(page, "Step %(step)s of %(steps)s") % {"step": index + 1, "steps": len(PAGES)}
+        step = say(page, "Step %(step)s of %(steps)s") % {"step": index + 1, "steps": len(asked)}
         expect(page.locator(".caption")).to_have_text(step)
         assert_no_horizontal_scroll(page)
         answered = after_page(page, section) if after_page is not None else False

@@ -26,6 +26,7 @@ from tests.browser.conftest import (
     start,
     tick_review_box,
 )
+from tests.harness.patient import asked_pages
 
 pytestmark = pytest.mark.browser
 
@@ -44,7 +45,7 @@ def test_a_patient_on_a_phone_answers_everything_and_gets_a_reference(
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "Check your answers before sending them"
     )
-    expect(page.locator(".summary")).to_have_count(len(PAGES))
+    expect(page.locator(".summary")).to_have_count(len(asked_pages(answers)))
     expect(page.locator("main")).to_contain_text("Sam Example")
     expect(page.locator("main")).to_contain_text("sertraline 100 mg every morning, vitamin D")
     expect(page.locator(".crisis-panel")).to_have_count(0)
@@ -85,7 +86,7 @@ def test_crisis_panel_follows_a_yes_to_thoughts_right_now(
 
     start(page)
     answer_every_page(page, answers, after_page=look_for_panel, quickly=True)
-    assert crisis_seen == [section.id for section in PAGES[safety_index + 1 :]]
+    assert crisis_seen == [section.id for section in asked_pages(answers)[safety_index + 1 :]]
 
     expect(page.locator(".crisis-panel")).to_contain_text("Call or text")
     reference = send(page)
@@ -207,3 +208,50 @@ def test_the_send_that_loses_a_race_still_shows_the_confirmation(
     outcomes = page.evaluate(SEND_TWICE_AT_ONCE)
     assert live_server.submission_count() == before + 1
     assert outcomes == [[200, "/done"], [200, "/done"]], "each send ends on the confirmation"
+
+
+def test_a_patient_answers_the_instruments_and_sees_help_at_once_on_item_9(
+    page: Page, live_server: LiveServer
+) -> None:
+    phq9 = dict(zip((f"phq9_{n}" for n in range(1, 10)), "221100001", strict=True))
+    answers = with_changes(
+        {
+            "reasons": ["depression", "ptsd"],
+            **phq9,
+            **{f"gad7_{n}": "1" for n in range(1, 8)},
+            **{f"pcl5_{n}": "2" for n in range(1, 21)},
+        }
+    )
+    seen: list[str] = []
+
+    def on_instruments(page: Page, section: Section) -> bool:
+        if section.instrument is None:
+            return False
+        seen.append(section.id)
+        text = page.locator("main").inner_text()
+        assert "most complete picture" in text
+        for word in ("score", "severe", "moderate", "mild"):
+            assert word not in text.lower()
+        if section.id == "phq9":
+            panel = page.locator(".crisis-panel")
+            expect(panel).to_be_hidden()
+            answer_section(page, section, answers)  # clicks, one answer at a time
+            # Item 9 above "Not at all": help shows beside it at once, before Continue.
+            expect(panel).to_be_visible()
+            expect(panel).to_contain_text("Call or text")
+            return True
+        answer_section(page, section, answers)
+        return True
+
+    start(page)
+    answer_every_page(page, answers, after_page=on_instruments)
+    assert seen == ["phq9", "gad7", "pcl5"]
+    expect(page.locator("main")).to_contain_text("Little interest or pleasure in doing things")
+    assert "score" not in page.locator("main").inner_text().lower()
+    reference = send(page)
+    expect(page.locator(".crisis-panel")).to_be_visible()
+
+    stored, flags = live_server.stored(reference)
+    assert {key: stored[key] for key in phq9} == phq9
+    assert stored["pcl5_20"] == "2"
+    assert flags == {"phq9_item9_positive", "pcl5_at_cut_point"}
