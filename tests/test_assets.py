@@ -18,7 +18,7 @@ from questionnaire.questions.catalogue import PAGES
 from tests.answers import baseline
 from tests.auth.helpers import make_clinician, sign_in
 from tests.conftest import make_app
-from tests.harness.patient import Patient
+from tests.harness.patient import Patient, asked_pages
 
 STATIC = Path(__file__).resolve().parent.parent / "questionnaire" / "static"
 #: Every reference to a static file in a page: the path and whatever query follows it.
@@ -34,7 +34,7 @@ def patient_pages(client: FlaskClient) -> dict[str, str]:
     pages = {"/": client.get("/").get_data(as_text=True)}
     pages["/privacy"] = client.get("/privacy").get_data(as_text=True)
     assert patient.start().status_code == 303
-    for section in PAGES:
+    for section in asked_pages(baseline()):
         path = f"/questions/{section.id}"
         pages[path] = client.get(path).get_data(as_text=True)
         assert patient.answer(section, baseline(), action="continue").status_code == 303

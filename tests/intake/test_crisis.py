@@ -17,7 +17,7 @@ from questionnaire.questions.catalogue import PAGES
 from tests.answers import with_changes
 from tests.auth.helpers import make_clinician, sign_in
 from tests.harness.forms import visible_text
-from tests.harness.patient import Patient
+from tests.harness.patient import Patient, asked_pages
 
 CRISIS = "You do not have to wait to talk to someone"
 CARRY_ON = "You can carry on with this form when you are ready."
@@ -117,7 +117,7 @@ def test_every_page_and_flag_uses_the_configured_numbers(app: Flask, client: Fla
     patient = Patient(client)
     patient.start()
     answers = urgent()
-    for section in PAGES:
+    for section in asked_pages(answers):
         url = f"/questions/{section.id}"
         seen[url] = client.get(url)
         seen[f"{url} (error)"] = patient.post_form(url, {})
