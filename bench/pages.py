@@ -11,7 +11,8 @@ The app is served from a thread of this process on a temporary SQLite file, the 
 browser tests serve it (tests.harness.served.serve_in_thread, tests.conftest.make_app).
 Chromium (BROWSER, else /usr/bin/chromium, with the browser tests' flags; Playwright's own
 browsers are never downloaded) opens the privacy notice, then walks the questionnaire as
-the browser tests do: the start page, every section with the rules.yaml baseline answers
+the browser tests do: the start page, every section with the rules.yaml baseline answers (PTSD added to the
+reasons, so the PCL-5 page is walked too)
 (tests.answers), the check page and the confirmation.
 
 A page's weight is the sum of the bodies of every response from the app while it is the
@@ -46,7 +47,7 @@ from playwright.sync_api import Page, Request, sync_playwright  # noqa: E402
 from playwright.sync_api import Response as BrowserResponse  # noqa: E402
 
 from questionnaire.extensions import db  # noqa: E402
-from tests.answers import baseline  # noqa: E402
+from tests.answers import with_changes  # noqa: E402
 from tests.browser.conftest import (  # noqa: E402
     CHROMIUM_FLAGS,
     DEFAULT_CHROMIUM,
@@ -131,7 +132,9 @@ def walk(page: Page) -> None:
     page.goto("/privacy")
     settle(page)
     start(page)
-    answer_every_page(page, baseline(), after_page=settle, quickly=True)
+    # PTSD among the reasons: every page is walked, the 20-item PCL-5 page too.
+    answers = with_changes({"reasons": ["depression", "ptsd"]})
+    answer_every_page(page, answers, after_page=settle, quickly=True)
     settle(page)
     send(page)
     settle(page)

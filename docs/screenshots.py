@@ -190,7 +190,8 @@ def begin(page: Page) -> None:
 
 def walk(page: Page, shoot: Shoot) -> None:
     """Privacy, start, every question page (the first also sent empty), check, done."""
-    answers = baseline()
+    # PTSD among the reasons, so the PCL-5 page is shot too.
+    answers = with_changes({"reasons": ["depression", "ptsd"]})
     page.goto("/privacy")
     shoot(page, "00-privacy")
     page.goto("/")
