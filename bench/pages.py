@@ -11,9 +11,9 @@ The app is served from a thread of this process on a temporary SQLite file, the 
 browser tests serve it (tests.harness.served.serve_in_thread, tests.conftest.make_app).
 Chromium (BROWSER, else /usr/bin/chromium, with the browser tests' flags; Playwright's own
 browsers are never downloaded) opens the privacy notice, then walks the questionnaire as
-the browser tests do: the start page, every section with the rules.yaml baseline answers (PTSD added to the
-reasons, so the PCL-5 page is walked too)
-(tests.answers), the check page and the confirmation.
+the browser tests do: the start page, every section with the rules.yaml baseline answers
+(tests.answers; PTSD added to the reasons, so the PCL-5 page is walked too), the check
+page and the confirmation.
 
 A page's weight is the sum of the bodies of every response from the app while it is the
 page shown: the document, the stylesheet, the script and the favicon. The browser's cache
