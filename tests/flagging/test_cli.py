@@ -105,6 +105,33 @@ def test_evaluate_prints_the_flags_as_json(runner: FlaskCliRunner, tmp_path: Pat
     ]
 
 
+def test_evaluate_accepts_the_instruments_answers(runner: FlaskCliRunner, tmp_path: Path) -> None:
+    answers = with_changes(
+        {
+            **{f"phq9_{n}": "3" for n in range(1, 10)},
+            **{f"gad7_{n}": "0" for n in range(1, 7)},  # one GAD-7 item skipped
+        }
+    )
+    path = write_answers(tmp_path, answers)
+    result = runner.invoke(args=["rules", "evaluate", str(path), "--as-of", "2026-06-01"])
+    assert result.exit_code == 0, result.output
+    flags = {flag["rule"]: flag for flag in json.loads(result.output)["flags"]}
+    assert set(flags) == {
+        "phq9_item9_positive",
+        "phq9_item9_nearly_every_day",
+        "phq9_severe_band",
+    }
+    assert flags["phq9_item9_nearly_every_day"]["level"] == "urgent"
+    assert {"fact": "phq9_total", "value": 27} in [
+        {key: row.get(key) for key in ("fact", "value")}
+        for row in flags["phq9_severe_band"]["evidence"]
+    ]
+    # An answer off the instrument's scale is refused like any other.
+    bad = write_answers(tmp_path, with_changes({"phq9_1": "4"}))
+    refused = runner.invoke(args=["rules", "evaluate", str(bad)])
+    assert refused.exit_code == 2 and "phq9_1" in refused.output
+
+
 def test_evaluate_with_no_flags(runner: FlaskCliRunner, tmp_path: Path) -> None:
     path = write_answers(tmp_path, baseline())
     result = runner.invoke(args=["rules", "evaluate", str(path), "--as-of", "2026-06-01"])
