@@ -257,7 +257,10 @@ def answer_every_page(
     for index, section in enumerate(asked):
         expect(page).to_have_url(re.compile(rf"/questions/{section.id}$"))
         expect(page.get_by_role("heading", level=1)).to_have_text(say(page, section.title))
-        step = say(page, "Step %(step)s of %(steps)s") % {"step": index + 1, "steps": len(asked)}
+        # "of N" counts the pages asked so far known: the PCL-5 page joins once PTSD is named.
+        so_far = {i.id: answers[i.id] for s in asked[:index] for i in s.items if i.id in answers}
+        steps = len(asked_pages(so_far))
+        step = say(page, "Step %(step)s of %(steps)s") % {"step": index + 1, "steps": steps}
         expect(page.locator(".caption")).to_have_text(step)
         assert_no_horizontal_scroll(page)
         answered = after_page(page, section) if after_page is not None else False

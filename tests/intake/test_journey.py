@@ -62,6 +62,11 @@ def test_a_submission_keeps_everything_the_clinic_needs(app: Flask, client: Flas
         "weight_kg": 70.0,
         "bp_systolic": 185,
         "bp_diastolic": 100,
+        # The baseline skips the instruments: no score, never a partial sum.
+        "phq9_total": None,
+        "gad7_total": None,
+        "pcl5_total": None,
+        "phq9_item9": None,
     }
     assert submission.highest_level == "review"
     benzo = next(flag for flag in submission.flags if flag.rule == "benzodiazepine")
