@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import datetime
 from typing import Any
@@ -29,6 +30,9 @@ from tests.browser.conftest import (
 from tests.harness.patient import asked_pages
 
 pytestmark = pytest.mark.browser
+
+#: Words of a score or a band, which no patient page shows ("Moderately" is a PCL-5 answer).
+BAND_WORDS = re.compile(r"\b(score\w*|total|band|minimal|mild|moderate|severe)\b", re.IGNORECASE)
 
 
 @pytest.mark.parametrize("viewport", [PHONE, LARGE_PHONE], ids=["320x640", "390x844"])
@@ -230,8 +234,7 @@ def test_a_patient_answers_the_instruments_and_sees_help_at_once_on_item_9(
         seen.append(section.id)
         text = page.locator("main").inner_text()
         assert "most complete picture" in text
-        for word in ("score", "severe", "moderate", "mild"):
-            assert word not in text.lower()
+        assert not BAND_WORDS.search(text), BAND_WORDS.search(text)
         if section.id == "phq9":
             panel = page.locator(".crisis-panel")
             expect(panel).to_be_hidden()
@@ -247,7 +250,7 @@ def test_a_patient_answers_the_instruments_and_sees_help_at_once_on_item_9(
     answer_every_page(page, answers, after_page=on_instruments)
     assert seen == ["phq9", "gad7", "pcl5"]
     expect(page.locator("main")).to_contain_text("Little interest or pleasure in doing things")
-    assert "score" not in page.locator("main").inner_text().lower()
+    assert not BAND_WORDS.search(page.locator("main").inner_text())
     reference = send(page)
     expect(page.locator(".crisis-panel")).to_be_visible()
 
