@@ -41,7 +41,7 @@ def test_a_question_page_is_built_from_items(client: FlaskClient) -> None:
     html = response.get_data(as_text=True)
     text = visible_text(response)
     assert "<h1>Heart, blood pressure and brain</h1>" in html
-    assert "Step 5 of 9" in text
+    assert "Step 7 of 11" in text
     assert 'href="/questions/mental_health"' in html  # the Back link
     assert "If you know your latest blood pressure reading, type it here (optional)" in text
     assert "*" not in text
@@ -56,7 +56,7 @@ def test_the_first_page_goes_back_to_the_start(client: FlaskClient) -> None:
     started(client)
     html = client.get("/questions/about_you").get_data(as_text=True)
     assert 'class="back-link" href="/"' in html
-    assert "Step 1 of 9" in html
+    assert "Step 1 of 11" in html
 
 
 @pytest.mark.parametrize(
@@ -190,13 +190,15 @@ def test_crisis_help_shows_at_once_and_on_the_confirmation(client: FlaskClient, 
     before = client.get("/questions/safety").get_data(as_text=True)
     assert 'data-stage="form" hidden' in before
     response = patient.answer(SECTION["safety"], answers)
-    assert response.headers["Location"].endswith("/questions/mental_health")
-    next_page = client.get("/questions/mental_health")
+    assert response.headers["Location"].endswith("/questions/phq9")
+    next_page = client.get("/questions/phq9")
     text = visible_text(next_page)
     assert CRISIS in text
     assert "Call or text 9-8-8" in text and "call 911" in text
     assert "416 555 0100" in text  # the clinic's phone
     assert 'href="tel:988"' in next_page.get_data(as_text=True)
+    # At the top, once: the PHQ-9's own place for it beside item 9 is left out.
+    assert next_page.get_data(as_text=True).count('class="crisis-panel"') == 1
     assert "You can carry on with this form when you are ready" in text
     for section in PAGES[3:]:
         assert patient.answer(section, answers).status_code == 303
