@@ -44,6 +44,7 @@ from questionnaire.questions.words import section_rows
 from questionnaire.references import format_reference, parse_reference
 from questionnaire.review import actions, assignment
 from questionnaire.review import dashboard as work
+from questionnaire.review import requests as patient_requests
 from questionnaire.review.present import (
     evidence_rows,
     flagged_items,
@@ -244,6 +245,13 @@ def _render_submission(
             statuses=STATUSES,
             outcomes=OUTCOMES,
             colleagues=assignment.colleagues(db.session),
+            corrections=patient_requests.corrections_by_item(submission),
+            correctable=[
+                item
+                for section in catalogue.PAGES
+                for item in section.items
+                if item.unit_of is None
+            ],
             error=error,
             replaced=unsent.replaced(db.session, submission),
         ),
