@@ -2,53 +2,34 @@
 
 from __future__ import annotations
 
-import itertools
 from datetime import timedelta
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
 from pytest_playwright.pytest_playwright import CreateContextCallback
 
-from questionnaire.extensions import db
-from questionnaire.models import Flag, Submission
-from questionnaire.references import new_reference
-from questionnaire.rules import LEVEL_RANK
 from tests.auth.helpers import PASSWORD, current_code, make_clinician
-from tests.browser.conftest import PHONE, LiveServer, assert_no_horizontal_scroll
+from tests.browser.conftest import (
+    PHONE,
+    LiveServer,
+    assert_no_horizontal_scroll,
+    store_submission,
+)
 from tests.conftest import CASE_DAY
 
 pytestmark = pytest.mark.browser
 
-_numbers = itertools.count()
 LONG_NAME = "Maria-Guadalupe Abernathy-Villeneuve-Okonkwo"
 
 
 def store(server: LiveServer, name: str, born: str, days_ago: int) -> str:
     """Store an urgent submission old enough to head the queue; return its reference."""
-    flags = [("suicidal_thoughts_now", "urgent"), ("blood_pressure_very_high", "review")]
-    with server.app.app_context():
-        submission = Submission(
-            draft_key=f"browser-desk-{next(_numbers)}-{new_reference()}",
-            reference=new_reference(),
-            submitted_at=CASE_DAY - timedelta(days=days_ago),
-            language="en",
-            answers={"full_name": name, "date_of_birth": born},
-            facts={},
-            rules_version="test",
-            rules_sha256="0" * 64,
-            status="new",
-            highest_level="urgent",
-            level_rank=LEVEL_RANK["urgent"],
-            flags=[
-                Flag(rule=rule, level=level, message="m", source="s", evidence=[])
-                for rule, level in flags
-            ],
-        )
-        db.session.add(submission)
-        db.session.commit()
-        reference = submission.reference
-        db.session.remove()
-        return reference
+    return store_submission(
+        server,
+        {"full_name": name, "date_of_birth": born},
+        submitted_at=CASE_DAY - timedelta(days=days_ago),
+        flags=[("suicidal_thoughts_now", "urgent"), ("blood_pressure_very_high", "review")],
+    )
 
 
 def signed_in(server: LiveServer, new_context: CreateContextCallback, email: str) -> Page:
