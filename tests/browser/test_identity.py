@@ -83,3 +83,30 @@ def test_the_identity_block_says_who_the_patient_is_before_the_flags(
         block_box, later_box = block.bounding_box(), later.bounding_box()
         assert block_box is not None and later_box is not None
         assert block_box["y"] + block_box["height"] <= later_box["y"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "href"),
+    [
+        ("416 555 0123 ext 45", "tel:4165550123;ext=45"),
+        ("416-555-0123 x45", "tel:4165550123;ext=45"),
+        ("+1 (416) 555-0123 ext. 7", "tel:+1(416)5550123;ext=7"),
+    ],
+)
+def test_a_phone_with_an_extension_dials_the_number_then_the_extension(
+    browser: Browser, live_server: LiveServer, typed: str, href: str
+) -> None:
+    # The form accepts an extension ("ext", "x"); a tel: link carries it as ;ext= (RFC 3966),
+    # never as letters a dialler would turn into digits (e=3, x=9, t=8).
+    email = f"extension-{uuid.uuid4().hex[:8]}@clinic.example"
+    make_clinician(live_server.app, email, "Dr Dialler")
+    reference = store_submission(
+        live_server,
+        {"full_name": "Sam Extension", "phone": typed},
+        submitted_at=SENT_UTC,
+    )
+    page = browser.new_context(base_url=live_server.url).new_page()
+    clinician_sign_in(page, live_server, email)
+    page.goto(f"/clinic/submissions/{reference}")
+    phone = page.locator("section.identity").get_by_role("link", name=typed)
+    expect(phone).to_have_attribute("href", href)
