@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from flask import Flask
-from playwright.sync_api import Page, ViewportSize, expect
+from playwright.sync_api import Locator, Page, ViewportSize, expect
 from pytest_playwright.pytest_playwright import CreateContextCallback
 
 from questionnaire import language
@@ -357,6 +357,12 @@ def clinician_sign_in(page: Page, server: LiveServer, email: str, password: str 
     page.fill("#code", current_code(server.app, email))
     page.click("button[type=submit]")
     expect(page).to_have_url(re.compile(r"/clinic/$"))
+
+
+def queue_row(page: Page, reference: str) -> Locator:
+    """Return the queue row of one submission (its reference link reads ABCD-2345)."""
+    code = f"{reference[:4]}-{reference[4:]}"
+    return page.locator("tr.queue__row", has=page.locator("a.queue__reference", has_text=code))
 
 
 #: axe-core impacts a page may not have.

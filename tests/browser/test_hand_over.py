@@ -7,19 +7,13 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from tests.auth.helpers import make_clinician
-from tests.browser.conftest import LiveServer, clinician_sign_in, store_submission
+from tests.browser.conftest import LiveServer, clinician_sign_in, queue_row, store_submission
 from tests.conftest import CASE_DAY
 
 pytestmark = pytest.mark.browser
-
-
-def row(page: Page, reference: str) -> Locator:
-    """Return the queue row of one submission (its reference link is ABCD-2345)."""
-    code = f"{reference[:4]}-{reference[4:]}"
-    return page.locator("tr.queue__row", has=page.locator("a.queue__reference", has_text=code))
 
 
 def only_mine(page: Page) -> None:
@@ -46,12 +40,12 @@ def test_a_hands_over_to_b_whose_mine_filter_shows_it_and_b_releases_it(
 
     first = browser.new_context(base_url=live_server.url).new_page()
     clinician_sign_in(first, live_server, a.email)
-    row(first, reference).get_by_role("button", name="Take it").click()
+    queue_row(first, reference).get_by_role("button", name="Take it").click()
     expect(first.get_by_role("status")).to_contain_text("Assigned to you.")
-    expect(row(first, reference)).to_contain_text("Assigned to me")
+    expect(queue_row(first, reference)).to_contain_text("Assigned to me")
 
     # The hand-over is on the submission's page, among the active colleagues.
-    row(first, reference).get_by_role("link", name=code).click()
+    queue_row(first, reference).get_by_role("link", name=code).click()
     expect(first).to_have_url(re.compile(rf"/clinic/submissions/{reference}$"))
     first.get_by_label("Hand over to").select_option(label=b.name)
     first.get_by_role("button", name="Hand over", exact=True).click()
@@ -59,28 +53,28 @@ def test_a_hands_over_to_b_whose_mine_filter_shows_it_and_b_releases_it(
     expect(first.locator(".identity .assignment__who")).to_have_text(f"Taken by {b.name}")
 
     first.get_by_role("link", name="Queue").first.click()
-    a_row = row(first, reference)
+    a_row = queue_row(first, reference)
     expect(a_row).to_contain_text(f"Taken by {b.name}")
     # A no longer holds it and is no admin: no release, no take.
     expect(a_row.get_by_role("button")).to_have_count(0)
     only_mine(first)
-    expect(row(first, reference)).to_have_count(0)
+    expect(queue_row(first, reference)).to_have_count(0)
 
     second = browser.new_context(base_url=live_server.url).new_page()
     clinician_sign_in(second, live_server, b.email)
     only_mine(second)
-    b_row = row(second, reference)
+    b_row = queue_row(second, reference)
     expect(b_row).to_contain_text("Kim Handover")
     expect(b_row).to_contain_text("Assigned to me")
     expect(second.locator("tr.queue__row")).to_have_count(1)
 
     b_row.get_by_role("button", name="Release").click()
     expect(second.get_by_role("status")).to_contain_text("Released")
-    expect(row(second, reference)).to_contain_text("Not taken")
+    expect(queue_row(second, reference)).to_contain_text("Not taken")
     only_mine(second)
-    expect(row(second, reference)).to_have_count(0)
+    expect(queue_row(second, reference)).to_have_count(0)
 
     first.reload()
-    expect(row(first, reference)).to_have_count(0)  # still A's "mine": empty
+    expect(queue_row(first, reference)).to_have_count(0)  # still A's "mine": empty
     first.goto("/clinic/")
-    expect(row(first, reference)).to_contain_text("Not taken")
+    expect(queue_row(first, reference)).to_contain_text("Not taken")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Page, expect
 from pytest_playwright.pytest_playwright import CreateContextCallback
 
 from tests.auth.helpers import PASSWORD, current_code, make_clinician
@@ -13,6 +13,7 @@ from tests.browser.conftest import (
     PHONE,
     LiveServer,
     assert_no_horizontal_scroll,
+    queue_row,
     store_submission,
 )
 from tests.conftest import CASE_DAY
@@ -47,17 +48,12 @@ def signed_in(server: LiveServer, new_context: CreateContextCallback, email: str
     return page
 
 
-def row(page: Page, reference: str) -> Locator:
-    code = f"{reference[:4]}-{reference[4:]}"
-    return page.locator("tr.queue__row", has=page.locator("a.queue__reference", has_text=code))
-
-
 def test_the_queue_at_320_pixels_is_cards_with_names_and_ages_and_no_sideways_scroll(
     live_server: LiveServer, new_context: CreateContextCallback
 ) -> None:
     reference = store(live_server, LONG_NAME, "1950-01-15", days_ago=400)
     page = signed_in(live_server, new_context, "desk.phone@clinic.example")
-    card = row(page, reference)
+    card = queue_row(page, reference)
     expect(card).to_contain_text(LONG_NAME)
     expect(card).to_contain_text("76 years")
     expect(card).to_contain_text("suicidal thoughts now · BP ≥ 180/120")
@@ -80,12 +76,12 @@ def test_take_then_release_from_the_queue(
 ) -> None:
     reference = store(live_server, "Jo Take-Release", "1990-03-03", days_ago=500)
     page = signed_in(live_server, new_context, "desk.take@clinic.example")
-    row(page, reference).get_by_role("button", name="Take it").click()
+    queue_row(page, reference).get_by_role("button", name="Take it").click()
     page.wait_for_url("**/clinic/")
     expect(page.get_by_role("status")).to_contain_text("Assigned to you.")
-    expect(row(page, reference)).to_contain_text("Assigned to me")
+    expect(queue_row(page, reference)).to_contain_text("Assigned to me")
     assert_no_horizontal_scroll(page)
-    row(page, reference).get_by_role("button", name="Release").click()
+    queue_row(page, reference).get_by_role("button", name="Release").click()
     page.wait_for_url("**/clinic/")
     expect(page.get_by_role("status")).to_contain_text("Released")
-    expect(row(page, reference)).to_contain_text("Not taken")
+    expect(queue_row(page, reference)).to_contain_text("Not taken")
