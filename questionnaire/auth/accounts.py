@@ -323,7 +323,15 @@ def change_password() -> Any:
             )
         except accounts.PasswordChangeRefused:
             db.session.commit()  # the audit event
-            errors = [("#current", _("The current password or the code is not right."))]
+            errors = [
+                (
+                    "#current",
+                    _(
+                        "The current password or the code is not right. Enter your current "
+                        "password and the code your app shows now."
+                    ),
+                )
+            ]
         except service.PasswordPolicyError:
             errors = [("#password", _("Use 12 to 128 characters."))]
         else:
