@@ -1,4 +1,4 @@
-"""axe-core on the clinician's desk: the queue, a submission, the dashboard, the account list."""
+"""axe-core on the clinician's desk: queue, submission, dashboard, accounts, patient requests."""
 
 from __future__ import annotations
 
@@ -61,5 +61,13 @@ def test_the_desk_pages_have_no_serious_axe_violation(
     page.goto("/clinic/accounts/")
     expect(page.locator("table.accounts")).to_contain_text(email)
     problems += axe_blocking(page, "account list")
+
+    page.goto(f"/clinic/requests?q={code}")
+    expect(page.get_by_role("button", name="Hide it")).to_be_visible()  # taken: clinical use
+    problems += axe_blocking(page, "patient requests")
+
+    page.goto(f"/clinic/requests/{reference}/copy")
+    expect(page.locator("h1")).to_contain_text("Your answers to")
+    problems += axe_blocking(page, "the patient's copy")
 
     assert not problems, "axe found serious or critical problems:\n" + "\n".join(problems)
