@@ -9,6 +9,7 @@ are public (guard.PUBLIC_ENDPOINTS), and they open nothing without a valid link.
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from typing import Any
 
 import segno
@@ -43,6 +44,7 @@ from questionnaire.auth.account_forms import (
 from questionnaire.auth.guard import admin_required
 from questionnaire.extensions import db, limiter, now
 from questionnaire.models import Clinician
+from questionnaire.questions.wording import N_
 
 bp = Blueprint("accounts", __name__, url_prefix="/clinic")
 
@@ -166,43 +168,51 @@ def _refused(message: str) -> Response:
     return _redirect(url_for("accounts.clinicians"))
 
 
-@bp.post("/accounts/<int:clinician_id>/active")
+@dataclass(frozen=True)
+class _SwitchWords:
+    """What the account list says after a switch is turned on, or off, or refused."""
+
+    on: str
+    off: str
+    refused: str | None = None
+
+
+#: The words for each of account_service.SWITCHES, translated where they are shown.
+_SWITCH_WORDS = {
+    "active": _SwitchWords(
+        N_("%(name)s can sign in again."),
+        N_("%(name)s is disabled; their sessions have ended."),
+        N_("You cannot disable your own account. Ask another admin."),
+    ),
+    "admin": _SwitchWords(
+        N_("%(name)s is now an admin."),
+        N_("%(name)s is no longer an admin."),
+        N_("You cannot remove your own admin role. Ask another admin."),
+    ),
+    "export": _SwitchWords(
+        N_("%(name)s may now download CSV exports."),
+        N_("%(name)s may no longer download CSV exports."),
+    ),
+}
+
+
+@bp.post("/accounts/<int:clinician_id>/<any(active, admin, export):switch>")
 @admin_required
-def set_active(clinician_id: int) -> Response:
-    """Disable a clinician (their sessions end at once) or enable them again."""
-    clinician, active = _switch(clinician_id)
+def set_switch(clinician_id: int, switch: str) -> Response:
+    """Turn a clinician's account on or off, their admin role, or their CSV exports.
+
+    Disabling ends their sessions at once; an admin can neither disable their own
+    account nor remove their own admin role.
+    """
+    clinician, on = _switch(clinician_id)
+    words = _SWITCH_WORDS[switch]
     try:
-        accounts.set_active(db.session, clinician, active, by=_me())
+        accounts.set_switch(db.session, clinician, switch, on, by=_me())
     except accounts.SelfChangeRefused:
-        return _refused(_("You cannot disable your own account. Ask another admin."))
-    if active:
-        return _done(_("%(name)s can sign in again.", name=clinician.name))
-    return _done(_("%(name)s is disabled; their sessions have ended.", name=clinician.name))
-
-
-@bp.post("/accounts/<int:clinician_id>/admin")
-@admin_required
-def set_admin(clinician_id: int) -> Response:
-    """Grant or remove the admin role (never one's own)."""
-    clinician, allowed = _switch(clinician_id)
-    try:
-        accounts.set_admin(db.session, clinician, allowed, by=_me())
-    except accounts.SelfChangeRefused:
-        return _refused(_("You cannot remove your own admin role. Ask another admin."))
-    if allowed:
-        return _done(_("%(name)s is now an admin.", name=clinician.name))
-    return _done(_("%(name)s is no longer an admin.", name=clinician.name))
-
-
-@bp.post("/accounts/<int:clinician_id>/export")
-@admin_required
-def set_export(clinician_id: int) -> Response:
-    """Grant or remove the permission to download every submission as CSV."""
-    clinician, allowed = _switch(clinician_id)
-    accounts.set_export(db.session, clinician, allowed, by=_me())
-    if allowed:
-        return _done(_("%(name)s may now download CSV exports.", name=clinician.name))
-    return _done(_("%(name)s may no longer download CSV exports.", name=clinician.name))
+        if words.refused is None:  # a switch that refuses has its words in the table
+            raise
+        return _refused(_(words.refused))
+    return _done(_(words.on if on else words.off, name=clinician.name))
 
 
 @bp.post("/accounts/<int:clinician_id>/second-factor")

@@ -262,6 +262,30 @@ def test_every_change_is_audited(
     assert final.is_active and not final.is_admin and not final.can_export
 
 
+@pytest.mark.parametrize(
+    ("change", "value", "message"),
+    [
+        ("active", "off", "Ana Okafor is disabled; their sessions have ended."),
+        ("active", "on", "Ana Okafor can sign in again."),
+        ("admin", "on", "Ana Okafor is now an admin."),
+        ("admin", "off", "Ana Okafor is no longer an admin."),
+        ("export", "on", "Ana Okafor may now download CSV exports."),
+        ("export", "off", "Ana Okafor may no longer download CSV exports."),
+    ],
+)
+def test_every_change_says_what_it_did(
+    app: Flask, admin_client: FlaskClient, change: str, value: str, message: str
+) -> None:
+    staff = make_clinician(app)
+    token = csrf_token(admin_client.get("/clinic/accounts/"))
+    response = admin_client.post(
+        f"/clinic/accounts/{staff.id}/{change}",
+        data={"value": value, "csrf_token": token},
+        follow_redirects=True,
+    )
+    assert message in html.unescape(response.get_data(as_text=True))
+
+
 def test_disabling_ends_the_clinicians_sessions(app: Flask, admin_client: FlaskClient) -> None:
     staff = make_clinician(app)
     theirs = app.test_client()
