@@ -18,7 +18,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    redirect,
     render_template,
     request,
     session,
@@ -51,10 +50,6 @@ bp = Blueprint("accounts", __name__, url_prefix="/clinic")
 
 def _sign_in_limit() -> str:
     return str(current_app.config["RATELIMIT_SIGN_IN"])
-
-
-def _redirect(location: str) -> Response:
-    return redirect(location, 303)
 
 
 def _me() -> Clinician:
@@ -159,13 +154,13 @@ def _switch(clinician_id: int) -> tuple[Clinician, bool]:
 def _done(message: str) -> Response:
     db.session.commit()
     flash(message, "success")
-    return _redirect(url_for("accounts.clinicians"))
+    return guard.see_other(url_for("accounts.clinicians"))
 
 
 def _refused(message: str) -> Response:
     db.session.rollback()
     flash(message, "error")
-    return _redirect(url_for("accounts.clinicians"))
+    return guard.see_other(url_for("accounts.clinicians"))
 
 
 @dataclass(frozen=True)
@@ -289,7 +284,7 @@ def enrol_code(token: str) -> Any:
     except accounts.LinkRefused:
         return _link_refused()
     if link.pending_totp_secret is None:
-        return _redirect(url_for("accounts.enrol", token=token))
+        return guard.see_other(url_for("accounts.enrol", token=token))
     uri = accounts.provisioning_uri(link, _issuer())
     form = FirstCodeForm()
     if not form.validate_on_submit():
@@ -306,7 +301,7 @@ def enrol_code(token: str) -> Any:
     db.session.commit()
     guard.start_session(clinician)
     flash(_("Your account is ready, and you are signed in."), "success")
-    response = _redirect(url_for("review.queue"))
+    response = guard.see_other(url_for("review.queue"))
     devices.remember(response, clinician)
     return response
 
@@ -341,7 +336,7 @@ def change_password() -> Any:
             # Every other session has ended; this browser carries on, and stays a known device.
             guard.start_session(me)
             flash(_("Your password is changed. Every other session has ended."), "success")
-            response = _redirect(url_for("accounts.change_password"))
+            response = guard.see_other(url_for("accounts.change_password"))
             devices.remember(response, me)
             return response
     elif request.method == "POST":
@@ -360,7 +355,7 @@ def sign_out_everywhere() -> Response:
         accounts.sign_out_everywhere(db.session, clinician)
         db.session.commit()
     guard.end_session()
-    return _redirect(url_for("auth.sign_in"))
+    return guard.see_other(url_for("auth.sign_in"))
 
 
 def sign_out_here() -> None:

@@ -109,6 +109,11 @@ def to_sign_in() -> Response:
     return redirect(location, 302 if request.method in {"GET", "HEAD"} else 303)
 
 
+def see_other(location: str) -> Response:
+    """Redirect with 303 See Other, so the browser follows a form post with a GET."""
+    return redirect(location, 303)
+
+
 def start_session(clinician: Clinician) -> None:
     """Sign the clinician in on a fresh session: nothing from before sign-in survives.
 
