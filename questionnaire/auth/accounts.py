@@ -46,10 +46,8 @@ from questionnaire.models import Clinician
 from questionnaire.questions.wording import N_
 
 bp = Blueprint("accounts", __name__, url_prefix="/clinic")
-
-
-def _sign_in_limit() -> str:
-    return str(current_app.config["RATELIMIT_SIGN_IN"])
+#: Enrolment and a password change are throttled like sign-in (they take a password or a code).
+_SIGN_IN_LIMIT = security.configured_limit("RATELIMIT_SIGN_IN")
 
 
 def _me() -> Clinician:
@@ -250,7 +248,7 @@ def _authenticator_page(token: str, uri: str, error: str | None = None) -> tuple
 
 
 @bp.route("/enrol/<token>", methods=["GET", "POST"])
-@limiter.limit(_sign_in_limit, methods=["POST"])
+@limiter.limit(_SIGN_IN_LIMIT, methods=["POST"])
 def enrol(token: str) -> Any:
     """Let the holder of an enrolment link choose a password, then show the new QR code."""
     try:
@@ -276,7 +274,7 @@ def enrol(token: str) -> Any:
 
 
 @bp.post("/enrol/<token>/code")
-@limiter.limit(_sign_in_limit)
+@limiter.limit(_SIGN_IN_LIMIT)
 def enrol_code(token: str) -> Any:
     """Confirm the first code: the account is ready and the clinician is signed in."""
     try:
@@ -310,7 +308,7 @@ def enrol_code(token: str) -> Any:
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
-@limiter.limit(_sign_in_limit, methods=["POST"])
+@limiter.limit(_SIGN_IN_LIMIT, methods=["POST"])
 def change_password() -> Any:
     """Change one's own password with the current one and a fresh code from the app."""
     me = _me()

@@ -73,7 +73,7 @@ def _pending() -> dict[str, Any] | None:
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
-@limiter.limit(lambda: str(current_app.config["RATELIMIT_SIGN_IN"]), methods=["POST"])
+@limiter.limit(security.configured_limit("RATELIMIT_SIGN_IN"), methods=["POST"])
 def sign_in() -> Any:
     """Ask for the email and password; a right pair leads to the code page."""
     next_url = guard.safe_next(request.args.get("next"))
@@ -105,7 +105,7 @@ def sign_in() -> Any:
 
 
 @bp.route("/sign-in/code", methods=["GET", "POST"])
-@limiter.limit(lambda: str(current_app.config["RATELIMIT_SIGN_IN"]), methods=["POST"])
+@limiter.limit(security.configured_limit("RATELIMIT_SIGN_IN"), methods=["POST"])
 def sign_in_code() -> Any:
     """Ask for the code from the authenticator app; a right one signs the clinician in."""
     pending = _pending()
