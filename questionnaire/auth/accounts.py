@@ -40,7 +40,7 @@ from questionnaire.auth.account_forms import (
     InviteForm,
     SwitchForm,
 )
-from questionnaire.auth.guard import admin_required
+from questionnaire.auth.guard import admin_required, signed_in_clinician
 from questionnaire.extensions import db, limiter, now
 from questionnaire.models import Clinician
 from questionnaire.questions.wording import N_
@@ -48,13 +48,6 @@ from questionnaire.questions.wording import N_
 bp = Blueprint("accounts", __name__, url_prefix="/clinic")
 #: Enrolment and a password change are throttled like sign-in (they take a password or a code).
 _SIGN_IN_LIMIT = security.configured_limit("RATELIMIT_SIGN_IN")
-
-
-def _me() -> Clinician:
-    clinician = guard.current_clinician()
-    if clinician is None:  # the guard sends anyone else to sign in first
-        abort(403)
-    return clinician
 
 
 def _form_errors(form: FlaskForm) -> list[tuple[str, str]]:
@@ -94,7 +87,7 @@ def clinicians() -> str:
         "auth/accounts/list.html",
         clinicians=service.list_clinicians(db.session),
         waiting=accounts.waiting_for_enrolment(db.session),
-        me=_me(),
+        me=signed_in_clinician(),
         switch=SwitchForm(),
     )
 
@@ -108,7 +101,11 @@ def invite() -> Any:
     if form.validate_on_submit():
         try:
             made = accounts.invite(
-                db.session, email=form.email.data, name=form.name.data, by=_me(), now=now()
+                db.session,
+                email=form.email.data,
+                name=form.name.data,
+                by=signed_in_clinician(),
+                now=now(),
             )
         except service.InvalidEmail:
             errors = [("#email", _("Enter an email address like name@clinic.example."))]
@@ -200,7 +197,7 @@ def set_switch(clinician_id: int, switch: str) -> Response:
     clinician, on = _switch(clinician_id)
     words = _SWITCH_WORDS[switch]
     try:
-        accounts.set_switch(db.session, clinician, switch, on, by=_me())
+        accounts.set_switch(db.session, clinician, switch, on, by=signed_in_clinician())
     except accounts.SelfChangeRefused:
         if words.refused is None:  # a switch that refuses has its words in the table
             raise
@@ -218,7 +215,7 @@ def reset_second_factor(clinician_id: int) -> Any:
         clinician = accounts.get_clinician(db.session, clinician_id)
     except service.UnknownClinician:
         abort(404)
-    made = accounts.reset_second_factor(db.session, clinician, by=_me(), now=now())
+    made = accounts.reset_second_factor(db.session, clinician, by=signed_in_clinician(), now=now())
     db.session.commit()
     return _link_page(made, invited=False)
 
@@ -311,7 +308,7 @@ def enrol_code(token: str) -> Any:
 @limiter.limit(_SIGN_IN_LIMIT, methods=["POST"])
 def change_password() -> Any:
     """Change one's own password with the current one and a fresh code from the app."""
-    me = _me()
+    me = signed_in_clinician()
     form = ChangePasswordForm()
     errors: list[tuple[str, str]] = []
     if form.validate_on_submit():

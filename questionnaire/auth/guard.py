@@ -220,6 +220,18 @@ def current_clinician() -> Clinician | None:
     return clinician
 
 
+def signed_in_clinician() -> Clinician:
+    """Return the signed-in clinician for a view that acts for them; abort 401 if there is none.
+
+    The guard (require_clinician) lets nobody else reach such a view: this makes sure
+    no view ever acts for nobody.
+    """
+    clinician = current_clinician()
+    if clinician is None:
+        abort(401)
+    return clinician
+
+
 def require_clinician() -> Response | None:
     """Let a request under /clinic through only for a clinician whose session holds.
 
