@@ -125,7 +125,10 @@ def start_session(clinician: Clinician) -> None:
     session[VERSION_KEY] = clinician.session_version
     session[SIGNED_IN_KEY] = moment
     session[LAST_SEEN_KEY] = moment
-    session[SESSION_ID_KEY] = secrets.token_urlsafe(32)
+    session_id = secrets.token_urlsafe(32)
+    session[SESSION_ID_KEY] = session_id
+    # Flask-Login sets this clinician without load_clinician: a new id was never signed out.
+    g.setdefault("ended_sessions_checked", {})[session_id] = False
 
 
 def session_digest(session_id: str) -> str:
@@ -134,14 +137,17 @@ def session_digest(session_id: str) -> str:
 
 
 def _signed_out_here() -> bool:
-    """Return whether this browser's session was signed out (so a copy of its cookie is dead)."""
+    """Return whether this browser's session was signed out (so a copy of its cookie is dead).
+
+    The answer was learnt with the clinician's row (load_clinician), or the session
+    began in this request (start_session); a session id learnt neither way counts as
+    signed out.
+    """
     session_id = session.get(SESSION_ID_KEY)
     if not isinstance(session_id, str):
         return True
-    checked: dict[str, bool] = g.setdefault("ended_sessions_checked", {})
-    if session_id not in checked:
-        checked[session_id] = db.session.get(EndedSession, session_digest(session_id)) is not None
-    return checked[session_id]
+    checked: dict[str, bool] = g.get("ended_sessions_checked", {})
+    return checked.get(session_id, True)
 
 
 def load_clinician(user_id: str) -> Clinician | None:
