@@ -186,7 +186,6 @@ _SWITCH_WORDS = {
 }
 
 
-@bp.post("/accounts/<int:clinician_id>/<any(active, admin, export):switch>")
 @admin_required
 def set_switch(clinician_id: int, switch: str) -> Response:
     """Turn a clinician's account on or off, their admin role, or their CSV exports.
@@ -203,6 +202,17 @@ def set_switch(clinician_id: int, switch: str) -> Response:
             raise
         return _refused(_(words.refused))
     return _done(_(words.on if on else words.off, name=clinician.name))
+
+
+# POST /clinic/accounts/<id>/active (endpoint accounts.set_active), .../admin, .../export.
+for _name in accounts.SWITCHES:
+    bp.add_url_rule(
+        f"/accounts/<int:clinician_id>/{_name}",
+        f"set_{_name}",
+        set_switch,
+        methods=["POST"],
+        defaults={"switch": _name},
+    )
 
 
 @bp.post("/accounts/<int:clinician_id>/second-factor")
