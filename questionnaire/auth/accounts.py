@@ -233,6 +233,15 @@ def reset_second_factor(clinician_id: int) -> Any:
 # --- enrolment (public: the link is the key) ----------------------------------------------
 
 
+def _signed_in(clinician: Clinician, location: str, message: str) -> Response:
+    """Sign the clinician in on a fresh session, say so there, and keep this a known device."""
+    guard.start_session(clinician)
+    flash(message, "success")
+    response = guard.see_other(location)
+    devices.remember(response, clinician)
+    return response
+
+
 def _link_refused() -> tuple[str, int]:
     return render_template("auth/accounts/link_refused.html"), 404
 
@@ -304,11 +313,9 @@ def enrol_code(token: str) -> Any:
             token, uri, _("That code is not right. Enter the code your app shows now.")
         )
     db.session.commit()
-    guard.start_session(clinician)
-    flash(_("Your account is ready, and you are signed in."), "success")
-    response = guard.see_other(url_for("review.queue"))
-    devices.remember(response, clinician)
-    return response
+    return _signed_in(
+        clinician, url_for("review.queue"), _("Your account is ready, and you are signed in.")
+    )
 
 
 # --- a clinician's own account ---------------------------------------------------------------
@@ -339,11 +346,11 @@ def change_password() -> Any:
         else:
             db.session.commit()
             # Every other session has ended; this browser carries on, and stays a known device.
-            guard.start_session(me)
-            flash(_("Your password is changed. Every other session has ended."), "success")
-            response = guard.see_other(url_for("accounts.change_password"))
-            devices.remember(response, me)
-            return response
+            return _signed_in(
+                me,
+                url_for("accounts.change_password"),
+                _("Your password is changed. Every other session has ended."),
+            )
     elif request.method == "POST":
         errors = _form_errors(form)
     page = render_template(
