@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from questionnaire import audit, security
 from questionnaire import language as languages
-from questionnaire.auth import admin_required
+from questionnaire.auth import admin_required, signed_in_clinician
 from questionnaire.clinic_time import clinic_today
 from questionnaire.exports import fhir
 from questionnaire.extensions import db, now
@@ -28,7 +28,7 @@ from questionnaire.references import format_reference, parse_reference
 from questionnaire.review import actions
 from questionnaire.review import requests as patient_requests
 from questionnaire.review.present import identity
-from questionnaire.review.views import _act, _clinician, _download, _flash, _submission_or_404, bp
+from questionnaire.review.views import _act, _download, _flash, _submission_or_404, bp
 
 
 def _render_lookup(
@@ -58,7 +58,7 @@ def requests_page() -> tuple[str, int]:
             None, N_("That is not a reference code. Codes look like ABCD-2345."), 400
         )
     if code:
-        audit.record(db.session, "request_looked_up", actor=_clinician(), reference=code)
+        audit.record(db.session, "request_looked_up", actor=signed_in_clinician(), reference=code)
         db.session.commit()
     return _render_lookup(code)
 
@@ -81,7 +81,11 @@ def delete_on_request(reference: str) -> BaseResponse | tuple[str, int]:
         )
     try:
         patient_requests.delete_on_request(
-            db.session, _clinician(), found, request.form.get("reason", ""), current_app.config
+            db.session,
+            signed_in_clinician(),
+            found,
+            request.form.get("reason", ""),
+            current_app.config,
         )
     except actions.ActionRefused as refused:
         return _refused(found, refused)
@@ -101,7 +105,7 @@ def hide_on_request(reference: str) -> BaseResponse | tuple[str, int]:
     found = _submission_or_404(reference)
     try:
         patient_requests.hide_on_request(
-            db.session, _clinician(), found, request.form.get("reason", "")
+            db.session, signed_in_clinician(), found, request.form.get("reason", "")
         )
     except actions.ActionRefused as refused:
         return _refused(found, refused)
@@ -114,7 +118,7 @@ def hide_on_request(reference: str) -> BaseResponse | tuple[str, int]:
 def patient_copy(reference: str) -> str:
     """Show the patient's copy of their submission, in their language, ready to print."""
     found = _submission_or_404(reference)
-    patient_requests.record_copy(db.session, _clinician(), found, "print")
+    patient_requests.record_copy(db.session, signed_in_clinician(), found, "print")
     with force_locale(found.language):
         return render_template(
             "review/patient_copy.html",
@@ -138,7 +142,7 @@ def patient_copy_fhir(reference: str) -> BaseResponse:
     """Download the patient's copy of their submission as a FHIR R4 Bundle."""
     found = _submission_or_404(reference)
     bundle = fhir.submission_bundle(found, security.base_url(), current_app.config["CLINIC_NAME"])
-    patient_requests.record_copy(db.session, _clinician(), found, "fhir")
+    patient_requests.record_copy(db.session, signed_in_clinician(), found, "fhir")
     return _download(
         json.dumps(bundle, indent=2),
         "application/fhir+json",
@@ -152,7 +156,7 @@ def add_correction(reference: str) -> BaseResponse | tuple[str, int]:
     item_id, text = request.form.get("item", ""), request.form.get("text", "")
 
     def act(found: Submission) -> Any:
-        patient_requests.add_correction(db.session, _clinician(), found, item_id, text)
+        patient_requests.add_correction(db.session, signed_in_clinician(), found, item_id, text)
         return N_("Correction recorded. The original answer stays as the patient sent it.")
 
     return _act(reference, act)

@@ -33,7 +33,6 @@ from questionnaire.models import (
     OUTCOMES,
     STATUSES,
     UNSENT_OUTCOMES,
-    Clinician,
     Submission,
     UnsentIntake,
 )
@@ -66,10 +65,6 @@ from questionnaire.rules import LEVELS
 from questionnaire.urgent import unsent
 
 bp = Blueprint("review", __name__, url_prefix="/clinic")
-
-
-def _clinician() -> Clinician:
-    return signed_in_clinician()
 
 
 #: Query parameters that hold a position in a list, not a filter a person chose.
@@ -109,7 +104,7 @@ def _named(code: str | None) -> str:
 @bp.get("/")
 def queue() -> str | tuple[str, int]:
     """Show submissions, urgent first, then review, info-only and unflagged; oldest first."""
-    clinician = _clinician()
+    clinician = signed_in_clinician()
     try:
         wanted = QueueFilter.parse(request.args.to_dict(), me=clinician.id)
         after = Cursor.decode(request.args["after"]) if request.args.get("after") else None
@@ -182,7 +177,7 @@ def _render_unsent(
 def unsent_intake(reference: str) -> tuple[str, int]:
     """Show an unsent urgent intake: who to reach, how, and the answers that raised it."""
     found = _unsent_or_404(reference)
-    unsent.open_intake(db.session, _clinician(), found)
+    unsent.open_intake(db.session, signed_in_clinician(), found)
     return _render_unsent(found)
 
 
@@ -193,7 +188,7 @@ def close_unsent(reference: str) -> BaseResponse | tuple[str, int]:
     try:
         unsent.close_intake(
             db.session,
-            _clinician(),
+            signed_in_clinician(),
             found,
             request.form.get("outcome", ""),
             request.form.get("note", ""),
@@ -260,7 +255,7 @@ def _render_submission(
 def submission(reference: str) -> tuple[str, int]:
     """Show one submission: its flags with their evidence and sources, then every answer."""
     found = _submission_or_404(reference)
-    actions.open_submission(db.session, _clinician(), found)
+    actions.open_submission(db.session, signed_in_clinician(), found)
     return _render_submission(found)
 
 
@@ -281,7 +276,7 @@ def acknowledge(reference: str, flag_id: int) -> BaseResponse | tuple[str, int]:
     note = request.form.get("note", "")
 
     def act(found: Submission) -> str:
-        flag = actions.acknowledge_flag(db.session, _clinician(), found, flag_id, note)
+        flag = actions.acknowledge_flag(db.session, signed_in_clinician(), found, flag_id, note)
         return Phrase(N_("Flag %(rule)s acknowledged."), rule=flag.rule)
 
     return _act(reference, act)
@@ -293,7 +288,7 @@ def add_note(reference: str) -> BaseResponse | tuple[str, int]:
     text = request.form.get("text", "")
 
     def act(found: Submission) -> str:
-        actions.add_note(db.session, _clinician(), found, text)
+        actions.add_note(db.session, signed_in_clinician(), found, text)
         return N_("Note added.")
 
     return _act(reference, act)
@@ -306,7 +301,7 @@ def set_status(reference: str) -> BaseResponse | tuple[str, int]:
     outcome = request.form.get("outcome") or None
 
     def act(found: Submission) -> str:
-        actions.set_status(db.session, _clinician(), found, status, outcome)
+        actions.set_status(db.session, signed_in_clinician(), found, status, outcome)
         return N_("Status saved.")
 
     return _act(reference, act)
@@ -338,7 +333,7 @@ def take(reference: str) -> BaseResponse:
     """Take a submission ("Assigned to me"); if someone was quicker, say who has it."""
 
     def act(found: Submission) -> str:
-        assignment.take(db.session, _clinician(), found)
+        assignment.take(db.session, signed_in_clinician(), found)
         return N_("Assigned to you.")
 
     return _assign(reference, act)
@@ -352,7 +347,7 @@ def hand_over(reference: str) -> BaseResponse:
     def act(found: Submission) -> str:
         colleague = assignment.hand_over(
             db.session,
-            _clinician(),
+            signed_in_clinician(),
             found,
             _holder(),
             int(to) if to.isdecimal() and len(to) < 12 else 0,
@@ -367,7 +362,7 @@ def release(reference: str) -> BaseResponse:
     """Release a taken submission so anyone may take it."""
 
     def act(found: Submission) -> str:
-        assignment.release(db.session, _clinician(), found, _holder())
+        assignment.release(db.session, signed_in_clinician(), found, _holder())
         return N_("Released: anyone can take it now.")
 
     return _assign(reference, act)
@@ -382,7 +377,7 @@ def submission_fhir(reference: str) -> Response:
     """Download one submission as a FHIR R4 Bundle (QuestionnaireResponse and DetectedIssues)."""
     found = _submission_or_404(reference)
     bundle = fhir.submission_bundle(found, _base_url(), current_app.config["CLINIC_NAME"])
-    audit.record(db.session, "export_fhir", actor=_clinician(), submission=found)
+    audit.record(db.session, "export_fhir", actor=signed_in_clinician(), submission=found)
     db.session.commit()
     return _download(
         json.dumps(bundle, indent=2),
@@ -408,7 +403,7 @@ def _export(kind: str, rows_of: str, name: str) -> BaseResponse | tuple[str, int
         args: dict[str, Any] = {"kind": rows_of, **wanted.as_args()}
         return redirect(url_for("review.new_export", **args), code=303)
     detail: dict[str, Any] = {**wanted.as_detail(), "rows": rows}
-    audit.record(db.session, kind, actor=_clinician(), detail=detail)
+    audit.record(db.session, kind, actor=signed_in_clinician(), detail=detail)
     db.session.commit()
 
     def stream() -> Iterator[str]:
@@ -440,7 +435,7 @@ def audit_log() -> str | tuple[str, int]:
     except trail.BadTrailFilter as error:
         return _bad_filter(error)
     page = trail.trail_page(db.session, wanted)
-    audit.record(db.session, "view_audit", actor=_clinician(), detail=wanted.as_args())
+    audit.record(db.session, "view_audit", actor=signed_in_clinician(), detail=wanted.as_args())
     db.session.commit()
     return render_template(
         "review/audit.html",
@@ -457,7 +452,7 @@ def dashboard() -> str:
     moment, zone = now(), zone_of(current_app.config)
     weeks = work.weekly_counts(db.session, moment, zone)
     times = work.delays(work.first_views(db.session, moment))
-    audit.record(db.session, "view_dashboard", actor=_clinician())
+    audit.record(db.session, "view_dashboard", actor=signed_in_clinician())
     html = render_template(
         "review/dashboard.html",
         weeks=weeks,
