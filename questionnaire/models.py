@@ -20,6 +20,9 @@ NOTIFICATION_STATES = ("pending", "sent", "failed")
 NOTIFICATION_KINDS = ("urgent", "escalation")
 #: How a clinician closes an unsent urgent intake.
 UNSENT_OUTCOMES = ("contacted", "could_not_reach")
+#: Why a submission was deleted or hidden at the patient's request (coded: the audit keeps
+#: the code, never the patient's words).
+REQUEST_REASONS = ("consent_withdrawn", "sent_by_mistake", "duplicate", "not_the_patient", "other")
 
 
 class UTCDateTime(sa.TypeDecorator[datetime]):
@@ -60,6 +63,15 @@ class Submission(db.Model):  # type: ignore[name-defined]
         sa.Index(
             "ix_submissions_assigned_queue", "assigned_to_id", "level_rank", "submitted_at", "id"
         ),
+        # The few hidden at a patient's request: the queue's counts take them off (partial, so
+        # the million rows never hidden cost nothing).
+        sa.Index(
+            "ix_submissions_hidden",
+            "level_rank",
+            "status",
+            postgresql_where=sa.text("hidden_at IS NOT NULL"),
+            sqlite_where=sa.text("hidden_at IS NOT NULL"),
+        ),
     )
 
     REFERENCE_LENGTH = REFERENCE_LENGTH
@@ -99,6 +111,13 @@ class Submission(db.Model):  # type: ignore[name-defined]
     #: adds the key inline, would not reflect one: tests/test_migrations.py compares).
     assigned_to_id: Mapped[int | None] = mapped_column(sa.ForeignKey("clinicians.id"))
     assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Set when the patient withdrew after clinical use (review/requests.py): the submission
+    #: leaves the queue and the exports but is kept for the retention period.
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: One of REQUEST_REASONS, with hidden_at.
+    hidden_reason: Mapped[str | None] = mapped_column(sa.String(32))
+    #: The admin who hid it (no ON DELETE, as assigned_to_id).
+    hidden_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("clinicians.id"))
 
     flags: Mapped[list[Flag]] = relationship(
         back_populates="submission", cascade="all, delete-orphan", order_by="Flag.id"
@@ -106,7 +125,11 @@ class Submission(db.Model):  # type: ignore[name-defined]
     notes: Mapped[list[Note]] = relationship(
         back_populates="submission", cascade="all, delete-orphan", order_by="Note.id"
     )
+    corrections: Mapped[list[Correction]] = relationship(
+        back_populates="submission", cascade="all, delete-orphan", order_by="Correction.id"
+    )
     assigned_to: Mapped[Clinician | None] = relationship(foreign_keys=[assigned_to_id])
+    hidden_by: Mapped[Clinician | None] = relationship(foreign_keys=[hidden_by_id])
 
     def __repr__(self) -> str:
         return f"<Submission {self.id} {self.status} {self.highest_level}>"
@@ -295,6 +318,37 @@ class Note(db.Model):  # type: ignore[name-defined]
 
     def __repr__(self) -> str:
         return f"<Note {self.id} on {self.submission_id}>"
+
+
+class Correction(db.Model):  # type: ignore[name-defined]
+    """A correction the patient asked for, recorded by a clinician against one answer.
+
+    The answer itself never changes (a health record keeps what was said); the
+    correction is shown beside it, with who recorded it and when.
+    """
+
+    __tablename__ = "corrections"
+
+    MAX_LENGTH = 2000
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("submissions.id", ondelete="CASCADE"), index=True
+    )
+    #: The catalogue item the correction is about (questions/catalogue.py).
+    item_id: Mapped[str] = mapped_column(sa.String(64))
+    clinician_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("clinicians.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: What the patient says the answer should be, in the clinician's words; sealed.
+    text: Mapped[str] = mapped_column(EncryptedText("corrections.text"))
+
+    submission: Mapped[Submission] = relationship(back_populates="corrections")
+    clinician: Mapped[Clinician | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Correction {self.id} on {self.submission_id}>"
 
 
 class Clinician(db.Model):  # type: ignore[name-defined]

@@ -89,6 +89,11 @@ def _too_large(error: RequestEntityTooLarge) -> tuple[str, int]:
     return render_template("errors/too_large.html"), 413
 
 
+def configured_limit(setting: str) -> Callable[[], str]:
+    """Return a limit for limiter.limit that reads this setting (RATELIMIT_...) at each request."""
+    return lambda: str(current_app.config[setting])
+
+
 def _too_many(error: RateLimitExceeded) -> Response:
     # The answers live in the server-side draft: nothing typed before this step is lost.
     body = render_template("errors/too_many.html", retry_minutes=_retry_minutes(error))

@@ -59,6 +59,12 @@ ACTIONS = frozenset(
         "sign_out_everywhere",
         # A picture of the work (issue 14): counts and times only.
         "view_dashboard",
+        # A patient's requests (issue 14): the reference, who, when and a coded reason.
+        "request_looked_up",
+        "access_copy",
+        "add_correction",
+        "submission_deleted_on_request",
+        "submission_hidden_on_request",
     }
 )
 

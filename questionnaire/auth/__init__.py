@@ -3,6 +3,7 @@
 The public face for other blueprints:
 
 - ``current_clinician()``: the signed-in Clinician, or None;
+- ``signed_in_clinician()``: the signed-in Clinician for a view acting for them (401 if none);
 - ``admin_required``: a view decorator, 403 for a clinician who is not an admin;
 - ``export_required``: 403 unless an admin granted the bulk-export permission;
 - every path under /clinic needs a signed-in clinician, except the sign-in
@@ -22,6 +23,7 @@ from questionnaire.auth.guard import (
     current_clinician,
     export_required,
     require_clinician,
+    signed_in_clinician,
 )
 
 __all__ = [
@@ -30,6 +32,7 @@ __all__ = [
     "export_required",
     "init_app",
     "login_manager",
+    "signed_in_clinician",
 ]
 
 login_manager = LoginManager()

@@ -198,36 +198,57 @@ def get_clinician(session: DbSession, clinician_id: int) -> Clinician:
     return clinician
 
 
-def set_active(session: DbSession, clinician: Clinician, active: bool, by: Clinician) -> None:
-    """Disable a clinician (their sessions end at once) or enable them again; never oneself."""
-    if clinician.id == by.id and not active:
-        raise SelfChangeRefused("You cannot disable your own account.")
-    if bool(clinician.is_active) == active:
+@dataclass(frozen=True)
+class Switch:
+    """An on/off setting of an account that an admin changes in the browser."""
+
+    #: The Clinician column it sets.
+    column: str
+    #: The audit actions for turning it on and off.
+    on_action: str
+    off_action: str
+    #: Why an admin may not turn it off on their own account; None when they may.
+    refuse_own_off: str | None = None
+    #: Turning it off ends the clinician's sessions at once.
+    off_ends_sessions: bool = False
+
+
+#: The switches on the account list, by the name in their URL.
+SWITCHES = {
+    "active": Switch(
+        "is_active",
+        "clinician_enabled",
+        "clinician_disabled",
+        refuse_own_off="You cannot disable your own account.",
+        off_ends_sessions=True,
+    ),
+    "admin": Switch(
+        "is_admin",
+        "admin_granted",
+        "admin_removed",
+        refuse_own_off="You cannot remove your own admin role.",
+    ),
+    "export": Switch("can_export", "export_granted", "export_removed"),
+}
+
+
+def set_switch(
+    session: DbSession, clinician: Clinician, name: str, on: bool, by: Clinician
+) -> None:
+    """Turn one of SWITCHES on or off for a clinician (audited when it changes).
+
+    Disabling ends the clinician's sessions at once. Raises SelfChangeRefused when
+    an admin tries to disable their own account or remove their own admin role.
+    """
+    switch = SWITCHES[name]
+    if clinician.id == by.id and not on and switch.refuse_own_off is not None:
+        raise SelfChangeRefused(switch.refuse_own_off)
+    if bool(getattr(clinician, switch.column)) == on:
         return
-    clinician.is_active = active
-    if not active:
+    setattr(clinician, switch.column, on)
+    if not on and switch.off_ends_sessions:
         service.end_sessions(clinician)
-    action = "clinician_enabled" if active else "clinician_disabled"
-    audit.record(session, action, actor=by, detail=_detail(clinician))
-
-
-def set_admin(session: DbSession, clinician: Clinician, allowed: bool, by: Clinician) -> None:
-    """Grant or remove the admin role; an admin cannot remove their own."""
-    if clinician.id == by.id and not allowed:
-        raise SelfChangeRefused("You cannot remove your own admin role.")
-    if bool(clinician.is_admin) == allowed:
-        return
-    clinician.is_admin = allowed
-    action = "admin_granted" if allowed else "admin_removed"
-    audit.record(session, action, actor=by, detail=_detail(clinician))
-
-
-def set_export(session: DbSession, clinician: Clinician, allowed: bool, by: Clinician) -> None:
-    """Grant or remove the permission to download every submission as CSV (can_export)."""
-    if bool(clinician.can_export) == allowed:
-        return
-    clinician.can_export = allowed
-    action = "export_granted" if allowed else "export_removed"
+    action = switch.on_action if on else switch.off_action
     audit.record(session, action, actor=by, detail=_detail(clinician))
 
 

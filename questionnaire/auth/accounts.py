@@ -9,6 +9,7 @@ are public (guard.PUBLIC_ENDPOINTS), and they open nothing without a valid link.
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from typing import Any
 
 import segno
@@ -17,7 +18,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    redirect,
     render_template,
     request,
     session,
@@ -40,26 +40,14 @@ from questionnaire.auth.account_forms import (
     InviteForm,
     SwitchForm,
 )
-from questionnaire.auth.guard import admin_required
+from questionnaire.auth.guard import admin_required, signed_in_clinician
 from questionnaire.extensions import db, limiter, now
 from questionnaire.models import Clinician
+from questionnaire.questions.wording import N_
 
 bp = Blueprint("accounts", __name__, url_prefix="/clinic")
-
-
-def _sign_in_limit() -> str:
-    return str(current_app.config["RATELIMIT_SIGN_IN"])
-
-
-def _redirect(location: str) -> Response:
-    return redirect(location, 303)
-
-
-def _me() -> Clinician:
-    clinician = guard.current_clinician()
-    if clinician is None:  # the guard sends anyone else to sign in first
-        abort(403)
-    return clinician
+#: Enrolment and a password change are throttled like sign-in (they take a password or a code).
+_SIGN_IN_LIMIT = security.configured_limit("RATELIMIT_SIGN_IN")
 
 
 def _form_errors(form: FlaskForm) -> list[tuple[str, str]]:
@@ -99,7 +87,7 @@ def clinicians() -> str:
         "auth/accounts/list.html",
         clinicians=service.list_clinicians(db.session),
         waiting=accounts.waiting_for_enrolment(db.session),
-        me=_me(),
+        me=signed_in_clinician(),
         switch=SwitchForm(),
     )
 
@@ -113,7 +101,11 @@ def invite() -> Any:
     if form.validate_on_submit():
         try:
             made = accounts.invite(
-                db.session, email=form.email.data, name=form.name.data, by=_me(), now=now()
+                db.session,
+                email=form.email.data,
+                name=form.name.data,
+                by=signed_in_clinician(),
+                now=now(),
             )
         except service.InvalidEmail:
             errors = [("#email", _("Enter an email address like name@clinic.example."))]
@@ -157,52 +149,70 @@ def _switch(clinician_id: int) -> tuple[Clinician, bool]:
 def _done(message: str) -> Response:
     db.session.commit()
     flash(message, "success")
-    return _redirect(url_for("accounts.clinicians"))
+    return guard.see_other(url_for("accounts.clinicians"))
 
 
 def _refused(message: str) -> Response:
     db.session.rollback()
     flash(message, "error")
-    return _redirect(url_for("accounts.clinicians"))
+    return guard.see_other(url_for("accounts.clinicians"))
 
 
-@bp.post("/accounts/<int:clinician_id>/active")
+@dataclass(frozen=True)
+class _SwitchWords:
+    """What the account list says after a switch is turned on, or off, or refused."""
+
+    on: str
+    off: str
+    refused: str | None = None
+
+
+#: The words for each of account_service.SWITCHES, translated where they are shown.
+_SWITCH_WORDS = {
+    "active": _SwitchWords(
+        N_("%(name)s can sign in again."),
+        N_("%(name)s is disabled; their sessions have ended."),
+        N_("You cannot disable your own account. Ask another admin."),
+    ),
+    "admin": _SwitchWords(
+        N_("%(name)s is now an admin."),
+        N_("%(name)s is no longer an admin."),
+        N_("You cannot remove your own admin role. Ask another admin."),
+    ),
+    "export": _SwitchWords(
+        N_("%(name)s may now download CSV exports."),
+        N_("%(name)s may no longer download CSV exports."),
+    ),
+}
+
+
 @admin_required
-def set_active(clinician_id: int) -> Response:
-    """Disable a clinician (their sessions end at once) or enable them again."""
-    clinician, active = _switch(clinician_id)
+def set_switch(clinician_id: int, switch: str) -> Response:
+    """Turn a clinician's account on or off, their admin role, or their CSV exports.
+
+    Disabling ends their sessions at once; an admin can neither disable their own
+    account nor remove their own admin role.
+    """
+    clinician, on = _switch(clinician_id)
+    words = _SWITCH_WORDS[switch]
     try:
-        accounts.set_active(db.session, clinician, active, by=_me())
+        accounts.set_switch(db.session, clinician, switch, on, by=signed_in_clinician())
     except accounts.SelfChangeRefused:
-        return _refused(_("You cannot disable your own account. Ask another admin."))
-    if active:
-        return _done(_("%(name)s can sign in again.", name=clinician.name))
-    return _done(_("%(name)s is disabled; their sessions have ended.", name=clinician.name))
+        if words.refused is None:  # a switch that refuses has its words in the table
+            raise
+        return _refused(_(words.refused))
+    return _done(_(words.on if on else words.off, name=clinician.name))
 
 
-@bp.post("/accounts/<int:clinician_id>/admin")
-@admin_required
-def set_admin(clinician_id: int) -> Response:
-    """Grant or remove the admin role (never one's own)."""
-    clinician, allowed = _switch(clinician_id)
-    try:
-        accounts.set_admin(db.session, clinician, allowed, by=_me())
-    except accounts.SelfChangeRefused:
-        return _refused(_("You cannot remove your own admin role. Ask another admin."))
-    if allowed:
-        return _done(_("%(name)s is now an admin.", name=clinician.name))
-    return _done(_("%(name)s is no longer an admin.", name=clinician.name))
-
-
-@bp.post("/accounts/<int:clinician_id>/export")
-@admin_required
-def set_export(clinician_id: int) -> Response:
-    """Grant or remove the permission to download every submission as CSV."""
-    clinician, allowed = _switch(clinician_id)
-    accounts.set_export(db.session, clinician, allowed, by=_me())
-    if allowed:
-        return _done(_("%(name)s may now download CSV exports.", name=clinician.name))
-    return _done(_("%(name)s may no longer download CSV exports.", name=clinician.name))
+# POST /clinic/accounts/<id>/active (endpoint accounts.set_active), .../admin, .../export.
+for _name in accounts.SWITCHES:
+    bp.add_url_rule(
+        f"/accounts/<int:clinician_id>/{_name}",
+        f"set_{_name}",
+        set_switch,
+        methods=["POST"],
+        defaults={"switch": _name},
+    )
 
 
 @bp.post("/accounts/<int:clinician_id>/second-factor")
@@ -215,12 +225,21 @@ def reset_second_factor(clinician_id: int) -> Any:
         clinician = accounts.get_clinician(db.session, clinician_id)
     except service.UnknownClinician:
         abort(404)
-    made = accounts.reset_second_factor(db.session, clinician, by=_me(), now=now())
+    made = accounts.reset_second_factor(db.session, clinician, by=signed_in_clinician(), now=now())
     db.session.commit()
     return _link_page(made, invited=False)
 
 
 # --- enrolment (public: the link is the key) ----------------------------------------------
+
+
+def _signed_in(clinician: Clinician, location: str, message: str) -> Response:
+    """Sign the clinician in on a fresh session, say so there, and keep this a known device."""
+    guard.start_session(clinician)
+    flash(message, "success")
+    response = guard.see_other(location)
+    devices.remember(response, clinician)
+    return response
 
 
 def _link_refused() -> tuple[str, int]:
@@ -245,7 +264,7 @@ def _authenticator_page(token: str, uri: str, error: str | None = None) -> tuple
 
 
 @bp.route("/enrol/<token>", methods=["GET", "POST"])
-@limiter.limit(_sign_in_limit, methods=["POST"])
+@limiter.limit(_SIGN_IN_LIMIT, methods=["POST"])
 def enrol(token: str) -> Any:
     """Let the holder of an enrolment link choose a password, then show the new QR code."""
     try:
@@ -271,7 +290,7 @@ def enrol(token: str) -> Any:
 
 
 @bp.post("/enrol/<token>/code")
-@limiter.limit(_sign_in_limit)
+@limiter.limit(_SIGN_IN_LIMIT)
 def enrol_code(token: str) -> Any:
     """Confirm the first code: the account is ready and the clinician is signed in."""
     try:
@@ -279,7 +298,7 @@ def enrol_code(token: str) -> Any:
     except accounts.LinkRefused:
         return _link_refused()
     if link.pending_totp_secret is None:
-        return _redirect(url_for("accounts.enrol", token=token))
+        return guard.see_other(url_for("accounts.enrol", token=token))
     uri = accounts.provisioning_uri(link, _issuer())
     form = FirstCodeForm()
     if not form.validate_on_submit():
@@ -294,21 +313,19 @@ def enrol_code(token: str) -> Any:
             token, uri, _("That code is not right. Enter the code your app shows now.")
         )
     db.session.commit()
-    guard.start_session(clinician)
-    flash(_("Your account is ready, and you are signed in."), "success")
-    response = _redirect(url_for("review.queue"))
-    devices.remember(response, clinician)
-    return response
+    return _signed_in(
+        clinician, url_for("review.queue"), _("Your account is ready, and you are signed in.")
+    )
 
 
 # --- a clinician's own account ---------------------------------------------------------------
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
-@limiter.limit(_sign_in_limit, methods=["POST"])
+@limiter.limit(_SIGN_IN_LIMIT, methods=["POST"])
 def change_password() -> Any:
     """Change one's own password with the current one and a fresh code from the app."""
-    me = _me()
+    me = signed_in_clinician()
     form = ChangePasswordForm()
     errors: list[tuple[str, str]] = []
     if form.validate_on_submit():
@@ -323,17 +340,25 @@ def change_password() -> Any:
             )
         except accounts.PasswordChangeRefused:
             db.session.commit()  # the audit event
-            errors = [("#current", _("The current password or the code is not right."))]
+            errors = [
+                (
+                    "#current",
+                    _(
+                        "The current password or the code is not right. Enter your current "
+                        "password and the code your app shows now."
+                    ),
+                )
+            ]
         except service.PasswordPolicyError:
             errors = [("#password", _("Use 12 to 128 characters."))]
         else:
             db.session.commit()
             # Every other session has ended; this browser carries on, and stays a known device.
-            guard.start_session(me)
-            flash(_("Your password is changed. Every other session has ended."), "success")
-            response = _redirect(url_for("accounts.change_password"))
-            devices.remember(response, me)
-            return response
+            return _signed_in(
+                me,
+                url_for("accounts.change_password"),
+                _("Your password is changed. Every other session has ended."),
+            )
     elif request.method == "POST":
         errors = _form_errors(form)
     page = render_template(
@@ -350,7 +375,7 @@ def sign_out_everywhere() -> Response:
         accounts.sign_out_everywhere(db.session, clinician)
         db.session.commit()
     guard.end_session()
-    return _redirect(url_for("auth.sign_in"))
+    return guard.see_other(url_for("auth.sign_in"))
 
 
 def sign_out_here() -> None:

@@ -109,6 +109,11 @@ def to_sign_in() -> Response:
     return redirect(location, 302 if request.method in {"GET", "HEAD"} else 303)
 
 
+def see_other(location: str) -> Response:
+    """Redirect with 303 See Other, so the browser follows a form post with a GET."""
+    return redirect(location, 303)
+
+
 def start_session(clinician: Clinician) -> None:
     """Sign the clinician in on a fresh session: nothing from before sign-in survives.
 
@@ -120,7 +125,10 @@ def start_session(clinician: Clinician) -> None:
     session[VERSION_KEY] = clinician.session_version
     session[SIGNED_IN_KEY] = moment
     session[LAST_SEEN_KEY] = moment
-    session[SESSION_ID_KEY] = secrets.token_urlsafe(32)
+    session_id = secrets.token_urlsafe(32)
+    session[SESSION_ID_KEY] = session_id
+    # Flask-Login sets this clinician without load_clinician: a new id was never signed out.
+    g.setdefault("ended_sessions_checked", {})[session_id] = False
 
 
 def session_digest(session_id: str) -> str:
@@ -129,14 +137,17 @@ def session_digest(session_id: str) -> str:
 
 
 def _signed_out_here() -> bool:
-    """Return whether this browser's session was signed out (so a copy of its cookie is dead)."""
+    """Return whether this browser's session was signed out (so a copy of its cookie is dead).
+
+    The answer was learnt with the clinician's row (load_clinician), or the session
+    began in this request (start_session); a session id learnt neither way counts as
+    signed out.
+    """
     session_id = session.get(SESSION_ID_KEY)
     if not isinstance(session_id, str):
         return True
-    checked: dict[str, bool] = g.setdefault("ended_sessions_checked", {})
-    if session_id not in checked:
-        checked[session_id] = db.session.get(EndedSession, session_digest(session_id)) is not None
-    return checked[session_id]
+    checked: dict[str, bool] = g.get("ended_sessions_checked", {})
+    return checked.get(session_id, True)
 
 
 def load_clinician(user_id: str) -> Clinician | None:
@@ -212,6 +223,18 @@ def current_clinician() -> Clinician | None:
     clinician = _session_clinician()
     if clinician is None or session_problem(clinician, now()) is not None:
         return None
+    return clinician
+
+
+def signed_in_clinician() -> Clinician:
+    """Return the signed-in clinician for a view that acts for them; abort 401 if there is none.
+
+    The guard (require_clinician) lets nobody else reach such a view: this makes sure
+    no view ever acts for nobody.
+    """
+    clinician = current_clinician()
+    if clinician is None:
+        abort(401)
     return clinician
 
 

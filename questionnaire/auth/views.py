@@ -9,7 +9,6 @@ from flask import (
     Blueprint,
     abort,
     current_app,
-    redirect,
     render_template,
     request,
     session,
@@ -38,10 +37,6 @@ TIMED_OUT = N_("This page timed out. Enter your details again.")
 
 def _destination(next_url: str | None) -> str:
     return guard.safe_next(next_url) or url_for("review.queue")
-
-
-def _redirect(location: str) -> Response:
-    return redirect(location, 303)
 
 
 def _page(template: str, form: Any, error: str | None = None, status: int = 200) -> Any:
@@ -78,12 +73,12 @@ def _pending() -> dict[str, Any] | None:
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
-@limiter.limit(lambda: str(current_app.config["RATELIMIT_SIGN_IN"]), methods=["POST"])
+@limiter.limit(security.configured_limit("RATELIMIT_SIGN_IN"), methods=["POST"])
 def sign_in() -> Any:
     """Ask for the email and password; a right pair leads to the code page."""
     next_url = guard.safe_next(request.args.get("next"))
     if guard.current_clinician() is not None:
-        return _redirect(_destination(next_url))
+        return guard.see_other(_destination(next_url))
     form = SignInForm()
     if not form.validate_on_submit():
         if request.method == "POST":
@@ -106,17 +101,17 @@ def sign_in() -> Any:
         "at": now().timestamp(),
         "next": next_url,
     }
-    return _redirect(url_for("auth.sign_in_code"))
+    return guard.see_other(url_for("auth.sign_in_code"))
 
 
 @bp.route("/sign-in/code", methods=["GET", "POST"])
-@limiter.limit(lambda: str(current_app.config["RATELIMIT_SIGN_IN"]), methods=["POST"])
+@limiter.limit(security.configured_limit("RATELIMIT_SIGN_IN"), methods=["POST"])
 def sign_in_code() -> Any:
     """Ask for the code from the authenticator app; a right one signs the clinician in."""
     pending = _pending()
     if pending is None:
         session.pop(guard.PENDING_KEY, None)
-        return _redirect(url_for("auth.sign_in"))
+        return guard.see_other(url_for("auth.sign_in"))
     form = CodeForm()
     if not form.validate_on_submit():
         if request.method == "POST":
@@ -139,7 +134,7 @@ def sign_in_code() -> Any:
         return _page("auth/sign_in_code.html", CodeForm(formdata=None), FAILED, 400)
     db.session.commit()
     guard.start_session(clinician)
-    response = _redirect(_destination(pending.get("next")))
+    response = guard.see_other(_destination(pending.get("next")))
     devices.remember(response, clinician)
     return response
 
@@ -148,7 +143,7 @@ def sign_in_code() -> Any:
 def sign_out() -> Response:
     """Sign out this browser only ("Sign out everywhere" is accounts.sign_out_everywhere)."""
     accounts.sign_out_here()
-    return _redirect(url_for("auth.sign_in"))
+    return guard.see_other(url_for("auth.sign_in"))
 
 
 @bp.get("/language/<tag>")
@@ -161,7 +156,7 @@ def switch_language(tag: str) -> Response:
     if tag not in languages.tags():
         abort(404)
     session[languages.CLINIC_SESSION_KEY] = tag
-    return _redirect(_clinic_page(request.args.get("next", "")))
+    return guard.see_other(_clinic_page(request.args.get("next", "")))
 
 
 def _clinic_page(path: str) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
 from typing import Any
 
 from flask import (
@@ -200,13 +199,9 @@ def start() -> str:
     return render_template("intake/start.html", form=StartForm(), draft=draft, carry_on=carry_on)
 
 
-def _limit(setting: str) -> Callable[[], str]:
-    return lambda: str(current_app.config[setting])
-
-
 @bp.post("/start")
 @csrf.exempt  # the start form checks its own token, so a timeout shows a message, not an error
-@limiter.limit(_limit("RATELIMIT_START"))
+@limiter.limit(security.configured_limit("RATELIMIT_START"))
 def begin() -> Response | tuple[str, int]:
     """Agree to the privacy notice and start a draft; nothing is stored before this."""
     form = StartForm()
@@ -424,7 +419,7 @@ def saved() -> Response | str:
 
 @bp.route("/resume/<token>", methods=["GET", "POST"])
 @csrf.exempt  # the resume form checks its own token
-@limiter.limit(_limit("RATELIMIT_START"), methods=["POST"])
+@limiter.limit(security.configured_limit("RATELIMIT_START"), methods=["POST"])
 def resume(token: str) -> Response | str | tuple[str, int]:
     """Reopen saved answers after checking the date of birth; no answer shows before that."""
     if not services.resume_link_is_live(db.session, token, now()):
@@ -472,7 +467,7 @@ def _keep_language(draft: Draft) -> None:
 
 @bp.route("/check", methods=["GET", "POST"])
 @csrf.exempt  # the send form checks its own token, so a timeout shows the page again
-@limiter.limit(_limit("RATELIMIT_SUBMIT"), methods=["POST"])
+@limiter.limit(security.configured_limit("RATELIMIT_SUBMIT"), methods=["POST"])
 def check() -> Response | str | tuple[str, int]:
     """Show every answer in plain words with a Change link; send when it is right."""
     token = session.get(DRAFT_KEY)

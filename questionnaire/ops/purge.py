@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from questionnaire import audit
 from questionnaire.extensions import DbSession
 from questionnaire.intake.service import remove_expired_drafts
-from questionnaire.models import Flag, Note, Notification, Submission, UnsentIntake
+from questionnaire.models import Correction, Flag, Note, Notification, Submission, UnsentIntake
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,9 @@ class Purged:
 
 
 def purge(session: DbSession, older_than_days: int, now: datetime) -> Purged:
-    """Delete submissions sent before the cut-off with their flags, notes and alerts.
+    """Delete submissions sent before the cut-off with their flags, notes, corrections, alerts.
+
+    Hidden ones (withdrawn after clinical use) go the same way: kept until the cut-off.
 
     An unsent urgent intake is deleted on the same cut-off once a clinician has
     marked it, never before: draft expiry leaves it alone.
@@ -44,6 +46,7 @@ def purge(session: DbSession, older_than_days: int, now: datetime) -> Purged:
 
     flags = delete(sa.delete(Flag).where(Flag.submission_id.in_(old)))
     notes = delete(sa.delete(Note).where(Note.submission_id.in_(old)))
+    notes += delete(sa.delete(Correction).where(Correction.submission_id.in_(old)))
     alerts = delete(sa.delete(Notification).where(Notification.submission_id.in_(old)))
     submissions = delete(sa.delete(Submission).where(Submission.submitted_at < cutoff))
     marked = sa.select(UnsentIntake.id).where(

@@ -12,25 +12,18 @@ from flask import Response, abort, current_app, redirect, render_template, reque
 from werkzeug.wrappers import Response as BaseResponse
 
 from questionnaire import audit
-from questionnaire.auth import current_clinician, export_required
+from questionnaire.auth import export_required, signed_in_clinician
 from questionnaire.crypto import keyring
 from questionnaire.exports import jobs
 from questionnaire.exports.sealed import SealedFileError
 from questionnaire.extensions import db, now
-from questionnaire.models import EXPORT_KINDS, Clinician, ExportJob
+from questionnaire.models import EXPORT_KINDS, ExportJob
 from questionnaire.questions.text import MAX_ROW_ID
 from questionnaire.review.queue import BadFilter, QueueFilter
 from questionnaire.review.views import _bad_filter, bp
 
 #: While a job is pending or running its page reloads itself this often (no script needed).
 REFRESH_SECONDS = 3
-
-
-def _clinician() -> Clinician:
-    clinician = current_clinician()
-    if clinician is None:  # the guard and export_required prevent this
-        abort(401)
-    return clinician
 
 
 def _kind(value: str | None) -> str:
@@ -42,7 +35,7 @@ def _kind(value: str | None) -> str:
 def _own_job(job_id: int) -> ExportJob:
     # An id no row can have (a forged link) is not found, never a database error.
     job = db.session.get(ExportJob, job_id) if 1 <= job_id <= MAX_ROW_ID else None
-    if job is None or job.requester_id != _clinician().id:
+    if job is None or job.requester_id != signed_in_clinician().id:
         abort(404)
     return job
 
@@ -53,7 +46,7 @@ def exports() -> str:
     """List the exports this clinician asked for, newest first."""
     mine = (
         db.session.query(ExportJob)
-        .filter(ExportJob.requester_id == _clinician().id)
+        .filter(ExportJob.requester_id == signed_in_clinician().id)
         .order_by(ExportJob.id.desc())
         .limit(50)
         .all()
@@ -90,7 +83,9 @@ def create_export() -> BaseResponse | tuple[str, int]:
     except BadFilter as error:
         return _bad_filter(error)
     try:
-        job = jobs.create_job(db.session, _clinician(), kind, wanted, current_app.config, now())
+        job = jobs.create_job(
+            db.session, signed_in_clinician(), kind, wanted, current_app.config, now()
+        )
     except jobs.ExportRefused:
         db.session.rollback()
         abort(403)
@@ -127,7 +122,7 @@ def download_export(job_id: int) -> BaseResponse:
     audit.record(
         db.session,
         "export_downloaded",
-        actor=_clinician(),
+        actor=signed_in_clinician(),
         detail={"job": job.id, "kind": job.kind, "rows": job.rows_done, **job.filters},
     )
     db.session.commit()

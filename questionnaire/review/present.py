@@ -47,6 +47,12 @@ NAMES: dict[str, str] = {
     "done": N_("done"),
     "failed": N_("failed"),
     "expired": N_("expired"),
+    # Why a patient asked for a submission to be deleted or hidden.
+    "consent_withdrawn": N_("the patient withdrew their consent"),
+    "sent_by_mistake": N_("sent by mistake"),
+    "duplicate": N_("a duplicate of another submission"),
+    "not_the_patient": N_("sent by someone else without the patient's consent"),
+    "other": N_("another reason (kept on file by the privacy officer)"),
 }
 #: A submission that raised no flag, in its level tag.
 NO_FLAG = N_("no flag")

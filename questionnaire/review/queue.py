@@ -159,7 +159,9 @@ def _rows(wanted: QueueFilter) -> tuple[Any, tuple[Any, ...]]:
     ix_flags_rule_queue (each flag holds its submission's place); every other filter from
     ix_submissions_queue or ix_submissions_status_queue.
     """
-    query = sa.select(Submission)
+    # Hidden at a patient's request: kept, but out of the queue and its exports (a rare
+    # row, dropped as the index walk meets it).
+    query = sa.select(Submission).where(Submission.hidden_at.is_(None))
     order: tuple[Any, ...] = (Submission.level_rank, Submission.submitted_at, Submission.id)
     if wanted.rule:
         query = query.join(Flag, Flag.submission_id == Submission.id).where(
@@ -263,7 +265,7 @@ def _mine_count(me: int) -> Any:
     """Return a select of (-1, how many `me` holds up to COUNT_CAP + 1), on its index."""
     held = (
         sa.select(Submission.id)
-        .where(Submission.assigned_to_id == me)
+        .where(Submission.assigned_to_id == me, Submission.hidden_at.is_(None))
         .limit(COUNT_CAP + 1)
         .subquery()
     )
@@ -282,6 +284,7 @@ def level_counts(session: DbSession, wanted: QueueFilter) -> tuple[dict[str, int
     levels = {_rank(level): level for level in counts}
     if wanted.me is not None:
         levels[-1] = _MINE
+        counts[_MINE] = 0
     mine = (_mine_count(wanted.me),) if wanted.me is not None else ()
     if wanted.rule or wanted.taken:
         capped = [
@@ -299,24 +302,33 @@ def level_counts(session: DbSession, wanted: QueueFilter) -> tuple[dict[str, int
         for rank, number in session.execute(union):
             counts[levels[rank]] = int(number)
         return counts, True
+    parts: list[Any]
     query: Any
     if wanted.reference:
         query = sa.select(Submission.level_rank, sa.func.count()).where(
-            Submission.reference == wanted.reference
+            Submission.reference == wanted.reference, Submission.hidden_at.is_(None)
         )
         if wanted.status:
             query = query.where(Submission.status == wanted.status)
-        query = query.group_by(Submission.level_rank)
+        parts = [query.group_by(Submission.level_rank)]
     else:
         query = sa.select(QueueCount.level_rank, sa.func.sum(QueueCount.n)).group_by(
             QueueCount.level_rank
         )
+        # The counts table counts every row; the hidden ones (ix_submissions_hidden, a
+        # partial index of the few) are taken off in the same statement.
+        hidden: Any = sa.select(Submission.level_rank, -sa.func.count()).where(
+            Submission.hidden_at.is_not(None)
+        )
         if wanted.status:
             query = query.where(QueueCount.status == wanted.status)
-    counted: Any = sa.union_all(query, *mine) if mine else query
-    for rank, number in session.execute(counted):
+            hidden = hidden.where(Submission.status == wanted.status)
+        parts = [query, hidden.group_by(Submission.level_rank)]
+    selects: list[Any] = [*parts, *mine]
+    statement: Any = sa.union_all(*selects) if len(selects) > 1 else selects[0]
+    for rank, number in session.execute(statement):
         if rank in levels:
-            counts[levels[rank]] = int(number or 0)
+            counts[levels[rank]] += int(number or 0)
     return counts, False
 
 

@@ -24,7 +24,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from questionnaire import audit, security
 from questionnaire import language as languages
 from questionnaire.audit import trail
-from questionnaire.auth import admin_required, current_clinician, export_required
+from questionnaire.auth import admin_required, export_required, signed_in_clinician
 from questionnaire.clinic_time import clinic_today, zone_of
 from questionnaire.exports import fhir
 from questionnaire.exports import jobs as export_jobs
@@ -33,7 +33,6 @@ from questionnaire.models import (
     OUTCOMES,
     STATUSES,
     UNSENT_OUTCOMES,
-    Clinician,
     Submission,
     UnsentIntake,
 )
@@ -44,6 +43,7 @@ from questionnaire.questions.words import section_rows
 from questionnaire.references import format_reference, parse_reference
 from questionnaire.review import actions, assignment
 from questionnaire.review import dashboard as work
+from questionnaire.review import requests as patient_requests
 from questionnaire.review.present import (
     evidence_rows,
     flagged_items,
@@ -66,13 +66,6 @@ from questionnaire.rules import LEVELS
 from questionnaire.urgent import unsent
 
 bp = Blueprint("review", __name__, url_prefix="/clinic")
-
-
-def _clinician() -> Clinician:
-    clinician = current_clinician()
-    if clinician is None:  # the guard prevents this; never act for nobody
-        abort(401)
-    return clinician
 
 
 #: Query parameters that hold a position in a list, not a filter a person chose.
@@ -112,7 +105,7 @@ def _named(code: str | None) -> str:
 @bp.get("/")
 def queue() -> str | tuple[str, int]:
     """Show submissions, urgent first, then review, info-only and unflagged; oldest first."""
-    clinician = _clinician()
+    clinician = signed_in_clinician()
     try:
         wanted = QueueFilter.parse(request.args.to_dict(), me=clinician.id)
         after = Cursor.decode(request.args["after"]) if request.args.get("after") else None
@@ -185,7 +178,7 @@ def _render_unsent(
 def unsent_intake(reference: str) -> tuple[str, int]:
     """Show an unsent urgent intake: who to reach, how, and the answers that raised it."""
     found = _unsent_or_404(reference)
-    unsent.open_intake(db.session, _clinician(), found)
+    unsent.open_intake(db.session, signed_in_clinician(), found)
     return _render_unsent(found)
 
 
@@ -196,7 +189,7 @@ def close_unsent(reference: str) -> BaseResponse | tuple[str, int]:
     try:
         unsent.close_intake(
             db.session,
-            _clinician(),
+            signed_in_clinician(),
             found,
             request.form.get("outcome", ""),
             request.form.get("note", ""),
@@ -247,6 +240,13 @@ def _render_submission(
             statuses=STATUSES,
             outcomes=OUTCOMES,
             colleagues=assignment.colleagues(db.session),
+            corrections=patient_requests.corrections_by_item(submission),
+            correctable=[
+                item
+                for section in catalogue.PAGES
+                for item in section.items
+                if item.unit_of is None
+            ],
             error=error,
             replaced=unsent.replaced(db.session, submission),
         ),
@@ -258,7 +258,7 @@ def _render_submission(
 def submission(reference: str) -> tuple[str, int]:
     """Show one submission: its flags with their evidence and sources, then every answer."""
     found = _submission_or_404(reference)
-    actions.open_submission(db.session, _clinician(), found)
+    actions.open_submission(db.session, signed_in_clinician(), found)
     return _render_submission(found)
 
 
@@ -279,7 +279,7 @@ def acknowledge(reference: str, flag_id: int) -> BaseResponse | tuple[str, int]:
     note = request.form.get("note", "")
 
     def act(found: Submission) -> str:
-        flag = actions.acknowledge_flag(db.session, _clinician(), found, flag_id, note)
+        flag = actions.acknowledge_flag(db.session, signed_in_clinician(), found, flag_id, note)
         return Phrase(N_("Flag %(rule)s acknowledged."), rule=flag.rule)
 
     return _act(reference, act)
@@ -291,7 +291,7 @@ def add_note(reference: str) -> BaseResponse | tuple[str, int]:
     text = request.form.get("text", "")
 
     def act(found: Submission) -> str:
-        actions.add_note(db.session, _clinician(), found, text)
+        actions.add_note(db.session, signed_in_clinician(), found, text)
         return N_("Note added.")
 
     return _act(reference, act)
@@ -304,7 +304,7 @@ def set_status(reference: str) -> BaseResponse | tuple[str, int]:
     outcome = request.form.get("outcome") or None
 
     def act(found: Submission) -> str:
-        actions.set_status(db.session, _clinician(), found, status, outcome)
+        actions.set_status(db.session, signed_in_clinician(), found, status, outcome)
         return N_("Status saved.")
 
     return _act(reference, act)
@@ -336,7 +336,7 @@ def take(reference: str) -> BaseResponse:
     """Take a submission ("Assigned to me"); if someone was quicker, say who has it."""
 
     def act(found: Submission) -> str:
-        assignment.take(db.session, _clinician(), found)
+        assignment.take(db.session, signed_in_clinician(), found)
         return N_("Assigned to you.")
 
     return _assign(reference, act)
@@ -350,7 +350,7 @@ def hand_over(reference: str) -> BaseResponse:
     def act(found: Submission) -> str:
         colleague = assignment.hand_over(
             db.session,
-            _clinician(),
+            signed_in_clinician(),
             found,
             _holder(),
             int(to) if to.isdecimal() and len(to) < 12 else 0,
@@ -365,7 +365,7 @@ def release(reference: str) -> BaseResponse:
     """Release a taken submission so anyone may take it."""
 
     def act(found: Submission) -> str:
-        assignment.release(db.session, _clinician(), found, _holder())
+        assignment.release(db.session, signed_in_clinician(), found, _holder())
         return N_("Released: anyone can take it now.")
 
     return _assign(reference, act)
@@ -380,7 +380,7 @@ def submission_fhir(reference: str) -> Response:
     """Download one submission as a FHIR R4 Bundle (QuestionnaireResponse and DetectedIssues)."""
     found = _submission_or_404(reference)
     bundle = fhir.submission_bundle(found, _base_url(), current_app.config["CLINIC_NAME"])
-    audit.record(db.session, "export_fhir", actor=_clinician(), submission=found)
+    audit.record(db.session, "export_fhir", actor=signed_in_clinician(), submission=found)
     db.session.commit()
     return _download(
         json.dumps(bundle, indent=2),
@@ -406,7 +406,7 @@ def _export(kind: str, rows_of: str, name: str) -> BaseResponse | tuple[str, int
         args: dict[str, Any] = {"kind": rows_of, **wanted.as_args()}
         return redirect(url_for("review.new_export", **args), code=303)
     detail: dict[str, Any] = {**wanted.as_detail(), "rows": rows}
-    audit.record(db.session, kind, actor=_clinician(), detail=detail)
+    audit.record(db.session, kind, actor=signed_in_clinician(), detail=detail)
     db.session.commit()
 
     def stream() -> Iterator[str]:
@@ -438,7 +438,7 @@ def audit_log() -> str | tuple[str, int]:
     except trail.BadTrailFilter as error:
         return _bad_filter(error)
     page = trail.trail_page(db.session, wanted)
-    audit.record(db.session, "view_audit", actor=_clinician(), detail=wanted.as_args())
+    audit.record(db.session, "view_audit", actor=signed_in_clinician(), detail=wanted.as_args())
     db.session.commit()
     return render_template(
         "review/audit.html",
@@ -455,7 +455,7 @@ def dashboard() -> str:
     moment, zone = now(), zone_of(current_app.config)
     weeks = work.weekly_counts(db.session, moment, zone)
     times = work.delays(work.first_views(db.session, moment))
-    audit.record(db.session, "view_dashboard", actor=_clinician())
+    audit.record(db.session, "view_dashboard", actor=signed_in_clinician())
     html = render_template(
         "review/dashboard.html",
         weeks=weeks,

@@ -122,6 +122,13 @@ def sign_in(
     return response
 
 
+def signed_in_client(app: Flask, clinician: TestClinician) -> FlaskClient:
+    """Return a new test client (another browser) signed in as the clinician."""
+    client = app.test_client()
+    sign_in(client, app, clinician)
+    return client
+
+
 #: A clinic page made for tests: it shows a reference and includes auth/_account.html.
 TEST_PAGE = "/clinic/test-page/ABCD2345"
 _TEST_PAGE_TEMPLATE = """{% extends "clinic_base.html" %}

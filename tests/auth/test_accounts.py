@@ -23,12 +23,12 @@ from questionnaire.models import AuditEvent, Clinician, EndedSession, EnrolmentL
 from tests.auth.helpers import (
     TEST_PAGE,
     TestClinician,
-    add_test_page,
     current_code,
     load,
     make_clinician,
     sign_in,
     sign_out,
+    signed_in_client,
     submit_code,
     submit_password,
 )
@@ -40,17 +40,41 @@ LINK = re.compile(r'value="(http://localhost/clinic/enrol/[^"]+)"')
 URI = re.compile(r'value="(otpauth://[^"]+)"')
 
 
+@pytest.fixture(autouse=True)
+def _test_page(test_page: str) -> None:
+    """Every test here may open TEST_PAGE (it has the account menu)."""
+
+
 @pytest.fixture
 def admin(app: Flask) -> TestClinician:
-    add_test_page(app)
     return make_clinician(app, "lead@clinic.example", "Lead Admin", is_admin=True)
 
 
 @pytest.fixture
 def admin_client(app: Flask, admin: TestClinician) -> FlaskClient:
-    client = app.test_client()
-    sign_in(client, app, admin)
-    return client
+    return signed_in_client(app, admin)
+
+
+@pytest.fixture
+def staff(app: Flask) -> TestClinician:
+    """A clinician who is not an admin (Ana Okafor)."""
+    return make_clinician(app)
+
+
+@pytest.fixture
+def two_browsers(app: Flask, clock: Clock, staff: TestClinician) -> tuple[FlaskClient, FlaskClient]:
+    """Return two browsers, each signed in as `staff` (30 seconds apart, each with its own code)."""
+    one = signed_in_client(app, staff)
+    clock.advance(seconds=30)
+    return one, signed_in_client(app, staff)
+
+
+def switch(client: FlaskClient, clinician_id: int, change: str, value: str) -> TestResponse:
+    """Press a switch (active, admin, export) on the account list; return the response."""
+    token = csrf_token(client.get("/clinic/accounts/"))
+    return client.post(
+        f"/clinic/accounts/{clinician_id}/{change}", data={"value": value, "csrf_token": token}
+    )
 
 
 def events(app: Flask, *actions: str) -> list[AuditEvent]:
@@ -189,11 +213,9 @@ def test_a_link_cannot_be_confirmed_twice(app: Flask, admin_client: FlaskClient)
 
 
 def test_resetting_the_second_factor_ends_sessions_and_needs_enrolment_again(
-    app: Flask, admin_client: FlaskClient, clock: Clock
+    app: Flask, admin_client: FlaskClient, staff: TestClinician, clock: Clock
 ) -> None:
-    staff = make_clinician(app)
-    theirs = app.test_client()
-    sign_in(theirs, app, staff)
+    theirs = signed_in_client(app, staff)
     old_code_later = current_code(app, staff.email, steps_ahead=1)
 
     token = csrf_token(admin_client.get("/clinic/accounts/"))
@@ -218,68 +240,59 @@ def test_resetting_the_second_factor_ends_sessions_and_needs_enrolment_again(
 def test_an_admin_cannot_disable_themselves_or_remove_their_own_admin_role(
     app: Flask, admin_client: FlaskClient, admin: TestClinician
 ) -> None:
-    token = csrf_token(admin_client.get("/clinic/accounts/"))
     for change, message in (
         ("active", "You cannot disable your own account"),
         ("admin", "You cannot remove your own admin role"),
     ):
-        response = admin_client.post(
-            f"/clinic/accounts/{admin.id}/{change}",
-            data={"value": "off", "csrf_token": token},
-            follow_redirects=True,
-        )
-        assert message in response.get_data(as_text=True)
+        response = switch(admin_client, admin.id, change, "off")
+        assert response.status_code == 303
+        assert message in admin_client.get(response.location).get_data(as_text=True)
     lead = load(app, admin.id)
     assert lead.is_active and lead.is_admin
     assert events(app, "clinician_disabled", "admin_removed") == []
 
 
-def test_every_change_is_audited(
-    app: Flask, admin_client: FlaskClient, admin: TestClinician
+def test_every_change_is_audited_and_says_what_it_did(
+    app: Flask, admin_client: FlaskClient, admin: TestClinician, staff: TestClinician
 ) -> None:
-    staff = make_clinician(app)
-    token = csrf_token(admin_client.get("/clinic/accounts/"))
     steps = [
-        ("active", "off", "clinician_disabled"),
-        ("active", "on", "clinician_enabled"),
-        ("admin", "on", "admin_granted"),
-        ("admin", "off", "admin_removed"),
-        ("export", "on", "export_granted"),
-        ("export", "off", "export_removed"),
+        (
+            "active",
+            "off",
+            "clinician_disabled",
+            "Ana Okafor is disabled; their sessions have ended.",
+        ),
+        ("active", "on", "clinician_enabled", "Ana Okafor can sign in again."),
+        ("admin", "on", "admin_granted", "Ana Okafor is now an admin."),
+        ("admin", "off", "admin_removed", "Ana Okafor is no longer an admin."),
+        ("export", "on", "export_granted", "Ana Okafor may now download CSV exports."),
+        ("export", "off", "export_removed", "Ana Okafor may no longer download CSV exports."),
     ]
-    for change, value, _action in steps:
-        response = admin_client.post(
-            f"/clinic/accounts/{staff.id}/{change}", data={"value": value, "csrf_token": token}
-        )
+    for change, value, _action, message in steps:
+        response = switch(admin_client, staff.id, change, value)
         assert response.status_code == 303
-    recorded = [
-        (event.action, event.actor_id, event.detail)
-        for event in events(app, *(action for *_, action in steps))
-    ]
+        page = admin_client.get(response.location).get_data(as_text=True)
+        assert message in html.unescape(page)
+    actions = [action for _change, _value, action, _message in steps]
+    recorded = [(event.action, event.actor_id, event.detail) for event in events(app, *actions)]
     detail = {"clinician_id": staff.id, "via": "browser"}
-    assert recorded == [(action, admin.id, detail) for *_, action in steps]
+    assert recorded == [(action, admin.id, detail) for action in actions]
     final = load(app, staff.id)
     assert final.is_active and not final.is_admin and not final.can_export
 
 
-def test_disabling_ends_the_clinicians_sessions(app: Flask, admin_client: FlaskClient) -> None:
-    staff = make_clinician(app)
-    theirs = app.test_client()
-    sign_in(theirs, app, staff)
-    token = csrf_token(admin_client.get("/clinic/accounts/"))
-    admin_client.post(
-        f"/clinic/accounts/{staff.id}/active", data={"value": "off", "csrf_token": token}
-    )
+def test_disabling_ends_the_clinicians_sessions(
+    app: Flask, admin_client: FlaskClient, staff: TestClinician
+) -> None:
+    theirs = signed_in_client(app, staff)
+    switch(admin_client, staff.id, "active", "off")
     assert theirs.get(TEST_PAGE).status_code == 302
 
 
-def test_a_bad_switch_value_changes_nothing(app: Flask, admin_client: FlaskClient) -> None:
-    staff = make_clinician(app)
-    token = csrf_token(admin_client.get("/clinic/accounts/"))
-    response = admin_client.post(
-        f"/clinic/accounts/{staff.id}/admin", data={"value": "yes", "csrf_token": token}
-    )
-    assert response.status_code == 400
+def test_a_bad_switch_value_changes_nothing(
+    app: Flask, admin_client: FlaskClient, staff: TestClinician
+) -> None:
+    assert switch(admin_client, staff.id, "admin", "yes").status_code == 400
     assert not load(app, staff.id).is_admin
 
 
@@ -296,11 +309,9 @@ def test_a_bad_switch_value_changes_nothing(app: Flask, admin_client: FlaskClien
     ],
 )
 def test_a_clinician_who_is_not_an_admin_gets_403(
-    app: Flask, admin: TestClinician, method: str, path: str
+    app: Flask, admin: TestClinician, staff: TestClinician, method: str, path: str
 ) -> None:
-    staff = make_clinician(app)
-    client = app.test_client()
-    sign_in(client, app, staff)
+    client = signed_in_client(app, staff)
     token = csrf_token(client.get(TEST_PAGE))
     response = client.open(path, method=method, data={"csrf_token": token, "value": "off"})
     assert response.status_code == 403
@@ -316,14 +327,9 @@ def change_password(
 
 
 def test_a_clinician_changes_their_password_with_the_current_one_and_a_fresh_code(
-    app: Flask, clock: Clock
+    app: Flask, clock: Clock, staff: TestClinician, two_browsers: tuple[FlaskClient, FlaskClient]
 ) -> None:
-    add_test_page(app)
-    staff = make_clinician(app)
-    here, elsewhere = app.test_client(), app.test_client()
-    sign_in(here, app, staff)
-    clock.advance(seconds=30)
-    sign_in(elsewhere, app, staff)
+    here, elsewhere = two_browsers
     clock.advance(seconds=30)
 
     wrong_password = change_password(app, here, "not my password", current_code(app, staff.email))
@@ -350,20 +356,14 @@ def test_a_clinician_changes_their_password_with_the_current_one_and_a_fresh_cod
     assert submit_password(app.test_client(), staff.email, NEW_PASSWORD).status_code == 303
 
 
-def test_a_used_code_does_not_change_a_password(app: Flask) -> None:
-    add_test_page(app)
-    staff = make_clinician(app)
-    client = app.test_client()
-    sign_in(client, app, staff)  # uses the current step's code
+def test_a_used_code_does_not_change_a_password(app: Flask, staff: TestClinician) -> None:
+    client = signed_in_client(app, staff)  # uses the current step's code
     response = change_password(app, client, staff.password, current_code(app, staff.email))
     assert response.status_code == 400
 
 
-def test_set_password_from_the_shell(app: Flask, clock: Clock) -> None:
-    add_test_page(app)
-    staff = make_clinician(app)
-    client = app.test_client()
-    sign_in(client, app, staff)
+def test_set_password_from_the_shell(app: Flask, clock: Clock, staff: TestClinician) -> None:
+    client = signed_in_client(app, staff)
     result = app.test_cli_runner().invoke(
         args=["clinician", "set-password", staff.email.upper(), "--password-stdin"],
         input=f"{NEW_PASSWORD}\n",
@@ -387,13 +387,10 @@ def test_set_password_from_the_shell(app: Flask, clock: Clock) -> None:
     assert unknown.exit_code == 1
 
 
-def test_sign_out_ends_this_browser_only_and_a_copy_of_its_cookie(app: Flask, clock: Clock) -> None:
-    add_test_page(app)
-    staff = make_clinician(app)
-    one, two = app.test_client(), app.test_client()
-    sign_in(one, app, staff)
-    clock.advance(seconds=30)
-    sign_in(two, app, staff)
+def test_sign_out_ends_this_browser_only_and_a_copy_of_its_cookie(
+    app: Flask, clock: Clock, staff: TestClinician, two_browsers: tuple[FlaskClient, FlaskClient]
+) -> None:
+    one, two = two_browsers
     cookie = one.get_cookie("session")
     assert cookie is not None
 
@@ -407,20 +404,15 @@ def test_sign_out_ends_this_browser_only_and_a_copy_of_its_cookie(app: Flask, cl
         assert db.session.scalar(sa.select(sa.func.count()).select_from(EndedSession)) == 1
     # Rows are kept only as long as a session could have lived anyway.
     clock.advance(hours=13)
-    third = app.test_client()
-    sign_in(third, app, staff)
-    sign_out(third)
+    sign_out(signed_in_client(app, staff))
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(EndedSession)) == 1
 
 
-def test_sign_out_everywhere_ends_every_session(app: Flask, clock: Clock) -> None:
-    add_test_page(app)
-    staff = make_clinician(app)
-    one, two = app.test_client(), app.test_client()
-    sign_in(one, app, staff)
-    clock.advance(seconds=30)
-    sign_in(two, app, staff)
+def test_sign_out_everywhere_ends_every_session(
+    app: Flask, staff: TestClinician, two_browsers: tuple[FlaskClient, FlaskClient]
+) -> None:
+    one, two = two_browsers
     token = csrf_token(one.get(TEST_PAGE))
     assert one.post("/clinic/sign-out/everywhere").status_code == 400  # no CSRF token
     response = one.post("/clinic/sign-out/everywhere", data={"csrf_token": token})

@@ -14,7 +14,9 @@ from werkzeug.routing import Rule
 from werkzeug.routing.converters import IntegerConverter, PathConverter, UUIDConverter
 
 from questionnaire.auth import admin_required, current_clinician
-from questionnaire.auth.guard import PUBLIC_ENDPOINTS, safe_next
+from questionnaire.auth.guard import PUBLIC_ENDPOINTS, safe_next, start_session
+from questionnaire.extensions import db
+from questionnaire.models import Clinician
 from tests.auth.helpers import (
     TEST_PAGE,
     TestClinician,
@@ -213,3 +215,15 @@ def test_a_local_next_is_followed_after_sign_in(
 def test_the_test_page_helper_needs_a_sign_in(app: Flask, client: FlaskClient) -> None:
     add_test_page(app)
     assert client.get(TEST_PAGE).status_code == 302
+
+
+def test_a_session_begun_in_this_request_holds_for_the_rest_of_it(
+    app: Flask, clinician: TestClinician
+) -> None:
+    # start_session sets the clinician without load_clinician, which is where the guard
+    # learns whether a session id was signed out: the new id must count as not signed out.
+    with app.test_request_context("/clinic/"):
+        stored = db.session.get(Clinician, clinician.id)
+        assert stored is not None
+        start_session(stored)
+        assert current_clinician() is stored

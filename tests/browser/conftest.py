@@ -7,24 +7,29 @@ fresh browser context, so a fresh cookie jar and a fresh draft.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
-from playwright.sync_api import Page, ViewportSize, expect
+from playwright.sync_api import Locator, Page, ViewportSize, expect
 from pytest_playwright.pytest_playwright import CreateContextCallback
 
 from questionnaire import language
 from questionnaire.extensions import db
-from questionnaire.models import Submission
+from questionnaire.models import Flag, Submission
 from questionnaire.questions.catalogue import PAGES, Item, Kind, Section
+from questionnaire.references import new_reference
+from questionnaire.rules import LEVEL_RANK, LEVELS
+from tests.auth.helpers import PASSWORD, current_code
 from tests.conftest import CASE_DAY, Clock, make_app
 from tests.harness.patient import asked_pages
 from tests.harness.served import serve_in_thread
@@ -292,3 +297,97 @@ def send(page: Page) -> str:
     tick_review_box(page)
     page.get_by_role("button", name=say(page, "Send my answers")).click()
     return read_reference(page)
+
+
+# --- What a clinician does in the browser ----------------------------------------------
+
+_stored = itertools.count()
+
+
+def store_submission(
+    server: LiveServer,
+    answers: dict[str, Any],
+    *,
+    submitted_at: datetime,
+    flags: Sequence[tuple[str, str]] = (),
+    **columns: Any,
+) -> str:
+    """Store a submission as sent, with flags as (rule, level); return its reference (no dash).
+
+    `columns` sets any other column (language, status, assigned_to_id, ...).
+    """
+    levels = [level for _, level in flags]
+    highest = min(levels, key=LEVELS.index) if levels else None
+    with server.app.app_context():
+        values: dict[str, Any] = {
+            "draft_key": f"browser-stored-{next(_stored)}-{new_reference()}",
+            "reference": new_reference(),
+            "language": "en",
+            "facts": {},
+            "rules_version": "test",
+            "rules_sha256": "0" * 64,
+            "status": "new",
+            **columns,
+        }
+        submission = Submission(
+            submitted_at=submitted_at,
+            answers=answers,
+            highest_level=highest,
+            level_rank=LEVEL_RANK[highest],
+            flags=[
+                Flag(rule=rule, level=level, message="m", source="s", evidence=[])
+                for rule, level in flags
+            ],
+            **values,
+        )
+        db.session.add(submission)
+        db.session.commit()
+        reference = submission.reference
+        db.session.remove()
+        return reference
+
+
+def advance_clock(server: LiveServer) -> None:
+    """Move the served app's clock to the next 30-second step (a code works once)."""
+    server.app.config["CLOCK"].advance(seconds=30)
+
+
+def clinician_sign_in(page: Page, server: LiveServer, email: str, password: str = PASSWORD) -> None:
+    """Sign in through the real pages (password, then the code of a fresh step); land on the queue."""
+    advance_clock(server)
+    page.goto("/clinic/sign-in")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.fill("#code", current_code(server.app, email))
+    page.click("button[type=submit]")
+    expect(page).to_have_url(re.compile(r"/clinic/$"))
+
+
+def queue_row(page: Page, reference: str) -> Locator:
+    """Return the queue row of one submission (its reference link reads ABCD-2345)."""
+    code = f"{reference[:4]}-{reference[4:]}"
+    return page.locator("tr.queue__row", has=page.locator("a.queue__reference", has_text=code))
+
+
+#: axe-core impacts a page may not have.
+AXE_BLOCKING = {"serious", "critical"}
+
+
+def axe_blocking(page: Page, name: str) -> list[str]:
+    """Run axe on the page as it is; describe each serious or critical violation."""
+    axe_sync = pytest.importorskip(
+        "axe_playwright_python.sync_playwright",
+        reason="pip install axe-playwright-python (it ships axe-core and runs offline)",
+    )
+    results = axe_sync.Axe().run(page)
+    found = []
+    for violation in results.response["violations"]:
+        if violation["impact"] not in AXE_BLOCKING:
+            continue
+        targets = [" ".join(map(str, node["target"])) for node in violation["nodes"]]
+        found.append(
+            f"{name}: {violation['id']} ({violation['impact']}): {violation['help']} "
+            f"at {targets[:5]}; {violation['helpUrl']}"
+        )
+    return found

@@ -12,38 +12,18 @@ from tests.browser.conftest import (
     PHONE,
     answer_every_page,
     answer_item,
+    axe_blocking,
     press_continue,
     read_reference,
     start,
     tick_review_box,
 )
 
-axe_sync = pytest.importorskip(
-    "axe_playwright_python.sync_playwright",
-    reason="pip install axe-playwright-python (it ships axe-core and runs offline)",
-)
-
 pytestmark = pytest.mark.browser
 
-BLOCKING = {"serious", "critical"}
 #: Question pages checked besides the start, error, check and confirmation pages: the one
 #: with the conditional question, and one that shows the crisis panel.
 AXE_PAGES = {"safety", "mental_health"}
-
-
-def _blocking(page: Page, name: str) -> list[str]:
-    """Run axe on the page as it is; describe each serious or critical violation."""
-    results = axe_sync.Axe().run(page)
-    found = []
-    for violation in results.response["violations"]:
-        if violation["impact"] not in BLOCKING:
-            continue
-        targets = [" ".join(map(str, node["target"])) for node in violation["nodes"]]
-        found.append(
-            f"{name}: {violation['id']} ({violation['impact']}): {violation['help']} "
-            f"at {targets[:5]}; {violation['helpUrl']}"
-        )
-    return found
 
 
 def test_the_patient_pages_have_no_serious_axe_violation(
@@ -55,27 +35,27 @@ def test_the_patient_pages_have_no_serious_axe_violation(
     problems: list[str] = []
 
     page.goto("/")
-    problems += _blocking(page, "start page")
+    problems += axe_blocking(page, "start page")
 
     start(page)
     answer_item(page, ITEMS["date_of_birth"], "1850-01-01")
     answer_item(page, ITEMS["email"], "sam.example.com")
     press_continue(page)
     assert page.locator(".error-summary").is_visible()
-    problems += _blocking(page, "About you, with errors")
+    problems += axe_blocking(page, "About you, with errors")
 
     def some_pages(page: Page, section: Section) -> None:
         if section.id in AXE_PAGES:
-            problems.extend(_blocking(page, section.title))
+            problems.extend(axe_blocking(page, section.title))
 
     # Crisis answers, so the crisis panel is on the pages after the safety page.
     answers = with_changes({"suicidal_thoughts_past_month": "yes", "suicidal_thoughts_now": "yes"})
     page.goto("/questions/about_you")
     answer_every_page(page, answers, after_page=some_pages, quickly=True)
-    problems += _blocking(page, "check your answers")
+    problems += axe_blocking(page, "check your answers")
     tick_review_box(page)
     page.get_by_role("button", name="Send my answers").click()
     read_reference(page)
-    problems += _blocking(page, "confirmation")
+    problems += axe_blocking(page, "confirmation")
 
     assert not problems, "axe found serious or critical problems:\n" + "\n".join(problems)

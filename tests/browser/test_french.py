@@ -20,6 +20,7 @@ from tests.browser.conftest import (
     answer_item,
     answer_section,
     assert_no_horizontal_scroll,
+    axe_blocking,
     press_continue,
     read_reference,
     say,
@@ -27,7 +28,6 @@ from tests.browser.conftest import (
     start,
     tick_review_box,
 )
-from tests.browser.test_accessibility import _blocking
 
 pytestmark = pytest.mark.browser
 
@@ -125,7 +125,7 @@ def test_the_french_pages_have_no_serious_axe_violation(
     def check(name: str) -> None:
         expect(page.locator("html")).to_have_attribute("lang", "fr-CA")
         assert_no_horizontal_scroll(page)
-        problems.extend(_blocking(page, name))
+        problems.extend(axe_blocking(page, name))
 
     page.goto("/")
     check("accueil")

@@ -2,53 +2,35 @@
 
 from __future__ import annotations
 
-import itertools
 from datetime import timedelta
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Page, expect
 from pytest_playwright.pytest_playwright import CreateContextCallback
 
-from questionnaire.extensions import db
-from questionnaire.models import Flag, Submission
-from questionnaire.references import new_reference
-from questionnaire.rules import LEVEL_RANK
 from tests.auth.helpers import PASSWORD, current_code, make_clinician
-from tests.browser.conftest import PHONE, LiveServer, assert_no_horizontal_scroll
+from tests.browser.conftest import (
+    PHONE,
+    LiveServer,
+    assert_no_horizontal_scroll,
+    queue_row,
+    store_submission,
+)
 from tests.conftest import CASE_DAY
 
 pytestmark = pytest.mark.browser
 
-_numbers = itertools.count()
 LONG_NAME = "Maria-Guadalupe Abernathy-Villeneuve-Okonkwo"
 
 
 def store(server: LiveServer, name: str, born: str, days_ago: int) -> str:
     """Store an urgent submission old enough to head the queue; return its reference."""
-    flags = [("suicidal_thoughts_now", "urgent"), ("blood_pressure_very_high", "review")]
-    with server.app.app_context():
-        submission = Submission(
-            draft_key=f"browser-desk-{next(_numbers)}-{new_reference()}",
-            reference=new_reference(),
-            submitted_at=CASE_DAY - timedelta(days=days_ago),
-            language="en",
-            answers={"full_name": name, "date_of_birth": born},
-            facts={},
-            rules_version="test",
-            rules_sha256="0" * 64,
-            status="new",
-            highest_level="urgent",
-            level_rank=LEVEL_RANK["urgent"],
-            flags=[
-                Flag(rule=rule, level=level, message="m", source="s", evidence=[])
-                for rule, level in flags
-            ],
-        )
-        db.session.add(submission)
-        db.session.commit()
-        reference = submission.reference
-        db.session.remove()
-        return reference
+    return store_submission(
+        server,
+        {"full_name": name, "date_of_birth": born},
+        submitted_at=CASE_DAY - timedelta(days=days_ago),
+        flags=[("suicidal_thoughts_now", "urgent"), ("blood_pressure_very_high", "review")],
+    )
 
 
 def signed_in(server: LiveServer, new_context: CreateContextCallback, email: str) -> Page:
@@ -66,17 +48,12 @@ def signed_in(server: LiveServer, new_context: CreateContextCallback, email: str
     return page
 
 
-def row(page: Page, reference: str) -> Locator:
-    code = f"{reference[:4]}-{reference[4:]}"
-    return page.locator("tr.queue__row", has=page.locator("a.queue__reference", has_text=code))
-
-
 def test_the_queue_at_320_pixels_is_cards_with_names_and_ages_and_no_sideways_scroll(
     live_server: LiveServer, new_context: CreateContextCallback
 ) -> None:
     reference = store(live_server, LONG_NAME, "1950-01-15", days_ago=400)
     page = signed_in(live_server, new_context, "desk.phone@clinic.example")
-    card = row(page, reference)
+    card = queue_row(page, reference)
     expect(card).to_contain_text(LONG_NAME)
     expect(card).to_contain_text("76 years")
     expect(card).to_contain_text("suicidal thoughts now · BP ≥ 180/120")
@@ -99,12 +76,12 @@ def test_take_then_release_from_the_queue(
 ) -> None:
     reference = store(live_server, "Jo Take-Release", "1990-03-03", days_ago=500)
     page = signed_in(live_server, new_context, "desk.take@clinic.example")
-    row(page, reference).get_by_role("button", name="Take it").click()
+    queue_row(page, reference).get_by_role("button", name="Take it").click()
     page.wait_for_url("**/clinic/")
     expect(page.get_by_role("status")).to_contain_text("Assigned to you.")
-    expect(row(page, reference)).to_contain_text("Assigned to me")
+    expect(queue_row(page, reference)).to_contain_text("Assigned to me")
     assert_no_horizontal_scroll(page)
-    row(page, reference).get_by_role("button", name="Release").click()
+    queue_row(page, reference).get_by_role("button", name="Release").click()
     page.wait_for_url("**/clinic/")
     expect(page.get_by_role("status")).to_contain_text("Released")
-    expect(row(page, reference)).to_contain_text("Not taken")
+    expect(queue_row(page, reference)).to_contain_text("Not taken")

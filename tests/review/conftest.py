@@ -15,7 +15,7 @@ from questionnaire.models import Flag, Submission
 from questionnaire.references import new_reference
 from questionnaire.rules import LEVEL_RANK
 from tests.answers import BASELINE_DATE
-from tests.auth.helpers import TestClinician, make_clinician, sign_in
+from tests.auth.helpers import TestClinician, make_clinician, sign_in, signed_in_client
 from tests.conftest import CASE_DAY
 
 _keys = itertools.count()
@@ -81,6 +81,17 @@ def admin(app: Flask) -> TestClinician:
 def as_reviewer(app: Flask, client: FlaskClient, reviewer: TestClinician) -> FlaskClient:
     sign_in(client, app, reviewer)
     return client
+
+
+@pytest.fixture
+def colleague(app: Flask) -> TestClinician:
+    return make_clinician(app, email="colleague@clinic.example", name="Dr Colleague")
+
+
+@pytest.fixture
+def as_colleague(app: Flask, colleague: TestClinician) -> FlaskClient:
+    """Return a second browser, signed in as `colleague`."""
+    return signed_in_client(app, colleague)
 
 
 @pytest.fixture

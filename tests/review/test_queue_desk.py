@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
+from werkzeug.test import TestResponse
 
 from questionnaire.extensions import db
 from questionnaire.models import AuditEvent, Clinician, Submission
@@ -19,7 +20,7 @@ from questionnaire.review import assignment
 from questionnaire.review.actions import ActionRefused
 from questionnaire.review.queue import BadFilter, QueueFilter
 from questionnaire.review.rows import waited
-from tests.auth.helpers import TestClinician, make_clinician, sign_in
+from tests.auth.helpers import TestClinician, make_clinician
 from tests.conftest import CASE_DAY
 from tests.harness.forms import csrf_token
 from tests.harness.statements import counting
@@ -45,13 +46,20 @@ def row_of(html: str, reference: str) -> str:
     return html[html.rindex("<tr", 0, start) : html.index("</tr>", start)]
 
 
-def post(client: FlaskClient, reference: str, action: str, **form: str) -> str:
-    """Post a take, hand-over or release from the queue; return the page it leads to."""
-    token = csrf_token(client.get("/clinic/"))
-    response = client.post(
+def press(
+    client: FlaskClient, reference: str, action: str, token: str | None = None, **form: str
+) -> TestResponse:
+    """Press take, hand-over or release on the queue (with this token, else a fresh one)."""
+    token = token or csrf_token(client.get("/clinic/"))
+    return client.post(
         f"/clinic/submissions/{reference}/{action}",
         data={"csrf_token": token, "back": "queue", **form},
     )
+
+
+def post(client: FlaskClient, reference: str, action: str, **form: str) -> str:
+    """Post a take, hand-over or release from the queue; return the page it leads to."""
+    response = press(client, reference, action, **form)
     assert response.status_code == 303, response.status_code
     assert response.headers["Location"] == "/clinic/"
     return page(client, response.headers["Location"])
@@ -70,18 +78,6 @@ def audit_of(app: Flask, action: str) -> list[tuple[int | None, str | None, dict
             sa.select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
         )
         return [(event.actor_id, event.reference, event.detail) for event in events]
-
-
-@pytest.fixture
-def colleague(app: Flask) -> TestClinician:
-    return make_clinician(app, email="colleague@clinic.example", name="Dr Colleague")
-
-
-def clinician_id(app: Flask, who: TestClinician) -> int:
-    with app.app_context():
-        found = db.session.scalar(sa.select(Clinician.id).where(Clinician.email == who.email))
-        assert found is not None
-        return found
 
 
 def test_a_row_shows_name_age_short_flag_names_waited_and_who_has_it(
@@ -142,7 +138,7 @@ def test_take_then_release_from_the_queue_each_audited(
     app: Flask, as_reviewer: FlaskClient, reviewer: TestClinician, add_submission: AddSubmission
 ) -> None:
     reference = add_submission([("heart_condition", "review")], answers=patient())
-    me = clinician_id(app, reviewer)
+    me = reviewer.id
     html = post(as_reviewer, reference, "take")
     assert "Assigned to you." in html
     assert "Assigned to me" in row_of(html, reference) and "Release" in row_of(html, reference)
@@ -159,10 +155,11 @@ def test_hand_over_to_a_colleague_who_then_sees_it_as_theirs(
     as_reviewer: FlaskClient,
     reviewer: TestClinician,
     colleague: TestClinician,
+    as_colleague: FlaskClient,
     add_submission: AddSubmission,
 ) -> None:
     reference = add_submission([("heart_condition", "review")])
-    me, them = clinician_id(app, reviewer), clinician_id(app, colleague)
+    me, them = reviewer.id, colleague.id
     post(as_reviewer, reference, "take")
     html = post(as_reviewer, reference, "hand-over", holder=str(me), to=str(them))
     assert "Handed over to Dr Colleague." in html
@@ -171,9 +168,7 @@ def test_hand_over_to_a_colleague_who_then_sees_it_as_theirs(
     assert holder_of(app, reference) == them
     assert audit_of(app, "submission_handed_over") == [(me, reference, {"from": me, "to": them})]
     # The colleague's "mine" holds it; the reviewer's does not.
-    other = app.test_client()
-    sign_in(other, app, colleague)
-    assert ROW.findall(page(other, "/clinic/?taken=mine")) == [reference]
+    assert ROW.findall(page(as_colleague, "/clinic/?taken=mine")) == [reference]
     assert ROW.findall(page(as_reviewer, "/clinic/?taken=mine")) == []
 
 
@@ -182,22 +177,19 @@ def test_hand_over_refuses_an_inactive_clinician_and_someone_who_does_not_hold_i
     as_reviewer: FlaskClient,
     reviewer: TestClinician,
     colleague: TestClinician,
+    as_colleague: FlaskClient,
     add_submission: AddSubmission,
 ) -> None:
     reference = add_submission([("heart_condition", "review")])
     gone = make_clinician(app, email="gone@clinic.example", name="Dr Gone", is_active=False)
-    me, them = clinician_id(app, reviewer), clinician_id(app, colleague)
+    me, them = reviewer.id, colleague.id
     post(as_reviewer, reference, "take")
-    html = post(
-        as_reviewer, reference, "hand-over", holder=str(me), to=str(clinician_id(app, gone))
-    )
+    html = post(as_reviewer, reference, "hand-over", holder=str(me), to=str(gone.id))
     assert "Choose an active clinician from the list." in html
     assert holder_of(app, reference) == me
-    other = app.test_client()
-    sign_in(other, app, colleague)
-    html = post(other, reference, "release", holder=str(me))
+    html = post(as_colleague, reference, "release", holder=str(me))
     assert "Only the clinician who took it, or an admin, can change this." in html
-    html = post(other, reference, "hand-over", holder=str(me), to=str(them))
+    html = post(as_colleague, reference, "hand-over", holder=str(me), to=str(them))
     assert holder_of(app, reference) == me
     assert audit_of(app, "submission_released") == []
     assert audit_of(app, "submission_handed_over") == []
@@ -213,23 +205,19 @@ def test_a_second_take_sees_who_was_quicker(
     as_reviewer: FlaskClient,
     reviewer: TestClinician,
     colleague: TestClinician,
+    as_colleague: FlaskClient,
     add_submission: AddSubmission,
 ) -> None:
     reference = add_submission([("heart_condition", "review")])
-    other = app.test_client()
-    sign_in(other, app, colleague)
     # Both pages show it free; the colleague presses first.
     token = csrf_token(as_reviewer.get("/clinic/"))
-    post(other, reference, "take")
-    response = as_reviewer.post(
-        f"/clinic/submissions/{reference}/take",
-        data={"csrf_token": token, "back": "queue"},
-        follow_redirects=True,
-    )
-    html = response.get_data(as_text=True)
+    post(as_colleague, reference, "take")
+    response = press(as_reviewer, reference, "take", token)
+    assert response.status_code == 303
+    html = page(as_reviewer, response.headers["Location"])
     assert "Dr Colleague has already taken it." in html
     assert "Taken by Dr Colleague" in row_of(html, reference)
-    assert holder_of(app, reference) == clinician_id(app, colleague)
+    assert holder_of(app, reference) == colleague.id
     assert len(audit_of(app, "submission_taken")) == 1
 
 
@@ -237,7 +225,7 @@ def test_two_clinicians_taking_at_once_exactly_one_wins(
     app: Flask, reviewer: TestClinician, colleague: TestClinician, add_submission: AddSubmission
 ) -> None:
     reference = add_submission([("heart_condition", "review")])
-    ids = [clinician_id(app, reviewer), clinician_id(app, colleague)]
+    ids = [reviewer.id, colleague.id]
     start = threading.Barrier(2)
     outcomes: dict[int, str] = {}
 
@@ -277,15 +265,13 @@ def test_two_clinicians_taking_at_once_exactly_one_wins(
 
 
 def test_filters_mine_and_not_taken(
-    app: Flask, as_reviewer: FlaskClient, colleague: TestClinician, add_submission: AddSubmission
+    as_reviewer: FlaskClient, as_colleague: FlaskClient, add_submission: AddSubmission
 ) -> None:
     mine = add_submission([("heart_condition", "review")], at=minutes(1))
     theirs = add_submission([("suicidal_thoughts_now", "urgent")], at=minutes(2))
     free = add_submission([], at=minutes(3))
     post(as_reviewer, mine, "take")
-    other = app.test_client()
-    sign_in(other, app, colleague)
-    post(other, theirs, "take")
+    post(as_colleague, theirs, "take")
     assert ROW.findall(page(as_reviewer, "/clinic/?taken=mine")) == [mine]
     assert ROW.findall(page(as_reviewer, "/clinic/?taken=nobody")) == [free]
     assert ROW.findall(page(as_reviewer, "/clinic/?taken=nobody&level=none")) == [free]
@@ -354,7 +340,7 @@ def test_the_name_is_never_in_a_link_a_redirect_or_a_log(
     reference = add_submission(
         [("suicidal_thoughts_now", "urgent")], answers=patient(sentinel, "1990-01-01")
     )
-    me, them = clinician_id(app, reviewer), clinician_id(app, colleague)
+    me, them = reviewer.id, colleague.id
     seen: list[str] = []
     with caplog.at_level(logging.DEBUG):
         html = page(as_reviewer)
@@ -364,10 +350,7 @@ def test_the_name_is_never_in_a_link_a_redirect_or_a_log(
             ("take", {}),
             ("hand-over", {"holder": str(me), "to": str(them)}),
         ):
-            response = as_reviewer.post(
-                f"/clinic/submissions/{reference}/{action}",
-                data={"csrf_token": token, "back": "queue", **form},
-            )
+            response = press(as_reviewer, reference, action, token, **form)
             seen.append(response.headers.get("Location", ""))
         for url in ("/clinic/?taken=nobody", "/clinic/?taken=mine", "/clinic/?level=urgent"):
             seen += re.findall(r'(?:href|action)="([^"]*)"', page(as_reviewer, url))
@@ -390,7 +373,7 @@ def test_the_include_for_the_submission_page_offers_release_and_hand_over_to_col
 
     reference = add_submission([("heart_condition", "review")])
     with app.test_request_context("/clinic/"):
-        me = db.session.get(Clinician, clinician_id(app, reviewer))
+        me = db.session.get(Clinician, reviewer.id)
         found = db.session.scalar(sa.select(Submission).where(Submission.reference == reference))
         assert me is not None and found is not None
         found.assigned_to_id = me.id
