@@ -38,6 +38,7 @@ from questionnaire.models import (
     UnsentIntake,
 )
 from questionnaire.questions import catalogue
+from questionnaire.questions.instruments import INSTRUMENT_OF
 from questionnaire.questions.wording import N_, Phrase
 from questionnaire.review.actions import ActionRefused
 
@@ -261,6 +262,15 @@ def add_correction(
     """Record a correction the patient asked for against one answer; the answer stays."""
     if item_id not in catalogue.ITEMS:
         raise RequestRefused(N_("Choose the question the correction is about."))
+    if item_id in INSTRUMENT_OF:
+        # A standard measure is scored as answered: a corrected item would make its total
+        # neither the patient's answers nor a valid score.
+        raise RequestRefused(
+            N_(
+                "A standard measure's answers are scored as given and cannot be corrected."
+                " Ask the patient to answer it again, and add a note."
+            )
+        )
     text = text.strip()
     if not text:
         raise RequestRefused(N_("Write what the patient says the answer should be."))
@@ -283,6 +293,16 @@ def add_correction(
     )
     session.commit()
     return correction
+
+
+def correctable() -> list[catalogue.Item]:
+    """Return the items a correction may be recorded against, in page order."""
+    return [
+        item
+        for section in catalogue.PAGES
+        for item in section.items
+        if item.unit_of is None and item.id not in INSTRUMENT_OF
+    ]
 
 
 def corrections_by_item(submission: Submission) -> dict[str, list[Correction]]:

@@ -241,12 +241,7 @@ def _render_submission(
             outcomes=OUTCOMES,
             colleagues=assignment.colleagues(db.session),
             corrections=patient_requests.corrections_by_item(submission),
-            correctable=[
-                item
-                for section in catalogue.PAGES
-                for item in section.items
-                if item.unit_of is None
-            ],
+            correctable=patient_requests.correctable(),
             error=error,
             replaced=unsent.replaced(db.session, submission),
         ),

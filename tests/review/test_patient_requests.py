@@ -269,6 +269,7 @@ def test_a_correction_is_sealed_and_kept_beside_the_unchanged_answer(
     ("item", "text", "says"),
     [
         ("no_such_item", "words", "Choose the question"),
+        ("phq9_9", "Not at all", "scored as given"),
         ("full_name", "   ", "Write what the patient says"),
         ("full_name", "x" * (Correction.MAX_LENGTH + 1), "under 2,000 characters"),
     ],
