@@ -147,6 +147,7 @@ def test_every_patient_column_is_sealed(app: Flask) -> None:
         "flags.acknowledgement_note",
         "drafts.answers",
         "notes.text",
+        "corrections.text",
         "clinicians.totp_secret",
         "enrolment_links.pending_totp_secret",
         "unsent_intakes.contact",
