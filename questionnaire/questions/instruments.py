@@ -23,7 +23,7 @@ Sources (see the README, "Standard instruments"):
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from questionnaire.questions.wording import N_
@@ -67,15 +67,15 @@ class Instrument:
     #: Why the instrument stays in English on French pages, or "" when its French is official.
     french_exemption: str = ""
 
-    @property
-    def item_ids(self) -> tuple[str, ...]:
-        """Return the ids of the instrument's items, in order."""
-        return tuple(f"{self.id}_{number}" for number in range(1, len(self.items) + 1))
+    #: The ids of the instrument's items, in order (made once: a queue page reads them 50 times).
+    item_ids: tuple[str, ...] = field(init=False)
+    #: The answer codes, each the score it gives.
+    codes: tuple[str, ...] = field(init=False)
 
-    @property
-    def codes(self) -> tuple[str, ...]:
-        """Return the answer codes, each the score it gives."""
-        return tuple(str(score) for score in range(len(self.scale)))
+    def __post_init__(self) -> None:
+        ids = tuple(f"{self.id}_{number}" for number in range(1, len(self.items) + 1))
+        object.__setattr__(self, "item_ids", ids)  # frozen: set once, here
+        object.__setattr__(self, "codes", tuple(str(score) for score in range(len(self.scale))))
 
     @property
     def max_total(self) -> int:
