@@ -262,28 +262,26 @@ DETAIL_MAX = 1000
 MEDICATIONS_MAX = 2000
 
 
-def _yes_no_unsure(id: str, label: str, short: str, error: str, hint: str = "") -> Item:
+def _choice_item(
+    choices: tuple[Choice, ...], id: str, label: str, short: str, error: str, hint: str = ""
+) -> Item:
     return Item(
         id=id,
         label=label,
         kind=Kind.CHOICE,
-        choices=YES_NO_UNSURE,
+        choices=choices,
         hint=hint,
         short_label=short,
         error=error,
     )
+
+
+def _yes_no_unsure(id: str, label: str, short: str, error: str, hint: str = "") -> Item:
+    return _choice_item(YES_NO_UNSURE, id, label, short, error, hint)
 
 
 def _yes_no_prefer_not(id: str, label: str, short: str, error: str, hint: str = "") -> Item:
-    return Item(
-        id=id,
-        label=label,
-        kind=Kind.CHOICE,
-        choices=YES_NO_PREFER_NOT,
-        hint=hint,
-        short_label=short,
-        error=error,
-    )
+    return _choice_item(YES_NO_PREFER_NOT, id, label, short, error, hint)
 
 
 #: Said on every instrument page: every item may be skipped, and why answering helps.
