@@ -134,6 +134,8 @@ class QueuePage:
     answers: dict[int, dict[str, Any]] = field(default_factory=dict)
     #: How many submissions the signed-in clinician holds, up to COUNT_CAP + 1.
     mine: int = 0
+    #: The shown rows' flags by submission id, as (flag id, rule, level) in any order.
+    flags: dict[int, list[tuple[int, str, str]]] = field(default_factory=dict)
 
     def mine_label(self, number: Callable[[int], str] = "{:,}".format) -> str:
         """Return how many the clinician holds as the page shows it ("50+" past the cap)."""
@@ -199,8 +201,9 @@ def _page_query(wanted: QueueFilter, after: Cursor | None, size: int) -> Any:
     return query.order_by(*order).limit(size)
 
 
-#: What a queue row shows. No facts or evidence are read; the answers only for the rows
-#: shown, in one more statement (identities), so the row past the page is never opened.
+#: What a queue row shows. No facts or evidence are read; the flags' rule ids and the
+#: answers only for the rows shown, in one more statement each (row_flags, identities), so
+#: the row past the page is never opened.
 _QUEUE_COLUMNS = (
     load_only(
         Submission.id,
@@ -213,7 +216,6 @@ _QUEUE_COLUMNS = (
         Submission.assigned_to_id,
         Submission.assigned_at,
     ),
-    selectinload(Submission.flags).load_only(Flag.rule, Flag.level),
     # Many-to-one: a LEFT OUTER JOIN in the rows' own statement, the holder's name only.
     joinedload(Submission.assigned_to).load_only(Clinician.id, Clinician.name),
 )
@@ -226,7 +228,9 @@ def queue_page(
 
     The same statements whatever the size of the table or of the page: the rows (with
     their holders), their flags' rule ids, the shown rows' answers, and the counts (with
-    how many `wanted.me` holds).
+    how many `wanted.me` holds). The rows' `flags` relationship is not loaded: the page's
+    `flags` holds what a row shows, as plain tuples (an ORM object per flag cost more than
+    the statement).
     """
     query = _page_query(wanted, after, size + 1).options(*_QUEUE_COLUMNS)
     rows = list(session.scalars(query))
@@ -242,7 +246,21 @@ def queue_page(
         capped=capped,
         answers=identities(session, [row.id for row in rows]),
         mine=mine,
+        flags=row_flags(session, [row.id for row in rows]),
     )
+
+
+def row_flags(session: DbSession, ids: list[int]) -> dict[int, list[tuple[int, str, str]]]:
+    """Return these submissions' flags by id as (flag id, rule, level); none when ids is empty."""
+    found: dict[int, list[tuple[int, str, str]]] = {ident: [] for ident in ids}
+    if not ids:
+        return found
+    query = sa.select(Flag.submission_id, Flag.id, Flag.rule, Flag.level).where(
+        Flag.submission_id.in_(ids)
+    )
+    for submission_id, flag_id, rule, level in session.execute(query):
+        found[submission_id].append((flag_id, rule, level))
+    return found
 
 
 def identities(session: DbSession, ids: list[int]) -> dict[int, dict[str, Any]]:

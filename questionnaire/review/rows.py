@@ -14,8 +14,10 @@ from typing import Any
 
 from flask_babel import ngettext
 
+from questionnaire import language as languages
 from questionnaire.models import Clinician, Submission
 from questionnaire.questions import catalogue
+from questionnaire.review.present import named
 from questionnaire.review.scores import Total, queue_totals
 from questionnaire.rules import LEVEL_RANK, RuleTable
 
@@ -55,9 +57,9 @@ class QueueRow:
 
 @dataclass
 class RowWords:
-    """The words of a row's wait and age, each translated once a page (50 rows, few values)."""
+    """The words of a row's wait, age, level and status, each translated once a page (50 rows)."""
 
-    _said: dict[tuple[str, int], str] = field(default_factory=dict)
+    _said: dict[tuple[str, int | str | None], str] = field(default_factory=dict)
 
     def waited(self, wait: Waited) -> str:
         """Return "2 h", "3 days" or "5 min" in the reader's language."""
@@ -70,6 +72,13 @@ class RowWords:
             else:
                 text = ngettext("%(num)s day", "%(num)s days", wait.count)
             self._said[key] = text
+        return self._said[key]
+
+    def named(self, code: str | None) -> str:
+        """Return a level's, status's or outcome's words (the `named` filter), once a page."""
+        key = ("named", code)
+        if key not in self._said:
+            self._said[key] = named(code, languages.translate)
         return self._said[key]
 
     def age(self, years: int) -> str:
@@ -103,26 +112,30 @@ def _age(answers: Mapping[str, Any], today: date) -> int | None:
 def queue_rows(
     rows: list[Submission],
     answers: Mapping[int, Mapping[str, Any]],
+    flags_of: Mapping[int, list[tuple[int, str, str]]],
     table: RuleTable,
     today: date,
     now: datetime,
 ) -> list[QueueRow]:
-    """Return each row as the queue shows it; ages on `today`, waits up to `now`."""
+    """Return each row as the queue shows it; ages on `today`, waits up to `now`.
+
+    `flags_of` holds each row's flags as (flag id, rule, level) (queue.row_flags).
+    """
     short = {rule.id: rule.short_name for rule in table.rules}
     shown = []
     for row in rows:
         opened = answers.get(row.id, {})
         name = opened.get("full_name")
-        flags = sorted(row.flags, key=lambda flag: (LEVEL_RANK.get(flag.level, 3), flag.id))
+        flags = sorted(
+            flags_of.get(row.id, ()), key=lambda flag: (LEVEL_RANK.get(flag[2], 3), flag[0])
+        )
         shown.append(
             QueueRow(
                 submission=row,
                 name=name.strip() if isinstance(name, str) else "",
                 age=_age(opened, today),
                 flags=tuple(
-                    dict.fromkeys(
-                        short.get(flag.rule) or flag.rule.replace("_", " ") for flag in flags
-                    )
+                    dict.fromkeys(short.get(rule) or rule.replace("_", " ") for _, rule, _ in flags)
                 ),
                 waited=waited(row.submitted_at, now),
                 taken_by=row.assigned_to,

@@ -127,6 +127,7 @@ def queue() -> str | tuple[str, int]:
         rows=queue_rows(
             page.rows,
             page.answers,
+            page.flags,
             current_app.extensions["rule_table"],
             today=clinic_today(),
             now=clock,
