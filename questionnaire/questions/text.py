@@ -25,9 +25,7 @@ _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 #: category Cc, which is exactly U+0000-U+001F and U+007F-U+009F) other than a tab or line
 #: break. One search instead of a category lookup per character: every page runs it on
 #: every value it shows.
-_HIDDEN = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f" + "".join(sorted(BIDI_CONTROLS)) + "]"
-)
+_HIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f" + "".join(sorted(BIDI_CONTROLS)) + "]")
 
 
 def nfc(value: str) -> str:
