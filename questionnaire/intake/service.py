@@ -317,6 +317,24 @@ def find_submission(session: DbSession, token: str) -> Submission | None:
     return session.scalar(sa.select(Submission).where(Submission.draft_key == digest(token)))
 
 
+# The send's statements, built once: Core statements on the tables with bound parameters,
+# so each send only fills in values (building a statement and its cache key, and the ORM's
+# bulk paths, cost more than running it). Column types still seal and unseal as usual.
+_DRAFTS = Draft.__table__.c
+_DRAFT_TO_SEND = (
+    sa.select(
+        _DRAFTS.id, _DRAFTS.answers, _DRAFTS.language, _DRAFTS.contact_consent, _DRAFTS.version
+    )
+    .where(_DRAFTS.token_hash == sa.bindparam("key"), _DRAFTS.expires_at > sa.bindparam("now"))
+    .with_for_update()
+)
+_INSERT_SUBMISSION = sa.insert(Submission.__table__).returning(Submission.__table__.c.id)
+_INSERT_FLAGS = sa.insert(Flag.__table__)
+_DELETE_DRAFT = sa.delete(Draft.__table__).where(
+    _DRAFTS.id == sa.bindparam("draft_id"), _DRAFTS.version == sa.bindparam("draft_version")
+)
+
+
 def _draft_to_send(session: DbSession, key: str, now: datetime) -> Any:
     """Return what a send needs of the live draft with this key, or None; locked (PostgreSQL).
 
@@ -324,11 +342,7 @@ def _draft_to_send(session: DbSession, key: str, now: datetime) -> Any:
     then find the draft gone and return the first one's submission. A row of columns,
     not a tracked object: the send never changes the draft, it deletes it.
     """
-    return session.execute(
-        sa.select(Draft.id, Draft.answers, Draft.language, Draft.contact_consent, Draft.version)
-        .where(Draft.token_hash == key, Draft.expires_at > now)
-        .with_for_update()
-    ).one_or_none()
+    return session.execute(_DRAFT_TO_SEND, {"key": key, "now": now}).one_or_none()
 
 
 def submit(
@@ -380,41 +394,39 @@ def submit(
         try:
             # Statements, not the unit of work: nothing here is read back or tracked.
             submission_id = session.execute(
-                sa.insert(Submission)
-                .values(
-                    draft_key=key,
-                    reference=reference,
-                    submitted_at=now,
-                    language=draft.language,
-                    answers=validated.answers,
-                    facts=validated.facts,
-                    rules_version=table.version,
-                    rules_sha256=table.sha256,
-                    questionnaire_version=QUESTIONNAIRE_VERSION,
-                    status="new",
-                    highest_level=level,
-                    level_rank=LEVEL_RANK[level],
-                )
-                .returning(Submission.id)
+                _INSERT_SUBMISSION,
+                {
+                    "draft_key": key,
+                    "reference": reference,
+                    "submitted_at": now,
+                    "language": draft.language,
+                    "answers": validated.answers,
+                    "facts": validated.facts,
+                    "rules_version": table.version,
+                    "rules_sha256": table.sha256,
+                    "questionnaire_version": QUESTIONNAIRE_VERSION,
+                    "status": "new",
+                    "highest_level": level,
+                    "level_rank": LEVEL_RANK[level],
+                },
             ).scalar_one()
             if findings:
-                # Every flag in one INSERT, each with its submission's place in the queue.
+                # Every flag in one statement, each with its submission's place in the queue.
                 session.execute(
-                    sa.insert(Flag).values(
-                        [
-                            {
-                                "submission_id": submission_id,
-                                "rule": finding.rule,
-                                "level": finding.level,
-                                "message": fill_numbers(finding.message, settings or {}),
-                                "source": finding.source,
-                                "evidence": finding.evidence,
-                                "level_rank": LEVEL_RANK[level],
-                                "submitted_at": now,
-                            }
-                            for finding in findings
-                        ]
-                    )
+                    _INSERT_FLAGS,
+                    [
+                        {
+                            "submission_id": submission_id,
+                            "rule": finding.rule,
+                            "level": finding.level,
+                            "message": fill_numbers(finding.message, settings or {}),
+                            "source": finding.source,
+                            "evidence": finding.evidence,
+                            "level_rank": LEVEL_RANK[level],
+                            "submitted_at": now,
+                        }
+                        for finding in findings
+                    ],
                 )
             if draft.contact_consent:
                 # Only a draft with the contact consent can have raised an unsent urgent
@@ -427,9 +439,7 @@ def submit(
                     .execution_options(synchronize_session=False)
                 )
             deleted = session.execute(
-                sa.delete(Draft)
-                .where(Draft.id == draft.id, Draft.version == draft.version)
-                .execution_options(synchronize_session=False)
+                _DELETE_DRAFT, {"draft_id": draft.id, "draft_version": draft.version}
             )
             if _rowcount(deleted) != 1:
                 # Saved again since it was read (SQLite, where the read takes no lock).
