@@ -463,6 +463,30 @@ def expire_jobs(session: DbSession, config: Mapping[str, Any], now: datetime) ->
     return expired
 
 
+def expire_jobs_since(session: DbSession, since: datetime) -> list[int]:
+    """Expire every export that may hold a submission sent at `since`; return their ids.
+
+    For a submission deleted on request: a bulk file started after it was sent may hold
+    it, so the file goes now rather than when it would have expired (the caller removes
+    the files after its commit, with remove_files). A run still writing one is stopped
+    (its fenced progress update finds the job expired, and it deletes its partial file).
+    """
+    started_after = sa.or_(ExportJob.started_at >= since, ExportJob.finished_at >= since)
+    ids = list(
+        session.scalars(
+            sa.select(ExportJob.id).where(ExportJob.state.in_(("running", "done")), started_after)
+        )
+    )
+    if ids:
+        session.execute(
+            sa.update(ExportJob)
+            .where(ExportJob.id.in_(ids), ExportJob.state.in_(("running", "done")))
+            .values(state="expired")
+            .execution_options(synchronize_session=False)
+        )
+    return ids
+
+
 def open_download(
     job: ExportJob, config: Mapping[str, Any], ring: Keyring
 ) -> tuple[Iterator[bytes], int]:

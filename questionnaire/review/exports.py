@@ -20,7 +20,8 @@ from questionnaire.extensions import db, now
 from questionnaire.models import EXPORT_KINDS, ExportJob
 from questionnaire.questions.text import MAX_ROW_ID
 from questionnaire.review.queue import BadFilter, QueueFilter
-from questionnaire.review.views import _bad_filter, bp
+from questionnaire.review.replies import bad_filter
+from questionnaire.review.views import bp
 
 #: While a job is pending or running its page reloads itself this often (no script needed).
 REFRESH_SECONDS = 3
@@ -62,7 +63,7 @@ def new_export() -> str | tuple[str, int]:
         kind = _kind(request.args.get("kind"))
         wanted = QueueFilter.parse(request.args.to_dict())
     except BadFilter as error:
-        return _bad_filter(error)
+        return bad_filter(error)
     rows = jobs.count_rows(db.session, kind, wanted)
     return render_template(
         "review/export_new.html",
@@ -81,7 +82,7 @@ def create_export() -> BaseResponse | tuple[str, int]:
         kind = _kind(request.form.get("kind"))
         wanted = QueueFilter.parse(request.form.to_dict())
     except BadFilter as error:
-        return _bad_filter(error)
+        return bad_filter(error)
     try:
         job = jobs.create_job(
             db.session, signed_in_clinician(), kind, wanted, current_app.config, now()

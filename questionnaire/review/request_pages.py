@@ -8,7 +8,6 @@ clinician has used it), never its answers, unless they make the patient's copy.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from flask import current_app, redirect, render_template, request, url_for
 from flask_babel import force_locale
@@ -28,7 +27,8 @@ from questionnaire.references import format_reference, parse_reference
 from questionnaire.review import actions
 from questionnaire.review import requests as patient_requests
 from questionnaire.review.present import identity
-from questionnaire.review.views import _act, _download, _flash, _submission_or_404, bp
+from questionnaire.review.replies import download, flash_done, submission_or_404
+from questionnaire.review.views import bp
 
 
 def _render_lookup(
@@ -72,7 +72,7 @@ def _refused(found: Submission, refused: actions.ActionRefused) -> tuple[str, in
 @admin_required
 def delete_on_request(reference: str) -> BaseResponse | tuple[str, int]:
     """Delete a submission no clinician has used, at the patient's request (confirmed)."""
-    found = _submission_or_404(reference)
+    found = submission_or_404(reference)
     if request.form.get("confirmed") != "yes":
         return _render_lookup(
             found.reference,
@@ -89,7 +89,7 @@ def delete_on_request(reference: str) -> BaseResponse | tuple[str, int]:
         )
     except actions.ActionRefused as refused:
         return _refused(found, refused)
-    _flash(
+    flash_done(
         Phrase(
             N_("%(code)s and everything made from it are deleted. The audit keeps the reason."),
             code=format_reference(reference),
@@ -102,14 +102,14 @@ def delete_on_request(reference: str) -> BaseResponse | tuple[str, int]:
 @admin_required
 def hide_on_request(reference: str) -> BaseResponse | tuple[str, int]:
     """Hide a clinically used submission from the queue and exports, at the patient's request."""
-    found = _submission_or_404(reference)
+    found = submission_or_404(reference)
     try:
         patient_requests.hide_on_request(
             db.session, signed_in_clinician(), found, request.form.get("reason", "")
         )
     except actions.ActionRefused as refused:
         return _refused(found, refused)
-    _flash(N_("Hidden from the queue and the exports. It is kept for the retention period."))
+    flash_done(N_("Hidden from the queue and the exports. It is kept for the retention period."))
     return redirect(url_for("review.requests_page", q=found.reference), code=303)
 
 
@@ -117,7 +117,7 @@ def hide_on_request(reference: str) -> BaseResponse | tuple[str, int]:
 @admin_required
 def patient_copy(reference: str) -> str:
     """Show the patient's copy of their submission, in their language, ready to print."""
-    found = _submission_or_404(reference)
+    found = submission_or_404(reference)
     patient_requests.record_copy(db.session, signed_in_clinician(), found, "print")
     with force_locale(found.language):
         return render_template(
@@ -140,23 +140,11 @@ def patient_copy(reference: str) -> str:
 @admin_required
 def patient_copy_fhir(reference: str) -> BaseResponse:
     """Download the patient's copy of their submission as a FHIR R4 Bundle."""
-    found = _submission_or_404(reference)
+    found = submission_or_404(reference)
     bundle = fhir.submission_bundle(found, security.base_url(), current_app.config["CLINIC_NAME"])
     patient_requests.record_copy(db.session, signed_in_clinician(), found, "fhir")
-    return _download(
+    return download(
         json.dumps(bundle, indent=2),
         "application/fhir+json",
         f"{format_reference(found.reference)}-copy.json",
     )
-
-
-@bp.post("/submissions/<reference>/corrections")
-def add_correction(reference: str) -> BaseResponse | tuple[str, int]:
-    """Record a correction the patient asked for against one answer (the answer stays)."""
-    item_id, text = request.form.get("item", ""), request.form.get("text", "")
-
-    def act(found: Submission) -> Any:
-        patient_requests.add_correction(db.session, signed_in_clinician(), found, item_id, text)
-        return N_("Correction recorded. The original answer stays as the patient sent it.")
-
-    return _act(reference, act)

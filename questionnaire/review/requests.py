@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -30,7 +29,6 @@ from questionnaire.models import (
     Clinician,
     Correction,
     Draft,
-    ExportJob,
     Flag,
     Note,
     Notification,
@@ -128,31 +126,6 @@ class Deleted:
     export_files: int
 
 
-def _expire_exports_since(
-    session: DbSession, since: datetime, config: Mapping[str, Any]
-) -> list[int]:
-    """Expire every export that may hold a submission sent at `since`; return their ids.
-
-    A bulk file started after the submission was sent may hold it: it is deleted now
-    rather than when it would have expired. A run still writing one is stopped (its
-    fenced progress update finds the job expired, and it deletes its partial file).
-    """
-    started_after = sa.or_(ExportJob.started_at >= since, ExportJob.finished_at >= since)
-    ids = list(
-        session.scalars(
-            sa.select(ExportJob.id).where(ExportJob.state.in_(("running", "done")), started_after)
-        )
-    )
-    if ids:
-        session.execute(
-            sa.update(ExportJob)
-            .where(ExportJob.id.in_(ids), ExportJob.state.in_(("running", "done")))
-            .values(state="expired")
-            .execution_options(synchronize_session=False)
-        )
-    return ids
-
-
 def delete_on_request(
     session: DbSession,
     admin: Clinician,
@@ -207,7 +180,7 @@ def delete_on_request(
     if gone != 1:
         session.rollback()
         raise RequestRefused(N_("It changed a moment ago. Look it up again and try once more."))
-    expired = _expire_exports_since(session, sent_at, config)
+    expired = export_jobs.expire_jobs_since(session, sent_at)
     session.expunge(submission)
     audit.record(
         session,

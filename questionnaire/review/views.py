@@ -60,6 +60,7 @@ from questionnaire.review.queue import (
     all_in_queue,
     queue_page,
 )
+from questionnaire.review.replies import bad_filter, download, flash_done, submission_or_404
 from questionnaire.review.rows import RowWords, queue_rows
 from questionnaire.review.scores import score_rows
 from questionnaire.rules import LEVELS
@@ -68,29 +69,8 @@ from questionnaire.urgent import unsent
 bp = Blueprint("review", __name__, url_prefix="/clinic")
 
 
-#: Query parameters that hold a position in a list, not a filter a person chose.
-PAGING = frozenset({"after", "before"})
-
-
-def _bad_filter(error: security.BadQuery) -> tuple[str, int]:
-    message = Phrase(
-        N_("The filter '%(name)s' is not one the queue offers. Choose from the lists."),
-        name=str(error),
-    )
-    if str(error) in PAGING:
-        message = Phrase(
-            N_("That page link is not valid. Go back to the first page and use its links.")
-        )
-    return render_template("review/bad_filter.html", message=message), 400
-
-
 def _evidence(evidence: list[dict[str, Any]]) -> Any:
     return evidence_rows(evidence, languages.translate)
-
-
-def _flash(message: str) -> None:
-    # Translated now: a flashed message waits in the session as plain text.
-    flash(languages.translate(message), "success")
 
 
 security.never_cache(bp)
@@ -110,7 +90,7 @@ def queue() -> str | tuple[str, int]:
         wanted = QueueFilter.parse(request.args.to_dict(), me=clinician.id)
         after = Cursor.decode(request.args["after"]) if request.args.get("after") else None
     except BadFilter as error:
-        return _bad_filter(error)
+        return bad_filter(error)
     page = queue_page(db.session, wanted, after)
     audit.record(db.session, "view_queue", actor=clinician, detail=wanted.as_detail())
 
@@ -198,16 +178,8 @@ def close_unsent(reference: str) -> BaseResponse | tuple[str, int]:
     except unsent.CloseRefused as refused:
         db.session.rollback()
         return _render_unsent(found, error=refused.args[0], status=400)
-    _flash(N_("Marked. It now follows the submissions' retention."))
+    flash_done(N_("Marked. It now follows the submissions' retention."))
     return redirect(url_for("review.unsent_intake", reference=found.reference), code=303)
-
-
-def _submission_or_404(reference: str) -> Submission:
-    code = parse_reference(reference)
-    submission = actions.find_submission(db.session, code) if code else None
-    if submission is None:
-        abort(404)
-    return submission
 
 
 def _render_submission(
@@ -253,20 +225,32 @@ def _render_submission(
 @bp.get("/submissions/<reference>")
 def submission(reference: str) -> tuple[str, int]:
     """Show one submission: its flags with their evidence and sources, then every answer."""
-    found = _submission_or_404(reference)
+    found = submission_or_404(reference)
     actions.open_submission(db.session, signed_in_clinician(), found)
     return _render_submission(found)
 
 
 def _act(reference: str, act: Any) -> BaseResponse | tuple[str, int]:
-    found = _submission_or_404(reference)
+    found = submission_or_404(reference)
     try:
         done = act(found)
     except actions.ActionRefused as refused:
         db.session.rollback()
         return _render_submission(found, error=refused.args[0], status=400)
-    _flash(done)
+    flash_done(done)
     return redirect(url_for("review.submission", reference=found.reference), code=303)
+
+
+@bp.post("/submissions/<reference>/corrections")
+def add_correction(reference: str) -> BaseResponse | tuple[str, int]:
+    """Record a correction the patient asked for against one answer (the answer stays)."""
+    item_id, text = request.form.get("item", ""), request.form.get("text", "")
+
+    def act(found: Submission) -> Any:
+        patient_requests.add_correction(db.session, signed_in_clinician(), found, item_id, text)
+        return N_("Correction recorded. The original answer stays as the patient sent it.")
+
+    return _act(reference, act)
 
 
 @bp.post("/submissions/<reference>/flags/<int:flag_id>/acknowledge")
@@ -308,14 +292,14 @@ def set_status(reference: str) -> BaseResponse | tuple[str, int]:
 
 def _assign(reference: str, act: Any) -> BaseResponse:
     """Run a take, hand over or release; say what happened (or who has it) on the next page."""
-    found = _submission_or_404(reference)
+    found = submission_or_404(reference)
     try:
         done = act(found)
     except actions.ActionRefused as refused:
         db.session.rollback()
         flash(languages.translate(refused.args[0]), "error")
     else:
-        _flash(done)
+        flash_done(done)
     if request.form.get("back") == "queue":
         return redirect(url_for("review.queue"), code=303)
     return redirect(url_for("review.submission", reference=found.reference), code=303)
@@ -374,28 +358,22 @@ def _base_url() -> str:
 @bp.get("/submissions/<reference>/fhir")
 def submission_fhir(reference: str) -> Response:
     """Download one submission as a FHIR R4 Bundle (QuestionnaireResponse and DetectedIssues)."""
-    found = _submission_or_404(reference)
+    found = submission_or_404(reference)
     bundle = fhir.submission_bundle(found, _base_url(), current_app.config["CLINIC_NAME"])
     audit.record(db.session, "export_fhir", actor=signed_in_clinician(), submission=found)
     db.session.commit()
-    return _download(
+    return download(
         json.dumps(bundle, indent=2),
         "application/fhir+json",
         f"{format_reference(found.reference)}.json",
     )
 
 
-def _download(body: Any, mimetype: str, filename: str) -> Response:
-    response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
 def _export(kind: str, rows_of: str, name: str) -> BaseResponse | tuple[str, int]:
     try:
         wanted = QueueFilter.parse(request.args.to_dict())
     except BadFilter as error:
-        return _bad_filter(error)
+        return bad_filter(error)
     rows = export_jobs.count_rows(db.session, rows_of, wanted)
     if rows > current_app.config["EXPORT_STREAM_MAX_ROWS"]:
         # Too long for one request (a worker timeout would cut it short): prepare it as a job.
@@ -408,7 +386,7 @@ def _export(kind: str, rows_of: str, name: str) -> BaseResponse | tuple[str, int
     def stream() -> Iterator[str]:
         yield from export_jobs.csv_lines(rows_of, all_in_queue(db.session, wanted))
 
-    return _download(stream_with_context(stream()), "text/csv; charset=utf-8", name)
+    return download(stream_with_context(stream()), "text/csv; charset=utf-8", name)
 
 
 @bp.get("/export/submissions.csv")
@@ -432,7 +410,7 @@ def audit_log() -> str | tuple[str, int]:
     try:
         wanted = trail.TrailFilter.parse(request.args.to_dict())
     except trail.BadTrailFilter as error:
-        return _bad_filter(error)
+        return bad_filter(error)
     page = trail.trail_page(db.session, wanted)
     audit.record(db.session, "view_audit", actor=signed_in_clinician(), detail=wanted.as_args())
     db.session.commit()
