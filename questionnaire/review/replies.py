@@ -7,17 +7,20 @@ reaches into another's private helpers.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Response, abort, flash, render_template
 
 from questionnaire import language as languages
 from questionnaire import security
-from questionnaire.extensions import db
+from questionnaire.extensions import DbSession, db
 from questionnaire.models import Submission
 from questionnaire.questions.wording import N_, Phrase
 from questionnaire.references import parse_reference
 from questionnaire.review import actions
+
+T = TypeVar("T")
 
 #: Query parameters that hold a position in a list, not a filter a person chose.
 PAGING = frozenset({"after", "before"})
@@ -36,13 +39,18 @@ def download(body: Any, mimetype: str, filename: str) -> Response:
     return response
 
 
-def submission_or_404(reference: str) -> Submission:
-    """Return the submission a reference (as typed or linked) names; abort with 404 if none."""
+def found_or_404(reference: str, find: Callable[[DbSession, str], T | None]) -> T:
+    """Return what `find` finds for a reference (as typed or linked); abort with 404 if none."""
     code = parse_reference(reference)
-    submission = actions.find_submission(db.session, code) if code else None
-    if submission is None:
+    found = find(db.session, code) if code else None
+    if found is None:
         abort(404)
-    return submission
+    return found
+
+
+def submission_or_404(reference: str) -> Submission:
+    """Return the submission a reference names; abort with 404 if none."""
+    return found_or_404(reference, actions.find_submission)
 
 
 def bad_filter(error: security.BadQuery) -> tuple[str, int]:

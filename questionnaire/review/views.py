@@ -10,7 +10,6 @@ from typing import Any
 from flask import (
     Blueprint,
     Response,
-    abort,
     current_app,
     flash,
     redirect,
@@ -40,7 +39,7 @@ from questionnaire.ops import alerts as notify
 from questionnaire.questions import catalogue
 from questionnaire.questions.wording import N_, Phrase
 from questionnaire.questions.words import section_rows
-from questionnaire.references import format_reference, parse_reference
+from questionnaire.references import format_reference
 from questionnaire.review import actions, assignment
 from questionnaire.review import dashboard as work
 from questionnaire.review import requests as patient_requests
@@ -60,7 +59,13 @@ from questionnaire.review.queue import (
     all_in_queue,
     queue_page,
 )
-from questionnaire.review.replies import bad_filter, download, flash_done, submission_or_404
+from questionnaire.review.replies import (
+    bad_filter,
+    download,
+    flash_done,
+    found_or_404,
+    submission_or_404,
+)
 from questionnaire.review.rows import RowWords, queue_rows
 from questionnaire.review.scores import score_rows
 from questionnaire.rules import LEVELS
@@ -133,11 +138,7 @@ def queue() -> str | tuple[str, int]:
 
 
 def _unsent_or_404(reference: str) -> UnsentIntake:
-    code = parse_reference(reference)
-    intake = unsent.find_by_reference(db.session, code) if code else None
-    if intake is None:
-        abort(404)
-    return intake
+    return found_or_404(reference, unsent.find_by_reference)
 
 
 def _render_unsent(
