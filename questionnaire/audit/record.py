@@ -65,6 +65,7 @@ ACTIONS = frozenset(
         "add_correction",
         "submission_deleted_on_request",
         "submission_hidden_on_request",
+        "submission_shown_again",
     }
 )
 

@@ -113,6 +113,19 @@ def hide_on_request(reference: str) -> BaseResponse | tuple[str, int]:
     return redirect(url_for("review.requests_page", q=found.reference), code=303)
 
 
+@bp.post("/requests/<reference>/show")
+@admin_required
+def show_again(reference: str) -> BaseResponse | tuple[str, int]:
+    """Put a submission hidden by mistake back in the queue and the exports."""
+    found = submission_or_404(reference)
+    try:
+        patient_requests.show_again(db.session, signed_in_clinician(), found)
+    except actions.ActionRefused as refused:
+        return _refused(found, refused)
+    flash_done(N_("It is back in the queue and the exports."))
+    return redirect(url_for("review.requests_page", q=found.reference), code=303)
+
+
 @bp.get("/requests/<reference>/copy")
 @admin_required
 def patient_copy(reference: str) -> str:

@@ -221,6 +221,27 @@ def hide_on_request(
     session.commit()
 
 
+def show_again(session: DbSession, admin: Clinician, submission: Submission) -> None:
+    """Put a hidden submission back in the queue and the exports (hidden by mistake); audited.
+
+    The audit keeps the reason it had been hidden for; the hiding's own event stays.
+    """
+    if submission.hidden_at is None:
+        raise RequestRefused(N_("It is not hidden. Nothing changed."))
+    reason = submission.hidden_reason
+    submission.hidden_at = None
+    submission.hidden_reason = None
+    submission.hidden_by_id = None
+    audit.record(
+        session,
+        "submission_shown_again",
+        actor=admin,
+        submission=submission,
+        detail={"hidden_for": reason},
+    )
+    session.commit()
+
+
 def record_copy(session: DbSession, admin: Clinician, submission: Submission, form: str) -> None:
     """Audit that an admin made the patient a copy of their submission ("print" or "fhir")."""
     audit.record(

@@ -232,6 +232,32 @@ def test_a_used_submission_is_hidden_from_the_queue_its_counts_and_exports_but_k
             patient_requests.hide_on_request(db.session, _clinician(admin.email), kept, "other")
 
 
+def test_a_submission_hidden_by_mistake_is_shown_again_with_its_counts_and_audited(
+    app: Flask, add_submission: AddSubmission, admin: TestClinician, reviewer: TestClinician
+) -> None:
+    reference = add_submission([("benzodiazepine", "review")], answers=ANSWERS)
+    with app.app_context():
+        found = _submission(reference)
+        actions.open_submission(db.session, _clinician(reviewer.email), found)
+        before = queue_page(db.session, QueueFilter()).counts["review"]
+        patient_requests.hide_on_request(db.session, _clinician(admin.email), found, "duplicate")
+        assert queue_page(db.session, QueueFilter()).counts["review"] == before - 1
+
+        patient_requests.show_again(db.session, _clinician(admin.email), _submission(reference))
+
+        page = queue_page(db.session, QueueFilter())
+        assert [row.reference for row in page.rows] == [reference]
+        assert page.counts["review"] == before
+        assert [row.reference for row in all_in_queue(db.session, QueueFilter())] == [reference]
+        shown = _submission(reference)
+        assert (shown.hidden_at, shown.hidden_reason, shown.hidden_by_id) == (None, None, None)
+        (event,) = _events("submission_shown_again")
+        assert event.reference == reference and event.detail == {"hidden_for": "duplicate"}
+        assert len(_events("submission_hidden_on_request")) == 1  # the hiding stays on record
+        with pytest.raises(patient_requests.RequestRefused, match="not hidden"):
+            patient_requests.show_again(db.session, _clinician(admin.email), shown)
+
+
 def test_hiding_is_refused_before_clinical_use_deleting_meets_the_request(
     app: Flask, add_submission: AddSubmission, admin: TestClinician
 ) -> None:
@@ -314,7 +340,7 @@ def test_only_admins_reach_the_request_pages(
         f"/clinic/requests/{reference}/copy.json",
     ):
         assert as_reviewer.get(url).status_code == 403, url
-    for action in ("delete", "hide"):
+    for action in ("delete", "hide", "show"):
         response = _post(
             as_reviewer,
             f"/clinic/requests/{reference}/{action}",
@@ -378,6 +404,13 @@ def test_a_used_submission_is_hidden_from_the_page_and_shows_why_to_clinicians(
     page = as_admin.get(f"/clinic/submissions/{reference}").get_data(as_text=True)
     assert "Hidden from the queue and the exports at the patient's request" in page
     assert "a duplicate of another submission" in page
+    lookup = as_admin.get(f"/clinic/requests?q={reference}").get_data(as_text=True)
+    assert "Show it again" in lookup
+    shown = _post(as_admin, f"/clinic/requests/{reference}/show", data={})
+    assert shown.status_code == 303
+    assert _code(reference) in as_admin.get("/clinic/").get_data(as_text=True)
+    again = _post(as_admin, f"/clinic/requests/{reference}/show", data={})
+    assert again.status_code == 400 and "It is not hidden" in again.get_data(as_text=True)
 
 
 def test_the_copy_is_in_the_patients_language_with_corrections_and_is_audited(
