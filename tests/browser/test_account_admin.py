@@ -47,16 +47,24 @@ def admin(browser: Browser, live_server: LiveServer) -> tuple[Page, str]:
     return page, email
 
 
+def signed_in_colleague(
+    browser: Browser, live_server: LiveServer, admin_page: Page, handle: str, name: str
+) -> tuple[str, Page]:
+    """Create a clinician, sign them in on a page of their own; the admin's list shows them."""
+    email = f"{handle}-{uuid.uuid4().hex[:8]}@clinic.example"
+    make_clinician(live_server.app, email, name)
+    colleague = browser.new_context(base_url=live_server.url).new_page()
+    clinician_sign_in(colleague, live_server, email)
+    admin_page.reload()
+    expect(cell(admin_page, email, "State")).to_have_text("Active")
+    return email, colleague
+
+
 def test_an_admin_disables_and_enables_a_clinician_whose_session_ends_at_once(
     browser: Browser, live_server: LiveServer, admin: tuple[Page, str]
 ) -> None:
     page, _ = admin
-    email = f"carol-{uuid.uuid4().hex[:8]}@clinic.example"
-    make_clinician(live_server.app, email, "Carol Disabled")
-    carol = browser.new_context(base_url=live_server.url).new_page()
-    clinician_sign_in(carol, live_server, email)
-    page.reload()
-    expect(cell(page, email, "State")).to_have_text("Active")
+    email, carol = signed_in_colleague(browser, live_server, page, "carol", "Carol Disabled")
 
     press(page, email, "Disable")
     expect(message(page)).to_have_text("Carol Disabled is disabled; their sessions have ended.")
@@ -74,12 +82,7 @@ def test_an_admin_resets_a_second_factor_and_is_shown_an_enrolment_link(
     browser: Browser, live_server: LiveServer, admin: tuple[Page, str]
 ) -> None:
     page, _ = admin
-    email = f"dev-{uuid.uuid4().hex[:8]}@clinic.example"
-    make_clinician(live_server.app, email, "Dev Reset")
-    dev = browser.new_context(base_url=live_server.url).new_page()
-    clinician_sign_in(dev, live_server, email)
-    page.reload()
-    expect(cell(page, email, "State")).to_have_text("Active")
+    email, dev = signed_in_colleague(browser, live_server, page, "dev", "Dev Reset")
 
     press(page, email, "Reset second factor")
     expect(page.get_by_role("heading", level=1)).to_have_text("Enrolment link for Dev Reset")
