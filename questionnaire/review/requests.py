@@ -208,17 +208,7 @@ def hide_on_request(
                 " by deleting it. Delete it instead."
             )
         )
-    submission.hidden_at = now()
-    submission.hidden_reason = code
-    submission.hidden_by_id = admin.id
-    audit.record(
-        session,
-        "submission_hidden_on_request",
-        actor=admin,
-        submission=submission,
-        detail={"reason": code},
-    )
-    session.commit()
+    _set_hidden(session, admin, submission, code, "submission_hidden_on_request", {"reason": code})
 
 
 def show_again(session: DbSession, admin: Clinician, submission: Submission) -> None:
@@ -228,17 +218,23 @@ def show_again(session: DbSession, admin: Clinician, submission: Submission) -> 
     """
     if submission.hidden_at is None:
         raise RequestRefused(N_("It is not hidden. Nothing changed."))
-    reason = submission.hidden_reason
-    submission.hidden_at = None
-    submission.hidden_reason = None
-    submission.hidden_by_id = None
-    audit.record(
-        session,
-        "submission_shown_again",
-        actor=admin,
-        submission=submission,
-        detail={"hidden_for": reason},
-    )
+    detail = {"hidden_for": submission.hidden_reason}
+    _set_hidden(session, admin, submission, None, "submission_shown_again", detail)
+
+
+def _set_hidden(
+    session: DbSession,
+    admin: Clinician,
+    submission: Submission,
+    reason: str | None,
+    action: str,
+    detail: dict[str, Any],
+) -> None:
+    """Hide a submission for `reason` (None: show it again), audit `action`, and commit."""
+    submission.hidden_at = now() if reason else None
+    submission.hidden_reason = reason
+    submission.hidden_by_id = admin.id if reason else None
+    audit.record(session, action, actor=admin, submission=submission, detail=detail)
     session.commit()
 
 
