@@ -239,14 +239,15 @@ def queue_page(
     next_cursor = Cursor.of(rows[-1]).encode() if more and rows else None
     counts, capped = level_counts(session, wanted)
     mine = counts.pop(_MINE, 0)
+    ids = [row.id for row in rows]
     return QueuePage(
         rows=rows,
         next_cursor=next_cursor,
         counts=counts,
         capped=capped,
-        answers=identities(session, [row.id for row in rows]),
+        answers=identities(session, ids),
         mine=mine,
-        flags=row_flags(session, [row.id for row in rows]),
+        flags=row_flags(session, ids),
     )
 
 
