@@ -21,10 +21,17 @@ from questionnaire.clinic_time import clinic_today
 from questionnaire.config import DEFAULT_RULES_PATH, from_environment
 from questionnaire.extensions import db
 from questionnaire.flagging.impact import format_report, rules_impact
-from questionnaire.flagging.table import evaluate, load_rule_table, run_table_cases
+from questionnaire.flagging.table import (
+    evaluate,
+    load_rule_table,
+    prepare,
+    rule_fields,
+    run_table_cases,
+)
 from questionnaire.questions.crisis import fill_numbers
 from questionnaire.questions.forms import validate_answers
-from questionnaire.rules import Problem, RuleTable, RuleTableError
+from questionnaire.rules import Lexicon, Problem, RuleTable, RuleTableError, compile_table
+from questionnaire.rules import everyday
 from questionnaire.rules.cases import describe_mismatch
 
 EXIT_PROBLEMS = 1
@@ -77,6 +84,68 @@ def check_command(path: Path | None) -> None:
         )
         for collision in table.collisions:
             click.echo(f"  {collision.describe()}")
+    guard = everyday.generate(*_lists(table))
+    if guard.everyday_terms:
+        click.echo(
+            f"{len(guard.everyday_terms)} term(s) are also everyday English or French words; "
+            "written exactly they still raise their rule, so keep each only if a patient "
+            "writing it means the medicine:"
+        )
+        click.echo("  " + ", ".join(f"{term} ({lexicon})" for term, lexicon in guard.everyday_terms))
+    added, removed = _guard_changes(table, guard)
+    if added or removed:
+        click.echo(
+            f"The everyday-word list ({everyday.GENERATED_LIST}) is out of date: "
+            f"{len(added)} word(s) would now be misread as a medicine"
+            + (f" ({', '.join(added[:20])})" if added else "")
+            + f", {len(removed)} no longer would. Run flask --app questionnaire rules "
+            "everyday --write, then check again.",
+            err=True,
+        )
+        sys.exit(EXIT_PROBLEMS)
+
+
+def _lists(table: RuleTable) -> tuple[list[Lexicon], list[Lexicon]]:
+    flagged = list(table.reader.flagged)
+    return flagged, list(table.reader.known)
+
+
+def _guard_changes(table: RuleTable, guard: everyday.Guard) -> tuple[list[str], list[str]]:
+    stored = set(everyday.stored_words(table.lexicons))
+    fresh = set(guard.words)
+    return sorted(fresh - stored), sorted(stored - fresh)
+
+
+@rules.command("everyday")
+@click.argument("path", required=False, type=PathArgument)
+@click.option("--write", is_flag=True, help="Rewrite the list in the file (else only report).")
+def everyday_command(path: Path | None, write: bool) -> None:
+    """Regenerate the everyday-word guard: dictionary words the lists would misread.
+
+    Reads wordfreq's English and French lists (every word of 5 letters or more at Zipf
+    2.0 and over) against the term lists, and keeps each word that would be read as a
+    near miss, a maker prefix plus a near miss, or a sound-alike of a flagged term.
+    """
+    path = _rules_path(path)
+    try:
+        # Compiled without running the cases: a case that needs the new list must not stop it.
+        table, _case_problems = compile_table(path, rule_fields(), prepare)
+    except RuleTableError as error:
+        _print_problems(error.problems)
+        sys.exit(EXIT_PROBLEMS)
+    guard = everyday.generate(*_lists(table))
+    added, removed = _guard_changes(table, guard)
+    click.echo(
+        f"{len(guard.words)} everyday word(s) to guard; {len(added)} to add, "
+        f"{len(removed)} to remove."
+    )
+    for word in added:
+        click.echo(f"  + {word}")
+    for word in removed:
+        click.echo(f"  - {word}")
+    if write and (added or removed):
+        everyday.write_block(path, guard.words)
+        click.echo(f"Wrote {everyday.GENERATED_LIST} in {path}.")
 
 
 @rules.command("explain")
@@ -106,6 +175,8 @@ def explain_command(text: str, rules_file: Path | None, item_id: str | None) -> 
     width = max((len(word.written) for word in reading.words), default=0)
     for word in reading.words:
         click.echo(f"  {word.written:<{width}}  {word.how:<12}  {word.detail()}")
+    for match in reading.matches:
+        click.echo(f"{match.written}: {match.describe()}")
     findings = table.raised_by_text(item_id, text)
     if findings:
         raised = ", ".join(f"{finding.rule} ({finding.level})" for finding in findings)

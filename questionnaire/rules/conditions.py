@@ -276,7 +276,7 @@ def _leaf(leaf: Leaf, found: Field, reader: Reader) -> Compiled:
         return Compiled(answered, look, look)
 
     if operator == "mentions":
-        return _mentions(name, source, operand, reader, look)
+        return _mentions(name, source, operand, leaf.context or "plain", reader, look)
 
     return Compiled(_fast_test(name, kind, operator, operand), look, look)
 
@@ -365,7 +365,9 @@ def _comparison(operator: str, operand: Any) -> Callable[[Any], bool]:
     raise AssertionError(f"unknown operator {operator}")  # the schema admits no other
 
 
-def _mentions(name: str, source: str, lexicon: str, reader: Reader, look: Explain) -> Compiled:
+def _mentions(
+    name: str, source: str, lexicon: str, context: str, reader: Reader, look: Explain
+) -> Compiled:
     def reading_of(values: Values, cache: TokenCache) -> Reading | None:
         reading = cache.get(name)
         if reading is None:
@@ -378,27 +380,50 @@ def _mentions(name: str, source: str, lexicon: str, reader: Reader, look: Explai
             reading = cache[name] = reader.read(value)
         return reading
 
+    def holds(reading: Reading) -> bool:
+        if context == "plain":
+            return lexicon in reading.lexicons
+        if context == "only_in_context":
+            return reading.named_only_in_context(lexicon)
+        return lexicon in reading.named and reading.in_context(lexicon, context)
+
     def test(values: Values, cache: TokenCache) -> bool:
         reading = cache.get(name)
         if reading is None:
             reading = reading_of(values, cache)
             if reading is None:
                 return False
-        return lexicon in reading.lexicons
+        return holds(reading)
+
+    def counts(match: Any) -> bool:
+        if context == "plain":
+            return bool(match.plain)
+        if context == "only_in_context":
+            return not match.plain
+        return bool(match.context == context)
 
     def explain(values: Values, cache: TokenCache, out: Evidence) -> None:
         reading = reading_of(values, cache)
         if reading is None:
             return
-        # One pass over the matches gives both the terms named and how each was read.
+        # One pass over the matches gives the terms named, how each was read, and the
+        # mentions of the same list in context (nothing a patient wrote vanishes).
         matched: list[str] = []
         read: list[dict[str, Any]] = []
+        also: list[dict[str, Any]] = []
         for match in reading.matches:
-            if match.term.lexicon == lexicon:
+            if match.term.lexicon != lexicon:
+                continue
+            if counts(match):
                 read.append(match.evidence())
                 if match.term.written not in matched:
                     matched.append(match.term.written)
-        _add(out, {source: name, "matched": matched, "read": read})
+            elif not match.plain:
+                also.append(match.evidence())
+        entry: dict[str, Any] = {source: name, "matched": matched, "read": read}
+        if also:
+            entry["also_named"] = also
+        _add(out, entry)
 
     return Compiled(test, explain, look)
 

@@ -1,9 +1,14 @@
-"""Read free text (medicine lists) against named term lists: whole words, maker prefixes, near misses.
+"""Read free text (medicine lists) against named term lists: whole words, maker prefixes, near
+misses and sound-alikes, each in its context.
 
-A word matches a term when it is the term, the term behind a maker prefix, or
+A word matches a term when it is the term, the term behind a maker prefix,
 within a few edits of it (Damerau-Levenshtein: insert, delete, substitute, or
-swap two neighbouring letters). A word written exactly as a known medicine is
-never read as a flagged one, however close the two are.
+swap two neighbouring letters), or, beyond that, sounds the same (its Double
+Metaphone key equals the term's) and looks close enough (Indel similarity, after
+the FDA's POCA, which scores names on both spelling and sound). A word written
+exactly as a known medicine or an everyday word is never read as a flagged one,
+however close the two are. Each match is then given its context (plain,
+negated, past use, someone else's, allergy) by the table's context rules.
 """
 
 from __future__ import annotations
@@ -14,10 +19,14 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
+from metaphone import doublemetaphone
 from rapidfuzz import process
-from rapidfuzz.distance import DamerauLevenshtein
+from rapidfuzz.distance import DamerauLevenshtein, Indel
+
+if TYPE_CHECKING:
+    from questionnaire.rules.context import ContextRules
 
 #: Canadian generic makers put these before a medicine's name ("pms-clonazepam", "apo lorazepam").
 MAKER_PREFIXES: tuple[str, ...] = (
@@ -43,6 +52,15 @@ MIN_TOLERANT_LENGTH = 5
 TWO_EDIT_LENGTH = 8
 #: The most edits any word may differ by (the bound given to the distance function).
 MAX_EDITS = 2
+#: A sound-alike must also look this close (normalised Indel similarity; ITEMS.md 14.5):
+#: "Riddlin" and Ritalin are 0.71, "Marvin" and morphine 0.57.
+SOUND_SIMILARITY = 0.6
+
+#: What a term of a list is: a name (generic or brand), a class word ("sleeping pills"),
+#: or a street name ("percs"). Street names are matched exactly, never as near misses.
+TERM = "term"
+CLASS_WORD = "class"
+STREET_NAME = "street"
 
 # Runs of letters and runs of digits, so "Ativan0.5mg" is ativan 0 5 mg and "Theo-24" is theo 24.
 _TOKEN = re.compile(r"[^\W\d_]+|\d+")
@@ -145,6 +163,8 @@ class Term:
     tokens: Tokens
     #: Marked `exact:` in the table: only the term itself (or behind a maker prefix) matches.
     exact: bool = False
+    #: TERM, CLASS_WORD or STREET_NAME.
+    kind: str = TERM
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,10 +179,21 @@ class Lexicon:
     _alone: Reader | None = field(default=None, repr=False, compare=False)
 
     @classmethod
-    def compile(cls, name: str, terms: Iterable[str], exact: Iterable[str] = ()) -> Lexicon:
-        """Build a lexicon, skipping unusable and repeated terms (the loader reports those)."""
+    def compile(
+        cls,
+        name: str,
+        terms: Iterable[str],
+        exact: Iterable[str] = (),
+        kinds: Mapping[str, str] | None = None,
+    ) -> Lexicon:
+        """Build a lexicon, skipping unusable and repeated terms (the loader reports those).
+
+        `kinds` names the class words and street names among the terms; street names
+        only ever match exactly.
+        """
         written = tuple(terms)
         only_exact = frozenset(exact)
+        kinds = kinds or {}
         entries: list[Term] = []
         seen: set[Tokens] = set()
         for term in written:
@@ -170,7 +201,8 @@ class Lexicon:
             if term_problem(term) is not None or tokens in seen:
                 continue
             seen.add(tokens)
-            entries.append(Term(name, term, tokens, term in only_exact))
+            kind = kinds.get(term, TERM)
+            entries.append(Term(name, term, tokens, term in only_exact or kind == STREET_NAME, kind))
         lexicon = cls(name, written, tuple(entries))
         object.__setattr__(lexicon, "_alone", Reader.compile([lexicon]))
         return lexicon
@@ -191,8 +223,24 @@ class How(StrEnum):
     EXACT = "exact"
     PREFIX = "maker prefix"
     NEAR = "near match"
+    SOUND = "sounds like"
+    CLASS = "class word"
+    STREET = "street name"
     KNOWN = "known"
     UNKNOWN = "unknown"
+
+
+#: What a clinician reads for each context a mention can be in (ITEMS.md 14.1).
+CONTEXT_WORDS: Mapping[str, str] = {
+    "plain": "named as taken",
+    "negated": "not taken",
+    "historical": "past use",
+    "other_person": "someone else's",
+    "allergy": "allergy or reaction",
+}
+
+#: How an exact match of each kind of term reads.
+_EXACT_HOW = {TERM: How.EXACT, CLASS_WORD: How.CLASS, STREET_NAME: How.STREET}
 
 
 class Match(NamedTuple):
@@ -206,15 +254,42 @@ class Match(NamedTuple):
     edits: int
     start: int
     end: int
+    #: "plain" (named as taken) or a context of context.CONTEXTS.
+    context: str = "plain"
+    #: The trigger that set the context, as the patient wrote it.
+    trigger: str | None = None
+    #: The patient's words from the trigger to the mention (at most 200 characters).
+    clause: str | None = None
+
+    @property
+    def plain(self) -> bool:
+        """Return whether the text names this term as taken (in no context)."""
+        return self.context == "plain"
+
+    def describe(self) -> str:
+        """Return the reading in words: how, the term and its list, the context and its trigger."""
+        said = (
+            f"{self.how} '{self.term.written}' ({self.term.lexicon.replace('_', ' ')}), "
+            f"{CONTEXT_WORDS[self.context]}"
+        )
+        return f"{said}, set by '{self.trigger}'" if self.trigger else said
 
     def evidence(self) -> dict[str, Any]:
-        """Return this match as evidence a clinician reads: their word, the term, how."""
-        return {
+        """Return this match as evidence a clinician reads: their word, the term, how, context."""
+        entry: dict[str, Any] = {
             "written": self.written,
             "term": self.term.written,
             "how": str(self.how),
             "edits": self.edits,
         }
+        if not self.plain:
+            entry.update(
+                list=self.term.lexicon,
+                context=self.context,
+                trigger=self.trigger,
+                clause=self.clause,
+            )
+        return entry
 
 
 class WordReading(NamedTuple):
@@ -233,7 +308,7 @@ class WordReading(NamedTuple):
     def detail(self) -> str:
         """Return what the word was read as, without saying how (`rules explain` says how)."""
         where = f" ({self.lexicon.replace('_', ' ')})" if self.lexicon else ""
-        if self.how in (How.EXACT, How.PREFIX):
+        if self.how in (How.EXACT, How.PREFIX, How.CLASS, How.STREET, How.SOUND):
             return f"{self.term}{where}"
         if self.how is How.NEAR:
             return f"{self.term}, {letters(self.edits)} different{where}"
@@ -263,8 +338,18 @@ class Reading:
 
     words: tuple[WordReading, ...]
     matches: tuple[Match, ...]
-    #: The names of the flagged lists any match belongs to.
+    #: The names of the flagged lists the text names as taken (some match in no context).
     lexicons: frozenset[str]
+    #: The names of the flagged lists the text names at all, in any context.
+    named: frozenset[str] = frozenset()
+
+    def named_only_in_context(self, lexicon: str) -> bool:
+        """Return whether the text names this list, but never as taken."""
+        return lexicon in self.named and lexicon not in self.lexicons
+
+    def in_context(self, lexicon: str, context: str) -> bool:
+        """Return whether some mention of this list is in this context."""
+        return any(m.term.lexicon == lexicon and m.context == context for m in self.matches)
 
     def terms(self, lexicon: str) -> list[str]:
         """Return the terms of one list that the text names, once each, in text order."""
@@ -303,10 +388,23 @@ class Reader:
     _by_first: Mapping[str, tuple[Term, ...]] = field(repr=False)
     #: Word length -> the known single words a word of that length may be near.
     _near_known: Mapping[int, tuple[str, ...]] = field(repr=False)
+    #: Double Metaphone key -> the tolerant single-word flagged terms with that key.
+    _sounds: Mapping[str, tuple[Term, ...]] = field(repr=False, default_factory=dict)
+    #: Double Metaphone key -> the known single words with that key.
+    _known_sounds: Mapping[str, tuple[str, ...]] = field(repr=False, default_factory=dict)
+    #: How a mention's context is read; None reads every mention as plain.
+    context: ContextRules | None = field(default=None, repr=False)
+    #: The tolerant flagged first words, for the cheap look-alike test.
+    _tolerant_firsts: tuple[str, ...] = field(default=(), repr=False)
 
     @classmethod
-    def compile(cls, flagged: Sequence[Lexicon], known: Sequence[Lexicon] = ()) -> Reader:
-        """Index the flagged and known lists for reading."""
+    def compile(
+        cls,
+        flagged: Sequence[Lexicon],
+        known: Sequence[Lexicon] = (),
+        context: ContextRules | None = None,
+    ) -> Reader:
+        """Index the flagged and known lists for reading, and the context rules to apply."""
         exact: dict[str, list[tuple[Term, bool]]] = {}
         by_first: dict[str, list[Term]] = {}
         for lexicon in flagged:
@@ -325,6 +423,19 @@ class Reader:
                 if len(term.tokens) == 1:
                     known_words.add(term.tokens[0])
         tolerant = [word for word in by_first if len(word) >= MIN_TOLERANT_LENGTH]
+        sounds: dict[str, list[Term]] = {}
+        for first, terms in by_first.items():
+            if len(first) < MIN_TOLERANT_LENGTH:
+                continue
+            for term in terms:
+                if len(term.tokens) == 1:
+                    for key in sound_keys(first):
+                        sounds.setdefault(key, []).append(term)
+        known_sounds: dict[str, list[str]] = {}
+        for word in sorted(known_words - flagged_words):
+            if len(word) >= MIN_TOLERANT_LENGTH:
+                for key in sound_keys(word):
+                    known_sounds.setdefault(key, []).append(word)
         return cls(
             tuple(flagged),
             tuple(known),
@@ -333,6 +444,10 @@ class Reader:
             _by_length(tolerant),
             {word: tuple(terms) for word, terms in by_first.items()},
             _by_length(sorted(known_words - flagged_words)),
+            {key: tuple(terms) for key, terms in sounds.items()},
+            {key: tuple(words) for key, words in known_sounds.items()},
+            context,
+            tuple(tolerant),
         )
 
     def read(self, text: str) -> Reading:
@@ -350,7 +465,7 @@ class Reader:
                 if tokens[position + 1 : end] != term.tokens[1:]:
                     continue
                 prefixed = glued or (position > 0 and tokens[position - 1] in _PREFIXES)
-                how = How.PREFIX if prefixed else How.EXACT
+                how = How.PREFIX if prefixed else _EXACT_HOW[term.kind]
                 written = _span(text, words, position, end)
                 matches.append(Match(term, written, how, 0, position, end))
                 _cover(
@@ -381,6 +496,10 @@ class Reader:
             # Only long words can be near a term; a short one may open a multi-word term.
             if taken[position] is None and (len(token) >= MIN_TOLERANT_LENGTH or token in exact):
                 self._read_near(text, words, tokens, position, taken, matches)
+        if self._sounds:
+            for position, token in enumerate(tokens):
+                if taken[position] is None and len(token) >= MIN_TOLERANT_LENGTH:
+                    self._read_sound(words, position, taken, matches)
         readings: list[WordReading] = []
         for position, word in enumerate(words):
             read_as = taken[position]
@@ -389,7 +508,80 @@ class Reader:
             elif not readings or readings[-1] is not read_as:
                 readings.append(read_as)
         matches.sort(key=lambda match: match.start)
-        return Reading(tuple(readings), tuple(matches), frozenset(m.term.lexicon for m in matches))
+        if matches and self.context is not None:
+            matches = self._in_context(text, words, matches)
+        return Reading(
+            tuple(readings),
+            tuple(matches),
+            frozenset(m.term.lexicon for m in matches if m.plain),
+            frozenset(m.term.lexicon for m in matches),
+        )
+
+    def _in_context(self, text: str, words: tuple[Word, ...], matches: list[Match]) -> list[Match]:
+        """Give each match the context its first word is read in."""
+        assert self.context is not None
+        scopes = self.context.read(text, words, frozenset(match.start for match in matches))
+        placed: list[Match] = []
+        for match in matches:
+            scope = scopes[match.start]
+            if scope is None:
+                placed.append(match)
+                continue
+            clause = self.context.clause(text, words, scope, match.start, match.end)
+            placed.append(
+                match._replace(context=scope.context, trigger=scope.trigger, clause=clause)
+            )
+        return placed
+
+    def _read_sound(
+        self,
+        words: tuple[Word, ...],
+        position: int,
+        taken: list[WordReading | None],
+        matches: list[Match],
+    ) -> None:
+        """Read a word beyond the edit allowance as a term it sounds like and looks close to."""
+        token = words[position].token
+        if token.isdigit() or not self.may_resemble(token):
+            return
+        keys = sound_keys(token)
+        flagged: dict[str, tuple[Term, float]] = {}
+        for key in keys:
+            for term in self._sounds.get(key, ()):
+                similarity = Indel.normalized_similarity(token, term.tokens[0])
+                if similarity >= SOUND_SIMILARITY:
+                    kept = flagged.get(term.written)
+                    if kept is None or similarity > kept[1]:
+                        flagged[term.written] = (term, similarity)
+        if not flagged:
+            return
+        best = max(similarity for _term, similarity in flagged.values())
+        # A known medicine that sounds the same and looks closer wins; a tie reads as flagged.
+        for key in keys:
+            for known_word in self._known_sounds.get(key, ()):
+                if Indel.normalized_similarity(token, known_word) > best:
+                    known = self._known[known_word][0][0].term
+                    resembles = tuple(term.written for term, _s in flagged.values())
+                    taken[position] = WordReading(
+                        words[position].written,
+                        How.KNOWN,
+                        known.written,
+                        known.lexicon,
+                        edits_between(token, known_word),
+                        resembles,
+                    )
+                    return
+        # Within the edit allowance of a known word: that word, misspelt, not a sound-alike.
+        if self._nearest_known(token, MAX_EDITS) is not None:
+            return
+        written = words[position].written
+        for term, similarity in flagged.values():
+            if similarity != best:
+                continue
+            edits = edits_between(token, term.tokens[0])
+            matches.append(Match(term, written, How.SOUND, edits, position, position + 1))
+            reading = WordReading(written, How.SOUND, term.written, term.lexicon, edits)
+            taken[position] = taken[position] or reading
 
     def _read_near(
         self,
@@ -443,6 +635,29 @@ class Reader:
             matches.append(Match(term, written, How.NEAR, edits, position, end))
             reading = WordReading(written, How.NEAR, term.written, term.lexicon, edits)
             _cover(taken, tokens, position, end, reading)
+
+    @property
+    def tolerant_firsts(self) -> tuple[str, ...]:
+        """Return the flagged first words that near misses and sound-alikes may read as."""
+        return self._tolerant_firsts
+
+    def may_resemble(self, word: str, prefixed_only: bool = False) -> bool:
+        """Return whether some tolerant flagged word looks at least SOUND_SIMILARITY like this one.
+
+        A cheap test (in C++) before the phonetic keys; every near miss passes it too.
+        With prefixed_only, only the word without a maker prefix glued to it is tried.
+        """
+        firsts = self._tolerant_firsts
+        stems = _stems(word)
+        if prefixed_only:
+            stems = stems[1:]
+        return any(
+            process.extractOne(
+                stem, firsts, scorer=Indel.normalized_similarity, score_cutoff=SOUND_SIMILARITY
+            )
+            is not None
+            for stem, _glued in stems
+        )
 
     def _near(self, word: str) -> list[tuple[str, int]]:
         candidates = self._near_firsts.get(len(word))
@@ -545,6 +760,13 @@ def _by_length(words: Iterable[str]) -> dict[int, tuple[str, ...]]:
 
 
 _SOUNDS = (("ph", "f"), ("k", "c"), ("q", "c"), ("z", "s"), ("y", "i"), ("x", "cs"))
+
+
+@functools.lru_cache(maxsize=65536)
+def sound_keys(word: str) -> tuple[str, ...]:
+    """Return a word's Double Metaphone keys (primary, and the alternate when it differs)."""
+    primary, alternate = doublemetaphone(word)
+    return (primary, alternate) if alternate and alternate != primary else (primary,)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -25,6 +25,7 @@ from questionnaire.rules.cases import (
     run_case,
 )
 from questionnaire.rules.conditions import check_condition, compile_condition, mentioned_lists
+from questionnaire.rules.context import ContextRules, Phrase, phrase_problem, phrase_tokens
 from questionnaire.rules.engine import Rule, RuleTable
 from questionnaire.rules.errors import Problem, RuleTableError
 from questionnaire.rules.lexicon import (
@@ -41,10 +42,13 @@ from questionnaire.rules.schema import (
     KNOWN_KEYS,
     BaselineSpec,
     CaseSpec,
+    ContextSpec,
     ExactTerm,
+    KindTerm,
     RuleSpec,
     TableSpec,
     TermEntry,
+    term_text,
 )
 from questionnaire.rules.vocabulary import Field, Prepare
 from questionnaire.rules.yamlload import Document, parse
@@ -135,6 +139,7 @@ class _Parts:
     version: str | None = None
     lexicons: dict[str, list[TermEntry]] | None = None
     known: list[str] = field(default_factory=list)
+    context: ContextSpec | None = None
     rules: list[tuple[int, RuleSpec]] = field(default_factory=list)
     baseline: BaselineSpec | None = None
     cases: list[tuple[int, CaseSpec]] = field(default_factory=list)
@@ -193,7 +198,8 @@ def _load(
 
     parts = _validate(document.data, reporter)
     lexicons = _check_lexicons(parts, reporter)
-    reader, confusable = _check_collisions(parts, lexicons, reporter)
+    context = _check_context(parts, reporter)
+    reader, confusable = _check_collisions(parts, lexicons, context, reporter)
     compiled = _check_rules(parts, fields, lexicons, reader, document, reporter)
     # Any problem so far means the rules are not sound: running cases would only add noise.
     sound = parts.complete and compiled is not None and not reporter.problems
@@ -243,6 +249,7 @@ def _validate(data: dict[str, Any], reporter: _Reporter) -> _Parts:
         version=spec.version,
         lexicons=spec.lexicons,
         known=spec.known,
+        context=spec.context,
         rules=list(enumerate(spec.rules)),
         baseline=spec.baseline,
         cases=list(enumerate(spec.cases)),
@@ -264,6 +271,11 @@ def _salvage(data: dict[str, Any]) -> _Parts:
         parts.known = _KNOWN.validate_python(data.get("known") or [])
     except ValidationError:
         parts.known = []
+    try:
+        raw_context = data.get("context")
+        parts.context = None if raw_context is None else ContextSpec.model_validate(raw_context)
+    except ValidationError:
+        parts.context = None
     for index, entry in _entries(data, "rules"):
         try:
             parts.rules.append((index, RuleSpec.model_validate(entry)))
@@ -346,8 +358,9 @@ def _check_lexicons(parts: _Parts, reporter: _Reporter) -> dict[str, Lexicon]:
                 ("lexicons", name),
                 "this lexicon has no terms, so it would never match; add terms or remove it",
             )
-        terms = [entry.exact if isinstance(entry, ExactTerm) else entry for entry in entries]
+        terms = [term_text(entry) for entry in entries]
         exact = [entry.exact for entry in entries if isinstance(entry, ExactTerm)]
+        kinds = {entry.term: entry.kind for entry in entries if isinstance(entry, KindTerm)}
         first_of: dict[tuple[str, ...], int] = {}
         for index, term in enumerate(terms):
             problem = term_problem(term)
@@ -365,7 +378,7 @@ def _check_lexicons(parts: _Parts, reporter: _Reporter) -> dict[str, Lexicon]:
                 )
             else:
                 first_of[tokens] = index
-        compiled[name] = Lexicon.compile(name, terms, exact)
+        compiled[name] = Lexicon.compile(name, terms, exact, kinds)
     for index, name in enumerate(parts.known):
         if name not in compiled and parts.lexicons is not None:
             close = difflib.get_close_matches(name, list(compiled), n=1, cutoff=0.6)
@@ -374,8 +387,85 @@ def _check_lexicons(parts: _Parts, reporter: _Reporter) -> dict[str, Lexicon]:
     return compiled
 
 
+def _check_context(parts: _Parts, reporter: _Reporter) -> ContextRules | None:
+    """Compile the context lists; report empty, repeated and contradictory phrases."""
+    spec = parts.context
+    if spec is None:
+        return None
+    phrases: list[tuple[YamlPath, Phrase]] = []
+    for name in ("negated", "historical", "other_person", "allergy"):
+        lists = getattr(spec, name)
+        for role in ("pre", "post"):
+            for index, written in enumerate(getattr(lists, role)):
+                phrases.append(
+                    (("context", name, role, index), _phrase(written, role, frozenset({name})))
+                )
+    for index, written in enumerate(spec.pseudo):
+        phrases.append((("context", "pseudo", index), _phrase(written, "pseudo", frozenset())))
+    for index, written in enumerate(spec.negators):
+        phrases.append((("context", "negators", index), _phrase(written, "negator", frozenset())))
+    for group, terminator in enumerate(spec.terminators):
+        ends = frozenset(terminator.ends)
+        for index, written in enumerate(terminator.words):
+            phrases.append(
+                (
+                    ("context", "terminators", group, "words", index),
+                    _phrase(written, "terminator", ends),
+                )
+            )
+    seen: dict[tuple[tuple[str, ...], bool, bool], tuple[YamlPath, Phrase]] = {}
+    usable: list[Phrase] = []
+    for path, phrase in phrases:
+        problem = phrase_problem(phrase.written)
+        if problem:
+            reporter.at(path, problem)
+            continue
+        key = (phrase.tokens, phrase.clause_start, phrase.header)
+        earlier = seen.get(key)
+        if earlier is None:
+            seen[key] = (path, phrase)
+        else:
+            first_path, first = earlier
+            line = reporter.line_of(first_path)
+            same_role = first.role == phrase.role and first.contexts == phrase.contexts
+            both_ways = {first.role, phrase.role} == {"pre", "post"}
+            if same_role:
+                reporter.at(
+                    path,
+                    f"phrase {phrase.written!r} reads the same as {first.written!r} (line {line}) "
+                    "in the same list; keep one of them",
+                )
+                continue
+            if not (both_ways and first.contexts == phrase.contexts):
+                reporter.at(
+                    path,
+                    f"phrase {phrase.written!r} is also {_role_words(first)} (line {line}), so "
+                    "the same words would mean two things; keep it in one list",
+                )
+                continue
+        usable.append(phrase)
+    return ContextRules.compile(usable, spec.precedence)
+
+
+def _phrase(written: str, role: str, contexts: frozenset[str]) -> Phrase:
+    tokens, clause_start, header = phrase_tokens(written)
+    return Phrase(written, tokens, role, contexts, clause_start, header)
+
+
+def _role_words(phrase: Phrase) -> str:
+    if phrase.role in ("pre", "post"):
+        (context,) = phrase.contexts
+        return f"a {phrase.role}-trigger of {context}"
+    if phrase.role == "terminator":
+        return f"a terminator of {', '.join(sorted(phrase.contexts))}"
+    return "a pseudo-trigger" if phrase.role == "pseudo" else "a negator"
+
+
 def _check_collisions(
-    parts: _Parts, lexicons: dict[str, Lexicon], reporter: _Reporter
+    parts: _Parts,
+    lexicons: dict[str, Lexicon],
+    context: ContextRules | None,
+    reporter: _Reporter,
 ) -> tuple[Reader, list[Collision]]:
     """Compile every list together; report terms the tolerance would confuse, and known lists used
     as flags."""
@@ -392,7 +482,7 @@ def _check_collisions(
                 )
     flagged = [lexicon for name, lexicon in lexicons.items() if name not in known_names]
     known = [lexicon for name, lexicon in lexicons.items() if name in known_names]
-    reader = Reader.compile(flagged, known)
+    reader = Reader.compile(flagged, known, context)
     frozen = {name: frozenset(rules) for name, rules in outcomes.items()}
     found = collisions(flagged, known, frozen)
     for collision in found:
@@ -428,7 +518,7 @@ def _check_collisions(
 def _term_path(parts: _Parts, lexicon: str, written: str) -> YamlPath:
     entries = (parts.lexicons or {}).get(lexicon, [])
     for index, entry in enumerate(entries):
-        if (entry.exact if isinstance(entry, ExactTerm) else entry) == written:
+        if term_text(entry) == written:
             return ("lexicons", lexicon, index)
     return ("lexicons", lexicon)
 

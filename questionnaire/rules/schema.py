@@ -37,6 +37,15 @@ OPERATORS: tuple[str, ...] = (
 #: The longest short name a rule may have: it sits in a queue row beside others.
 SHORT_MAX = 40
 
+#: The contexts a mention of a medicine is read in (ITEMS.md 14.1), besides plain.
+CONTEXT_NAMES: tuple[str, ...] = ("negated", "historical", "other_person", "allergy")
+#: What `context:` may say on a mentions condition: plain (named as taken, the default),
+#: only_in_context (named, but never as taken), or one context by name.
+MentionContext = Literal[
+    "plain", "only_in_context", "negated", "historical", "other_person", "allergy"
+]
+ContextName = Literal["negated", "historical", "other_person", "allergy"]
+
 CONDITION_HELP = "a condition needs item: or fact: with one operator, or all:/any:/not:"
 
 
@@ -107,6 +116,8 @@ class Leaf(_Strict):
     at_most: Number = None
     answered: StrictBool | None = None
     mentions: str | None = None
+    #: With mentions: which mentions count (MENTION_CONTEXTS); plain, as taken, by default.
+    context: MentionContext | None = None
 
     @model_validator(mode="after")
     def _one_name_one_operator(self) -> Leaf:
@@ -126,6 +137,11 @@ class Leaf(_Strict):
             )
         if getattr(self, used[0]) is None:
             raise ValueError(f"'{used[0]}' needs a value")
+        if self.context is not None and used[0] != "mentions":
+            raise ValueError(
+                "context: applies only to mentions: (which mentions of a term list count); "
+                "remove it or use mentions:"
+            )
         return self
 
     @property
@@ -231,22 +247,73 @@ class ExactTerm(_Strict):
     exact: str
 
 
-def _term_entry(value: Any) -> str | ExactTerm:
+class KindTerm(_Strict):
+    """A class word (`{class: sleeping pills}`) or a street name (`{street: percs}`, exact only)."""
+
+    kind: Literal["class", "street"]
+    term: str
+
+
+def _term_entry(value: Any) -> str | ExactTerm | KindTerm:
     # One message for a wrong entry, not one per shape a term may take.
-    if isinstance(value, str):
+    if isinstance(value, str | ExactTerm | KindTerm):
         return value
-    if isinstance(value, ExactTerm):
-        return value
-    if isinstance(value, dict) and set(value) == {"exact"} and isinstance(value["exact"], str):
-        return ExactTerm(exact=value["exact"])
+    if isinstance(value, dict) and len(value) == 1:
+        ((key, text),) = value.items()
+        if isinstance(text, str) and key == "exact":
+            return ExactTerm(exact=text)
+        if isinstance(text, str) and key in ("class", "street"):
+            return KindTerm(kind=key, term=text)
     raise ValueError(
-        "must be text (put the value in quotes), or {exact: text} for a term that must be "
-        "written exactly"
+        "must be text (put the value in quotes), {exact: text} for a term that must be "
+        "written exactly, {class: text} for a class word or {street: text} for a street name"
     )
 
 
-#: A term list's entry: a term, or a term marked exact.
-TermEntry = Annotated[str | ExactTerm, PlainValidator(_term_entry)]
+def term_text(entry: str | ExactTerm | KindTerm) -> str:
+    """Return a term list entry's text, whatever its mark."""
+    if isinstance(entry, ExactTerm):
+        return entry.exact
+    if isinstance(entry, KindTerm):
+        return entry.term
+    return entry
+
+
+#: A term list's entry: a term, or a term marked exact, a class word or a street name.
+TermEntry = Annotated[str | ExactTerm | KindTerm, PlainValidator(_term_entry)]
+
+
+class TriggerLists(_Strict):
+    """The phrases that open one context: before the mention (pre) and after it (post)."""
+
+    pre: list[Text] = Field(default_factory=list)
+    post: list[Text] = Field(default_factory=list)
+
+
+class TerminatorSpec(_Strict):
+    """Words that end the scopes of the contexts named in `ends`."""
+
+    ends: Annotated[list[ContextName], Field(min_length=1)]
+    words: Annotated[list[Text], Field(min_length=1)]
+
+
+class ContextSpec(_Strict):
+    """How free text is read in context (ITEMS.md 14.1): triggers, pseudo-triggers, terminators."""
+
+    #: Where scopes overlap, the first context listed wins.
+    precedence: list[ContextName] = Field(
+        default_factory=lambda: ["other_person", "allergy", "negated", "historical"]
+    )
+    negated: TriggerLists = Field(default_factory=TriggerLists)
+    historical: TriggerLists = Field(default_factory=TriggerLists)
+    other_person: TriggerLists = Field(default_factory=TriggerLists)
+    allergy: TriggerLists = Field(default_factory=TriggerLists)
+    #: Phrases that contain a trigger but negate nothing ("no side effects").
+    pseudo: list[Text] = Field(default_factory=list)
+    #: Words that negate only what follows them directly ("didn't" in "didn't stop"): they
+    #: open no scope, but cancel a past-use trigger right after them.
+    negators: list[Text] = Field(default_factory=list)
+    terminators: list[TerminatorSpec] = Field(default_factory=list)
 
 
 class TableSpec(_Strict):
@@ -256,6 +323,8 @@ class TableSpec(_Strict):
     lexicons: dict[str, list[TermEntry]] = Field(default_factory=dict)
     #: Term lists of medicines (and words) that no rule flags: written exactly, they win.
     known: list[str] = Field(default_factory=list)
+    #: How a mention's context is read; absent, every mention is plain.
+    context: ContextSpec | None = None
     rules: Annotated[list[RuleSpec], Field(min_length=1)]
     baseline: BaselineSpec
     cases: list[CaseSpec] = Field(default_factory=list)
@@ -269,7 +338,10 @@ TableSpec.model_rebuild()
 
 #: Every key the format knows, for "did you mean" suggestions on unexpected keys.
 KNOWN_KEYS: frozenset[str] = frozenset(
-    {"item", "fact", "all", "any", "not", "exact", *OPERATORS}
+    {"item", "fact", "all", "any", "not", "exact", "class", "street", "context", *OPERATORS}
+    | set(ContextSpec.model_fields)
+    | set(TriggerLists.model_fields)
+    | set(TerminatorSpec.model_fields)
     | set(RuleSpec.model_fields)
     | set(BaselineSpec.model_fields)
     | set(CaseSpec.model_fields)
