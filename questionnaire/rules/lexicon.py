@@ -463,6 +463,7 @@ class Reader:
             for term, glued in self._exact.get(token, ()):
                 end = position + len(term.tokens)
                 if tokens[position + 1 : end] != term.tokens[1:]:
+                    self._read_rest_near(text, words, tokens, position, term, glued, taken, matches)
                     continue
                 prefixed = glued or (position > 0 and tokens[position - 1] in _PREFIXES)
                 how = How.PREFIX if prefixed else _EXACT_HOW[term.kind]
@@ -583,6 +584,32 @@ class Reader:
             reading = WordReading(written, How.SOUND, term.written, term.lexicon, edits)
             taken[position] = taken[position] or reading
 
+    def _read_rest_near(
+        self,
+        text: str,
+        words: tuple[Word, ...],
+        tokens: Tokens,
+        position: int,
+        term: Term,
+        glued: bool,
+        taken: list[WordReading | None],
+        matches: list[Match],
+    ) -> None:
+        """Read a multi-word term whose first word is exact and a later one a near miss.
+
+        Read before the known words, so a class word such as « comprimé pour dormir » with a
+        typo in its last word is not lost to the known word « comprimé ».
+        """
+        if len(term.tokens) == 1 or term.exact or taken[position] is not None:
+            return
+        rest = _rest_edits(tokens, position + 1, term.tokens[1:], taken)
+        if not rest:
+            return
+        end = position + len(term.tokens)
+        written = _span(text, words, position, end)
+        matches.append(Match(term, written, How.NEAR, rest, position, end))
+        _cover(taken, tokens, position, end, WordReading(written, How.NEAR, term.written, term.lexicon, rest))
+
     def _read_near(
         self,
         text: str,
@@ -692,7 +719,10 @@ def _cover(
     if start > 0 and tokens[start - 1] in _PREFIXES and taken[start - 1] is None:
         start -= 1
     for covered in range(start, end):
-        taken[covered] = taken[covered] or reading
+        held = taken[covered]
+        # A flagged term wins over a known word inside it ("nerve pills" over "pills").
+        if held is None or (held.how is How.KNOWN and reading.how is not How.KNOWN):
+            taken[covered] = reading
 
 
 def _index(index: dict[str, list[Any]], first: str, plain: Any, glued: Any) -> None:
@@ -725,7 +755,8 @@ def _rest_edits(
     total = 0
     for offset, term_word in enumerate(rest):
         word = tokens[start + offset]
-        if taken[start + offset] is not None:
+        held = taken[start + offset]
+        if held is not None and held.how is not How.KNOWN:
             return None
         if word == term_word:
             continue
