@@ -30,8 +30,7 @@ from questionnaire.flagging.table import (
 )
 from questionnaire.questions.crisis import fill_numbers
 from questionnaire.questions.forms import validate_answers
-from questionnaire.rules import Lexicon, Problem, RuleTable, RuleTableError, compile_table
-from questionnaire.rules import everyday
+from questionnaire.rules import Lexicon, Problem, RuleTable, RuleTableError, compile_table, everyday
 from questionnaire.rules.cases import describe_mismatch
 
 EXIT_PROBLEMS = 1
@@ -91,7 +90,9 @@ def check_command(path: Path | None) -> None:
             "written exactly they still raise their rule, so keep each only if a patient "
             "writing it means the medicine:"
         )
-        click.echo("  " + ", ".join(f"{term} ({lexicon})" for term, lexicon in guard.everyday_terms))
+        click.echo(
+            "  " + ", ".join(f"{term} ({lexicon})" for term, lexicon in guard.everyday_terms)
+        )
     added, removed = _guard_changes(table, guard)
     if added or removed:
         click.echo(

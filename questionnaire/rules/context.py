@@ -17,6 +17,7 @@ applies it.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -209,7 +210,6 @@ class ContextRules:
         count = len(tokens)
         position = 0
         while position < count:
-            token = tokens[position]
             found = self._longest_at(tokens, gaps, clause_end, position)
             if found is None:
                 position += 1
@@ -218,7 +218,8 @@ class ContextRules:
             same = _same_words(self._by_first, found)
             for phrase in same:
                 both_ways = any(
-                    other.role != phrase.role and other.contexts == phrase.contexts
+                    other.role != phrase.role
+                    and other.contexts == phrase.contexts
                     and other.role in ("pre", "post")
                     for other in same
                 )
@@ -244,7 +245,9 @@ class ContextRules:
             end = position + len(phrase.tokens)
             if end > len(tokens):
                 continue
-            if not all(_token_matches(tokens[position + k], want) for k, want in enumerate(phrase.tokens)):
+            if not all(
+                _token_matches(tokens[position + k], want) for k, want in enumerate(phrase.tokens)
+            ):
                 continue
             if any(clause_end[k] for k in range(position, end - 1)):
                 continue  # a phrase never spans two clauses
@@ -313,19 +316,16 @@ def _ends_line(gap: str, before: str, after: str) -> bool:
 def _terminated_at(
     terminators: list[tuple[int, int, frozenset[str]]], position: int, context: str
 ) -> bool:
-    for start, end, ends in terminators:
-        if context in ends and start <= position < end:
-            return True
-    return False
+    return any(context in ends and start <= position < end for start, end, ends in terminators)
 
 
 def _cancel_double_negation(events: list[_Event]) -> None:
-    """A negation directly before a negation or a past-use trigger cancels both (all their roles)."""
+    """A negation directly before another negation or a past-use trigger cancels both."""
     spans: dict[tuple[int, int], list[_Event]] = {}
     for event in events:
         spans.setdefault((event.start, event.end), []).append(event)
     ordered = sorted(spans)
-    for first, second in zip(ordered, ordered[1:], strict=False):
+    for first, second in itertools.pairwise(ordered):
         if first[1] != second[0]:
             continue
         negates = any(
@@ -333,9 +333,14 @@ def _cancel_double_negation(events: list[_Event]) -> None:
             or (event.phrase.role == "pre" and "negated" in event.phrase.contexts)
             for event in spans[first]
         )
+        # A repeated negation ("no no no") is emphasis, not a double negation.
+        repeated = spans[first][0].phrase.tokens == spans[second][0].phrase.tokens
         cancelled = any(
             event.phrase.role in ("pre", "post")
-            and bool(event.phrase.contexts & {"negated", "historical"})
+            and (
+                "historical" in event.phrase.contexts
+                or ("negated" in event.phrase.contexts and not repeated)
+            )
             for event in spans[second]
         )
         if negates and cancelled and all(event.live for event in spans[first]):

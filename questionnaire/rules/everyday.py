@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +25,7 @@ from questionnaire.rules.lexicon import (
     Reader,
     tokenize,
 )
+from questionnaire.rules.loader import EVERYDAY_LISTS
 
 #: The generated known list in rules.yaml.
 GENERATED_LIST = "dictionary_words"
@@ -40,13 +41,16 @@ _BLOCK = re.compile(
 
 
 @functools.lru_cache(maxsize=2)
-def dictionary(languages: tuple[str, ...] = LANGUAGES, min_zipf: float = MIN_ZIPF) -> dict[str, str]:
+def dictionary(
+    languages: tuple[str, ...] = LANGUAGES, min_zipf: float = MIN_ZIPF
+) -> dict[str, str]:
     """Return folded word -> the most frequent way it is written, for every everyday word.
 
     Only words of letters alone, MIN_TOLERANT_LENGTH or longer: shorter words are never
     read as near misses.
     """
-    from wordfreq import get_frequency_dict  # noqa: PLC0415  (70 MB: only when asked)
+    # Imported here: the lists take 70 MB and a second to load, and only this tool needs them.
+    from wordfreq import get_frequency_dict
 
     least = 10 ** (min_zipf - 9)
     best: dict[str, tuple[float, str]] = {}
@@ -84,16 +88,21 @@ def generate(flagged: Sequence[Lexicon], known: Sequence[Lexicon]) -> Guard:
     Cached by the lists' contents: `rules check` and `rules everyday` in one process (as in
     tests) read the dictionary once per distinct set of lists.
     """
-    return _generate(tuple(flagged), tuple(known))
+    return _generate(tuple(flagged), tuple(known), dictionary)
 
 
 @functools.lru_cache(maxsize=8)
-def _generate(flagged: tuple[Lexicon, ...], known: tuple[Lexicon, ...]) -> Guard:
+def _generate(
+    flagged: tuple[Lexicon, ...],
+    known: tuple[Lexicon, ...],
+    words_of: Callable[[], Mapping[str, str]],
+) -> Guard:
     known = tuple(lexicon for lexicon in known if lexicon.name != GENERATED_LIST)
-    reader = Reader.compile(flagged, known)
+    reader = Reader.compile(flagged, known, everyday=EVERYDAY_LISTS)
     firsts = {term.tokens[0] for lexicon in flagged for term in lexicon.entries}
+    dictionary_words = words_of()
     words: list[str] = []
-    for folded, written in _resembling(reader, sorted(dictionary().items())):
+    for folded, written in _resembling(reader, sorted(dictionary_words.items())):
         if folded in firsts or _variant_of_term(folded, firsts):
             continue  # a term, or its plural: a medicine word, not an everyday one
         reading = reader.read(folded)
@@ -103,14 +112,12 @@ def _generate(flagged: tuple[Lexicon, ...], known: tuple[Lexicon, ...]) -> Guard
         (term.written, lexicon.name)
         for lexicon in flagged
         for term in lexicon.entries
-        if len(term.tokens) == 1 and term.tokens[0] in dictionary()
+        if len(term.tokens) == 1 and term.tokens[0] in dictionary_words
     )
     return Guard(tuple(words), everyday_terms)
 
 
-def _resembling(
-    reader: Reader, entries: Sequence[tuple[str, str]]
-) -> Iterable[tuple[str, str]]:
+def _resembling(reader: Reader, entries: Sequence[tuple[str, str]]) -> Iterable[tuple[str, str]]:
     """Yield the entries some tolerant flagged word looks like (a cheap test before reading)."""
     for entry in entries:
         if reader.may_resemble(entry[0]):

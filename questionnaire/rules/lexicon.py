@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -202,7 +202,9 @@ class Lexicon:
                 continue
             seen.add(tokens)
             kind = kinds.get(term, TERM)
-            entries.append(Term(name, term, tokens, term in only_exact or kind == STREET_NAME, kind))
+            entries.append(
+                Term(name, term, tokens, term in only_exact or kind == STREET_NAME, kind)
+            )
         lexicon = cls(name, written, tuple(entries))
         object.__setattr__(lexicon, "_alone", Reader.compile([lexicon]))
         return lexicon
@@ -396,6 +398,8 @@ class Reader:
     context: ContextRules | None = field(default=None, repr=False)
     #: The tolerant flagged first words, for the cheap look-alike test.
     _tolerant_firsts: tuple[str, ...] = field(default=(), repr=False)
+    #: Word length -> the known medicine words (no everyday list) a word may be near.
+    _near_medicines: Mapping[int, tuple[str, ...]] = field(repr=False, default_factory=dict)
 
     @classmethod
     def compile(
@@ -403,8 +407,14 @@ class Reader:
         flagged: Sequence[Lexicon],
         known: Sequence[Lexicon] = (),
         context: ContextRules | None = None,
+        everyday: Collection[str] = (),
     ) -> Reader:
-        """Index the flagged and known lists for reading, and the context rules to apply."""
+        """Index the flagged and known lists for reading, and the context rules to apply.
+
+        `everyday` names known lists of ordinary words: written exactly they guard like any
+        known word, but a misspelling is never read as one of them rather than as a
+        medicine that sounds the same ("Halsyon" is Halcion, not "halcyon").
+        """
         exact: dict[str, list[tuple[Term, bool]]] = {}
         by_first: dict[str, list[Term]] = {}
         for lexicon in flagged:
@@ -415,6 +425,7 @@ class Reader:
         flagged_words = {term.tokens[0] for lexicon in flagged for term in lexicon.entries}
         known_index: dict[str, list[tuple[_Known, bool]]] = {}
         known_words: set[str] = set()
+        medicine_words: set[str] = set()
         alike = _Resemblance(flagged)
         for lexicon in known:
             for term in lexicon.entries:
@@ -422,6 +433,8 @@ class Reader:
                 _index(known_index, term.tokens[0], (entry, False), (entry, True))
                 if len(term.tokens) == 1:
                     known_words.add(term.tokens[0])
+                    if lexicon.name not in everyday:
+                        medicine_words.add(term.tokens[0])
         tolerant = [word for word in by_first if len(word) >= MIN_TOLERANT_LENGTH]
         sounds: dict[str, list[Term]] = {}
         for first, terms in by_first.items():
@@ -432,7 +445,7 @@ class Reader:
                     for key in sound_keys(first):
                         sounds.setdefault(key, []).append(term)
         known_sounds: dict[str, list[str]] = {}
-        for word in sorted(known_words - flagged_words):
+        for word in sorted(medicine_words - flagged_words):
             if len(word) >= MIN_TOLERANT_LENGTH:
                 for key in sound_keys(word):
                     known_sounds.setdefault(key, []).append(word)
@@ -448,6 +461,7 @@ class Reader:
             {key: tuple(words) for key, words in known_sounds.items()},
             context,
             tuple(tolerant),
+            _by_length(sorted(medicine_words - flagged_words)),
         )
 
     def read(self, text: str) -> Reading:
@@ -572,8 +586,8 @@ class Reader:
                         resembles,
                     )
                     return
-        # Within the edit allowance of a known word: that word, misspelt, not a sound-alike.
-        if self._nearest_known(token, MAX_EDITS) is not None:
+        # Within the edit allowance of a known medicine: that one, misspelt, not a sound-alike.
+        if self._nearest_known(token, MAX_EDITS, self._near_medicines) is not None:
             return
         written = words[position].written
         for term, similarity in flagged.values():
@@ -608,7 +622,13 @@ class Reader:
         end = position + len(term.tokens)
         written = _span(text, words, position, end)
         matches.append(Match(term, written, How.NEAR, rest, position, end))
-        _cover(taken, tokens, position, end, WordReading(written, How.NEAR, term.written, term.lexicon, rest))
+        _cover(
+            taken,
+            tokens,
+            position,
+            end,
+            WordReading(written, How.NEAR, term.written, term.lexicon, rest),
+        )
 
     def _read_near(
         self,
@@ -699,8 +719,10 @@ class Reader:
             if tolerated(word, choice, edits)
         ]
 
-    def _nearest_known(self, word: str, most: int) -> tuple[Term, int] | None:
-        candidates = self._near_known.get(len(word))
+    def _nearest_known(
+        self, word: str, most: int, index: Mapping[int, tuple[str, ...]] | None = None
+    ) -> tuple[Term, int] | None:
+        candidates = (self._near_known if index is None else index).get(len(word))
         if not candidates:
             return None
         found = process.extractOne(

@@ -55,6 +55,10 @@ from questionnaire.rules.yamlload import Document, parse
 
 YamlPath = tuple[str | int, ...]
 
+#: The known lists of ordinary words (the hand-kept one and the generated one): they guard
+#: words written exactly, but never win a sound-alike over a medicine.
+EVERYDAY_LISTS = frozenset({"everyday_words", "dictionary_words"})
+
 # Whole words only: a flag is an observation for a clinician, never a verdict.
 _VERDICT = re.compile(
     r"\b(?:ineligible|contraindicated|contraindications?|diagnosis|diagnose|"
@@ -482,7 +486,7 @@ def _check_collisions(
                 )
     flagged = [lexicon for name, lexicon in lexicons.items() if name not in known_names]
     known = [lexicon for name, lexicon in lexicons.items() if name in known_names]
-    reader = Reader.compile(flagged, known, context)
+    reader = Reader.compile(flagged, known, context, everyday=EVERYDAY_LISTS)
     frozen = {name: frozenset(rules) for name, rules in outcomes.items()}
     found = collisions(flagged, known, frozen)
     for collision in found:

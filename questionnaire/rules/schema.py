@@ -297,13 +297,15 @@ class TerminatorSpec(_Strict):
     words: Annotated[list[Text], Field(min_length=1)]
 
 
+def _default_precedence() -> list[ContextName]:
+    return ["other_person", "allergy", "negated", "historical"]
+
+
 class ContextSpec(_Strict):
     """How free text is read in context (ITEMS.md 14.1): triggers, pseudo-triggers, terminators."""
 
     #: Where scopes overlap, the first context listed wins.
-    precedence: list[ContextName] = Field(
-        default_factory=lambda: ["other_person", "allergy", "negated", "historical"]
-    )
+    precedence: list[ContextName] = Field(default_factory=_default_precedence)
     negated: TriggerLists = Field(default_factory=TriggerLists)
     historical: TriggerLists = Field(default_factory=TriggerLists)
     other_person: TriggerLists = Field(default_factory=TriggerLists)
