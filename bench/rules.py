@@ -62,6 +62,29 @@ FILLER = [
     "vitamin D",
 ]
 PREFIXES = ["", "", "", "apo-", "pms-", "Sandoz ", "teva-", "Jamp "]
+#: Words patients put before a medicine that give it a context (ITEMS.md 14.1), in both
+#: languages, and sentences around it, so the mix reads context as real text does.
+CONTEXTS = [
+    "no ",
+    "stopped ",
+    "my wife takes ",
+    "allergic to ",
+    "never tried ",
+    "pas de ",
+    "j'ai arrêté le ",
+    "ma mère prend du ",
+    "Allergies: ",
+    "I quit ",
+]
+SENTENCES = [
+    "Nothing for me",
+    "Je suis allée à un concert hier",
+    "no side effects",
+    "now",
+    "maintenant je prends",
+]
+#: Share of table terms given a context, and of texts with a sentence around them.
+IN_CONTEXT = 0.25
 #: Share of table terms written with a typo, as patients do.
 MISSPELT = 0.3
 
@@ -82,8 +105,12 @@ def misspell(rng: random.Random, word: str) -> str:
     return word[:at] + word[at + 1] + word[at] + word[at + 2 :]
 
 
-def medication_text(rng: random.Random, terms: list[str]) -> str:
-    """Return a medicine list mixing table terms (some misspelt), look-alikes, doses and filler."""
+def medication_text(rng: random.Random, terms: list[str], context: bool = True) -> str:
+    """Return a medicine list mixing table terms (some misspelt), look-alikes, doses and filler.
+
+    With context, some terms follow a trigger ("stopped Ativan") and some texts hold a
+    sentence; without, the same draws give the same list with neither.
+    """
     parts = []
     for _ in range(rng.randint(0, 6)):
         roll = rng.random()
@@ -92,6 +119,9 @@ def medication_text(rng: random.Random, terms: list[str]) -> str:
             if rng.random() < MISSPELT:
                 term = misspell(rng, term)
             name = rng.choice(PREFIXES) + term
+            trigger = rng.choice(CONTEXTS)
+            if rng.random() < IN_CONTEXT and context:
+                name = trigger + name
         elif roll < 0.7:
             name = rng.choice(LOOK_ALIKES)
         else:
@@ -99,10 +129,13 @@ def medication_text(rng: random.Random, terms: list[str]) -> str:
         name = name.upper() if rng.random() < 0.1 else name
         dose = rng.choice(["", f" {rng.choice([0.25, 0.5, 1, 2, 10, 50, 100])}mg", " 1 tab"])
         parts.append(name + dose)
+    sentence = rng.choice(SENTENCES)
+    if rng.random() < IN_CONTEXT and context:
+        parts.insert(rng.randint(0, len(parts)), sentence)
     return ", ".join(parts)
 
 
-def sample(field: Field, rng: random.Random, terms: list[str]) -> Any:
+def sample(field: Field, rng: random.Random, terms: list[str], context: bool = True) -> Any:
     """Return one plausible prepared value for a field, or a missing one."""
     if rng.random() < 0.1:
         return None
@@ -116,14 +149,14 @@ def sample(field: Field, rng: random.Random, terms: list[str]) -> Any:
         value = rng.uniform(low, high)
         return round(value) if field.name.startswith(("age", "bp_")) else round(value, 1)
     if field.kind is FieldKind.TEXT:
-        return medication_text(rng, terms)
+        return medication_text(rng, terms, context)
     if field.kind is FieldKind.DATE:
         return f"{rng.randint(1930, 2010)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
     return rng.random() < 0.95  # FLAG
 
 
 def submissions(
-    table: RuleTable, fields: dict[str, Field], count: int, seed: int = SEED
+    table: RuleTable, fields: dict[str, Field], count: int, seed: int = SEED, context: bool = True
 ) -> list[dict[str, Any]]:
     """Return count varied value dicts over every field the table may see."""
     rng = random.Random(seed)
@@ -134,7 +167,7 @@ def submissions(
     for _ in range(count):
         one: dict[str, Any] = {}
         for name, field in fields.items():
-            value = sample(field, rng, terms)
+            value = sample(field, rng, terms, context)
             if field.kind is FieldKind.CODE and rng.random() < 0.6:
                 value = next((code for code in sorted(field.codes) if code in calm), value)
             one[name] = value
@@ -169,18 +202,25 @@ def measure(
     table = load_rule_table(rules_path)
     fields = rule_fields()
     batch = submissions(table, fields, count, seed)
-    for values in batch[:500]:  # warm up caches and the allocator
+    plain_batch = submissions(table, fields, count, seed, context=False)
+    for values in batch[:500] + plain_batch[:500]:  # warm up caches and the allocator
         table.evaluate(values)
     timings: list[int] = []
+    plain_timings: list[int] = []
     flags = 0
     clock = time.perf_counter_ns
-    for values in batch:
+    # Interleaved, so a busy moment slows both mixes alike.
+    for values, plain in zip(batch, plain_batch, strict=True):
         start = clock()
         findings = table.evaluate(values)
         timings.append(clock() - start)
         flags += len(findings)
+        start = clock()
+        table.evaluate(plain)
+        plain_timings.append(clock() - start)
     timings.sort()
     median = statistics.median(timings) / 1000
+    plain_median = statistics.median(plain_timings) / 1000
 
     texts = [values["medications"] for values in batch if values.get("medications")]
     strict = exact_only(table.reader)
@@ -198,6 +238,7 @@ def measure(
         "submissions": count,
         "flags_per_submission": flags / count,
         "rules_median_us": median,
+        "rules_median_without_context_us": plain_median,
         "rules_p99_us": timings[int(len(timings) * 0.99) - 1] / 1000,
         "rules_within_budget": median <= BUDGET_MEDIAN_US,
         "texts": len(texts),
@@ -219,6 +260,10 @@ def main(argv: list[str]) -> int:
         f"{found['flags_per_submission']:.1f} flags each on average"
     )
     print(f"evaluate: median {median:.1f} µs, p99 {found['rules_p99_us']:.1f} µs per submission")
+    print(
+        f"the same submissions without context sentences: median "
+        f"{found['rules_median_without_context_us']:.1f} µs (with context {median:.1f} µs)"
+    )
     print(f"budget: median <= {BUDGET_MEDIAN_US:.0f} µs ({verdict} budget)")
     tolerant, exact = found["tolerant_words_per_s"], found["exact_words_per_s"]
     print(

@@ -64,8 +64,19 @@ HOW_NAMES: dict[str, str] = {
     How.EXACT: Phrase(N_("exact")),
     How.PREFIX: Phrase(N_("maker prefix")),
     How.NEAR: Phrase(N_("near match")),
+    How.SOUND: Phrase(N_("sounds like")),
+    How.CLASS: Phrase(N_("class word")),
+    How.STREET: Phrase(N_("street name")),
     How.KNOWN: Phrase(N_("known")),
     How.UNKNOWN: Phrase(N_("unknown")),
+}
+
+#: The context a medicine was named in (rules.context), in words.
+CONTEXT_NAMES: dict[str, str] = {
+    "negated": Phrase(N_("not taken")),
+    "historical": Phrase(N_("past use")),
+    "other_person": Phrase(N_("someone else's")),
+    "allergy": Phrase(N_("allergy or reaction")),
 }
 
 Say = Callable[[str], str]
@@ -175,9 +186,26 @@ def _names(entry: dict[str, Any], say: Say) -> str:
                     how=_how(how),
                 )
             )
+        if "context" in match:
+            words = _in_context(words, match, say)
         if words not in said:
             said.append(words)
+    also = [_in_context(named["term"], named, say) for named in entry.get("also_named", ())]
+    if also:
+        said.append(say(Phrase(N_("also named: %(terms)s"), terms="; ".join(also))))
     return "; ".join(said)
+
+
+def _in_context(words: str, match: Mapping[str, Any], say: Say) -> str:
+    """Return a mention's words with its context and the patient's own clause."""
+    return say(
+        Phrase(
+            N_("%(words)s (%(context)s: '%(clause)s')"),
+            words=words,
+            context=CONTEXT_NAMES.get(match["context"], match["context"]),
+            clause=match.get("clause") or match["written"],
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -186,7 +214,7 @@ class WordRow:
 
     written: str
     reading: str
-    #: Whether the word raised a flag (exact, maker prefix or near match).
+    #: Whether the word raised a flag: read as a flagged term and named as taken.
     flagged: bool
 
 
@@ -205,16 +233,35 @@ def text_readings(
         if not isinstance(text, str) or not text.strip():
             continue
         rows = []
-        for word in table.read(text).words:
+        reading = table.read(text)
+        # Each flagged reading's context, in text order (a word may be named twice).
+        contexts = {(m.written, m.term.written): m for m in reversed(reading.matches)}
+        for word in reading.words:
             if word.how is How.KNOWN and not word.resembles:
                 continue
             if word.how is How.UNKNOWN and (len(word.written) < 4 or not word.written.isalpha()):
                 continue
-            flagged = word.how in (How.EXACT, How.PREFIX, How.NEAR)
-            rows.append(WordRow(word.written, describe(word, say), flagged))
+            described = describe(word, say)
+            match = contexts.get((word.written, word.term or ""))
+            in_context = match is not None and not match.plain
+            if match is not None and in_context:
+                described = say(
+                    Phrase(
+                        N_("%(reading)s; %(context)s, set by '%(trigger)s'"),
+                        reading=described,
+                        context=CONTEXT_NAMES[match.context],
+                        trigger=match.trigger,
+                    )
+                )
+            flagged = word.how in FLAGGED_HOWS and not in_context
+            rows.append(WordRow(word.written, described, flagged))
         if rows:
             shown[name] = rows
     return shown
+
+
+#: The readings that name a flagged term.
+FLAGGED_HOWS = frozenset({How.EXACT, How.PREFIX, How.NEAR, How.SOUND, How.CLASS, How.STREET})
 
 
 def _letters(edits: int) -> str:
@@ -232,7 +279,7 @@ def describe(word: WordReading, say: Say = _same) -> str:
         return say(NOT_RECOGNISED)
     where = f" ({word.lexicon.replace('_', ' ')})" if word.lexicon else ""
     detail: str
-    if word.how in (How.EXACT, How.PREFIX):
+    if word.how in (How.EXACT, How.PREFIX, How.SOUND, How.CLASS, How.STREET):
         detail = f"{word.term}{where}"
     elif word.how is How.NEAR:
         detail = say(

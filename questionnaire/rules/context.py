@@ -108,6 +108,11 @@ class ContextRules:
     precedence: tuple[str, ...] = DEFAULT_PRECEDENCE
     _by_first: Mapping[str, tuple[Phrase, ...]] = field(default_factory=dict, repr=False)
     _longest: int = 0
+    #: The first words of the triggers: a text holding none of them reads as plain at once.
+    _trigger_firsts: frozenset[str] = frozenset()
+    #: Whether some trigger starts with a year placeholder, or with a number placeholder.
+    _year_triggers: bool = False
+    _number_triggers: bool = False
 
     @classmethod
     def compile(cls, phrases: Iterable[Phrase], precedence: Sequence[str] = ()) -> ContextRules:
@@ -120,11 +125,15 @@ class ContextRules:
             first: tuple(sorted(found, key=lambda p: -len(p.tokens)))
             for first, found in index.items()
         }
+        triggers = {p.tokens[0] for p in kept if p.role in ("pre", "post")}
         return cls(
             kept,
             tuple(precedence) or DEFAULT_PRECEDENCE,
             ordered,
             max((len(p.tokens) for p in kept), default=0),
+            frozenset(triggers),
+            _PLACEHOLDERS[YEAR] in triggers,
+            _PLACEHOLDERS[NUMBER] in triggers,
         )
 
     def read(
@@ -141,13 +150,21 @@ class ContextRules:
         """
         words = split_words(text) if words is None else words
         count = len(words)
-        if not count or not self.phrases:
-            return [None] * count
         tokens = [word.token for word in words]
+        firsts = self._trigger_firsts
+        if not any(
+            token in firsts
+            or (
+                token.isdigit()
+                and (self._number_triggers or self._year_triggers and _is_year(token))
+            )
+            for token in tokens
+        ):
+            return [None] * count  # no trigger anywhere: every word is plain
         # gaps[i]: the text between word i and word i + 1.
         gaps = [text[words[i].end : words[i + 1].start] for i in range(count - 1)]
         clause_end = [_ends_clause(gap, tokens[i], tokens[i + 1]) for i, gap in enumerate(gaps)]
-        line_end = [_ends_line(gap, tokens[i], tokens[i + 1]) for i, gap in enumerate(gaps)]
+        line_end: list[bool] = []  # worked out for the first header only
         events = self._events(tokens, gaps, clause_end, mentions)
         _cancel_double_negation(events)
         rank = {name: index for index, name in enumerate(self.precedence)}
@@ -171,6 +188,10 @@ class ContextRules:
             scope = Scope(context, text[words[start].start : words[end - 1].end], start, end)
             if phrase.role == "pre":
                 header = end < count and ":" in gaps[end - 1]
+                if header and not line_end:
+                    line_end = [
+                        _ends_line(gap, tokens[i], tokens[i + 1]) for i, gap in enumerate(gaps)
+                    ]
                 stops = line_end if header else clause_end
                 if not header and end < count and clause_end[end - 1]:
                     continue
@@ -235,12 +256,14 @@ class ContextRules:
         self, tokens: list[str], gaps: list[str], clause_end: list[bool], position: int
     ) -> Phrase | None:
         token = tokens[position]
-        candidates: list[Phrase] = list(self._by_first.get(token, ()))
+        candidates: Sequence[Phrase] = self._by_first.get(token, ())
         if token.isdigit():
-            candidates += self._by_first.get(_PLACEHOLDERS[NUMBER], ())
+            numbered = [*candidates, *self._by_first.get(_PLACEHOLDERS[NUMBER], ())]
             if _is_year(token):
-                candidates += self._by_first.get(_PLACEHOLDERS[YEAR], ())
-            candidates.sort(key=lambda p: -len(p.tokens))
+                numbered += self._by_first.get(_PLACEHOLDERS[YEAR], ())
+            candidates = sorted(numbered, key=lambda p: -len(p.tokens))
+        if not candidates:
+            return None
         for phrase in candidates:
             end = position + len(phrase.tokens)
             if end > len(tokens):

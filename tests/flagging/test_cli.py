@@ -260,3 +260,19 @@ def test_evaluate_refuses_a_date_in_parts_that_is_not_real(
     result = runner.invoke(args=["rules", "evaluate", str(path), "--as-of", "2026-06-01"])
     assert result.exit_code == 2
     assert "Date of birth must be a real date" in result.output
+
+
+def test_explain_shows_each_mentions_reading_context_and_trigger(runner: FlaskCliRunner) -> None:
+    result = runner.invoke(
+        args=["rules", "explain", "Nothing myself, my wife takes Ativan. Riddlin, percs"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Ativan: exact 'Ativan' (benzodiazepines), someone else's, set by 'my wife'" in (
+        result.output
+    )
+    assert "Riddlin: sounds like 'Ritalin' (stimulants), named as taken" in result.output
+    assert "percs: street name 'percs' (sedatives and opioids), named as taken" in result.output
+    assert "medicine_mentioned_in_context (info)" in result.output
+    assert "stimulant (review)" in result.output and "benzodiazepine (review)" not in (
+        result.output
+    )

@@ -230,6 +230,30 @@ def test_a_near_match_shows_the_patients_word_and_how_each_word_was_read(
     assert "night : " not in answers and "15 : " not in answers
 
 
+IN_CONTEXT = with_changes({"medications": "stopped Ativan, now clonazepam 0.5. My wife takes Ritalin."})
+
+
+def test_a_mention_in_context_shows_its_context_and_the_patients_words(
+    app: Flask, as_reviewer: FlaskClient
+) -> None:
+    reference = submit(app, IN_CONTEXT)
+    text = visible_text(as_reviewer.get(page_of(reference)))
+    flags_at, answers_at = text.index("Flags ("), text.index("Answers")
+    flags = text[flags_at:answers_at]
+    # One flag for the list named as taken; its evidence keeps the mention in context.
+    assert "names clonazepam; also named: Ativan (past use: 'stopped Ativan')" in flags
+    # A list named only in context gives the info flag, never "takes".
+    assert "Ritalin (someone else's: 'My wife takes Ritalin')" in flags
+    answers = text[answers_at:]
+    assert "Ativan : Ativan (benzodiazepines); past use, set by 'stopped'" in answers
+    assert "Ritalin : Ritalin (stimulants); someone else's, set by 'My wife'" in answers
+    with app.app_context():
+        assert {flag.rule for flag in stored(app, reference).flags} >= {
+            "benzodiazepine",
+            "medicine_mentioned_in_context",
+        }
+
+
 def test_evidence_recorded_before_readings_still_reads(app: Flask) -> None:
     rows = evidence_rows([{"item": "medications", "matched": ["Ativan", "Xanax"]}])
     assert [row.answer for row in rows] == ["names Ativan, Xanax"]
