@@ -156,7 +156,7 @@ class ContextRules:
             token in firsts
             or (
                 token.isdigit()
-                and (self._number_triggers or self._year_triggers and _is_year(token))
+                and (self._number_triggers or (self._year_triggers and _is_year(token)))
             )
             for token in tokens
         ):
