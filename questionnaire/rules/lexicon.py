@@ -902,24 +902,37 @@ class Collision:
     edits: int
     #: How the pair is kept apart, or None when it is not (the table must not load).
     resolved_by: str | None
+    #: The Double Metaphone key they share, for a pair that sounds alike.
+    sound: str | None = None
 
     def describe(self) -> str:
         """Return the pair in words, for `rules check`."""
         a, b = self.first, self.second
         letters = "letter" if self.edits == 1 else "letters"
-        what = (
-            f"'{a.written}' ({a.lexicon}) and '{b.written}' ({b.lexicon}) are {self.edits} "
-            f"{letters} apart"
-        )
+        if self.sound:
+            what = (
+                f"'{a.written}' ({a.lexicon}) and '{b.written}' ({b.lexicon}) sound alike "
+                f"(key {self.sound})"
+            )
+        else:
+            what = (
+                f"'{a.written}' ({a.lexicon}) and '{b.written}' ({b.lexicon}) are {self.edits} "
+                f"{letters} apart"
+            )
         if self.resolved_by:
             return f"{what}: resolved, {self.resolved_by}"
         return what
 
 
 def collisions(
-    flagged: Sequence[Lexicon], known: Sequence[Lexicon], outcomes: Mapping[str, frozenset[str]]
+    flagged: Sequence[Lexicon],
+    known: Sequence[Lexicon],
+    outcomes: Mapping[str, frozenset[str]],
+    everyday: Collection[str] = (),
 ) -> list[Collision]:
-    """Return every pair of terms, across lists with different outcomes, within the tolerance."""
+    """Return every pair of terms, across lists with different outcomes, within the tolerance,
+    and every pair that sounds alike (same Double Metaphone key, similar enough to read as
+    each other); everyday lists take no part in sound-alikes."""
     terms = [term for lexicon in (*flagged, *known) for term in lexicon.entries]
     order = {id(term): index for index, term in enumerate(terms)}
     by_first: dict[str, list[Term]] = {}
@@ -943,7 +956,45 @@ def collisions(
                     collision = _collision(earlier, later, outcomes, known_names)
                     if collision is not None:
                         found.append(collision)
+    found.extend(_sound_collisions(flagged, known, outcomes, everyday, known_names, found))
     found.sort(key=lambda c: (order[id(c.first)], order[id(c.second)]))
+    return found
+
+
+def _sound_collisions(
+    flagged: Sequence[Lexicon],
+    known: Sequence[Lexicon],
+    outcomes: Mapping[str, frozenset[str]],
+    everyday: Collection[str],
+    known_names: set[str],
+    already: list[Collision],
+) -> list[Collision]:
+    """Return pairs of single-word terms that a sound-alike could read as each other."""
+    seen = {(c.first.written, c.second.written) for c in already}
+    seen |= {(b, a) for a, b in seen}
+    lists = [*flagged, *(lexicon for lexicon in known if lexicon.name not in everyday)]
+    by_key: dict[str, list[Term]] = {}
+    for lexicon in lists:
+        for term in lexicon.entries:
+            word = term.tokens[0]
+            if len(term.tokens) == 1 and len(word) >= MIN_TOLERANT_LENGTH and not term.exact:
+                for key in sound_keys(word):
+                    by_key.setdefault(key, []).append(term)
+    found: list[Collision] = []
+    for key, terms in by_key.items():
+        for index, a in enumerate(terms):
+            for b in terms[index + 1 :]:
+                if a.lexicon == b.lexicon or (a.written, b.written) in seen:
+                    continue
+                if a.lexicon in known_names and b.lexicon in known_names:
+                    continue
+                if outcomes.get(a.lexicon, frozenset()) == outcomes.get(b.lexicon, frozenset()):
+                    continue
+                if Indel.normalized_similarity(a.tokens[0], b.tokens[0]) < SOUND_SIMILARITY:
+                    continue
+                seen.add((a.written, b.written))
+                edits = edits_between(a.tokens[0], b.tokens[0])
+                found.append(Collision(a, b, edits, _resolution(a, b, known_names, edits), key))
     return found
 
 

@@ -488,13 +488,15 @@ def _check_collisions(
     known = [lexicon for name, lexicon in lexicons.items() if name in known_names]
     reader = Reader.compile(flagged, known, context, everyday=EVERYDAY_LISTS)
     frozen = {name: frozenset(rules) for name, rules in outcomes.items()}
-    found = collisions(flagged, known, frozen)
+    found = collisions(flagged, known, frozen, EVERYDAY_LISTS)
     for collision in found:
         if collision.resolved_by is None:
             second = collision.second
             what = (
                 "appears in both lists"
                 if collision.edits == 0
+                else f"sounds like '{collision.first.written}' ({collision.first.lexicon})"
+                if collision.sound
                 else f"is {collision.edits} letter(s) from '{collision.first.written}' "
                 f"({collision.first.lexicon})"
             )

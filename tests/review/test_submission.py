@@ -230,7 +230,9 @@ def test_a_near_match_shows_the_patients_word_and_how_each_word_was_read(
     assert "night : " not in answers and "15 : " not in answers
 
 
-IN_CONTEXT = with_changes({"medications": "stopped Ativan, now clonazepam 0.5. My wife takes Ritalin."})
+IN_CONTEXT = with_changes(
+    {"medications": "stopped Ativan, now clonazepam 0.5. My wife takes Ritalin."}
+)
 
 
 def test_a_mention_in_context_shows_its_context_and_the_patients_words(

@@ -338,3 +338,24 @@ def test_a_mention_rule_can_name_one_context(tmp_path: Path) -> None:
     }
     assert "benzo" not in {f.rule for f in table.evaluate({"medications": "Ativan"})}
     assert FLAGGED_LISTS  # the shipped table compiled its lists
+
+
+def test_two_lists_whose_terms_sound_alike_are_refused(tmp_path: Path) -> None:
+    text = (
+        VALID.replace("lexicons:\n", "lexicons:\n  sleep: [Attivane]\n")
+        .replace(
+            "rules:\n",
+            "rules:\n  - id: sleeper\n    level: info\n    when: {item: medications, mentions: sleep}\n"
+            "    message: Names a sleeping medicine in the medicines list.\n"
+            "    source: test source\n",
+            1,
+        )
+        .replace(
+            "cases:\n",
+            "cases:\n  - name: sleeper\n    answers: {medications: Attivane}\n    expect: [sleeper]\n",
+            1,
+        )
+    )
+    problem = only(problems_of(tmp_path, text))
+    assert "term 'Ativan' sounds like 'Attivane' (sleep)" in problem.message
+    assert "mark one exact" in problem.message
