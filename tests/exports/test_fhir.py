@@ -26,6 +26,7 @@ from questionnaire.extensions import db
 from questionnaire.models import Submission
 from questionnaire.questions import catalogue, version
 from questionnaire.questions.catalogue import Kind
+from questionnaire.questions.instruments import INSTRUMENT_OF, INSTRUMENTS as ALL_INSTRUMENTS
 from questionnaire.references import format_reference
 from tests.answers import baseline
 from tests.conftest import Clock
@@ -118,6 +119,10 @@ def test_answer_options_carry_the_codes_of_items_py(questionnaire: dict[str, Any
     for item in catalogue.ITEMS.values():
         options = found[item.id].get("answerOption", [])
         codings = [option["valueCoding"] for option in options]
+        instrument = INSTRUMENT_OF.get(item.id)
+        if instrument is not None:  # LOINC answer codes, weighted: tested below
+            assert [weight_of(option) for option in options] == [int(c) for c in item.codes]
+            continue
         assert [coding["code"] for coding in codings] == list(item.codes)
         assert [coding["display"] for coding in codings] == [c.label for c in item.choices]
         assert {coding["system"] for coding in codings} <= {f"{BASE_URL}/fhir/CodeSystem/{item.id}"}
@@ -157,8 +162,21 @@ def test_the_version_follows_the_catalogue(monkeypatch: pytest.MonkeyPatch) -> N
 # --- a submission as a Bundle ----------------------------------------------------------
 
 
+def weight_of(option: dict[str, Any]) -> int:
+    """Return an answer option's (or coding's) ordinalValue, checking any itemWeight agrees."""
+    weights = {
+        extension["url"]: extension["valueDecimal"] for extension in option.get("extension", [])
+    }
+    ordinal = weights[fhir.ORDINAL_VALUE_EXTENSION]
+    assert weights.get(fhir.ITEM_WEIGHT_EXTENSION, ordinal) == ordinal
+    return int(ordinal)
+
+
 def response_values(response: dict[str, Any]) -> dict[str, Any]:
-    """Return a QuestionnaireResponse's answers keyed by linkId, as the app stores them."""
+    """Return a QuestionnaireResponse's answers keyed by linkId, as the app stores them.
+
+    An instrument answer is a LOINC answer code: its weight is the app's answer code.
+    """
     values: dict[str, Any] = {}
     for item in walk(response["item"]):
         if "answer" not in item:
@@ -166,6 +184,9 @@ def response_values(response: dict[str, Any]) -> dict[str, Any]:
         found = []
         for answer in item["answer"]:
             [(key, value)] = answer.items()
+            if key == "valueCoding" and value["system"] == "http://loinc.org":
+                found.append(str(weight_of(value)))
+                continue
             found.append(value["code"] if key == "valueCoding" else value)
         multi = catalogue.ITEMS[item["linkId"]].kind is Kind.MULTI
         values[item["linkId"]] = found if multi else found[0]
@@ -256,9 +277,12 @@ def test_a_submission_exports_as_a_valid_bundle_of_its_answers_and_flags(
     for item in walk(response["item"]):
         for answer in item.get("answer", []):
             if "valueCoding" in answer:
-                assert answer["valueCoding"]["system"] == (
-                    f"{BASE_URL}/fhir/CodeSystem/{item['linkId']}"
+                expected = (
+                    "http://loinc.org"
+                    if item["linkId"] in INSTRUMENT_OF
+                    else f"{BASE_URL}/fhir/CodeSystem/{item['linkId']}"
                 )
+                assert answer["valueCoding"]["system"] == expected
     # Each answer sits in its section's group, as in the Questionnaire.
     for group in response["item"]:
         for item in group["item"]:
@@ -413,7 +437,10 @@ def test_the_public_questionnaire_offers_every_configured_language(plain_app: Fl
     assert set(translations_of(item, "text")) == {"fr-CA"}
 
 
-def test_a_response_records_the_language_the_patient_answered_in(app: Flask) -> None:
+def test_a_french_response_is_labelled_by_its_own_words_and_the_patient_prefers_french(
+    app: Flask,
+) -> None:
+    """The response's words are the catalogue's English; the patient's language is theirs."""
     client = app.test_client()
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "fr-CA"
     assert Patient(client).complete(baseline()).status_code == 303
@@ -422,7 +449,28 @@ def test_a_response_records_the_language_the_patient_answered_in(app: Flask) -> 
         bundle = fhir.submission_bundle(load(submission.reference), BASE_URL, CLINIC)
     Bundle.model_validate(bundle)
     response = bundle["entry"][0]["resource"]
-    assert response["language"] == "fr-CA"
+    assert response["language"] == "en"
+    # Every text of the response is the English of the catalogue, so "en" describes it.
+    for item in walk(response["item"]):
+        catalogue_text = (
+            catalogue.ITEMS[item["linkId"]].label
+            if item["linkId"] in catalogue.ITEMS
+            else {s.id: s.title for s in catalogue.SECTIONS}[item["linkId"]]
+        )
+        assert item["text"] == catalogue_text
+    patient = patient_of(bundle)["resource"]
+    FhirPatient.model_validate(patient)
+    assert patient["communication"] == [
+        {
+            "language": {
+                "coding": [
+                    {"system": "urn:ietf:bcp:47", "code": "fr-CA", "display": "French (Canada)"}
+                ],
+                "text": "French (Canada)",
+            },
+            "preferred": True,
+        }
+    ]
     # Answers are codes and English words whatever the language: the record reads the same.
     [region] = [
         item for group in response["item"] for item in group["item"] if item["linkId"] == "region"
@@ -477,14 +525,23 @@ def test_the_patient_is_the_subject_with_name_birth_date_and_telecom(app: Flask)
     answers = submission.answers
     assert patient == {
         "resourceType": "Patient",
-        "name": [{"text": answers["full_name"]}],
+        "name": [{"text": answers["full_name"], "family": "Example", "given": ["Sam"]}],
         "telecom": [
             {"system": "email", "value": answers["email"]},
             {"system": "phone", "value": answers["phone"]},
         ],
         "birthDate": answers["date_of_birth"],
+        "communication": [
+            {
+                "language": {
+                    "coding": [{"system": "urn:ietf:bcp:47", "code": "en", "display": "English"}],
+                    "text": "English",
+                },
+                "preferred": True,
+            }
+        ],
     }
-    assert patient["name"] == [{"text": "Sam Example"}]
+    assert patient["name"][0]["text"] == "Sam Example"
     assert patient["birthDate"] == "1980-05-17"
     response, _ = split(first)
     assert response["resource"]["subject"] == {"reference": entry["fullUrl"]}
@@ -507,7 +564,10 @@ def test_a_patient_without_a_phone_has_only_the_email(app: Flask) -> None:
 def test_a_name_stored_with_a_bidi_override_shows_it_as_a_code() -> None:
     """Rows stored before the input filter may hold one: the record shows it harmlessly."""
     patient = fhir._patient({"full_name": "Sam \u202eelpmaxE", "email": None, "phone": ""})
-    assert patient == {"resourceType": "Patient", "name": [{"text": "Sam [U+202E]elpmaxE"}]}
+    assert patient == {
+        "resourceType": "Patient",
+        "name": [{"text": "Sam [U+202E]elpmaxE", "family": "[U+202E]elpmaxE", "given": ["Sam"]}],
+    }
     FhirPatient.model_validate(patient)
 
 
