@@ -280,7 +280,7 @@ def answer_code_system(
             concepts.append({"code": code, "display": display})
     return {
         "resourceType": "CodeSystem",
-        "id": item.id,
+        "id": resource_id(item.id),
         "url": fhir.answer_system(base_url, item.id),
         "name": _name(item.id, "Answers"),
         "title": f"Answers to: {item.label}",
@@ -328,13 +328,26 @@ def answer_value_set(item: Item, base_url: str) -> dict[str, Any]:
     """Return the ValueSet of every code of one question's CodeSystem."""
     return {
         "resourceType": "ValueSet",
-        "id": item.id,
+        "id": resource_id(item.id),
         "url": value_set_url(base_url, item.id),
         "name": _name(item.id, "AnswerSet"),
         "title": f"Answers to: {item.label}",
         "status": "active",
         "compose": {"include": [{"system": fhir.answer_system(base_url, item.id)}]},
     }
+
+
+def resource_id(item_id: str) -> str:
+    """Return a question's resource id: its item id with hyphens (a FHIR id has no "_")."""
+    return item_id.replace("_", "-")
+
+
+def item_of(ident: str) -> Item | None:
+    """Return the coded question a path names, by item id (the URL) or resource id."""
+    items = coded_items()
+    return items.get(ident) or next(
+        (item for item_id, item in items.items() if resource_id(item_id) == ident), None
+    )
 
 
 def coded_items() -> dict[str, Item]:

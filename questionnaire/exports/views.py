@@ -24,6 +24,7 @@ from questionnaire.exports.fhir_server import (
     capability_statement,
     check_params,
     coded_items,
+    item_of,
     operation_outcome,
     rules_code_system,
     search_questionnaires,
@@ -137,16 +138,16 @@ def _code_system(ident: str, earlier: dict[str, dict[str, str]] | None = None) -
     if ident == RULES_ID:
         table = current_app.extensions["rule_table"]
         return rules_code_system(table, _base(), current_app.config)
-    item = coded_items().get(ident)
+    item = item_of(ident)
     if item is None:
         raise FhirError(404, "not-found", f"No CodeSystem has the id '{ident}'.")
     if earlier is None:
         earlier = fhir_versions.earlier_codes(_earlier())
-    return answer_code_system(item, _base(), language.catalogues(), earlier.get(ident))
+    return answer_code_system(item, _base(), language.catalogues(), earlier.get(item.id))
 
 
 def _value_set(ident: str) -> dict[str, Any]:
-    item = coded_items().get(ident)
+    item = item_of(ident)
     if item is None:
         raise FhirError(404, "not-found", f"No ValueSet has the id '{ident}'.")
     return answer_value_set(item, _base())

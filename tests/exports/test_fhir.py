@@ -26,7 +26,7 @@ from questionnaire.extensions import db
 from questionnaire.models import Submission
 from questionnaire.questions import catalogue, version
 from questionnaire.questions.catalogue import Kind
-from questionnaire.questions.instruments import INSTRUMENT_OF, INSTRUMENTS as ALL_INSTRUMENTS
+from questionnaire.questions.instruments import INSTRUMENT_OF
 from questionnaire.references import format_reference
 from tests.answers import baseline
 from tests.conftest import Clock
