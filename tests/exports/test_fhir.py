@@ -16,6 +16,7 @@ from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.detectedissue import DetectedIssue
 from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.patient import Patient as FhirPatient
+from fhir.resources.R4B.provenance import Provenance
 from fhir.resources.R4B.questionnaire import Questionnaire
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from flask import Flask
@@ -27,7 +28,9 @@ from questionnaire.models import Submission
 from questionnaire.questions import catalogue, version
 from questionnaire.questions.catalogue import Kind
 from questionnaire.questions.instruments import INSTRUMENT_OF
+from questionnaire.questions.instruments import INSTRUMENTS as ALL_INSTRUMENTS
 from questionnaire.references import format_reference
+from questionnaire.review import requests as patient_requests
 from tests.answers import baseline
 from tests.conftest import Clock
 from tests.exports import (
@@ -623,3 +626,162 @@ def test_the_questionnaire_carries_the_instruments_loinc_codes(
     [condition] = found["pcl5_1"]["enableWhen"]
     assert condition["question"] == "reasons" and condition["answerCoding"]["code"] == "ptsd"
     Questionnaire.model_validate(questionnaire)
+
+
+# --- flags' labels, corrections, names, scored answers -----------------------------------
+
+
+def test_each_flag_code_has_the_rules_short_label_and_the_message_as_raised(app: Flask) -> None:
+    bundle, submission = bundle_of(app, submit(app, URGENT))
+    _, issues = split(bundle)
+    table = app.extensions["rule_table"]
+    labels = {rule.id: rule.short_name for rule in table.rules}
+    messages = {flag.rule: flag.message for flag in submission.flags}
+    for entry in issues:
+        issue = entry["resource"]
+        DetectedIssue.model_validate(issue)
+        [coding] = issue["code"]["coding"]
+        assert coding["display"] == labels[coding["code"]]
+        assert issue["code"]["text"] == labels[coding["code"]]
+        assert issue["detail"] == messages[coding["code"]]
+    now = next(
+        e["resource"]
+        for e in issues
+        if e["resource"]["code"]["coding"][0]["code"] == ("suicidal_thoughts_now")
+    )
+    assert now["code"]["text"] == "suicidal thoughts now"
+    # The message as raised: the clinic's crisis numbers filled in, no placeholder left.
+    assert "{" not in now["detail"]
+
+
+def test_a_rule_gone_from_the_table_is_labelled_by_its_id_in_words(app: Flask) -> None:
+    with app.app_context():
+        concept = fhir._rule_concept("an_old_rule", "2020.1", BASE_URL)
+    assert concept["text"] == "an old rule"
+    assert concept["coding"][0]["display"] == "an old rule"
+
+
+def corrected(app: Flask, answers: dict[str, Any], corrections: list[tuple[str, str]]) -> str:
+    reference = submit(app, answers)
+    with app.app_context():
+        clinician = make_clinician()
+        submission = load(reference)
+        for item_id, text in corrections:
+            patient_requests.add_correction(db.session, clinician, submission, item_id, text)
+    return reference
+
+
+def test_a_correction_travels_beside_the_answer_it_corrects(app: Flask) -> None:
+    reference = corrected(
+        app,
+        BLOOD_PRESSURE,  # phone left empty: a correction may add what was not answered
+        [("medications", "Also takes lithium 300 mg"), ("phone", "416 555 0199")],
+    )
+    bundle, submission = bundle_of(app, reference)
+    Bundle.model_validate(bundle)
+    entries = bundle["entry"]
+    response = entries[0]["resource"]
+    QuestionnaireResponse.model_validate(response)
+    assert response["status"] == "completed"  # nothing in it was changed
+    items = {item["linkId"]: item for item in walk(response["item"])}
+    # The answer stays exactly as given.
+    assert items["medications"]["answer"] == [{"valueString": submission.answers["medications"]}]
+    assert "answer" not in items["phone"]
+    for item_id, text in (("medications", "Also takes lithium 300 mg"), ("phone", "416 555 0199")):
+        item = items[item_id]
+        assert item["id"] == f"item-{item_id}"
+        [extension] = item["extension"]
+        assert extension["url"] == f"{BASE_URL}/fhir/StructureDefinition/answer-correction"
+        parts = {part["url"]: part for part in extension["extension"]}
+        assert parts["text"]["valueString"] == text
+        assert parts["recorded"]["valueDateTime"]
+        # In its own section, in the catalogue's order.
+        assert catalogue.SECTION_OF[item_id].id in {g["linkId"] for g in response["item"]}
+    order = [item["linkId"] for group in response["item"] for item in group["item"]]
+    assert order == [i for i in catalogue.ITEMS if i in order]
+
+    provenances = [e for e in entries if e["resource"]["resourceType"] == "Provenance"]
+    assert len(provenances) == 2
+    patient_url = patient_of(bundle)["fullUrl"]
+    targets = set()
+    for entry in provenances:
+        provenance = entry["resource"]
+        Provenance.model_validate(provenance)
+        [target] = provenance["target"]
+        assert target["reference"] == entries[0]["fullUrl"]
+        targets.add(target["extension"][0]["valueUri"])
+        assert provenance["reason"][0]["coding"][0]["code"] == "PATRQT"
+        assert provenance["agent"][0]["who"] == {"reference": patient_url}
+        assert "Zebedee" not in json.dumps(provenance)  # no clinician named
+    assert targets == {"item-medications", "item-phone"}
+    # The same export again is the same Bundle.
+    again, _ = bundle_of(app, reference)
+    assert again == bundle
+
+
+def test_a_submission_without_corrections_has_no_provenance(app: Flask) -> None:
+    bundle, _ = bundle_of(app, submit(app, NO_FLAGS))
+    assert not [e for e in bundle["entry"] if e["resource"]["resourceType"] == "Provenance"]
+    assert all("id" not in item for item in walk(bundle["entry"][0]["resource"]["item"]))
+
+
+@pytest.mark.parametrize(
+    ("written", "given", "family"),
+    [
+        ("Sam Example", ["Sam"], "Example"),
+        ("Marie-Ève Tremblay", ["Marie-Ève"], "Tremblay"),
+        ("Anne Marie Smith", ["Anne", "Marie"], "Smith"),
+        ("Jean de la Fontaine", ["Jean"], "de la Fontaine"),
+        ("Ludwig van Beethoven", ["Ludwig"], "van Beethoven"),
+        ("  Sam   Example  ", ["Sam"], "Example"),
+    ],
+)
+def test_a_name_of_two_words_or_more_is_split_into_given_and_family(
+    written: str, given: list[str], family: str
+) -> None:
+    name = fhir.human_name(written)
+    assert name == {"text": written, "given": given, "family": family}
+    FhirPatient.model_validate({"resourceType": "Patient", "name": [name]})
+
+
+def test_a_one_word_name_stays_text_only() -> None:
+    assert fhir.human_name("Cher") == {"text": "Cher"}
+
+
+def test_instrument_answers_are_loinc_answer_codes_weighted_by_their_score(
+    app: Flask, questionnaire: dict[str, Any]
+) -> None:
+    found = questions(questionnaire)
+    for instrument in ALL_INSTRUMENTS:
+        for item_id in instrument.item_ids:
+            options = found[item_id]["answerOption"]
+            assert [o["valueCoding"]["system"] for o in options] == ["http://loinc.org"] * len(
+                instrument.scale
+            )
+            assert [o["valueCoding"]["code"] for o in options] == list(instrument.loinc_answers)
+            assert [o["valueCoding"]["display"] for o in options] == list(instrument.scale)
+            assert [weight_of(o) for o in options] == list(range(len(instrument.scale)))
+    assert [o["valueCoding"]["code"] for o in found["phq9_1"]["answerOption"]] == [
+        "LA6568-5",
+        "LA6569-3",
+        "LA6570-1",
+        "LA6571-9",
+    ]
+    assert [o["valueCoding"]["code"] for o in found["pcl5_20"]["answerOption"]] == [
+        "LA6568-5",
+        "LA13863-8",
+        "LA13939-6",
+        "LA13902-4",
+        "LA14868-6",
+    ]
+    # A response's instrument answers are the same codings, each with its weight.
+    bundle, submission = bundle_of(app, submit(app, INSTRUMENTS))
+    response, _ = split(bundle)
+    answered = {item["linkId"]: item for item in walk(response["resource"]["item"])}
+    total = 0
+    for item_id in ALL_INSTRUMENTS[0].item_ids:
+        [answer] = answered[item_id]["answer"]
+        coding = answer["valueCoding"]
+        assert coding["code"] == ALL_INSTRUMENTS[0].loinc_answers[int(submission.answers[item_id])]
+        total += weight_of(coding)
+    assert total == 14 == ALL_INSTRUMENTS[0].total(submission.answers)
