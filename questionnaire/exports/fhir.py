@@ -6,7 +6,8 @@ deployment's public base URL (no trailing slash needed) and the clinic's name.
 
 Only answers of the form go into the resources: no derived facts, no clinician,
 no notes. A submission's Bundle holds a Patient built from the contact answers
-(name as text, birth date, email and phone): the QuestionnaireResponse's
+(name as written, given and family where there are two words or more, birth date,
+email and phone, the language answered in as preferred): the QuestionnaireResponse's
 subject and every DetectedIssue's patient. Those details stay answers in the
 response too, like every other answer. The Patient is this submission's patient
 as they described themselves, not a matched record: a record system links it
@@ -15,6 +16,11 @@ to its own. Nothing of the patient's goes into a URL or an identifier.
 A reference code reads as the screen shows it (K7QM-4TZ9) in every identifier
 value and display, so a clinician can search the record system for what the
 queue shows.
+
+The response's `language` is that of its own texts (the catalogue's English), and
+instrument answers are LOINC answer codes weighted by their score; a patient's
+corrections ride beside the answers they correct (`_correction_entries`). docs/fhir.md
+says all this for clinic IT.
 
 Every fullUrl is a urn:uuid derived from the deployment and the submission's
 reference (`_urn`), so exporting the same submission twice gives the same Bundle.

@@ -47,9 +47,7 @@ def remember(
             "resource": stored_text(clinic_name, translations),
         }
         insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
-        connection.execute(
-            insert(QuestionnaireVersion).values(**values).on_conflict_do_nothing()  # type: ignore[attr-defined]
-        )
+        connection.execute(insert(QuestionnaireVersion).values(**values).on_conflict_do_nothing())
 
 
 def _known(connection: Connection, version: str) -> bool:
