@@ -92,8 +92,14 @@ def _earlier() -> dict[str, str]:
         ) from error
 
 
-def _versions() -> Versions:
-    return Versions(current=_current(), earlier=_earlier())
+def _versions(earlier: bool = True) -> Versions:
+    """Return the current version, and the earlier ones from the database when asked for."""
+    return Versions(current=_current(), earlier=_earlier() if earlier else {})
+
+
+def _self_link() -> str:
+    """Return this request's URL on the public address (never the Host header's)."""
+    return _base() + request.full_path.rstrip("?")
 
 
 @bp.get("/metadata")
@@ -108,9 +114,11 @@ def metadata() -> Response:
 def questionnaire_search() -> Response:
     """Search Questionnaires by url, url|version, version or _id: a searchset Bundle."""
     check_params(request.args, "Questionnaire", search=True)
-    found = search_questionnaires(_versions(), _base(), request.args)
+    # Only a search naming a version reads the earlier ones.
+    named = "version" in request.args or "|" in request.args.get("url", "")
+    found = search_questionnaires(_versions(earlier=named), _base(), request.args)
     full_url = fhir.questionnaire_url(_base())
-    return fhir_json(searchset(request.url, [(full_url, resource) for resource in found]))
+    return fhir_json(searchset(_self_link(), [(full_url, resource) for resource in found]))
 
 
 @bp.get("/Questionnaire/<ident>")
@@ -182,7 +190,9 @@ def _search(kind: str, url_of: Any, read: Any, idents: list[str]) -> Response:
             raise FhirError(404, "not-found", f"No {kind} has the id '{ident}'.")
         idents = [ident]
     base = _base()
-    return fhir_json(searchset(request.url, [(f"{base}/fhir/{kind}/{i}", read(i)) for i in idents]))
+    return fhir_json(
+        searchset(_self_link(), [(f"{base}/fhir/{kind}/{i}", read(i)) for i in idents])
+    )
 
 
 @bp.get("/CodeSystem")
