@@ -31,6 +31,8 @@ from questionnaire.questions.instruments import INSTRUMENTS
 from tests.exports import BASE_URL, CLINIC, load, submit
 from tests.exports import INSTRUMENTS as SCORED
 
+pytestmark = pytest.mark.browser
+
 SDC = Path(__file__).parent / "sdc"
 DIST = SDC / "node_modules" / "lforms" / "dist" / "lforms"
 ORIGIN = "http://sdc.test"
