@@ -290,3 +290,17 @@ def test_no_patient_data_is_public(app: Flask, client: FlaskClient) -> None:
         text = client.get(path).get_data(as_text=True)
         for secret in ("Sam Example", "sam@example.com", "1980-05-17", reference):
             assert secret not in text, (path, secret)
+
+
+def test_a_database_outage_is_a_503_operation_outcome(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def down(_session: Any) -> dict[str, str]:
+        raise sa.exc.OperationalError("SELECT", {}, Exception("gone"))
+
+    monkeypatch.setattr(fhir_versions, "earlier", down)
+    assert "try again" in refused(client, f"/fhir/Questionnaire?url={URL}|0123456789ab", 503)
+    assert "try again" in refused(client, "/fhir/CodeSystem/region", 503)
+    # What needs no stored version is still served.
+    fhir_get(client, f"/fhir/Questionnaire?url={URL}")
+    fhir_get(client, "/fhir/metadata")
