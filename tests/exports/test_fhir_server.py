@@ -135,7 +135,7 @@ def test_a_response_canonical_resolves_by_search(app: Flask, client: FlaskClient
 
 
 def test_every_version_served_is_kept_and_still_resolves(app: Flask, client: FlaskClient) -> None:
-    earlier = old_version(app)
+    old_version(app)
     # Serving anything of the questionnaire records today's version, once.
     fhir_get(client, "/fhir/Questionnaire/intake")
     fhir_get(client, "/fhir/metadata")
@@ -149,7 +149,6 @@ def test_every_version_served_is_kept_and_still_resolves(app: Flask, client: Fla
     assert old["meta"] == {"versionId": "0123456789ab"}
     assert old["url"] == URL  # the placeholder is this deployment's address again
     assert old["item"][0]["item"][0]["text"] == "Your name, please"
-    assert old["item"] != earlier["item"] or BASE_PLACEHOLDER not in json.dumps(old)
     assert BASE_PLACEHOLDER not in json.dumps(old)
     by_search = fhir_get(client, f"/fhir/Questionnaire?url={URL}|0123456789ab")
     assert [e["resource"] for e in by_search["entry"]] == [old]
