@@ -1,4 +1,4 @@
-# make run · make test · make check · make translations · make messages · make bench · make load · make pages · make screenshots · make cluster · make lock · make audit  (see README.md)
+# make run · make test · make check · make translations · make messages · make sdc · make bench · make load · make pages · make screenshots · make cluster · make lock · make audit  (see README.md)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -14,7 +14,7 @@ SCAN_FLAGS ?= --quick
 #: Hypothesis examples per route in the fuzz test (.ci/run sets more).
 FUZZ_EXAMPLES ?= 5
 
-.PHONY: run test check translations messages bench bench-peers load pages screenshots cluster clean lock audit
+.PHONY: sdc run test check translations messages bench bench-peers load pages screenshots cluster clean lock audit
 
 # Only what the lock names, each file checked against its hash; then the app itself,
 # without dependencies (they are all in the lock) and without fetching a build backend.
@@ -59,7 +59,15 @@ run: $(STAMP) translations
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-test: $(STAMP) translations
+# Third-party FHIR clients the tests drive (LHC-Forms, FHIR.js), from npm, pinned by the lock
+# with integrity hashes; install scripts never run. Test-only: nothing here is shipped.
+SDC := tests/browser/sdc
+sdc: $(SDC)/node_modules/.installed-stamp
+$(SDC)/node_modules/.installed-stamp: $(SDC)/package.json $(SDC)/package-lock.json
+	cd $(SDC) && npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+test: $(STAMP) translations sdc
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest
 
 check: $(STAMP) translations

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+import json
+
+from flask import Flask, Response, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from questionnaire.exports.fhir_server import ISSUE_OF_STATUS, operation_outcome
 from questionnaire.extensions import db
 from questionnaire.questions.wording import N_
 
@@ -23,12 +26,26 @@ def _layout() -> str:
     return "clinic_base.html" if request.path.startswith("/clinic") else "base.html"
 
 
+def is_fhir() -> bool:
+    """Return whether the request is for the FHIR surface (answered in FHIR, never HTML)."""
+    return request.path == "/fhir" or request.path.startswith("/fhir/")
+
+
+def fhir_outcome(code: int, diagnostics: str) -> Response:
+    """Return an error of the FHIR surface as an OperationOutcome with its status."""
+    outcome = operation_outcome(ISSUE_OF_STATUS.get(code, "processing"), diagnostics)
+    return Response(json.dumps(outcome), status=code, mimetype="application/fhir+json")
+
+
 def register(app: Flask) -> None:
     """Attach the error handlers to the app."""
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> tuple[str, int]:
+    def http_error(error: HTTPException) -> tuple[str, int] | Response:
         code = error.code or 500
+        if is_fhir():
+            # werkzeug's own short description (no request data in it), e.g. "Not Found".
+            return fhir_outcome(code, f"{error.name}: see /fhir/metadata for what is served.")
         page = render_template(
             "errors/error.html",
             code=code,
@@ -40,9 +57,11 @@ def register(app: Flask) -> None:
         return page, code
 
     @app.errorhandler(500)
-    def server_error(error: Exception) -> tuple[str, int]:
+    def server_error(error: Exception) -> tuple[str, int] | Response:
         # Log only the class: the message of an exception may hold patient answers.
         app.logger.error("Unhandled %s", type(getattr(error, "original_exception", error)).__name__)
         db.session.rollback()
+        if is_fhir():
+            return fhir_outcome(500, "The server could not answer this request.")
         page = render_template("errors/error.html", code=500, name=TITLES[500], layout=_layout())
         return page, 500

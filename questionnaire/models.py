@@ -682,3 +682,22 @@ class EndedSession(db.Model):  # type: ignore[name-defined]
 
     def __repr__(self) -> str:
         return f"<EndedSession {self.clinician_id}>"
+
+
+class QuestionnaireVersion(db.Model):  # type: ignore[name-defined]
+    """A version of the questionnaire the app has served, kept so that old responses resolve.
+
+    Public data only: the FHIR Questionnaire as it was served (exports/fhir_versions.py),
+    its base URL written as a placeholder so it reads right behind any host name.
+    """
+
+    __tablename__ = "questionnaire_versions"
+
+    #: The catalogue's fingerprint (questions/version.py): Questionnaire.version.
+    version: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    first_served_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: The Questionnaire's JSON as served.
+    resource: Mapped[str] = mapped_column(sa.Text)
+
+    def __repr__(self) -> str:
+        return f"<QuestionnaireVersion {self.version}>"

@@ -28,6 +28,7 @@ TABLES = {
     "enrolment_links",
     "corrections",
     "ended_sessions",
+    "questionnaire_versions",
 }
 
 

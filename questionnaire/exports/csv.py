@@ -36,6 +36,9 @@ SUBMISSION_COLUMNS: tuple[str, ...] = (
     # Each instrument's total (phq9_total, gad7_total, pcl5_total): empty when any of its
     # items was skipped, never a partial sum.
     *(instrument.total_fact for instrument in INSTRUMENTS),
+    # The patient's corrections, oldest first, one a line: "item_id: words [recorded at]".
+    # Beside the answers, never in their place: each answer column keeps what was said.
+    "corrections",
 )
 FLAG_COLUMNS: tuple[str, ...] = (
     "reference",
@@ -108,7 +111,16 @@ def _submission_row(submission: Submission) -> list[str]:
         submission.rules_version,
         *(answer_cell(item.kind, answers.get(item.id)) for item in catalogue.ITEMS.values()),
         *(_total(instrument.total(answers)) for instrument in INSTRUMENTS),
+        corrections_cell(submission),
     ]
+
+
+def corrections_cell(submission: Submission) -> str:
+    """Return a submission's corrections as one cell: a line each, oldest first, or empty."""
+    return "\n".join(
+        f"{correction.item_id}: {correction.text} [{_timestamp(correction.created_at)}]"
+        for correction in sorted(submission.corrections, key=lambda c: (c.created_at, c.id))
+    )
 
 
 def _total(total: int | None) -> str:

@@ -6,7 +6,8 @@ deployment's public base URL (no trailing slash needed) and the clinic's name.
 
 Only answers of the form go into the resources: no derived facts, no clinician,
 no notes. A submission's Bundle holds a Patient built from the contact answers
-(name as text, birth date, email and phone): the QuestionnaireResponse's
+(name as written, given and family where there are two words or more, birth date,
+email and phone, the language answered in as preferred): the QuestionnaireResponse's
 subject and every DetectedIssue's patient. Those details stay answers in the
 response too, like every other answer. The Patient is this submission's patient
 as they described themselves, not a matched record: a record system links it
@@ -15,6 +16,11 @@ to its own. Nothing of the patient's goes into a URL or an identifier.
 A reference code reads as the screen shows it (K7QM-4TZ9) in every identifier
 value and display, so a clinician can search the record system for what the
 queue shows.
+
+The response's `language` is that of its own texts (the catalogue's English), and
+instrument answers are LOINC answer codes weighted by their score; a patient's
+corrections ride beside the answers they correct (`_correction_entries`). docs/fhir.md
+says all this for clinic IT.
 
 Every fullUrl is a urn:uuid derived from the deployment and the submission's
 reference (`_urn`), so exporting the same submission twice gives the same Bundle.
@@ -27,6 +33,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
+
+from babel import Locale, UnknownLocaleError
+from flask import current_app, has_app_context
 
 from questionnaire.models import Flag, Submission
 from questionnaire.questions import catalogue
@@ -149,6 +158,8 @@ def _question(item: Item, base_url: str, translations: Translations) -> dict[str
             }
             for choice in item.choices
         ]
+        if instrument is not None:
+            question["answerOption"] = _scored_options(instrument, item, base_url, translations)
     if item.asked_when is not None:
         condition = item.asked_when
         asked_after = catalogue.ITEMS[condition.item]
@@ -240,6 +251,9 @@ def _answers(item: Item, value: Any, base_url: str) -> list[dict[str, Any]]:
     element = item.kind.traits.fhir_value
     if element == "valueCoding":
         codes = value if isinstance(value, list) else [value]
+        instrument = INSTRUMENT_OF.get(item.id)
+        if instrument is not None and all(instrument.loinc_answer(str(c)) for c in codes):
+            return [{"valueCoding": _scored_coding(instrument, str(code))} for code in codes]
         system = answer_system(base_url, item.id)
         return [
             {
@@ -313,7 +327,7 @@ def _patient(answers: Mapping[str, Any]) -> dict[str, Any]:
     patient: dict[str, Any] = {"resourceType": "Patient"}
     name = answers.get("full_name")
     if name:
-        patient["name"] = [{"text": show_bidi(str(name))}]
+        patient["name"] = [human_name(show_bidi(str(name)))]
     telecom = [
         {"system": system, "value": show_bidi(str(value))}
         for item_id, system in PATIENT_TELECOM
@@ -336,15 +350,7 @@ def _detected_issue(
         "identifier": [{"system": flag_system(base_url), "value": f"{shown}-{flag.rule}"}],
         # A rule's observation stands until a clinician has acknowledged it.
         "status": "final" if flag.acknowledged_at is not None else "preliminary",
-        "code": {
-            "coding": [
-                {
-                    "system": rules_system(base_url),
-                    "version": submission.rules_version,
-                    "code": flag.rule,
-                }
-            ]
-        },
+        "code": _rule_concept(flag.rule, submission.rules_version, base_url),
         "severity": SEVERITY[flag.level],
         "patient": {"reference": urls.patient},
         "identifiedDateTime": submission.submitted_at.isoformat(),
@@ -408,7 +414,9 @@ def submission_bundle(submission: Submission, base_url: str, clinic_name: str) -
     )
     response = {
         "resourceType": "QuestionnaireResponse",
-        "language": submission.language,
+        # The language of the response's own words (questions and answer displays are the
+        # catalogue's English); the patient's language is the Patient's communication.
+        "language": SOURCE_LANGUAGE,
         "identifier": {
             "system": reference_system(base_url),
             "value": format_reference(submission.reference),
@@ -421,7 +429,7 @@ def submission_bundle(submission: Submission, base_url: str, clinic_name: str) -
     }
     entries = [
         {"fullUrl": urls.response, "resource": response},
-        {"fullUrl": urls.patient, "resource": _patient(submission.answers)},
+        {"fullUrl": urls.patient, "resource": _patient_of(submission)},
     ]
     for instrument in INSTRUMENTS:
         total = instrument.total(submission.answers)
@@ -434,6 +442,7 @@ def submission_bundle(submission: Submission, base_url: str, clinic_name: str) -
                     "resource": _observation(instrument, total, submission, urls),
                 }
             )
+    entries.extend(_correction_entries(submission, response, urls, base_url, clinic_name))
     for flag in submission.flags:
         entries.append(
             {
@@ -446,3 +455,245 @@ def submission_bundle(submission: Submission, base_url: str, clinic_name: str) -
         "type": "collection",
         "entry": entries,
     }
+
+
+# --- scored instrument answers (LOINC answer codes and weights) ------------------------
+
+#: The weight of an answer in R4 (core extension) and in SDC (the R5 name, read by renderers).
+ORDINAL_VALUE_EXTENSION = "http://hl7.org/fhir/StructureDefinition/ordinalValue"
+ITEM_WEIGHT_EXTENSION = "http://hl7.org/fhir/StructureDefinition/itemWeight"
+
+
+def _scored_coding(instrument: Instrument, code: str) -> dict[str, Any]:
+    """Return one instrument answer as LOINC codes it (an LA code), weighted by its score."""
+    return {
+        "extension": [{"url": ORDINAL_VALUE_EXTENSION, "valueDecimal": int(code)}],
+        "system": LOINC,
+        "code": instrument.loinc_answer(code),
+        "display": instrument.scale[int(code)],
+    }
+
+
+def _scored_options(
+    instrument: Instrument, item: Item, base_url: str, translations: Translations
+) -> list[dict[str, Any]]:
+    """Return an instrument item's answer options: LOINC answer codes, each with its weight.
+
+    The weight is the answer's score (0 to 3, or 0 to 4), so an SDC renderer sums a total
+    the app's own arithmetic agrees with. An instrument LOINC has no answer codes for keeps
+    the app's own codes, weighted all the same.
+    """
+    options = []
+    for code in instrument.codes:
+        weight = [
+            {"url": ORDINAL_VALUE_EXTENSION, "valueDecimal": int(code)},
+            {"url": ITEM_WEIGHT_EXTENSION, "valueDecimal": int(code)},
+        ]
+        if instrument.loinc_answer(code):
+            coding = {k: v for k, v in _scored_coding(instrument, code).items() if k != "extension"}
+        else:
+            coding = {
+                "system": answer_system(base_url, item.id),
+                "code": code,
+                "display": instrument.scale[int(code)],
+            }
+        coding["display"] = item.choice_label(code)
+        options.append(
+            {
+                "extension": weight,
+                "valueCoding": _with_translations(coding, "display", translations),
+            }
+        )
+    return options
+
+
+# --- the patient: name parts and language ----------------------------------------------
+
+#: Words that open a family name rather than end the given names ("Jean de la Fontaine").
+NAME_PARTICLES = frozenset(
+    {"al", "bin", "da", "das", "de", "del", "della", "der", "des", "di", "do", "dos", "du",
+     "el", "ibn", "la", "le", "st", "st.", "ten", "ter", "van", "von"}
+)  # fmt: skip
+
+
+def human_name(text: str) -> dict[str, Any]:
+    """Return a HumanName: the name as written, and given and family where both were given.
+
+    One word is a name we cannot split: it stays text only. Otherwise the family name is
+    the last word, or starts at a particle (de, van, bin ...) after the first word; the
+    text stays the name as the patient wrote it, for a record system to show.
+    """
+    name: dict[str, Any] = {"text": text}
+    words = text.split()
+    if len(words) < 2:
+        return name
+    start = next(
+        (i for i in range(1, len(words) - 1) if words[i].lower() in NAME_PARTICLES),
+        len(words) - 1,
+    )
+    name["family"] = " ".join(words[start:])
+    name["given"] = words[:start]
+    return name
+
+
+#: The code system of language tags (Patient.communication.language).
+BCP47 = "urn:ietf:bcp:47"
+
+
+def language_concept(tag: str) -> dict[str, Any]:
+    """Return a language tag as a CodeableConcept, with its English name (French (Canada))."""
+    tag = tag.replace("_", "-")
+    try:
+        name = str(Locale.parse(tag, sep="-").get_display_name("en"))
+    except (ValueError, UnknownLocaleError):
+        name = tag
+    return {"coding": [{"system": BCP47, "code": tag, "display": name}], "text": name}
+
+
+def _patient_of(submission: Submission) -> dict[str, Any]:
+    """Return the submission's Patient, with the language they answered in as preferred."""
+    patient = _patient(submission.answers)
+    patient["communication"] = [
+        {"language": language_concept(submission.language or SOURCE_LANGUAGE), "preferred": True}
+    ]
+    return patient
+
+
+# --- flags: the rule's label ------------------------------------------------------------
+
+
+def rule_labels() -> dict[str, str]:
+    """Return each rule's short label (rules.yaml `short`, else its id in words), by id."""
+    if not has_app_context():
+        return {}
+    table = current_app.extensions.get("rule_table")
+    return {rule.id: rule.short_name for rule in table.rules} if table is not None else {}
+
+
+def _rule_concept(rule_id: str, version: str, base_url: str) -> dict[str, Any]:
+    """Return DetectedIssue.code: the rule id in the rules' code system, with its label."""
+    label = rule_labels().get(rule_id) or rule_id.replace("_", " ")
+    return {
+        "coding": [
+            {
+                "system": rules_system(base_url),
+                "version": version,
+                "code": rule_id,
+                "display": label,
+            }
+        ],
+        "text": label,
+    }
+
+
+# --- corrections -------------------------------------------------------------------------
+
+PROVENANCE_TARGET_ELEMENT = "http://hl7.org/fhir/StructureDefinition/targetElement"
+V3_ACT_REASON = "http://terminology.hl7.org/CodeSystem/v3-ActReason"
+V3_DATA_OPERATION = "http://terminology.hl7.org/CodeSystem/v3-DataOperation"
+PARTICIPANT_TYPE = "http://terminology.hl7.org/CodeSystem/provenance-participant-type"
+
+
+def correction_extension(base_url: str) -> str:
+    """Return the URL of the extension that carries a correction on a response item."""
+    return f"{_base(base_url)}/fhir/StructureDefinition/answer-correction"
+
+
+def _walk(items: list[dict[str, Any]]) -> Any:
+    for item in items:
+        yield item
+        yield from _walk(item.get("item", []))
+
+
+def _item_for(response: dict[str, Any], item_id: str) -> dict[str, Any]:
+    """Return the response's item for a question, adding it (unanswered) where it belongs."""
+    for item in _walk(response["item"]):
+        if item["linkId"] == item_id:
+            return item
+    section = catalogue.SECTION_OF[item_id]
+    order = [s.id for s in catalogue.SECTIONS]
+    groups = response["item"]
+    group = next((g for g in groups if g["linkId"] == section.id), None)
+    if group is None:
+        group = {"linkId": section.id, "text": section.title, "item": []}
+        groups.append(group)
+        groups.sort(key=lambda g: order.index(g["linkId"]))
+    item = {"linkId": item_id, "text": catalogue.ITEMS[item_id].label}
+    ids = [i.id for i in section.items]
+    group["item"].append(item)
+    group["item"].sort(key=lambda i: ids.index(i["linkId"]))
+    return item
+
+
+def _correction_entries(
+    submission: Submission,
+    response: dict[str, Any],
+    urls: _Urls,
+    base_url: str,
+    clinic_name: str,
+) -> list[dict[str, Any]]:
+    """Mark each correction on its item, beside the answer it corrects; add its Provenance.
+
+    The answer stays as the patient gave it (the response stays `completed`, not
+    `amended`: nothing in it was changed). The item gains an extension holding what the
+    patient says the answer should be and when it was recorded, and an element id; a
+    Provenance targets that element of the response, the patient as informant.
+    """
+    entries = []
+    for correction in sorted(submission.corrections, key=lambda c: (c.created_at, c.id)):
+        item = _item_for(response, correction.item_id)
+        item["id"] = f"item-{correction.item_id}"
+        recorded = correction.created_at.isoformat()
+        item.setdefault("extension", []).append(
+            {
+                "url": correction_extension(base_url),
+                "extension": [
+                    {"url": "text", "valueString": show_bidi(correction.text)},
+                    {"url": "recorded", "valueDateTime": recorded},
+                ],
+            }
+        )
+        provenance = {
+            "resourceType": "Provenance",
+            "target": [
+                {
+                    "reference": urls.response,
+                    "extension": [{"url": PROVENANCE_TARGET_ELEMENT, "valueUri": item["id"]}],
+                }
+            ],
+            "recorded": recorded,
+            "reason": [
+                {
+                    "coding": [
+                        {"system": V3_ACT_REASON, "code": "PATRQT", "display": "patient requested"}
+                    ],
+                    "text": f"Correction of {correction.item_id}, asked for by the patient",
+                }
+            ],
+            "activity": {
+                "coding": [{"system": V3_DATA_OPERATION, "code": "APPEND", "display": "append"}]
+            },
+            "agent": [
+                {
+                    "type": _participant("informant", "Informant"),
+                    "who": {"reference": urls.patient},
+                },
+                {
+                    "type": _participant("enterer", "Enterer"),
+                    "who": {"display": clinic_name},
+                },
+            ],
+        }
+        entries.append(
+            {
+                "fullUrl": _urn(
+                    base_url, "submissions", submission.reference, "corrections", str(correction.id)
+                ),
+                "resource": provenance,
+            }
+        )
+    return entries
+
+
+def _participant(code: str, display: str) -> dict[str, Any]:
+    return {"coding": [{"system": PARTICIPANT_TYPE, "code": code, "display": display}]}

@@ -18,6 +18,14 @@ Sources (see the README, "Standard instruments"):
   gives 31 to 33 as the range of cut-points for probable PTSD.
 - LOINC: 44249-1 PHQ-9 panel, 44261-6 PHQ-9 total score; 69737-5 GAD-7 panel, 70274-6
   GAD-7 total score; 101697-1 PCL-5 panel, 101698-9 PTSD PCL-5 score.
+- LOINC answer codes (LA codes; docs/fhir.md, "Codes", says where each was read):
+  PHQ-9 and GAD-7 share LOINC's answer list LL358-3 (Not at all LA6568-5, Several days
+  LA6569-3, More than half the days LA6570-1, Nearly every day LA6571-9), as in LHC-Forms'
+  published PHQ-9 (lhncbc/lforms test/data/R4/phq9.json, with ordinalValue 0 to 3) and HL7's
+  GAD-7 example (HL7/personal-health-record-format-ig). The PCL-5's words carry LOINC's
+  answer codes for the same words (Not at all LA6568-5, A little bit LA13863-8, Moderately
+  LA13939-6, Quite a bit LA13902-4, Extremely LA14868-6); LOINC's item codes for the PCL-5's
+  20 questions were not found in any source reachable here, so its items carry none.
 """
 
 from __future__ import annotations
@@ -64,6 +72,8 @@ class Instrument:
     loinc_panel: str
     #: LOINC codes of the items, in order, where LOINC has them (else empty).
     loinc_items: tuple[str, ...] = ()
+    #: LOINC answer codes (LA codes) of the scale, in order, where LOINC has them (else empty).
+    loinc_answers: tuple[str, ...] = ()
     #: Why the instrument stays in English on French pages, or "" when its French is official.
     french_exemption: str = ""
 
@@ -76,6 +86,16 @@ class Instrument:
         ids = tuple(f"{self.id}_{number}" for number in range(1, len(self.items) + 1))
         object.__setattr__(self, "item_ids", ids)  # frozen: set once, here
         object.__setattr__(self, "codes", tuple(str(score) for score in range(len(self.scale))))
+        if self.loinc_answers and len(self.loinc_answers) != len(self.scale):
+            raise ValueError(f"{self.name}: one LOINC answer code per answer of the scale")
+        if self.loinc_items and len(self.loinc_items) != len(self.items):
+            raise ValueError(f"{self.name}: one LOINC item code per item")
+
+    def loinc_answer(self, code: str) -> str | None:
+        """Return the LOINC answer code (LA code) of one answer code, or None when LOINC has none."""
+        if not self.loinc_answers or code not in self.codes:
+            return None
+        return self.loinc_answers[int(code)]
 
     @property
     def max_total(self) -> int:
@@ -106,6 +126,9 @@ class Instrument:
 
 FREQUENCY = ("Not at all", "Several days", "More than half the days", "Nearly every day")
 BOTHER = ("Not at all", "A little bit", "Moderately", "Quite a bit", "Extremely")
+#: LOINC's answer codes for FREQUENCY (answer list LL358-3) and for BOTHER's words.
+FREQUENCY_LOINC = ("LA6568-5", "LA6569-3", "LA6570-1", "LA6571-9")
+BOTHER_LOINC = ("LA6568-5", "LA13863-8", "LA13939-6", "LA13902-4", "LA14868-6")
 
 NO_OFFICIAL_FRENCH = (
     "official Canadian-French text not available to the project: shown in English with a "
@@ -130,6 +153,7 @@ PHQ9 = Instrument(
         "Thoughts that you would be better off dead or of hurting yourself in some way",
     ),
     scale=FREQUENCY,
+    loinc_answers=FREQUENCY_LOINC,
     total_fact="phq9_total",
     bands=(
         Band(0, 4, N_("minimal")),
@@ -168,6 +192,7 @@ GAD7 = Instrument(
         "Feeling afraid as if something awful might happen",
     ),
     scale=FREQUENCY,
+    loinc_answers=FREQUENCY_LOINC,
     total_fact="gad7_total",
     bands=(
         Band(0, 4, N_("minimal")),
@@ -223,6 +248,7 @@ PCL5 = Instrument(
         "Trouble falling or staying asleep?",
     ),
     scale=BOTHER,
+    loinc_answers=BOTHER_LOINC,
     total_fact="pcl5_total",
     bands=(
         Band(0, 30, N_("below the published cut-point range (31 to 33)")),

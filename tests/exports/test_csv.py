@@ -23,6 +23,7 @@ from questionnaire.extensions import db
 from questionnaire.models import Flag, Submission
 from questionnaire.questions import catalogue
 from questionnaire.references import format_reference as shown
+from questionnaire.review import requests as patient_requests
 from tests.conftest import Clock
 from tests.exports import (
     BLOOD_PRESSURE,
@@ -49,7 +50,7 @@ def all_submissions() -> list[Submission]:
 
 def test_the_header_names_the_columns_then_every_item_in_order() -> None:
     [header] = csv.reader(io.StringIO("".join(submissions_csv([]))))
-    assert header == FIRST_COLUMNS + list(catalogue.ITEMS) + TOTALS
+    assert header == FIRST_COLUMNS + list(catalogue.ITEMS) + TOTALS + ["corrections"]
     [flag_header] = csv.reader(io.StringIO("".join(flags_csv([]))))
     assert (
         flag_header
@@ -224,3 +225,45 @@ def test_the_instruments_totals_are_columns_empty_when_incomplete(app: Flask) ->
     )
     assert answered["phq9_9"] == "0" and answered["gad7_7"] == ""
     assert (skipped["phq9_total"], skipped["gad7_total"], skipped["pcl5_total"]) == ("", "", "")
+
+
+def test_corrections_are_one_column_beside_the_unchanged_answers(app: Flask, clock: Clock) -> None:
+    reference = submit(app, BLOOD_PRESSURE)
+    plain = submit(app, NO_FLAGS)
+    with app.app_context():
+        clinician = make_clinician()
+        submission = load(reference)
+        patient_requests.add_correction(
+            db.session, clinician, submission, "medications", "Also lithium 300 mg"
+        )
+        clock.advance(minutes=1)
+        patient_requests.add_correction(
+            db.session, clinician, submission, "weight_value", "=70, not 154.5"
+        )
+        rows = parse(submissions_csv(all_submissions()))
+    corrected, untouched = rows
+    assert corrected["reference"] == shown(reference)
+    # The answers stay as the patient gave them.
+    assert corrected["weight_value"] == "154.5"
+    assert corrected["medications"] == BLOOD_PRESSURE["medications"]
+    first, second = corrected["corrections"].split("\n")
+    assert first.startswith("medications: Also lithium 300 mg [")
+    assert second.startswith("weight_value: =70, not 154.5 [")  # not a formula: starts "weight"
+    assert untouched["reference"] == shown(plain)
+    assert untouched["corrections"] == ""
+
+
+def test_the_export_reads_each_batchs_corrections_in_one_query(app: Flask) -> None:
+    from questionnaire.review.queue import QueueFilter, all_in_queue
+
+    for _ in range(3):
+        submit(app, NO_FLAGS)
+    with app.app_context():
+        statements: list[str] = []
+        sa.event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+        rows = list(all_in_queue(db.session, QueueFilter()))
+        for row in rows:
+            assert row.corrections == []
+        corrections = [s for s in statements if "FROM corrections" in s]
+    assert len(rows) == 3
+    assert len(corrections) == 1

@@ -16,6 +16,7 @@ from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.detectedissue import DetectedIssue
 from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.patient import Patient as FhirPatient
+from fhir.resources.R4B.provenance import Provenance
 from fhir.resources.R4B.questionnaire import Questionnaire
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from flask import Flask
@@ -26,7 +27,10 @@ from questionnaire.extensions import db
 from questionnaire.models import Submission
 from questionnaire.questions import catalogue, version
 from questionnaire.questions.catalogue import Kind
+from questionnaire.questions.instruments import INSTRUMENT_OF
+from questionnaire.questions.instruments import INSTRUMENTS as ALL_INSTRUMENTS
 from questionnaire.references import format_reference
+from questionnaire.review import requests as patient_requests
 from tests.answers import baseline
 from tests.conftest import Clock
 from tests.exports import (
@@ -118,6 +122,10 @@ def test_answer_options_carry_the_codes_of_items_py(questionnaire: dict[str, Any
     for item in catalogue.ITEMS.values():
         options = found[item.id].get("answerOption", [])
         codings = [option["valueCoding"] for option in options]
+        instrument = INSTRUMENT_OF.get(item.id)
+        if instrument is not None:  # LOINC answer codes, weighted: tested below
+            assert [weight_of(option) for option in options] == [int(c) for c in item.codes]
+            continue
         assert [coding["code"] for coding in codings] == list(item.codes)
         assert [coding["display"] for coding in codings] == [c.label for c in item.choices]
         assert {coding["system"] for coding in codings} <= {f"{BASE_URL}/fhir/CodeSystem/{item.id}"}
@@ -157,8 +165,21 @@ def test_the_version_follows_the_catalogue(monkeypatch: pytest.MonkeyPatch) -> N
 # --- a submission as a Bundle ----------------------------------------------------------
 
 
+def weight_of(option: dict[str, Any]) -> int:
+    """Return an answer option's (or coding's) ordinalValue, checking any itemWeight agrees."""
+    weights = {
+        extension["url"]: extension["valueDecimal"] for extension in option.get("extension", [])
+    }
+    ordinal = weights[fhir.ORDINAL_VALUE_EXTENSION]
+    assert weights.get(fhir.ITEM_WEIGHT_EXTENSION, ordinal) == ordinal
+    return int(ordinal)
+
+
 def response_values(response: dict[str, Any]) -> dict[str, Any]:
-    """Return a QuestionnaireResponse's answers keyed by linkId, as the app stores them."""
+    """Return a QuestionnaireResponse's answers keyed by linkId, as the app stores them.
+
+    An instrument answer is a LOINC answer code: its weight is the app's answer code.
+    """
     values: dict[str, Any] = {}
     for item in walk(response["item"]):
         if "answer" not in item:
@@ -166,6 +187,9 @@ def response_values(response: dict[str, Any]) -> dict[str, Any]:
         found = []
         for answer in item["answer"]:
             [(key, value)] = answer.items()
+            if key == "valueCoding" and value["system"] == "http://loinc.org":
+                found.append(str(weight_of(value)))
+                continue
             found.append(value["code"] if key == "valueCoding" else value)
         multi = catalogue.ITEMS[item["linkId"]].kind is Kind.MULTI
         values[item["linkId"]] = found if multi else found[0]
@@ -256,9 +280,12 @@ def test_a_submission_exports_as_a_valid_bundle_of_its_answers_and_flags(
     for item in walk(response["item"]):
         for answer in item.get("answer", []):
             if "valueCoding" in answer:
-                assert answer["valueCoding"]["system"] == (
-                    f"{BASE_URL}/fhir/CodeSystem/{item['linkId']}"
+                expected = (
+                    "http://loinc.org"
+                    if item["linkId"] in INSTRUMENT_OF
+                    else f"{BASE_URL}/fhir/CodeSystem/{item['linkId']}"
                 )
+                assert answer["valueCoding"]["system"] == expected
     # Each answer sits in its section's group, as in the Questionnaire.
     for group in response["item"]:
         for item in group["item"]:
@@ -413,7 +440,10 @@ def test_the_public_questionnaire_offers_every_configured_language(plain_app: Fl
     assert set(translations_of(item, "text")) == {"fr-CA"}
 
 
-def test_a_response_records_the_language_the_patient_answered_in(app: Flask) -> None:
+def test_a_french_response_is_labelled_by_its_own_words_and_the_patient_prefers_french(
+    app: Flask,
+) -> None:
+    """The response's words are the catalogue's English; the patient's language is theirs."""
     client = app.test_client()
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "fr-CA"
     assert Patient(client).complete(baseline()).status_code == 303
@@ -422,7 +452,28 @@ def test_a_response_records_the_language_the_patient_answered_in(app: Flask) -> 
         bundle = fhir.submission_bundle(load(submission.reference), BASE_URL, CLINIC)
     Bundle.model_validate(bundle)
     response = bundle["entry"][0]["resource"]
-    assert response["language"] == "fr-CA"
+    assert response["language"] == "en"
+    # Every text of the response is the English of the catalogue, so "en" describes it.
+    for item in walk(response["item"]):
+        catalogue_text = (
+            catalogue.ITEMS[item["linkId"]].label
+            if item["linkId"] in catalogue.ITEMS
+            else {s.id: s.title for s in catalogue.SECTIONS}[item["linkId"]]
+        )
+        assert item["text"] == catalogue_text
+    patient = patient_of(bundle)["resource"]
+    FhirPatient.model_validate(patient)
+    assert patient["communication"] == [
+        {
+            "language": {
+                "coding": [
+                    {"system": "urn:ietf:bcp:47", "code": "fr-CA", "display": "French (Canada)"}
+                ],
+                "text": "French (Canada)",
+            },
+            "preferred": True,
+        }
+    ]
     # Answers are codes and English words whatever the language: the record reads the same.
     [region] = [
         item for group in response["item"] for item in group["item"] if item["linkId"] == "region"
@@ -477,14 +528,23 @@ def test_the_patient_is_the_subject_with_name_birth_date_and_telecom(app: Flask)
     answers = submission.answers
     assert patient == {
         "resourceType": "Patient",
-        "name": [{"text": answers["full_name"]}],
+        "name": [{"text": answers["full_name"], "family": "Example", "given": ["Sam"]}],
         "telecom": [
             {"system": "email", "value": answers["email"]},
             {"system": "phone", "value": answers["phone"]},
         ],
         "birthDate": answers["date_of_birth"],
+        "communication": [
+            {
+                "language": {
+                    "coding": [{"system": "urn:ietf:bcp:47", "code": "en", "display": "English"}],
+                    "text": "English",
+                },
+                "preferred": True,
+            }
+        ],
     }
-    assert patient["name"] == [{"text": "Sam Example"}]
+    assert patient["name"][0]["text"] == "Sam Example"
     assert patient["birthDate"] == "1980-05-17"
     response, _ = split(first)
     assert response["resource"]["subject"] == {"reference": entry["fullUrl"]}
@@ -507,7 +567,10 @@ def test_a_patient_without_a_phone_has_only_the_email(app: Flask) -> None:
 def test_a_name_stored_with_a_bidi_override_shows_it_as_a_code() -> None:
     """Rows stored before the input filter may hold one: the record shows it harmlessly."""
     patient = fhir._patient({"full_name": "Sam \u202eelpmaxE", "email": None, "phone": ""})
-    assert patient == {"resourceType": "Patient", "name": [{"text": "Sam [U+202E]elpmaxE"}]}
+    assert patient == {
+        "resourceType": "Patient",
+        "name": [{"text": "Sam [U+202E]elpmaxE", "family": "[U+202E]elpmaxE", "given": ["Sam"]}],
+    }
     FhirPatient.model_validate(patient)
 
 
@@ -563,3 +626,162 @@ def test_the_questionnaire_carries_the_instruments_loinc_codes(
     [condition] = found["pcl5_1"]["enableWhen"]
     assert condition["question"] == "reasons" and condition["answerCoding"]["code"] == "ptsd"
     Questionnaire.model_validate(questionnaire)
+
+
+# --- flags' labels, corrections, names, scored answers -----------------------------------
+
+
+def test_each_flag_code_has_the_rules_short_label_and_the_message_as_raised(app: Flask) -> None:
+    bundle, submission = bundle_of(app, submit(app, URGENT))
+    _, issues = split(bundle)
+    table = app.extensions["rule_table"]
+    labels = {rule.id: rule.short_name for rule in table.rules}
+    messages = {flag.rule: flag.message for flag in submission.flags}
+    for entry in issues:
+        issue = entry["resource"]
+        DetectedIssue.model_validate(issue)
+        [coding] = issue["code"]["coding"]
+        assert coding["display"] == labels[coding["code"]]
+        assert issue["code"]["text"] == labels[coding["code"]]
+        assert issue["detail"] == messages[coding["code"]]
+    now = next(
+        e["resource"]
+        for e in issues
+        if e["resource"]["code"]["coding"][0]["code"] == ("suicidal_thoughts_now")
+    )
+    assert now["code"]["text"] == "suicidal thoughts now"
+    # The message as raised: the clinic's crisis numbers filled in, no placeholder left.
+    assert "{" not in now["detail"]
+
+
+def test_a_rule_gone_from_the_table_is_labelled_by_its_id_in_words(app: Flask) -> None:
+    with app.app_context():
+        concept = fhir._rule_concept("an_old_rule", "2020.1", BASE_URL)
+    assert concept["text"] == "an old rule"
+    assert concept["coding"][0]["display"] == "an old rule"
+
+
+def corrected(app: Flask, answers: dict[str, Any], corrections: list[tuple[str, str]]) -> str:
+    reference = submit(app, answers)
+    with app.app_context():
+        clinician = make_clinician()
+        submission = load(reference)
+        for item_id, text in corrections:
+            patient_requests.add_correction(db.session, clinician, submission, item_id, text)
+    return reference
+
+
+def test_a_correction_travels_beside_the_answer_it_corrects(app: Flask) -> None:
+    reference = corrected(
+        app,
+        BLOOD_PRESSURE,  # phone left empty: a correction may add what was not answered
+        [("medications", "Also takes lithium 300 mg"), ("phone", "416 555 0199")],
+    )
+    bundle, submission = bundle_of(app, reference)
+    Bundle.model_validate(bundle)
+    entries = bundle["entry"]
+    response = entries[0]["resource"]
+    QuestionnaireResponse.model_validate(response)
+    assert response["status"] == "completed"  # nothing in it was changed
+    items = {item["linkId"]: item for item in walk(response["item"])}
+    # The answer stays exactly as given.
+    assert items["medications"]["answer"] == [{"valueString": submission.answers["medications"]}]
+    assert "answer" not in items["phone"]
+    for item_id, text in (("medications", "Also takes lithium 300 mg"), ("phone", "416 555 0199")):
+        item = items[item_id]
+        assert item["id"] == f"item-{item_id}"
+        [extension] = item["extension"]
+        assert extension["url"] == f"{BASE_URL}/fhir/StructureDefinition/answer-correction"
+        parts = {part["url"]: part for part in extension["extension"]}
+        assert parts["text"]["valueString"] == text
+        assert parts["recorded"]["valueDateTime"]
+        # In its own section, in the catalogue's order.
+        assert catalogue.SECTION_OF[item_id].id in {g["linkId"] for g in response["item"]}
+    order = [item["linkId"] for group in response["item"] for item in group["item"]]
+    assert order == [i for i in catalogue.ITEMS if i in order]
+
+    provenances = [e for e in entries if e["resource"]["resourceType"] == "Provenance"]
+    assert len(provenances) == 2
+    patient_url = patient_of(bundle)["fullUrl"]
+    targets = set()
+    for entry in provenances:
+        provenance = entry["resource"]
+        Provenance.model_validate(provenance)
+        [target] = provenance["target"]
+        assert target["reference"] == entries[0]["fullUrl"]
+        targets.add(target["extension"][0]["valueUri"])
+        assert provenance["reason"][0]["coding"][0]["code"] == "PATRQT"
+        assert provenance["agent"][0]["who"] == {"reference": patient_url}
+        assert "Zebedee" not in json.dumps(provenance)  # no clinician named
+    assert targets == {"item-medications", "item-phone"}
+    # The same export again is the same Bundle.
+    again, _ = bundle_of(app, reference)
+    assert again == bundle
+
+
+def test_a_submission_without_corrections_has_no_provenance(app: Flask) -> None:
+    bundle, _ = bundle_of(app, submit(app, NO_FLAGS))
+    assert not [e for e in bundle["entry"] if e["resource"]["resourceType"] == "Provenance"]
+    assert all("id" not in item for item in walk(bundle["entry"][0]["resource"]["item"]))
+
+
+@pytest.mark.parametrize(
+    ("written", "given", "family"),
+    [
+        ("Sam Example", ["Sam"], "Example"),
+        ("Marie-Ève Tremblay", ["Marie-Ève"], "Tremblay"),
+        ("Anne Marie Smith", ["Anne", "Marie"], "Smith"),
+        ("Jean de la Fontaine", ["Jean"], "de la Fontaine"),
+        ("Ludwig van Beethoven", ["Ludwig"], "van Beethoven"),
+        ("  Sam   Example  ", ["Sam"], "Example"),
+    ],
+)
+def test_a_name_of_two_words_or_more_is_split_into_given_and_family(
+    written: str, given: list[str], family: str
+) -> None:
+    name = fhir.human_name(written)
+    assert name == {"text": written, "given": given, "family": family}
+    FhirPatient.model_validate({"resourceType": "Patient", "name": [name]})
+
+
+def test_a_one_word_name_stays_text_only() -> None:
+    assert fhir.human_name("Cher") == {"text": "Cher"}
+
+
+def test_instrument_answers_are_loinc_answer_codes_weighted_by_their_score(
+    app: Flask, questionnaire: dict[str, Any]
+) -> None:
+    found = questions(questionnaire)
+    for instrument in ALL_INSTRUMENTS:
+        for item_id in instrument.item_ids:
+            options = found[item_id]["answerOption"]
+            assert [o["valueCoding"]["system"] for o in options] == ["http://loinc.org"] * len(
+                instrument.scale
+            )
+            assert [o["valueCoding"]["code"] for o in options] == list(instrument.loinc_answers)
+            assert [o["valueCoding"]["display"] for o in options] == list(instrument.scale)
+            assert [weight_of(o) for o in options] == list(range(len(instrument.scale)))
+    assert [o["valueCoding"]["code"] for o in found["phq9_1"]["answerOption"]] == [
+        "LA6568-5",
+        "LA6569-3",
+        "LA6570-1",
+        "LA6571-9",
+    ]
+    assert [o["valueCoding"]["code"] for o in found["pcl5_20"]["answerOption"]] == [
+        "LA6568-5",
+        "LA13863-8",
+        "LA13939-6",
+        "LA13902-4",
+        "LA14868-6",
+    ]
+    # A response's instrument answers are the same codings, each with its weight.
+    bundle, submission = bundle_of(app, submit(app, INSTRUMENTS))
+    response, _ = split(bundle)
+    answered = {item["linkId"]: item for item in walk(response["resource"]["item"])}
+    total = 0
+    for item_id in ALL_INSTRUMENTS[0].item_ids:
+        [answer] = answered[item_id]["answer"]
+        coding = answer["valueCoding"]
+        assert coding["code"] == ALL_INSTRUMENTS[0].loinc_answers[int(submission.answers[item_id])]
+        total += weight_of(coding)
+    assert total == 14 == ALL_INSTRUMENTS[0].total(submission.answers)

@@ -26,12 +26,16 @@ def actions(app: Flask) -> list[str]:
 
 
 def test_the_questionnaire_is_public_fhir(client: FlaskClient) -> None:
-    response = client.get("/fhir/Questionnaire")
+    response = client.get("/fhir/Questionnaire/intake")
     assert response.status_code == 200
     assert response.mimetype == "application/fhir+json"
     resource = Questionnaire.model_validate(response.get_json())
     assert resource.url == "http://localhost/fhir/Questionnaire/intake"
     assert resource.version
+    # The type's URL is a search: a searchset Bundle holding the same Questionnaire.
+    found = Bundle.model_validate(client.get("/fhir/Questionnaire").get_json())
+    assert found.type == "searchset"
+    assert [entry.resource.url for entry in found.entry] == [resource.url]
 
 
 def test_a_submission_downloads_as_a_valid_fhir_bundle_and_is_audited(
