@@ -257,7 +257,7 @@ def resume_section(draft: Draft, today: date) -> str | None:
     saved answers no longer pass its checks, whichever comes first.
     """
     for index, section in enumerate(catalogue.PAGES):
-        if not catalogue.section_is_asked(section, draft.answers):
+        if not catalogue.section_is_asked(section, draft.answers, draft.language):
             continue  # ruled out by an earlier answer (PCL-5 without PTSD among the reasons)
         if index >= (draft.pages_done or 0):
             return section.id

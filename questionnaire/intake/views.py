@@ -29,7 +29,7 @@ from questionnaire.intake import service as services
 from questionnaire.intake.forms import ResumeForm, SendForm, StartForm, page_form_class
 from questionnaire.models import Draft, Submission
 from questionnaire.ops import alerts as notify
-from questionnaire.questions import catalogue
+from questionnaire.questions import catalogue, instruments
 from questionnaire.questions.catalogue import PAGES, Section
 from questionnaire.questions.forms import DateParts, form_errors
 from questionnaire.questions.wording import N_
@@ -150,13 +150,31 @@ def _first_input(field: Any) -> str:
 
 def _asked_pages(answers: dict[str, Any]) -> list[Section]:
     """Return the pages this patient is asked, in order (PCL-5 only after PTSD is named)."""
-    return [page for page in PAGES if catalogue.section_is_asked(page, answers)]
+    tag = languages.current_tag()
+    return [page for page in PAGES if catalogue.section_is_asked(page, answers, tag)]
+
+
+def _left_out_next(section: Section, answers: dict[str, Any]) -> list[tuple[Section, str]]:
+    """Return the pages between this one and the next asked, left out only for the language.
+
+    A standard instrument with no official version in the reader's language is not asked
+    in it (never English among French); the page before it says so.
+    """
+    tag = languages.current_tag()
+    left_out = []
+    for page in PAGES[PAGE_INDEX[section.id] + 1 :]:
+        if catalogue.section_is_asked(page, answers, tag):
+            break
+        if not catalogue.asked_in(page, tag) and catalogue.section_is_asked(page, answers):
+            name = instruments.BY_ID[page.instrument].name if page.instrument else ""
+            left_out.append((page, name))
+    return left_out
 
 
 def _following(section: Section, answers: dict[str, Any]) -> Section | None:
     """Return the next page this patient is asked after this one, or None after the last."""
     for page in PAGES[PAGE_INDEX[section.id] + 1 :]:
-        if catalogue.section_is_asked(page, answers):
+        if catalogue.section_is_asked(page, answers, languages.current_tag()):
             return page
     return None
 
@@ -181,7 +199,7 @@ def _back_url(section: Section, answers: dict[str, Any]) -> str:
     if request.args.get("return") == "check":
         return url_for("intake.check")
     for page in reversed(PAGES[: PAGE_INDEX[section.id]]):
-        if catalogue.section_is_asked(page, answers):
+        if catalogue.section_is_asked(page, answers, languages.current_tag()):
             return url_for("intake.page", section_id=page.id)
     return url_for("intake.start")
 
@@ -270,7 +288,7 @@ def page(section_id: str) -> Response | str | tuple[str, int]:
     draft = _current_draft()
     if draft is None:
         return redirect(url_for("intake.start", expired=1), code=303)
-    if not catalogue.section_is_asked(section, draft.answers):
+    if not catalogue.section_is_asked(section, draft.answers, languages.current_tag()):
         # A page an earlier answer rules out (PCL-5 without PTSD among the reasons): nothing
         # is asked or saved here; the patient goes on to the next page they are asked.
         return redirect(_next_url(section, draft.answers), code=303)
@@ -374,6 +392,7 @@ def _render_page(section: Section, form: Any, answers: dict[str, Any], **context
         steps=len(asked),
         back_url=_back_url(section, answers),
         crisis_triggers=catalogue.CRISIS_TRIGGERS,
+        left_out=_left_out_next(section, answers),
         **context,
     )
 
@@ -512,7 +531,12 @@ def check() -> Response | str | tuple[str, int]:
             sections=[
                 (section, rows)
                 for section in PAGES
-                if (rows := section_rows(section, draft.answers, languages.translate, _number))
+                if catalogue.asked_in(section, languages.current_tag())
+                and (
+                    rows := section_rows(
+                        section, draft.answers, languages.translate, _number, languages.long_date
+                    )
+                )
             ],
             errors=problems,
             crisis=_needs_crisis_panel(draft.answers),

@@ -210,7 +210,7 @@ def _render_submission(
                 for section in catalogue.PAGES
                 if section.instrument is None  # the instruments: one compact row each
             ],
-            scores=score_rows(submission.answers),
+            scores=score_rows(submission.answers, submission.language),
             statuses=STATUSES,
             outcomes=OUTCOMES,
             colleagues=assignment.colleagues(db.session),
