@@ -78,9 +78,10 @@ def page_answers(section: Section, answers: dict[str, Any]) -> dict[str, Any]:
     return split_dates({item.id: answers[item.id] for item in section.items if item.id in answers})
 
 
-def asked_pages(answers: dict[str, Any]) -> list[Section]:
-    """Return the pages a patient with these answers is asked, in order (PCL-5 needs PTSD)."""
-    return [section for section in PAGES if section_is_asked(section, answers)]
+def asked_pages(answers: dict[str, Any], language: str = "en") -> list[Section]:
+    """Return the pages a patient with these answers is asked, in order (PCL-5 needs PTSD;
+    a page with no official version in the patient's language is left out)."""
+    return [section for section in PAGES if section_is_asked(section, answers, language)]
 
 
 @dataclass
@@ -257,9 +258,18 @@ class Patient(Browser):
     before pressing Continue (chosen at random each time; none by default).
     """
 
-    def __init__(self, client: FlaskClient | str, *, think_time: float = 0.0, **options: Any):
+    def __init__(
+        self,
+        client: FlaskClient | str,
+        *,
+        think_time: float = 0.0,
+        language: str = "en",
+        **options: Any,
+    ):
         super().__init__(client, **options)
         self.think_time = think_time
+        #: The language the pages are read in (a BCP 47 tag), which decides the pages asked.
+        self.language = language
 
     # --- the steps: each returns the response -------------------------------------------
 
@@ -276,8 +286,9 @@ class Patient(Browser):
     ) -> Response:
         """Answer one question page with its part of `answers`; `extra` is posted too."""
         path = f"/questions/{section.id}"
-        if not section_is_asked(section, answers):
-            # A page these answers rule out (PCL-5 without PTSD): the app sends the patient on.
+        if not section_is_asked(section, answers, self.language):
+            # A page these answers rule out (PCL-5 without PTSD, or an instrument with no
+            # official version in the patient's language): the app sends the patient on.
             return self.get(path, deadline)
         token = self.token(path, deadline)
         if self.think_time:
