@@ -122,6 +122,10 @@ def queue() -> str | tuple[str, int]:
         wanted=wanted,
         # Exports have no "mine" of their own: their links leave the taken filter out.
         export_args={name: value for name, value in wanted.as_args().items() if name != "taken"},
+        excel_args={
+            **{name: value for name, value in wanted.as_args().items() if name != "taken"},
+            "for": "excel",
+        },
         queue_link=queue_link,
         levels=(*LEVELS, NO_FLAG),
         taken_filters=TAKEN,
@@ -370,9 +374,16 @@ def submission_fhir(reference: str) -> Response:
     )
 
 
+#: The byte-order mark that tells Excel a CSV file is UTF-8 (without it, accents break).
+EXCEL_BOM = "\ufeff"
+
+
 def _export(kind: str, rows_of: str, name: str) -> BaseResponse | tuple[str, int]:
+    args = request.args.to_dict()
+    # "CSV for Excel": the same file, UTF-8 with a byte-order mark (README, "Exports").
+    excel = args.pop("for", None) == "excel"
     try:
-        wanted = QueueFilter.parse(request.args.to_dict())
+        wanted = QueueFilter.parse(args)
     except BadFilter as error:
         return bad_filter(error)
     rows = export_jobs.count_rows(db.session, rows_of, wanted)
@@ -381,12 +392,18 @@ def _export(kind: str, rows_of: str, name: str) -> BaseResponse | tuple[str, int
         args: dict[str, Any] = {"kind": rows_of, **wanted.as_args()}
         return redirect(url_for("review.new_export", **args), code=303)
     detail: dict[str, Any] = {**wanted.as_detail(), "rows": rows}
+    if excel:
+        detail["for"] = "excel"
     audit.record(db.session, kind, actor=signed_in_clinician(), detail=detail)
     db.session.commit()
 
     def stream() -> Iterator[str]:
+        if excel:
+            yield EXCEL_BOM
         yield from export_jobs.csv_lines(rows_of, all_in_queue(db.session, wanted))
 
+    if excel:
+        name = name.replace(".csv", "-excel.csv")
     return download(stream_with_context(stream()), "text/csv; charset=utf-8", name)
 
 
