@@ -318,7 +318,7 @@ class Patient(Browser):
     def walk_to_check(self, answers: dict[str, Any], deadline: float | None = None) -> None:
         """Start and answer every page, each leading on to the next, up to the check page."""
         expect_redirect(self.start(deadline), f"/questions/{PAGES[0].id}", "start")
-        asked = asked_pages(answers)
+        asked = asked_pages(answers, self.language)
         for index, section in enumerate(asked):
             response = self.answer(section, answers, deadline, action="continue")
             following = f"/questions/{asked[index + 1].id}" if index + 1 < len(asked) else "/check"

@@ -70,7 +70,7 @@ def test_a_french_start_page_is_french(plain_app: Flask, french: Callable[[str],
 def test_a_french_journey_records_french_on_the_draft_and_the_submission(
     app: Flask, client: FlaskClient, french: Callable[[str], str]
 ) -> None:
-    patient = Patient(in_french(client))
+    patient = Patient(in_french(client), language="fr-CA")
     patient.walk_to_check(baseline())
     assert stored(app, Draft) == ["fr-CA"]
     check = client.get("/check")
@@ -168,7 +168,7 @@ def test_a_language_left_out_of_languages_is_not_offered(tmp_path: object) -> No
 def test_a_reopened_draft_comes_back_in_its_language(
     app: Flask, client: FlaskClient, french: Callable[[str], str]
 ) -> None:
-    patient = Patient(in_french(client))
+    patient = Patient(in_french(client), language="fr-CA")
     patient.start()
     patient.answer(ABOUT_YOU, baseline(), action="later")
     link = re.search(r'class="resume-link"><a href="([^"]+)"', page_html(client.get("/saved")))
@@ -194,7 +194,7 @@ def test_a_reopened_draft_comes_back_in_its_language(
 def test_errors_are_in_the_patient_s_language(
     app: Flask, client: FlaskClient, french: Callable[[str], str]
 ) -> None:
-    patient = Patient(in_french(client))
+    patient = Patient(in_french(client), language="fr-CA")
     patient.start()
     response = patient.answer(ABOUT_YOU, {})
     assert response.status_code == 400
@@ -207,7 +207,7 @@ def test_errors_are_in_the_patient_s_language(
 def test_the_clinician_side_stays_in_english_and_names_the_patient_s_language(
     app: Flask, client: FlaskClient
 ) -> None:
-    patient = Patient(in_french(client))
+    patient = Patient(in_french(client), language="fr-CA")
     reference = patient.journey(baseline())
     desk = in_french(app.test_client())
     sign_in(desk, app, make_clinician(app))
