@@ -144,11 +144,26 @@ def from_environment(environ: Mapping[str, str], instance_path: str) -> dict[str
     }
 
 
+#: Shown in development where the clinic's phone number goes when CLINIC_PHONE is unset,
+#: so nobody mistakes a page that points to nobody for a finished one.
+CLINIC_PHONE_PLACEHOLDER = "[CLINIC_PHONE is not set]"
+
+
 def check_production(config: MutableMapping[str, Any]) -> None:
-    """Refuse to run in production with unsafe settings; make session cookies HTTPS-only."""
+    """Refuse to run in production with unsafe settings; make session cookies HTTPS-only.
+
+    In development, an unset CLINIC_PHONE becomes a visible placeholder instead.
+    """
     if config.get("APP_ENV") != "production":
+        if not str(config.get("CLINIC_PHONE") or "").strip():
+            config["CLINIC_PHONE"] = CLINIC_PHONE_PLACEHOLDER
         return
     config["SESSION_COOKIE_SECURE"] = True
+    if not str(config.get("CLINIC_PHONE") or "").strip():
+        raise ConfigError(
+            "CLINIC_PHONE is not set. Patients are told to call the clinic and quote their "
+            "reference: set it to the number they should call, like CLINIC_PHONE='416 555 0100'."
+        )
     key = str(config.get("SECRET_KEY") or "")
     if not key or key == DEVELOPMENT_SECRET_KEY:
         raise ConfigError("SECRET_KEY is not set. " + HOW_TO_MAKE_A_KEY)

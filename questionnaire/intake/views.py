@@ -300,6 +300,8 @@ def page(section_id: str) -> Response | str | tuple[str, int]:
         form = form_class()
         form.today = clinic_today()
         form.context = draft.answers
+        # The call-back agreed to at the start needs a phone number (questions/forms.py).
+        form.contact_consent = draft.contact_consent
         later = request.form.get("action") == "later"
         # The language switch on a question page sends the page: what is valid is kept.
         switch_to = request.form.get("language")

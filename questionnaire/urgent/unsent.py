@@ -61,8 +61,10 @@ def urgent_findings(
     return urgent
 
 
-def _contact(raw: Mapping[str, Any]) -> dict[str, str]:
-    return {key: str(raw[key]) for key in CONTACT_ITEMS if raw.get(key)}
+def _contact(raw: Mapping[str, Any], language: str) -> dict[str, str]:
+    """Return what a clinician needs to reach the patient, and the language to speak."""
+    found = {key: str(raw[key]) for key in CONTACT_ITEMS if raw.get(key)}
+    return found | {"language": language}
 
 
 def find_for_draft(session: DbSession, draft: Draft) -> UnsentIntake | None:
@@ -98,7 +100,7 @@ def raise_for_draft(
         draft_id=draft.id,
         raised_at=now,
         saved_at=draft.updated_at,
-        contact=_contact(draft.answers),
+        contact=_contact(draft.answers, draft.language),
         findings=findings,
     )
     session.add(intake)
@@ -132,7 +134,7 @@ def note_saved(
     findings = urgent_findings(table, draft.answers, local_date(now, zone_of(settings)), settings)
     if findings:
         intake.findings = findings
-        intake.contact = _contact(draft.answers)
+        intake.contact = _contact(draft.answers, draft.language)
         intake.saved_at = draft.updated_at
         intake.answer_changed_at = None
     elif intake.answer_changed_at is None:
