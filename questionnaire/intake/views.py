@@ -148,6 +148,10 @@ def _first_input(field: Any) -> str:
     return str(field.name)
 
 
+#: The tick box that confirms an unusual weight (a page field, never an answer).
+WEIGHT_CONFIRM_FIELD = "weight_is_right"
+
+
 def _asked_pages(answers: dict[str, Any]) -> list[Section]:
     """Return the pages this patient is asked, in order (PCL-5 only after PTSD is named)."""
     tag = languages.current_tag()
@@ -307,6 +311,9 @@ def page(section_id: str) -> Response | str | tuple[str, int]:
         switch_to = request.form.get("language")
         switching = switch_to in languages.tags()
         valid = form.validate()
+        if _unusual_weight(form):
+            form[catalogue.WEIGHT_ITEM].errors.append(catalogue.WEIGHT_UNUSUAL)
+            valid = False
         bad = set(form_errors(form))
         # A timed-out page is shown again with its values and a fresh token; nothing is saved.
         trusted = "csrf_token" not in bad
@@ -356,7 +363,32 @@ def page(section_id: str) -> Response | str | tuple[str, int]:
         crisis_beside=crisis_beside,
         contact_notice=_contact_notice(section, draft),
         can_save_later=catalogue.DATE_OF_BIRTH.id in draft.answers,
+        weight_confirm=(
+            WEIGHT_CONFIRM_FIELD
+            if request.method == "POST"
+            and catalogue.WEIGHT_ITEM in form
+            and catalogue.WEIGHT_UNUSUAL in form[catalogue.WEIGHT_ITEM].errors
+            else None
+        ),
     ), status
+
+
+def _unusual_weight(form: Any) -> bool:
+    """Return whether a weight just sent is outside the usual range and not confirmed.
+
+    Asked on the page, once: the patient may tick "This weight is right" (not stored; the
+    clinician's flag weight_missing still says it). A mistyped 900 is caught where it is typed.
+    """
+    field = form[catalogue.WEIGHT_ITEM] if catalogue.WEIGHT_ITEM in form else None
+    if field is None or field.errors or not field.data:
+        return False
+    if request.form.get(WEIGHT_CONFIRM_FIELD) == "y":
+        return False
+    unit_item = catalogue.UNIT_OF[catalogue.WEIGHT_ITEM].id
+    unit = form[unit_item].data if unit_item in form else "kg"
+    weight = catalogue.weight_in_kg(catalogue.parse_weight(field.data), unit or "kg")
+    low, high = catalogue.WEIGHT_USUAL_KG
+    return not low <= weight <= high
 
 
 def _raise_unsent(draft: Draft, response: Response) -> None:

@@ -25,6 +25,8 @@ from questionnaire.questions.parsers import (
     POUND_KG,
     WEIGHT_EXAMPLE,
     WEIGHT_MAX,
+    WEIGHT_UNUSUAL,
+    WEIGHT_USUAL_KG,
     DateProblem,
     DateWords,
     age_on,
@@ -47,6 +49,8 @@ __all__ = [  # the parsers are part of the catalogue's vocabulary
     "POUND_KG",
     "WEIGHT_EXAMPLE",
     "WEIGHT_MAX",
+    "WEIGHT_UNUSUAL",
+    "WEIGHT_USUAL_KG",
     "DateProblem",
     "DateWords",
     "age_on",
@@ -1013,6 +1017,8 @@ CRISIS_SECTION = SECTION_OF[CRISIS_QUESTION.id]
 UNIT_OF: dict[str, Item] = {
     item.unit_of: item for item in ITEMS.values() if item.unit_of is not None
 }
+#: The weight, checked against WEIGHT_USUAL_KG on its page (the patient may confirm it).
+WEIGHT_ITEM = "weight_value"
 
 
 def parser_of(item: Item) -> Callable[[str], Any]:

@@ -31,7 +31,15 @@ from urllib.parse import urlsplit
 
 import requests
 
-from questionnaire.questions.catalogue import ITEMS, PAGES, Kind, Section, section_is_asked
+from questionnaire.intake.views import WEIGHT_CONFIRM_FIELD
+from questionnaire.questions.catalogue import (
+    ITEMS,
+    PAGES,
+    WEIGHT_ITEM,
+    Kind,
+    Section,
+    section_is_asked,
+)
 from tests.harness.forms import as_lists, find_csrf_token, form_values, page_html, visible_text
 
 if TYPE_CHECKING:
@@ -264,10 +272,14 @@ class Patient(Browser):
         *,
         think_time: float = 0.0,
         language: str = "en",
+        confirms_weight: bool = True,
         **options: Any,
     ):
         super().__init__(client, **options)
         self.think_time = think_time
+        #: Whether the patient ticks "This weight is right" beside an unusual weight, as one
+        #: who typed it on purpose would (a rules.yaml case's 30 kg or 600 lb).
+        self.confirms_weight = confirms_weight
         #: The language the pages are read in (a BCP 47 tag), which decides the pages asked.
         self.language = language
 
@@ -293,6 +305,8 @@ class Patient(Browser):
         token = self.token(path, deadline)
         if self.think_time:
             time.sleep(random.uniform(0, self.think_time))
+        if self.confirms_weight and any(item.id == WEIGHT_ITEM for item in section.items):
+            extra = {WEIGHT_CONFIRM_FIELD: "y", **extra}
         data = {**page_answers(section, answers), "csrf_token": token, **extra}
         return self.persist("POST", path, data, deadline, page=section)
 
