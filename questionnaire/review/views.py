@@ -235,6 +235,40 @@ def submission(reference: str) -> tuple[str, int]:
     return _render_submission(found)
 
 
+@bp.get("/submissions/<reference>/print")
+def submission_print(reference: str) -> tuple[str, int]:
+    """Show one submission laid out for A4: one line per flag, the answers in two columns.
+
+    A plain link from the submission page (no script needed); viewing it is audited.
+    """
+    found = submission_or_404(reference)
+    actions.open_submission(db.session, signed_in_clinician(), found, view="print")
+    flagged = flagged_items(found)
+    today = clinic_today()
+    return (
+        render_template(
+            "review/print.html",
+            submission=found,
+            patient=identity(found.answers, today, languages.translate),
+            opened_at=now(),
+            evidence=_evidence,
+            # An answer a flag already shows is not printed again below it.
+            sections=[
+                (section, [row for row in rows if row.item.id not in flagged])
+                for section in catalogue.PAGES
+                if section.instrument is None
+                and (
+                    rows := section_rows(
+                        section, found.answers, languages.translate, languages.number
+                    )
+                )
+            ],
+            scores=score_rows(found.answers, found.language),
+        ),
+        200,
+    )
+
+
 def _act(reference: str, act: Any) -> BaseResponse | tuple[str, int]:
     found = submission_or_404(reference)
     try:
