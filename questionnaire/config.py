@@ -109,7 +109,10 @@ def from_environment(environ: Mapping[str, str], instance_path: str) -> dict[str
         "RATELIMIT_STORAGE_URI": environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_KEY_PREFIX": environ.get("RATELIMIT_KEY_PREFIX", "intake"),
         "RATELIMIT_START": environ.get("RATELIMIT_START", "20 per hour"),
+        # Sends of one draft (a double click, a refresh), then a much higher ceiling per
+        # address against floods; only sends that go through count (intake/views.check).
         "RATELIMIT_SUBMIT": environ.get("RATELIMIT_SUBMIT", "10 per hour"),
+        "RATELIMIT_SUBMIT_ADDRESS": environ.get("RATELIMIT_SUBMIT_ADDRESS", "200 per hour"),
         "RATELIMIT_SIGN_IN": environ.get("RATELIMIT_SIGN_IN", "30 per 15 minutes"),
         # Submissions older than this many days are deleted by `flask purge`; the privacy
         # notice states it in years or months.

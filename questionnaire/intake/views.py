@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from typing import Any
 
 from flask import (
@@ -17,6 +18,7 @@ from flask import (
 )
 from flask.blueprints import BlueprintSetupState
 from flask_babel import format_decimal
+from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
@@ -518,9 +520,33 @@ def _keep_language(draft: Draft) -> None:
         session[languages.SESSION_KEY] = draft.language
 
 
+def _send_limit_key() -> str:
+    """Return what the send limit counts: this draft (a hash of its key, never the key),
+    so patients on one connection (a clinic's Wi-Fi, a family) do not share one count."""
+    token = session.get(DRAFT_KEY)
+    if not token:
+        return f"address:{get_remote_address()}"
+    return "draft:" + hashlib.sha256(str(token).encode()).hexdigest()[:32]
+
+
+def _was_sent(response: Response) -> bool:
+    """Return whether a send went through (to the confirmation): only real sends count."""
+    return response.status_code == 303 and response.location == url_for("intake.done")
+
+
 @bp.route("/check", methods=["GET", "POST"])
 @csrf.exempt  # the send form checks its own token, so a timeout shows the page again
-@limiter.limit(security.configured_limit("RATELIMIT_SUBMIT"), methods=["POST"])
+@limiter.limit(
+    security.configured_limit("RATELIMIT_SUBMIT"),
+    methods=["POST"],
+    key_func=lambda: _send_limit_key(),
+    deduct_when=lambda response: _was_sent(response),
+)
+@limiter.limit(
+    security.configured_limit("RATELIMIT_SUBMIT_ADDRESS"),
+    methods=["POST"],
+    deduct_when=lambda response: _was_sent(response),
+)
 def check() -> Response | str | tuple[str, int]:
     """Show every answer in plain words with a Change link; send when it is right."""
     token = session.get(DRAFT_KEY)
