@@ -289,6 +289,24 @@ def resume_link_is_live(session: DbSession, resume_token: str, now: datetime | N
     return draft is not None and draft.resume_failures < Draft.MAX_RESUME_FAILURES
 
 
+def resume_link_language(
+    session: DbSession, resume_token: str, now: datetime | None = None
+) -> str | None:
+    """Return the language (a BCP 47 tag) of the draft a live resume link opens, else None.
+
+    The link's date-of-birth page is shown in it, so a French draft opened in an English
+    browser is asked in French. Nothing else about the draft is read.
+    """
+    found = session.execute(
+        sa.select(Draft.language, Draft.resume_failures).where(
+            Draft.resume_hash == digest(resume_token), Draft.expires_at > (now or utcnow())
+        )
+    ).first()
+    if found is None or found.resume_failures >= Draft.MAX_RESUME_FAILURES:
+        return None
+    return str(found.language)
+
+
 def remove_expired_drafts(session: DbSession, now: datetime | None = None) -> int:
     """Delete every draft past its expiry; return how many."""
     result = session.execute(sa.delete(Draft).where(Draft.expires_at <= (now or utcnow())))

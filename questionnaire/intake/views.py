@@ -17,6 +17,7 @@ from flask import (
     url_for,
 )
 from flask.blueprints import BlueprintSetupState
+import flask_babel
 from flask_babel import format_decimal
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError
@@ -28,13 +29,20 @@ from questionnaire import security
 from questionnaire.clinic_time import clinic_today
 from questionnaire.extensions import csrf, db, limiter, now
 from questionnaire.intake import service as services
-from questionnaire.intake.forms import ResumeForm, SendForm, StartForm, page_form_class
+from questionnaire.intake.forms import (
+    EmailLinkForm,
+    ResumeForm,
+    SendForm,
+    StartForm,
+    page_form_class,
+)
 from questionnaire.models import Draft, Submission
 from questionnaire.ops import alerts as notify
+from questionnaire.ops import mail
 from questionnaire.questions import catalogue, instruments
 from questionnaire.questions.catalogue import PAGES, Section
 from questionnaire.questions.forms import DateParts, form_errors
-from questionnaire.questions.wording import N_
+from questionnaire.questions.wording import N_, Phrase
 from questionnaire.questions.words import section_rows
 from questionnaire.references import format_reference
 from questionnaire.retention import retention_span
@@ -149,6 +157,9 @@ def _first_input(field: Any) -> str:
         return f"{field.name}-{(field.error_parts or catalogue.DATE_PARTS)[0]}"
     return str(field.name)
 
+
+#: The session key that keeps a resume link for one "Email me this link" press.
+RESUME_EMAIL_KEY = "resume_to_email"
 
 #: The tick box that confirms an unusual weight (a page field, never an answer).
 WEIGHT_CONFIRM_FIELD = "weight_is_right"
@@ -467,9 +478,69 @@ def saved() -> Response | str:
     draft = _current_draft()
     crisis = draft is not None and _needs_crisis_panel(draft.answers)
     raised = draft is not None and unsent.find_for_draft(db.session, draft) is not None
+    email = str(draft.answers.get("email") or "") if draft is not None else ""
+    if email:
+        # Kept for one "Email me this link" press on this page (the patient's choice).
+        session[RESUME_EMAIL_KEY] = token
     return render_template(
-        "intake/saved.html", link=link, hours=Draft.LIFETIME_HOURS, crisis=crisis, raised=raised
+        "intake/saved.html",
+        link=link,
+        hours=Draft.LIFETIME_HOURS,
+        crisis=crisis,
+        raised=raised,
+        email=email,
+        form=EmailLinkForm(),
     )
+
+
+@bp.post("/saved/email")
+def email_resume_link() -> Response | str | tuple[str, int]:
+    """Email the "come back later" link to the patient's own address, once, on request.
+
+    The email holds the link and what it does, never an answer. Nothing is stored or
+    logged about the address; a mail server that fails is said on the page.
+    """
+    form = EmailLinkForm()
+    token = session.pop(RESUME_EMAIL_KEY, None)
+    draft = _current_draft()
+    email = str(draft.answers.get("email") or "") if draft is not None else ""
+    if not form.validate_on_submit() or token is None or not email:
+        return redirect(url_for("intake.start"), code=303)
+    link = security.external_url("intake.resume", token=token)
+    message = mail.resume_link_message(
+        link,
+        sender=str(current_app.config.get("SMTP_FROM") or "intake@localhost"),
+        recipient=email,
+        subject=languages.translate(
+            Phrase(
+                N_("Your link to carry on with your form at %(clinic)s"),
+                clinic=languages.setting("CLINIC_NAME"),
+            )
+        ),
+        body=languages.translate(
+            Phrase(
+                N_(
+                    "Here is your link to carry on with your form at %(clinic)s:\n\n%(link)s\n\n"
+                    "It works once, within %(hours)s hours. When you open it, we ask for your "
+                    "date of birth before showing any answer. This email holds the link only, "
+                    "none of your answers.\n"
+                ),
+                clinic=languages.setting("CLINIC_NAME"),
+                link=link,
+                hours=Draft.LIFETIME_HOURS,
+            )
+        ),
+    )
+    try:
+        mail.send(current_app.config, message)
+        sent = True
+    except OSError as error:  # the mail server: say so, never the address
+        current_app.logger.warning("Resume link email failed: %s", type(error).__name__)
+        sent = False
+    return render_template(
+        "intake/link_emailed.html", sent=sent, link=None if sent else link,
+        hours=Draft.LIFETIME_HOURS,
+    )  # fmt: skip
 
 
 @bp.route("/resume/<token>", methods=["GET", "POST"])
@@ -477,8 +548,15 @@ def saved() -> Response | str:
 @limiter.limit(security.configured_limit("RATELIMIT_START"), methods=["POST"])
 def resume(token: str) -> Response | str | tuple[str, int]:
     """Reopen saved answers after checking the date of birth; no answer shows before that."""
-    if not services.resume_link_is_live(db.session, token, now()):
+    draft_language = services.resume_link_language(db.session, token, now())
+    if draft_language is None:
         return render_template("intake/resume_expired.html"), 404
+    if session.get(languages.SESSION_KEY) not in languages.tags() and (
+        draft_language in languages.tags()
+    ):
+        # A browser that chose no language here asks in the draft's (issue 25).
+        session[languages.SESSION_KEY] = draft_language
+        flask_babel.refresh()
     form = ResumeForm()
     form.today = clinic_today()
     errors: list[tuple[str, str]] = []
