@@ -74,6 +74,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     os.makedirs(app.instance_path, exist_ok=True)
     app.extensions["keyring"] = crypto.load_keyring(app.config, app.instance_path)
+    app.extensions["name_index_key"] = crypto.load_name_index_key(app.config, app.instance_path)
 
     db.init_app(app)
     migrate.init_app(

@@ -88,6 +88,9 @@ def from_environment(environ: Mapping[str, str], instance_path: str) -> dict[str
         # development only). ANSWERS_OLD_KEYS: earlier keys during a rotation.
         "ANSWERS_KEY": environ.get("ANSWERS_KEY", ""),
         "ANSWERS_OLD_KEYS": environ.get("ANSWERS_OLD_KEYS", ""),
+        # The blind-index key for name search, apart from the answers key (README, "Searching
+        # by name"); without it, instance/name-index.key (made in development only).
+        "NAME_INDEX_KEY": environ.get("NAME_INDEX_KEY", ""),
         # The patient's languages, as Babel locale ids; the first is the default.
         "LANGUAGES": environ.get("LANGUAGES", "en,fr_CA"),
         "CLINIC_NAME": environ.get("CLINIC_NAME", N_("Our clinic")),

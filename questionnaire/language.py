@@ -108,7 +108,7 @@ def lower_first(text: str) -> str:
     first word is an abbreviation (PHQ-9, AVM, AVC stay as they are)."""
     first = text.split(" ", 1)[0]
     letters = [char for char in first if char.isalpha()]
-    if not letters or len(letters) > 1 and all(char.isupper() for char in letters):
+    if not letters or (len(letters) > 1 and all(char.isupper() for char in letters)):
         return text
     return text[:1].lower() + text[1:]
 

@@ -116,7 +116,7 @@ TAG = re.compile(r"<[^>]*>")
 def test_french_typography_no_plain_space_before_a_colon_no_straight_apostrophe(
     locale: str,
 ) -> None:
-    """French text uses a non-breaking space before « : » and the typographic apostrophe ’."""
+    """French text uses a non-breaking space before « : » and the typographic apostrophe \u2019."""
     spaced, straight = [], []
     for message in entries(catalogue(locale)):
         for text in forms(message):
@@ -134,18 +134,18 @@ def test_french_typography_no_plain_space_before_a_colon_no_straight_apostrophe(
     [
         ("Has a health professional ever told you that you have high blood pressure?",
          "un professionnel ou une professionnelle de la santé"),
-        ("What would you like help with?", "Pour quels problèmes souhaitez-vous recevoir de l’aide?"),
+        ("What would you like help with?", "Pour quels problèmes souhaitez-vous recevoir de l\u2019aide?"),
         ("What you are looking for", "Ce qui vous amène"),
         ("Date of birth must be a real date", "une date valide"),
         ("Could you go without alcohol for 24 hours before each treatment?",
-         "vous abstenir d’alcool pendant les 24 heures précédant"),
+         "vous abstenir d\u2019alcool pendant les 24 heures précédant"),
         ("Have you ever heard or seen things other people could not, or held strong beliefs that "
          "others told you were not real?", "été fermement convaincu(e) de choses"),
         ("Do you have a doctor, nurse practitioner or therapist for your mental health now?",
          "Êtes-vous suivi(e) par un ou une médecin, une IPS ou un ou une thérapeute"),
         ("You can carry on with this form when you are ready.",
          "quand vous vous sentirez prêt ou prête"),
-        ("A clinician at %(clinic)s reads your answers.", "l’équipe de %(clinic)s"),
+        ("A clinician at %(clinic)s reads your answers.", "l\u2019équipe de %(clinic)s"),
     ],
 )  # fmt: skip
 def test_the_quebec_reviewers_corrections_hold(english: str, french: str) -> None:

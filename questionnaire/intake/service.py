@@ -18,11 +18,13 @@ from sqlalchemy.exc import IntegrityError, InvalidRequestError
 from sqlalchemy.orm.exc import StaleDataError
 
 from questionnaire.clinic_time import local_date, zone_of
+from questionnaire.crypto import name_index_key as name_key
 from questionnaire.extensions import DbSession, utcnow
 from questionnaire.flagging.table import evaluate
-from questionnaire.models import Draft, Flag, Submission, UnsentIntake
+from questionnaire.models import Draft, Flag, NameToken, Submission, UnsentIntake
 from questionnaire.ops.alerts import queue_alerts
 from questionnaire.questions import catalogue
+from questionnaire.questions.blind_index import blind_tokens
 from questionnaire.questions.crisis import fill_numbers
 from questionnaire.questions.forms import as_formdata, section_form_class, validate_answers
 from questionnaire.questions.text import parse_iso_date
@@ -445,6 +447,13 @@ def submit(
                         }
                         for finding in findings
                     ],
+                )
+            # The name's blind index (exact-token search for clinicians; issue 25).
+            digests = blind_tokens(str(validated.answers.get("full_name") or ""), name_key())
+            if digests:
+                session.execute(
+                    sa.insert(NameToken),
+                    [{"submission_id": submission_id, "digest": value} for value in digests],
                 )
             if draft.contact_consent:
                 # Only a draft with the contact consent can have raised an unsent urgent

@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 from typing import Any
 
+import flask_babel
 from flask import (
     Blueprint,
     abort,
@@ -17,7 +18,6 @@ from flask import (
     url_for,
 )
 from flask.blueprints import BlueprintSetupState
-import flask_babel
 from flask_babel import format_decimal
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError
@@ -392,7 +392,7 @@ def _unusual_weight(form: Any) -> bool:
     Asked on the page, once: the patient may tick "This weight is right" (not stored; the
     clinician's flag weight_missing still says it). A mistyped 900 is caught where it is typed.
     """
-    field = form[catalogue.WEIGHT_ITEM] if catalogue.WEIGHT_ITEM in form else None
+    field = form._fields.get(catalogue.WEIGHT_ITEM)
     if field is None or field.errors or not field.data:
         return False
     if request.form.get(WEIGHT_CONFIRM_FIELD) == "y":

@@ -384,7 +384,7 @@ SECTIONS: tuple[Section, ...] = (
                 label="Where do you live?",
                 kind=Kind.CHOICE,
                 choices=REGIONS,
-                hint='Choose your province or territory. If you live outside Canada, choose '
+                hint="Choose your province or territory. If you live outside Canada, choose "
                 '"United States" or "Somewhere else".',
                 short_label="Where you live",
                 error="Select where you live",

@@ -77,8 +77,8 @@ WEIGHT_MAX = 1000.0
 #: A weight outside them is asked again on its page; the patient may confirm it.
 WEIGHT_USUAL_KG = (35.0, 250.0)
 WEIGHT_UNUSUAL = N_(
-    "Check your weight. It is outside the usual range. If it is right, tick \"This weight is "
-    "right\" below and continue."
+    'Check your weight. It is outside the usual range. If it is right, tick "This weight is '
+    'right" below and continue.'
 )
 
 

@@ -18,9 +18,12 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response as BaseResponse
+from wtforms import StringField
+from wtforms.validators import DataRequired, Length
 
-from questionnaire import audit, security
+from questionnaire import audit, crypto, security
 from questionnaire import language as languages
 from questionnaire.audit import trail
 from questionnaire.auth import admin_required, export_required, signed_in_clinician
@@ -40,7 +43,7 @@ from questionnaire.questions import catalogue
 from questionnaire.questions.wording import N_, Phrase
 from questionnaire.questions.words import section_rows
 from questionnaire.references import format_reference
-from questionnaire.review import actions, assignment
+from questionnaire.review import actions, assignment, name_search
 from questionnaire.review import dashboard as work
 from questionnaire.review import requests as patient_requests
 from questionnaire.review.present import (
@@ -235,6 +238,29 @@ def submission(reference: str) -> tuple[str, int]:
     return _render_submission(found)
 
 
+class NameSearchForm(FlaskForm):
+    """The name search: one field, sent by POST with its CSRF token."""
+
+    name = StringField(validators=[DataRequired(), Length(max=200)])
+
+
+@bp.route("/search", methods=["GET", "POST"])
+def search_by_name() -> str:
+    """Find submissions by the patient's name (a POST: the name never goes in a URL)."""
+    form = NameSearchForm()
+    results = None
+    if form.validate_on_submit():
+        found = name_search.find_by_name(
+            db.session, signed_in_clinician(), form.name.data or "", crypto.name_index_key()
+        )
+        today = clinic_today()
+        results = [
+            (submission, identity(submission.answers, today, languages.translate))
+            for submission in found
+        ]
+    return render_template("review/search.html", form=form, results=results)
+
+
 @bp.get("/submissions/<reference>/print")
 def submission_print(reference: str) -> tuple[str, int]:
     """Show one submission laid out for A4: one line per flag, the answers in two columns.
@@ -413,11 +439,11 @@ EXCEL_BOM = "\ufeff"
 
 
 def _export(kind: str, rows_of: str, name: str) -> BaseResponse | tuple[str, int]:
-    args = request.args.to_dict()
+    asked = request.args.to_dict()
     # "CSV for Excel": the same file, UTF-8 with a byte-order mark (README, "Exports").
-    excel = args.pop("for", None) == "excel"
+    excel = asked.pop("for", None) == "excel"
     try:
-        wanted = QueueFilter.parse(args)
+        wanted = QueueFilter.parse(asked)
     except BadFilter as error:
         return bad_filter(error)
     rows = export_jobs.count_rows(db.session, rows_of, wanted)

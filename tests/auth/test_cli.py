@@ -7,8 +7,8 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 import pyotp
-import segno
 import pytest
+import segno
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient

@@ -184,4 +184,7 @@ def test_csv_for_excel_is_the_same_file_with_a_byte_order_mark_and_is_audited(
                 .order_by(AuditEvent.id)
             )
         )
-    assert details == [{"level": "urgent", "rows": 1}, {"level": "urgent", "rows": 1, "for": "excel"}]
+    assert details == [
+        {"level": "urgent", "rows": 1},
+        {"level": "urgent", "rows": 1, "for": "excel"},
+    ]
