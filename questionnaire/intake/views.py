@@ -324,7 +324,8 @@ def page(section_id: str) -> Response | str | tuple[str, int]:
         switch_to = request.form.get("language")
         switching = switch_to in languages.tags()
         valid = form.validate()
-        if _unusual_weight(form):
+        # Asked on Continue only: saving for later or switching language keeps what was typed.
+        if not later and not switching and _unusual_weight(form):
             form[catalogue.WEIGHT_ITEM].errors.append(catalogue.WEIGHT_UNUSUAL)
             valid = False
         bad = set(form_errors(form))

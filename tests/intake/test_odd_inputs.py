@@ -149,3 +149,17 @@ def test_an_unusual_weight_is_asked_again_on_its_page_and_may_be_confirmed(
     assert confirmed.status_code == 303
     check = visible_text(client.get("/check"))
     assert "Your weight 900 kg" in check
+
+
+def test_an_unusual_weight_is_kept_when_the_patient_saves_for_later(
+    app: Flask, client: FlaskClient
+) -> None:
+    """The check asks on Continue; "Save and come back later" keeps what was typed."""
+    patient = Patient(client, confirms_weight=False)
+    patient.start()
+    heavy = dict(baseline(), weight_value="900", weight_unit="kg")
+    saved = patient.answer(PAGES[0], heavy, action="later")
+    assert saved.status_code == 303 and saved.headers["Location"] == "/saved"
+    with app.app_context():
+        draft = db.session.scalars(sa.select(Draft)).one()
+        assert draft.answers["weight_value"] == "900"  # a draft keeps the typed text
