@@ -28,9 +28,7 @@ def open_submission(
 ) -> None:
     """Record that a clinician viewed a submission (`view`: "print" for the print view)."""
     detail = {"view": view} if view else None
-    audit.record(
-        session, "view_submission", actor=clinician, submission=submission, detail=detail
-    )
+    audit.record(session, "view_submission", actor=clinician, submission=submission, detail=detail)
     session.commit()
 
 
