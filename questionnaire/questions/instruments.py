@@ -108,8 +108,8 @@ FREQUENCY = ("Not at all", "Several days", "More than half the days", "Nearly ev
 BOTHER = ("Not at all", "A little bit", "Moderately", "Quite a bit", "Extremely")
 
 NO_OFFICIAL_FRENCH = (
-    "official Canadian-French text not available to the project: shown in English with a "
-    "one-line note"
+    "official French text not available to the project: the page is left out for a patient "
+    "answering in French, and the page before it says so (never English among French)"
 )
 
 PHQ9 = Instrument(
