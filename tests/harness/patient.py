@@ -92,6 +92,13 @@ def asked_pages(answers: dict[str, Any], language: str = "en") -> list[Section]:
     return [section for section in PAGES if section_is_asked(section, answers, language)]
 
 
+def _accepted_language(client: FlaskClient | str) -> str:
+    """Return fr-CA when a test client asks for French first, else en."""
+    environ = getattr(client, "environ_base", {}) or {}
+    accepted = str(environ.get("HTTP_ACCEPT_LANGUAGE", "")).strip().lower()
+    return "fr-CA" if accepted.startswith("fr") else "en"
+
+
 @dataclass
 class Exchange:
     """One request a browser made and what came back (status None: no answer at all)."""
@@ -271,7 +278,7 @@ class Patient(Browser):
         client: FlaskClient | str,
         *,
         think_time: float = 0.0,
-        language: str = "en",
+        language: str | None = None,
         confirms_weight: bool = True,
         **options: Any,
     ):
@@ -280,8 +287,9 @@ class Patient(Browser):
         #: Whether the patient ticks "This weight is right" beside an unusual weight, as one
         #: who typed it on purpose would (a rules.yaml case's 30 kg or 600 lb).
         self.confirms_weight = confirms_weight
-        #: The language the pages are read in (a BCP 47 tag), which decides the pages asked.
-        self.language = language
+        #: The language the pages are read in (a BCP 47 tag), which decides the pages asked:
+        #: as given, else the test client's Accept-Language (fr… reads French), else English.
+        self.language = language or _accepted_language(client)
 
     # --- the steps: each returns the response -------------------------------------------
 
