@@ -135,7 +135,8 @@ def queue() -> str | tuple[str, int]:
         statuses=STATUSES,
         rules=[rule.id for rule in current_app.extensions["rule_table"].rules],
         failed_alerts=notify.failed_alerts(db.session) if clinician.is_admin else [],
-        unsent_intakes=unsent.open_intakes(db.session),
+        unsent_intakes=(intakes := unsent.open_intakes(db.session)),
+        unsent_languages=unsent.languages_of(db.session, intakes),
         can_export=clinician.can_export,
     )
     # Committed after rendering: a commit expires every loaded row, and rendering after it

@@ -453,3 +453,6 @@ def test_the_unsent_intake_page_names_the_patient_s_language(
     assert intake.contact["language"] == "fr-CA"
     page = visible_text(as_reviewer_client.get(f"/clinic/unsent/{intake.reference}"))
     assert "Language French (Canada)" in page
+    queue = as_reviewer_client.get("/clinic/").get_data(as_text=True)
+    unsent_list = queue[queue.index('id="unsent-title"') : queue.index("</table>")]
+    assert "French (Canada)" in unsent_list
