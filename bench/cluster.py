@@ -212,6 +212,8 @@ class Cluster:
         self.shared = {
             "secret_key": secrets.token_urlsafe(48),
             "answers_key": new_answers_key(),
+            # One name-index key for both instances, as for the answers key.
+            "NAME_INDEX_KEY": new_answers_key(),
             "PUBLIC_BASE_URL": self.nginx_url,
             "TRUSTED_PROXY_HOPS": "1",
             "RATELIMIT_ENABLED": "true",

@@ -65,7 +65,12 @@ from flask import Flask  # noqa: E402
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright  # noqa: E402
 
 from questionnaire.extensions import db  # noqa: E402
-from questionnaire.questions.catalogue import ITEMS, PAGES, Section  # noqa: E402
+from questionnaire.questions.catalogue import (  # noqa: E402
+    ITEMS,
+    PAGES,
+    Section,
+    section_is_asked,
+)
 from tests.answers import baseline, with_changes  # noqa: E402
 from tests.auth.helpers import PASSWORD, current_code, make_clinician  # noqa: E402
 from tests.browser.conftest import (  # noqa: E402
@@ -126,14 +131,27 @@ QUEUE: tuple[tuple[dict[str, Any], int], ...] = (
 SAFETY = next(index for index, section in enumerate(PAGES) if section.id == "safety")
 
 
+def _walk_answers() -> dict[str, object]:
+    # PTSD among the reasons, so the PCL-5 page is shot too (in English).
+    return with_changes({"reasons": ["depression", "ptsd"]})
+
+
+WALK_ANSWERS = _walk_answers()
+
+
 def slug(section: Section) -> str:
     return section.id.replace("_", "-")
 
 
-def page_names() -> list[str]:
-    """Return every patient shot's name part (NN-page), in the order they are taken."""
+def page_names(language: str = "en") -> list[str]:
+    """Return every patient shot's name part (NN-page), in the order they are taken.
+
+    In French the GAD-7 and PCL-5 pages are left out (no official French text here).
+    """
     names = ["00-privacy", "01-start"]
     for number, section in enumerate(PAGES, start=2):
+        if not section_is_asked(section, WALK_ANSWERS, language):
+            continue
         names.append(f"{number:02d}-{slug(section)}")
         if number == 2:
             names.append(f"{number:02d}-{slug(section)}-error")
@@ -190,14 +208,16 @@ def begin(page: Page) -> None:
 
 def walk(page: Page, shoot: Shoot) -> None:
     """Privacy, start, every question page (the first also sent empty), check, done."""
-    # PTSD among the reasons, so the PCL-5 page is shot too.
-    answers = with_changes({"reasons": ["depression", "ptsd"]})
+    answers = WALK_ANSWERS
     page.goto("/privacy")
     shoot(page, "00-privacy")
     page.goto("/")
     shoot(page, "01-start")
     begin(page)
+    language = page.locator("html").get_attribute("lang") or "en"
     for number, section in enumerate(PAGES, start=2):
+        if not section_is_asked(section, answers, language):
+            continue  # left out in French: no official French text here
         at(page, f"/questions/{section.id}")
         shoot(page, f"{number:02d}-{slug(section)}")
         if number == 2:

@@ -16,7 +16,7 @@ from sqlalchemy.pool import Pool
 from questionnaire import assets, clinic_time, crypto, language, security
 from questionnaire import config as settings
 from questionnaire.extensions import csrf, db, migrate, utcnow
-from questionnaire.questions.crisis import fill_numbers
+from questionnaire.questions.crisis import NON_BREAKING_HYPHEN, fill_numbers
 from questionnaire.references import format_reference
 
 __all__ = ["create_app"]
@@ -74,6 +74,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     os.makedirs(app.instance_path, exist_ok=True)
     app.extensions["keyring"] = crypto.load_keyring(app.config, app.instance_path)
+    app.extensions["name_index_key"] = crypto.load_name_index_key(app.config, app.instance_path)
 
     db.init_app(app)
     migrate.init_app(
@@ -99,7 +100,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(health.bp)
     auth.init_app(app)
     errors.register(app)
-    app.jinja_env.filters["numbers"] = lambda text: fill_numbers(text, app.config)
+    app.jinja_env.filters["numbers"] = lambda text: fill_numbers(
+        text, app.config, NON_BREAKING_HYPHEN
+    )
     app.jinja_env.filters["reference"] = format_reference
     cli.register(app)
     return app

@@ -88,6 +88,9 @@ def from_environment(environ: Mapping[str, str], instance_path: str) -> dict[str
         # development only). ANSWERS_OLD_KEYS: earlier keys during a rotation.
         "ANSWERS_KEY": environ.get("ANSWERS_KEY", ""),
         "ANSWERS_OLD_KEYS": environ.get("ANSWERS_OLD_KEYS", ""),
+        # The blind-index key for name search, apart from the answers key (README, "Searching
+        # by name"); without it, instance/name-index.key (made in development only).
+        "NAME_INDEX_KEY": environ.get("NAME_INDEX_KEY", ""),
         # The patient's languages, as Babel locale ids; the first is the default.
         "LANGUAGES": environ.get("LANGUAGES", "en,fr_CA"),
         "CLINIC_NAME": environ.get("CLINIC_NAME", N_("Our clinic")),
@@ -109,7 +112,10 @@ def from_environment(environ: Mapping[str, str], instance_path: str) -> dict[str
         "RATELIMIT_STORAGE_URI": environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_KEY_PREFIX": environ.get("RATELIMIT_KEY_PREFIX", "intake"),
         "RATELIMIT_START": environ.get("RATELIMIT_START", "20 per hour"),
+        # Sends of one draft (a double click, a refresh), then a much higher ceiling per
+        # address against floods; only sends that go through count (intake/views.check).
         "RATELIMIT_SUBMIT": environ.get("RATELIMIT_SUBMIT", "10 per hour"),
+        "RATELIMIT_SUBMIT_ADDRESS": environ.get("RATELIMIT_SUBMIT_ADDRESS", "200 per hour"),
         "RATELIMIT_SIGN_IN": environ.get("RATELIMIT_SIGN_IN", "30 per 15 minutes"),
         # Submissions older than this many days are deleted by `flask purge`; the privacy
         # notice states it in years or months.
@@ -144,11 +150,26 @@ def from_environment(environ: Mapping[str, str], instance_path: str) -> dict[str
     }
 
 
+#: Shown in development where the clinic's phone number goes when CLINIC_PHONE is unset,
+#: so nobody mistakes a page that points to nobody for a finished one.
+CLINIC_PHONE_PLACEHOLDER = "[CLINIC_PHONE is not set]"
+
+
 def check_production(config: MutableMapping[str, Any]) -> None:
-    """Refuse to run in production with unsafe settings; make session cookies HTTPS-only."""
+    """Refuse to run in production with unsafe settings; make session cookies HTTPS-only.
+
+    In development, an unset CLINIC_PHONE becomes a visible placeholder instead.
+    """
     if config.get("APP_ENV") != "production":
+        if not str(config.get("CLINIC_PHONE") or "").strip():
+            config["CLINIC_PHONE"] = CLINIC_PHONE_PLACEHOLDER
         return
     config["SESSION_COOKIE_SECURE"] = True
+    if not str(config.get("CLINIC_PHONE") or "").strip():
+        raise ConfigError(
+            "CLINIC_PHONE is not set. Patients are told to call the clinic and quote their "
+            "reference: set it to the number they should call, like CLINIC_PHONE='416 555 0100'."
+        )
     key = str(config.get("SECRET_KEY") or "")
     if not key or key == DEVELOPMENT_SECRET_KEY:
         raise ConfigError("SECRET_KEY is not set. " + HOW_TO_MAKE_A_KEY)

@@ -168,6 +168,37 @@ def load_keyring(config: Mapping[str, Any], instance_path: str) -> Keyring:
     return Keyring(key, origin="file")
 
 
+#: The name-index key's file in the instance folder, when NAME_INDEX_KEY is not set.
+NAME_INDEX_KEY_FILE = "name-index.key"
+
+
+def load_name_index_key(config: Mapping[str, Any], instance_path: str) -> bytes:
+    """Return the blind-index key for names: NAME_INDEX_KEY, else its instance file.
+
+    Separate from the answers key (a leaked index key reveals no answer, and a leaked
+    answers key does not make the index a dictionary). Made in development only.
+    """
+    path = Path(instance_path) / NAME_INDEX_KEY_FILE
+    if config.get("NAME_INDEX_KEY"):
+        return decode_key(str(config["NAME_INDEX_KEY"]))
+    if path.exists():
+        return _read_key_file(path)
+    if config.get("APP_ENV") == "production":
+        raise AnswersKeyError(
+            f"No name-index key. Set NAME_INDEX_KEY or create {path} (mode 600); "
+            "see README, Searching by name."
+        )
+    key = new_key()
+    write_key_file(path, key)
+    return key
+
+
+def name_index_key() -> bytes:
+    """Return the running app's name-index key."""
+    key: bytes = current_app.extensions["name_index_key"]
+    return key
+
+
 def keyring() -> Keyring:
     """Return the running app's keyring."""
     ring: Keyring = current_app.extensions["keyring"]

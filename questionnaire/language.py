@@ -12,6 +12,7 @@ language is a choice, never guessed from the browser.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from typing import Any
 from babel import Locale, UnknownLocaleError
 from babel.support import Translations
 from flask import Flask, current_app, request, session
-from flask_babel import Babel, format_decimal, get_locale, gettext
+from flask_babel import Babel, format_date, format_decimal, get_locale, gettext
 
 from questionnaire.config import WORDED_SETTINGS, ConfigError
 from questionnaire.questions.wording import translated
@@ -102,6 +103,28 @@ def number(value: float) -> str:
     return str(format_decimal(value, format="#,##0.##"))
 
 
+def lower_first(text: str) -> str:
+    """Return words for the middle of a sentence: the first letter in lower case, unless the
+    first word is an abbreviation (PHQ-9, AVM, AVC stay as they are)."""
+    first = text.split(" ", 1)[0]
+    letters = [char for char in first if char.isalpha()]
+    if not letters or (len(letters) > 1 and all(char.isupper() for char in letters)):
+        return text
+    return text[:1].lower() + text[1:]
+
+
+def long_date(value: object) -> str:
+    """Return a stored date (YYYY-MM-DD) as people read it: 27 March 1985, 27 mars 1985.
+
+    Anything that is not a calendar date is returned as it is.
+    """
+    try:
+        day = date.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    return str(format_date(day, format="d MMMM y"))
+
+
 def setting(name: str) -> str:
     """Return a setting written in words, in the reader's language (see WORDED_SETTINGS).
 
@@ -165,6 +188,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["t"] = translate
     app.jinja_env.globals["setting"] = setting
     app.jinja_env.filters["language_name"] = language_name
+    app.jinja_env.filters["lower_first"] = lower_first
+    app.jinja_env.filters["long_date"] = long_date
     # A count the reader's way: 1,234 in English, 1 234 in French.
     app.jinja_env.globals["number"] = format_decimal
 

@@ -296,6 +296,26 @@ def _seed_counts(metadata: sa.MetaData, connection: sa.Connection, **_: Any) -> 
         connection.exec_driver_sql(statement)
 
 
+class NameToken(db.Model):  # type: ignore[name-defined]
+    """One token of a submission's sealed name, as its blind index value (issue 25).
+
+    A keyed HMAC of the normalised token under NAME_INDEX_KEY (questions/blind_index.py),
+    never the token: a name search compares these, exact tokens only.
+    """
+
+    __tablename__ = "name_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("submissions.id", ondelete="CASCADE"), index=True
+    )
+    #: HMAC-SHA256 in hex (64 characters).
+    digest: Mapped[str] = mapped_column(sa.String(64), index=True)
+
+    def __repr__(self) -> str:
+        return f"<NameToken of {self.submission_id}>"
+
+
 class Note(db.Model):  # type: ignore[name-defined]
     """A clinician's note on a submission."""
 

@@ -70,6 +70,8 @@ class Clock:
 
 #: A fixed answers key for tests (never a real one).
 TEST_KEY = "dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktdGVzdC0="
+#: The name-index key of tests: apart from the answers key, as in production.
+TEST_NAME_INDEX_KEY = "bmFtZS1pbmRleC10ZXN0LWtleS0zMi1ieXRlcyEhISE="
 
 #: The day the rules.yaml cases are dated (their ages are computed on it).
 CASE_DAY = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -89,6 +91,7 @@ def make_app(tmp_path: Path, **config: object) -> Flask:
         "CLINIC_NAME": "Test Clinic",
         "CLINIC_PHONE": "416 555 0100",
         "ANSWERS_KEY": TEST_KEY,
+        "NAME_INDEX_KEY": TEST_NAME_INDEX_KEY,
         "INSTANCE_PATH": str(tmp_path / "instance"),
         # Many journeys come from one address: tests that need limits switch them on.
         "RATELIMIT_ENABLED": False,

@@ -123,7 +123,7 @@ def test_settings_come_from_the_environment(
     assert app.config["CRISIS_LINE_NUMBER"] == "1-833-456-4566"
     assert app.config["CLINIC_EMAIL"] == "intake@harbour.example"
     page = app.test_client().get("/").get_data(as_text=True)
-    assert "1-833-456-4566" in page and "intake@harbour.example" in page
+    assert "1\u2011833\u2011456\u20114566" in page and "intake@harbour.example" in page
 
 
 def test_the_landing_page_shows_something_real(plain_app) -> None:
@@ -131,7 +131,9 @@ def test_the_landing_page_shows_something_real(plain_app) -> None:
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert "Before your first appointment" in page
-    assert "9-8-8" in page
+    assert "9\u20118\u20118" in page
+    assert "9-8-8" not in page  # non-breaking hyphens: the number never wraps at 9-8- / 8
+    assert 'href="tel:988" class="tel"' in page  # .tel: white-space nowrap
     assert "privacy notice" in page
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from questionnaire.config import ConfigError, is_strong_secret_key
+from questionnaire.config import CLINIC_PHONE_PLACEHOLDER, ConfigError, is_strong_secret_key
 from questionnaire.extensions import db
 from questionnaire.questions.catalogue import PAGES
 from tests.answers import baseline
@@ -92,3 +92,28 @@ def test_fhir_urls_use_the_public_address_whatever_the_host_header(tmp_path: Pat
     response = app.test_client().get("/fhir/Questionnaire", headers={"Host": "evil.example"})
     text = response.get_data(as_text=True)
     assert PUBLIC in text and "evil.example" not in text
+
+
+def test_production_refuses_to_start_without_a_clinic_phone(tmp_path: Path) -> None:
+    """Issue 25: "quote your reference" must point to a number patients can call."""
+    with pytest.raises(ConfigError, match="CLINIC_PHONE is not set"):
+        production(tmp_path, CLINIC_PHONE="")
+    assert production(tmp_path, CLINIC_PHONE="416 555 0100").config["CLINIC_PHONE"]
+
+
+def test_development_shows_a_visible_placeholder_where_the_clinic_phone_goes(
+    tmp_path: Path,
+) -> None:
+    app = make_app(tmp_path, CLINIC_PHONE="")
+    assert app.config["CLINIC_PHONE"] == CLINIC_PHONE_PLACEHOLDER
+    page = app.test_client().get("/").get_data(as_text=True)
+    assert f'<mark class="placeholder">{CLINIC_PHONE_PLACEHOLDER}</mark>' in page
+    assert "tel:[" not in page
+
+
+def test_production_refuses_to_make_a_name_index_key(tmp_path: Path) -> None:
+    """The blind-index key must be given in production, like the answers key."""
+    from questionnaire.crypto import AnswersKeyError
+
+    with pytest.raises(AnswersKeyError, match="NAME_INDEX_KEY"):
+        production(tmp_path, NAME_INDEX_KEY="")

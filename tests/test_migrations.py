@@ -26,6 +26,7 @@ TABLES = {
     "queue_counts",
     "export_jobs",
     "enrolment_links",
+    "name_tokens",
     "corrections",
     "ended_sessions",
     "questionnaire_versions",

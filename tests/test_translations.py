@@ -106,3 +106,60 @@ def test_the_compiled_catalogue_is_the_po_file(locale: str) -> None:
     assert {key(m): forms(m) for m in entries(compiled)} == {
         key(m): forms(m) for m in entries(source) if all(forms(m)) and not m.fuzzy
     }, "the .mo file is older than the .po file: run `make translations`"
+
+
+#: HTML tags inside a message (their attributes may hold straight quotes).
+TAG = re.compile(r"<[^>]*>")
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_french_typography_no_plain_space_before_a_colon_no_straight_apostrophe(
+    locale: str,
+) -> None:
+    """French text uses a non-breaking space before « : » and the typographic apostrophe \u2019."""
+    spaced, straight = [], []
+    for message in entries(catalogue(locale)):
+        for text in forms(message):
+            words = TAG.sub("", text)
+            if " :" in words:
+                spaced.append(key(message))
+            if "'" in words:
+                straight.append(key(message))
+    assert spaced == [], f"ordinary space before a colon: {spaced}"
+    assert straight == [], f"straight apostrophe: {straight}"
+
+
+@pytest.mark.parametrize(
+    ("english", "french"),
+    [
+        ("Has a health professional ever told you that you have high blood pressure?",
+         "un professionnel ou une professionnelle de la santé"),
+        ("What would you like help with?", "Pour quels problèmes souhaitez-vous recevoir de l\u2019aide?"),
+        ("What you are looking for", "Ce qui vous amène"),
+        ("Date of birth must be a real date", "une date valide"),
+        ("Could you go without alcohol for 24 hours before each treatment?",
+         "vous abstenir d\u2019alcool pendant les 24 heures précédant"),
+        ("Have you ever heard or seen things other people could not, or held strong beliefs that "
+         "others told you were not real?", "été fermement convaincu(e) de choses"),
+        ("Do you have a doctor, nurse practitioner or therapist for your mental health now?",
+         "Êtes-vous suivi(e) par un ou une médecin, une IPS ou un ou une thérapeute"),
+        ("You can carry on with this form when you are ready.",
+         "quand vous vous sentirez prêt ou prête"),
+        ("A clinician at %(clinic)s reads your answers.", "l\u2019équipe de %(clinic)s"),
+    ],
+)  # fmt: skip
+def test_the_quebec_reviewers_corrections_hold(english: str, french: str) -> None:
+    """Issue 25: each wording a native Quebec reviewer corrected stays corrected."""
+    found = catalogue("fr_CA").get(english)
+    assert found is not None, english
+    assert french in found.string
+    assert "« high »" not in found.string.replace("\u00a0", " ")
+
+
+def test_no_high_anglicism_nor_one_gender_noun_pair_left() -> None:
+    """« si high » reads as English; « un ou une professionnelle » drops the masculine noun."""
+    texts = [text for message in entries(catalogue("fr_CA")) for text in forms(message)]
+    joined = "\n".join(texts).replace("\u00a0", " ")
+    for wrong in ("« high »", "un ou une professionnelle", "un ou une clinicienne",
+                  "Pour quoi", "anesthésiant", "date réelle", "cru très fort"):  # fmt: skip
+        assert wrong not in joined, wrong

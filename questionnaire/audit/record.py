@@ -66,6 +66,10 @@ ACTIONS = frozenset(
         "submission_deleted_on_request",
         "submission_hidden_on_request",
         "submission_shown_again",
+        # Name search through the blind index (issue 25): counts only, never a name.
+        "name_search",
+        "name_index_rebuilt",
+        "name_index_rotated",
     }
 )
 

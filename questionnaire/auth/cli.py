@@ -5,10 +5,12 @@ Thin wrappers over service.py.
 
 from __future__ import annotations
 
+import io
 import sys
 from typing import NoReturn
 
 import click
+import segno
 from flask import current_app
 from flask.cli import AppGroup
 
@@ -27,10 +29,19 @@ def _fail(message: str, code: int) -> NoReturn:
     sys.exit(code)
 
 
+def qr_for_terminal(uri: str) -> str:
+    """Return the URI's QR code drawn in text blocks (two rows a line), for a terminal."""
+    drawn = io.StringIO()
+    segno.make(uri, error="m").terminal(out=drawn, compact=True, border=2)
+    return drawn.getvalue()
+
+
 def _show_uri(uri: str) -> None:
     click.echo("")
-    click.echo("Add this to the clinician's authenticator app now (scan it as a QR code or")
-    click.echo("paste it). It is shown only this once:")
+    click.echo("Add this to the clinician's authenticator app now: scan the QR code, or paste")
+    click.echo("the otpauth:// text below it. It is shown only this once:")
+    click.echo("")
+    click.echo(qr_for_terminal(uri), nl=False)
     click.echo("")
     click.echo(f"  {uri}")
     click.echo("")

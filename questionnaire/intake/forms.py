@@ -68,3 +68,7 @@ ResumeForm = _form(
 def page_form_class(section_id: str) -> type[FlaskForm]:
     """Return the CSRF-protected form class for one question page."""
     return section_form_class(section_id, FlaskForm)
+
+
+class EmailLinkForm(FlaskForm):
+    """The saved page's "Email me this link" button: its CSRF token only."""

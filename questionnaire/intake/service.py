@@ -18,11 +18,13 @@ from sqlalchemy.exc import IntegrityError, InvalidRequestError
 from sqlalchemy.orm.exc import StaleDataError
 
 from questionnaire.clinic_time import local_date, zone_of
+from questionnaire.crypto import name_index_key as name_key
 from questionnaire.extensions import DbSession, utcnow
 from questionnaire.flagging.table import evaluate
-from questionnaire.models import Draft, Flag, Submission, UnsentIntake
+from questionnaire.models import Draft, Flag, NameToken, Submission, UnsentIntake
 from questionnaire.ops.alerts import queue_alerts
 from questionnaire.questions import catalogue
+from questionnaire.questions.blind_index import blind_tokens
 from questionnaire.questions.crisis import fill_numbers
 from questionnaire.questions.forms import as_formdata, section_form_class, validate_answers
 from questionnaire.questions.text import parse_iso_date
@@ -257,7 +259,7 @@ def resume_section(draft: Draft, today: date) -> str | None:
     saved answers no longer pass its checks, whichever comes first.
     """
     for index, section in enumerate(catalogue.PAGES):
-        if not catalogue.section_is_asked(section, draft.answers):
+        if not catalogue.section_is_asked(section, draft.answers, draft.language):
             continue  # ruled out by an earlier answer (PCL-5 without PTSD among the reasons)
         if index >= (draft.pages_done or 0):
             return section.id
@@ -287,6 +289,24 @@ def resume_link_is_live(session: DbSession, resume_token: str, now: datetime | N
         )
     )
     return draft is not None and draft.resume_failures < Draft.MAX_RESUME_FAILURES
+
+
+def resume_link_language(
+    session: DbSession, resume_token: str, now: datetime | None = None
+) -> str | None:
+    """Return the language (a BCP 47 tag) of the draft a live resume link opens, else None.
+
+    The link's date-of-birth page is shown in it, so a French draft opened in an English
+    browser is asked in French. Nothing else about the draft is read.
+    """
+    found = session.execute(
+        sa.select(Draft.language, Draft.resume_failures).where(
+            Draft.resume_hash == digest(resume_token), Draft.expires_at > (now or utcnow())
+        )
+    ).first()
+    if found is None or found.resume_failures >= Draft.MAX_RESUME_FAILURES:
+        return None
+    return str(found.language)
 
 
 def remove_expired_drafts(session: DbSession, now: datetime | None = None) -> int:
@@ -427,6 +447,13 @@ def submit(
                         }
                         for finding in findings
                     ],
+                )
+            # The name's blind index (exact-token search for clinicians; issue 25).
+            digests = blind_tokens(str(validated.answers.get("full_name") or ""), name_key())
+            if digests:
+                session.execute(
+                    sa.insert(NameToken),
+                    [{"submission_id": submission_id, "digest": value} for value in digests],
                 )
             if draft.contact_consent:
                 # Only a draft with the contact consent can have raised an unsent urgent

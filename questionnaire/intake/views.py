@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from typing import Any
 
+import flask_babel
 from flask import (
     Blueprint,
     abort,
@@ -17,6 +19,7 @@ from flask import (
 )
 from flask.blueprints import BlueprintSetupState
 from flask_babel import format_decimal
+from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
@@ -26,13 +29,20 @@ from questionnaire import security
 from questionnaire.clinic_time import clinic_today
 from questionnaire.extensions import csrf, db, limiter, now
 from questionnaire.intake import service as services
-from questionnaire.intake.forms import ResumeForm, SendForm, StartForm, page_form_class
+from questionnaire.intake.forms import (
+    EmailLinkForm,
+    ResumeForm,
+    SendForm,
+    StartForm,
+    page_form_class,
+)
 from questionnaire.models import Draft, Submission
 from questionnaire.ops import alerts as notify
-from questionnaire.questions import catalogue
+from questionnaire.ops import mail
+from questionnaire.questions import catalogue, instruments
 from questionnaire.questions.catalogue import PAGES, Section
 from questionnaire.questions.forms import DateParts, form_errors
-from questionnaire.questions.wording import N_
+from questionnaire.questions.wording import N_, Phrase
 from questionnaire.questions.words import section_rows
 from questionnaire.references import format_reference
 from questionnaire.retention import retention_span
@@ -148,15 +158,40 @@ def _first_input(field: Any) -> str:
     return str(field.name)
 
 
+#: The session key that keeps a resume link for one "Email me this link" press.
+RESUME_EMAIL_KEY = "resume_to_email"
+
+#: The tick box that confirms an unusual weight (a page field, never an answer).
+WEIGHT_CONFIRM_FIELD = "weight_is_right"
+
+
 def _asked_pages(answers: dict[str, Any]) -> list[Section]:
     """Return the pages this patient is asked, in order (PCL-5 only after PTSD is named)."""
-    return [page for page in PAGES if catalogue.section_is_asked(page, answers)]
+    tag = languages.current_tag()
+    return [page for page in PAGES if catalogue.section_is_asked(page, answers, tag)]
+
+
+def _left_out_next(section: Section, answers: dict[str, Any]) -> list[tuple[Section, str]]:
+    """Return the pages between this one and the next asked, left out only for the language.
+
+    A standard instrument with no official version in the reader's language is not asked
+    in it (never English among French); the page before it says so.
+    """
+    tag = languages.current_tag()
+    left_out = []
+    for page in PAGES[PAGE_INDEX[section.id] + 1 :]:
+        if catalogue.section_is_asked(page, answers, tag):
+            break
+        if not catalogue.asked_in(page, tag) and catalogue.section_is_asked(page, answers):
+            name = instruments.BY_ID[page.instrument].name if page.instrument else ""
+            left_out.append((page, name))
+    return left_out
 
 
 def _following(section: Section, answers: dict[str, Any]) -> Section | None:
     """Return the next page this patient is asked after this one, or None after the last."""
     for page in PAGES[PAGE_INDEX[section.id] + 1 :]:
-        if catalogue.section_is_asked(page, answers):
+        if catalogue.section_is_asked(page, answers, languages.current_tag()):
             return page
     return None
 
@@ -181,7 +216,7 @@ def _back_url(section: Section, answers: dict[str, Any]) -> str:
     if request.args.get("return") == "check":
         return url_for("intake.check")
     for page in reversed(PAGES[: PAGE_INDEX[section.id]]):
-        if catalogue.section_is_asked(page, answers):
+        if catalogue.section_is_asked(page, answers, languages.current_tag()):
             return url_for("intake.page", section_id=page.id)
     return url_for("intake.start")
 
@@ -270,7 +305,7 @@ def page(section_id: str) -> Response | str | tuple[str, int]:
     draft = _current_draft()
     if draft is None:
         return redirect(url_for("intake.start", expired=1), code=303)
-    if not catalogue.section_is_asked(section, draft.answers):
+    if not catalogue.section_is_asked(section, draft.answers, languages.current_tag()):
         # A page an earlier answer rules out (PCL-5 without PTSD among the reasons): nothing
         # is asked or saved here; the patient goes on to the next page they are asked.
         return redirect(_next_url(section, draft.answers), code=303)
@@ -282,11 +317,17 @@ def page(section_id: str) -> Response | str | tuple[str, int]:
         form = form_class()
         form.today = clinic_today()
         form.context = draft.answers
+        # The call-back agreed to at the start needs a phone number (questions/forms.py).
+        form.contact_consent = draft.contact_consent
         later = request.form.get("action") == "later"
         # The language switch on a question page sends the page: what is valid is kept.
         switch_to = request.form.get("language")
         switching = switch_to in languages.tags()
         valid = form.validate()
+        # Asked on Continue only: saving for later or switching language keeps what was typed.
+        if not later and not switching and _unusual_weight(form):
+            form[catalogue.WEIGHT_ITEM].errors.append(catalogue.WEIGHT_UNUSUAL)
+            valid = False
         bad = set(form_errors(form))
         # A timed-out page is shown again with its values and a fresh token; nothing is saved.
         trusted = "csrf_token" not in bad
@@ -336,7 +377,32 @@ def page(section_id: str) -> Response | str | tuple[str, int]:
         crisis_beside=crisis_beside,
         contact_notice=_contact_notice(section, draft),
         can_save_later=catalogue.DATE_OF_BIRTH.id in draft.answers,
+        weight_confirm=(
+            WEIGHT_CONFIRM_FIELD
+            if request.method == "POST"
+            and catalogue.WEIGHT_ITEM in form
+            and catalogue.WEIGHT_UNUSUAL in form[catalogue.WEIGHT_ITEM].errors
+            else None
+        ),
     ), status
+
+
+def _unusual_weight(form: Any) -> bool:
+    """Return whether a weight just sent is outside the usual range and not confirmed.
+
+    Asked on the page, once: the patient may tick "This weight is right" (not stored; the
+    clinician's flag weight_missing still says it). A mistyped 900 is caught where it is typed.
+    """
+    field = form._fields.get(catalogue.WEIGHT_ITEM)
+    if field is None or field.errors or not field.data:
+        return False
+    if request.form.get(WEIGHT_CONFIRM_FIELD) == "y":
+        return False
+    unit_item = catalogue.UNIT_OF[catalogue.WEIGHT_ITEM].id
+    unit = form[unit_item].data if unit_item in form else "kg"
+    weight = catalogue.weight_in_kg(catalogue.parse_weight(field.data), unit or "kg")
+    low, high = catalogue.WEIGHT_USUAL_KG
+    return not low <= weight <= high
 
 
 def _raise_unsent(draft: Draft, response: Response) -> None:
@@ -374,6 +440,7 @@ def _render_page(section: Section, form: Any, answers: dict[str, Any], **context
         steps=len(asked),
         back_url=_back_url(section, answers),
         crisis_triggers=catalogue.CRISIS_TRIGGERS,
+        left_out=_left_out_next(section, answers),
         **context,
     )
 
@@ -412,9 +479,69 @@ def saved() -> Response | str:
     draft = _current_draft()
     crisis = draft is not None and _needs_crisis_panel(draft.answers)
     raised = draft is not None and unsent.find_for_draft(db.session, draft) is not None
+    email = str(draft.answers.get("email") or "") if draft is not None else ""
+    if email:
+        # Kept for one "Email me this link" press on this page (the patient's choice).
+        session[RESUME_EMAIL_KEY] = token
     return render_template(
-        "intake/saved.html", link=link, hours=Draft.LIFETIME_HOURS, crisis=crisis, raised=raised
+        "intake/saved.html",
+        link=link,
+        hours=Draft.LIFETIME_HOURS,
+        crisis=crisis,
+        raised=raised,
+        email=email,
+        form=EmailLinkForm(),
     )
+
+
+@bp.post("/saved/email")
+def email_resume_link() -> Response | str | tuple[str, int]:
+    """Email the "come back later" link to the patient's own address, once, on request.
+
+    The email holds the link and what it does, never an answer. Nothing is stored or
+    logged about the address; a mail server that fails is said on the page.
+    """
+    form = EmailLinkForm()
+    token = session.pop(RESUME_EMAIL_KEY, None)
+    draft = _current_draft()
+    email = str(draft.answers.get("email") or "") if draft is not None else ""
+    if not form.validate_on_submit() or token is None or not email:
+        return redirect(url_for("intake.start"), code=303)
+    link = security.external_url("intake.resume", token=token)
+    message = mail.resume_link_message(
+        link,
+        sender=str(current_app.config.get("SMTP_FROM") or "intake@localhost"),
+        recipient=email,
+        subject=languages.translate(
+            Phrase(
+                N_("Your link to carry on with your form at %(clinic)s"),
+                clinic=languages.setting("CLINIC_NAME"),
+            )
+        ),
+        body=languages.translate(
+            Phrase(
+                N_(
+                    "Here is your link to carry on with your form at %(clinic)s:\n\n%(link)s\n\n"
+                    "It works once, within %(hours)s hours. When you open it, we ask for your "
+                    "date of birth before showing any answer. This email holds the link only, "
+                    "none of your answers.\n"
+                ),
+                clinic=languages.setting("CLINIC_NAME"),
+                link=link,
+                hours=Draft.LIFETIME_HOURS,
+            )
+        ),
+    )
+    try:
+        mail.send(current_app.config, message)
+        sent = True
+    except OSError as error:  # the mail server: say so, never the address
+        current_app.logger.warning("Resume link email failed: %s", type(error).__name__)
+        sent = False
+    return render_template(
+        "intake/link_emailed.html", sent=sent, link=None if sent else link,
+        hours=Draft.LIFETIME_HOURS,
+    )  # fmt: skip
 
 
 @bp.route("/resume/<token>", methods=["GET", "POST"])
@@ -422,8 +549,15 @@ def saved() -> Response | str:
 @limiter.limit(security.configured_limit("RATELIMIT_START"), methods=["POST"])
 def resume(token: str) -> Response | str | tuple[str, int]:
     """Reopen saved answers after checking the date of birth; no answer shows before that."""
-    if not services.resume_link_is_live(db.session, token, now()):
+    draft_language = services.resume_link_language(db.session, token, now())
+    if draft_language is None:
         return render_template("intake/resume_expired.html"), 404
+    if session.get(languages.SESSION_KEY) not in languages.tags() and (
+        draft_language in languages.tags()
+    ):
+        # A browser that chose no language here asks in the draft's (issue 25).
+        session[languages.SESSION_KEY] = draft_language
+        flask_babel.refresh()
     form = ResumeForm()
     form.today = clinic_today()
     errors: list[tuple[str, str]] = []
@@ -465,9 +599,33 @@ def _keep_language(draft: Draft) -> None:
         session[languages.SESSION_KEY] = draft.language
 
 
+def _send_limit_key() -> str:
+    """Return what the send limit counts: this draft (a hash of its key, never the key),
+    so patients on one connection (a clinic's Wi-Fi, a family) do not share one count."""
+    token = session.get(DRAFT_KEY)
+    if not token:
+        return f"address:{get_remote_address()}"
+    return "draft:" + hashlib.sha256(str(token).encode()).hexdigest()[:32]
+
+
+def _was_sent(response: Response) -> bool:
+    """Return whether a send went through (to the confirmation): only real sends count."""
+    return response.status_code == 303 and response.location == url_for("intake.done")
+
+
 @bp.route("/check", methods=["GET", "POST"])
 @csrf.exempt  # the send form checks its own token, so a timeout shows the page again
-@limiter.limit(security.configured_limit("RATELIMIT_SUBMIT"), methods=["POST"])
+@limiter.limit(
+    security.configured_limit("RATELIMIT_SUBMIT"),
+    methods=["POST"],
+    key_func=lambda: _send_limit_key(),
+    deduct_when=lambda response: _was_sent(response),
+)
+@limiter.limit(
+    security.configured_limit("RATELIMIT_SUBMIT_ADDRESS"),
+    methods=["POST"],
+    deduct_when=lambda response: _was_sent(response),
+)
 def check() -> Response | str | tuple[str, int]:
     """Show every answer in plain words with a Change link; send when it is right."""
     token = session.get(DRAFT_KEY)
@@ -512,7 +670,12 @@ def check() -> Response | str | tuple[str, int]:
             sections=[
                 (section, rows)
                 for section in PAGES
-                if (rows := section_rows(section, draft.answers, languages.translate, _number))
+                if catalogue.asked_in(section, languages.current_tag())
+                and (
+                    rows := section_rows(
+                        section, draft.answers, languages.translate, _number, languages.long_date
+                    )
+                )
             ],
             errors=problems,
             crisis=_needs_crisis_panel(draft.answers),

@@ -12,7 +12,7 @@ from flask.cli import with_appcontext
 
 from questionnaire.extensions import db, now
 from questionnaire.ops.alerts import deliver_pending
-from questionnaire.ops.keys import RotationRefused, rotate
+from questionnaire.ops.keys import RotationRefused, reindex_names, rotate, rotate_name_index
 from questionnaire.ops.purge import purge
 from questionnaire.urgent.sweep import sweep
 
@@ -56,6 +56,37 @@ def rotate_command(new_key_file: Path | None) -> None:
         )
     else:
         click.echo(f"The old key is in {done.previous_path}: delete it once backups are rotated.")
+
+
+@keys_cli.command("reindex-names")
+@with_appcontext
+def reindex_names_command() -> None:
+    """Index every stored submission's name for name search (run once after upgrading)."""
+    click.echo(f"Indexed the names of {reindex_names()} submissions.")
+
+
+@keys_cli.command("rotate-name-index")
+@click.option(
+    "--new-key-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the new key when the current one comes from NAME_INDEX_KEY.",
+)
+@with_appcontext
+def rotate_name_index_command(new_key_file: Path | None) -> None:
+    """Make a new name-index key and rebuild the name index under it.
+
+    With the key in instance/name-index.key, the file is replaced. With NAME_INDEX_KEY,
+    pass --new-key-file: the new key is written there (mode 600); set NAME_INDEX_KEY to
+    its contents and restart every worker (until then, their name searches find nothing).
+    """
+    try:
+        done = rotate_name_index(new_key_file)
+    except RotationRefused as refused:
+        click.echo(str(refused), err=True)
+        sys.exit(2)
+    click.echo(f"Rebuilt the name index of {done.submissions} submissions with key {done.key_id}.")
+    if done.set_environment:
+        click.echo(f"Now set NAME_INDEX_KEY to the contents of {done.new_key_path} and restart.")
 
 
 @click.command("purge")

@@ -17,14 +17,18 @@ from flask import current_app
 from questionnaire import audit
 from questionnaire.crypto import (
     KEY_FILE_NAME,
+    NAME_INDEX_KEY_FILE,
     EncryptedJSON,
     Keyring,
     key_id,
     keyring,
+    name_index_key,
     new_key,
     write_key_file,
 )
 from questionnaire.extensions import db
+from questionnaire.models import NameToken, Submission
+from questionnaire.questions.blind_index import blind_tokens
 
 
 def sealed_columns() -> Iterator[tuple[sa.Table, sa.Column[str], str]]:
@@ -93,3 +97,70 @@ def rotate(new_key_file: Path | None) -> Rotation:
     audit.record(db.session, "keys_rotated", detail={"values": count, "key": key_id(fresh)})
     db.session.commit()
     return Rotation(count, key_id(fresh), old.origin, staged, previous)
+
+
+# --- the name index's key (issue 25) -------------------------------------------------------
+
+
+def rebuild_name_index(key: bytes) -> int:
+    """Replace every submission's name tokens by their blind index under `key`, in one
+    transaction (the caller commits); return how many submissions have a name indexed."""
+    db.session.execute(sa.delete(NameToken))
+    indexed = 0
+    rows = db.session.execute(sa.select(Submission.id, Submission.answers)).all()
+    for ident, answers in rows:
+        digests = blind_tokens(str((answers or {}).get("full_name") or ""), key)
+        if digests:
+            db.session.execute(
+                sa.insert(NameToken), [{"submission_id": ident, "digest": d} for d in digests]
+            )
+            indexed += 1
+    return indexed
+
+
+@dataclass(frozen=True)
+class NameIndexRotation:
+    """What a name-index key rotation did, and where the new key is."""
+
+    submissions: int
+    key_id: str
+    #: Where the new key was written (instance/name-index.key, or the file asked for).
+    new_key_path: Path
+    #: True when NAME_INDEX_KEY must now be set to the new key and the app restarted.
+    set_environment: bool
+
+
+def reindex_names() -> int:
+    """Index every stored submission's name under the current key (after the migration)."""
+    count = rebuild_name_index(name_index_key())
+    audit.record(db.session, "name_index_rebuilt", detail={"submissions": count})
+    db.session.commit()
+    return count
+
+
+def rotate_name_index(new_key_file: Path | None) -> NameIndexRotation:
+    """Make a new name-index key, rebuild the index under it in one transaction, switch to it.
+
+    The new key is written before the rebuild, so no commit ever leaves an index whose key
+    nobody has. With NAME_INDEX_KEY set, the new key goes to `new_key_file`; the running
+    app uses it at once, and every other worker after the variable is changed and it restarts.
+    """
+    from_environment = bool(current_app.config.get("NAME_INDEX_KEY"))
+    key_path = Path(current_app.instance_path) / NAME_INDEX_KEY_FILE
+    if from_environment and new_key_file is None:
+        raise RotationRefused(
+            "The key comes from NAME_INDEX_KEY: pass --new-key-file PATH to receive the new key."
+        )
+    fresh = new_key()
+    staged = new_key_file or key_path.with_name(key_path.name + ".next")
+    write_key_file(staged, fresh)
+    count = rebuild_name_index(fresh)
+    audit.record(
+        db.session, "name_index_rotated", detail={"submissions": count, "key": key_id(fresh)}
+    )
+    db.session.commit()
+    if not from_environment:
+        staged.replace(key_path)
+    current_app.extensions["name_index_key"] = fresh
+    return NameIndexRotation(count, key_id(fresh), staged if from_environment else key_path,
+                             from_environment)  # fmt: skip

@@ -1,4 +1,4 @@
-"""Alert emails: what they say (a reference code only) and how they go out over SMTP."""
+"""Emails: alerts (a reference code only), the patient's resume link, and how they go out."""
 
 from __future__ import annotations
 
@@ -39,6 +39,18 @@ def alert_message(
         message.set_content(
             f"{article} arrived at {clinic}, reference {shown}; sign in to review.\n"
         )
+    return message
+
+
+def resume_link_message(
+    link: str, sender: str, recipient: str, subject: str, body: str
+) -> EmailMessage:
+    """Return the patient's own "come back later" email: the link and what it does, no answer."""
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = recipient
+    message["Subject"] = subject
+    message.set_content(body)
     return message
 
 

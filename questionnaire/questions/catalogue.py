@@ -25,6 +25,8 @@ from questionnaire.questions.parsers import (
     POUND_KG,
     WEIGHT_EXAMPLE,
     WEIGHT_MAX,
+    WEIGHT_UNUSUAL,
+    WEIGHT_USUAL_KG,
     DateProblem,
     DateWords,
     age_on,
@@ -47,6 +49,8 @@ __all__ = [  # the parsers are part of the catalogue's vocabulary
     "POUND_KG",
     "WEIGHT_EXAMPLE",
     "WEIGHT_MAX",
+    "WEIGHT_UNUSUAL",
+    "WEIGHT_USUAL_KG",
     "DateProblem",
     "DateWords",
     "age_on",
@@ -377,11 +381,13 @@ SECTIONS: tuple[Section, ...] = (
             ),
             Item(
                 id="region",
-                label="Province, territory or US state where you live",
+                label="Where do you live?",
                 kind=Kind.CHOICE,
                 choices=REGIONS,
+                hint="Choose your province or territory. If you live outside Canada, choose "
+                '"United States" or "Somewhere else".',
                 short_label="Where you live",
-                error="Select the province, territory or US state where you live",
+                error="Select where you live",
             ),
             Item(
                 id="weight_value",
@@ -1011,6 +1017,8 @@ CRISIS_SECTION = SECTION_OF[CRISIS_QUESTION.id]
 UNIT_OF: dict[str, Item] = {
     item.unit_of: item for item in ITEMS.values() if item.unit_of is not None
 }
+#: The weight, checked against WEIGHT_USUAL_KG on its page (the patient may confirm it).
+WEIGHT_ITEM = "weight_value"
 
 
 def parser_of(item: Item) -> Callable[[str], Any]:
@@ -1048,8 +1056,21 @@ def needs_crisis_help(answers: Mapping[str, Any]) -> bool:
     return any(answers.get(item_id) in codes for item_id, codes in CRISIS_TRIGGERS.items())
 
 
-def section_is_asked(section: Section, answers: Mapping[str, Any]) -> bool:
-    """Return whether a page is asked: not when it depends on an earlier answer that rules it out."""
+def asked_in(section: Section, language: str) -> bool:
+    """Return whether a page can be asked in a language (a BCP 47 tag such as fr-CA).
+
+    A page whose official wording exists only in English (french_exempt) is left out
+    for a patient answering in another language: never English among French
+    (README, "Languages"). Its page says so on the one before it.
+    """
+    return not section.french_exempt or language.split("-")[0].lower() == "en"
+
+
+def section_is_asked(section: Section, answers: Mapping[str, Any], language: str = "en") -> bool:
+    """Return whether a page is asked: not when it depends on an earlier answer that rules it
+    out, nor when its official wording does not exist in the patient's language."""
+    if not asked_in(section, language):
+        return False
     conditions = [item.asked_when for item in section.items]
     if not conditions or any(c is None or c.on_page for c in conditions):
         return True

@@ -30,6 +30,11 @@ HIDDEN_CHARACTER = N_(
 NOT_OFFERED = N_("Choose one of the answers shown.")
 EMAIL_EXAMPLE = N_("Enter an email address like name@example.com.")
 PHONE_EXAMPLE = N_("Enter a phone number like 416 555 0123, or leave it blank.")
+#: The phone is needed once the patient agreed the clinic may call them if they are in danger.
+PHONE_FOR_CONTACT = N_(
+    "Enter a phone number. At the start you agreed that the clinic may contact you if you tell "
+    "us you are in danger right now: we need a number to call you."
+)
 
 FormValidator = Callable[[wtforms.Form, wtforms.Field], None]
 
@@ -74,6 +79,10 @@ def _requirement(item: Item) -> FormValidator:
         if item.required_with is not None:
             needed = not _is_empty(_other_value(form, item.required_with))
         if _is_empty(fld.data):
+            if item.kind is Kind.PHONE and getattr(form, "contact_consent", False):
+                # The call-back the patient agreed to needs a number (set by the page's view).
+                fld.errors[:] = []
+                raise v.StopValidation(PHONE_FOR_CONTACT)
             if needed:
                 fld.errors[:] = []
                 raise v.StopValidation(message)

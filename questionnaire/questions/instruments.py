@@ -131,8 +131,8 @@ FREQUENCY_LOINC = ("LA6568-5", "LA6569-3", "LA6570-1", "LA6571-9")
 BOTHER_LOINC = ("LA6568-5", "LA13863-8", "LA13939-6", "LA13902-4", "LA14868-6")
 
 NO_OFFICIAL_FRENCH = (
-    "official Canadian-French text not available to the project: shown in English with a "
-    "one-line note"
+    "official French text not available to the project: the page is left out for a patient "
+    "answering in French, and the page before it says so (never English among French)"
 )
 
 PHQ9 = Instrument(

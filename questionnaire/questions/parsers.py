@@ -73,6 +73,13 @@ def parse_number(text: str) -> float:
 WEIGHT_EXAMPLE = N_("Enter your weight as a number, like 70 or 154.5.")
 WEIGHT_CHECK = N_("Check your weight. Enter your weight as a number, like 70 or 154.5.")
 WEIGHT_MAX = 1000.0
+#: The weights most adults fall within, in kg (the rule table's weight_missing uses the same).
+#: A weight outside them is asked again on its page; the patient may confirm it.
+WEIGHT_USUAL_KG = (35.0, 250.0)
+WEIGHT_UNUSUAL = N_(
+    'Check your weight. It is outside the usual range. If it is right, tick "This weight is '
+    'right" below and continue.'
+)
 
 
 def parse_weight(text: str) -> float:

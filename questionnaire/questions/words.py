@@ -54,11 +54,13 @@ def answer_in_words(
     answers: Mapping[str, Any],
     say: Callable[[str], str] = _same,
     number: Callable[[float], str] = _plain_number,
+    day: Callable[[str], str] = _same,
 ) -> str | None:
     """Return one answer as the patient would say it, or None when there is none.
 
-    `say` puts the catalogue's words in the reader's language and `number` writes a
-    number their way ("70,5"); what the patient typed is never translated.
+    `say` puts the catalogue's words in the reader's language, `number` writes a
+    number their way ("70,5") and `day` a stored date ("27 mars 1985"); what the
+    patient typed is never translated.
     """
     value = answers.get(item.id)
     kind = item.kind.traits.value
@@ -76,6 +78,8 @@ def answer_in_words(
         return say(TICKED)
     if kind == "code":
         return _label(item, str(value), say)
+    if kind == "date":
+        return day(str(value))
     if isinstance(value, float):
         value = number(value)
     unit = catalogue.UNIT_OF.get(item.id)
@@ -89,13 +93,14 @@ def section_rows(
     answers: Mapping[str, Any],
     say: Callable[[str], str] = _same,
     number: Callable[[float], str] = _plain_number,
+    day: Callable[[str], str] = _same,
 ) -> list[Row]:
     """Return the rows of one section; a conditional item not asked and not answered is left out."""
     rows = []
     for item in section.items:
         if item.unit_of is not None:
             continue  # shown with its number
-        words = answer_in_words(item, answers, say, number)
+        words = answer_in_words(item, answers, say, number, day)
         if words is None and not catalogue.is_asked(item, answers):
             continue
         rows.append(Row(item=item, words=words or say(NOT_PROVIDED), answered=words is not None))

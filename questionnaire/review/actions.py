@@ -23,9 +23,12 @@ def find_submission(session: DbSession, reference: str) -> Submission | None:
     return session.scalar(sa.select(Submission).where(Submission.reference == reference))
 
 
-def open_submission(session: DbSession, clinician: Clinician, submission: Submission) -> None:
-    """Record that a clinician viewed a submission."""
-    audit.record(session, "view_submission", actor=clinician, submission=submission)
+def open_submission(
+    session: DbSession, clinician: Clinician, submission: Submission, view: str = ""
+) -> None:
+    """Record that a clinician viewed a submission (`view`: "print" for the print view)."""
+    detail = {"view": view} if view else None
+    audit.record(session, "view_submission", actor=clinician, submission=submission, detail=detail)
     session.commit()
 
 

@@ -64,7 +64,11 @@ def _may_change(clinician: Clinician, holder: int | None) -> None:
 
 
 def take(session: DbSession, clinician: Clinician, submission: Submission) -> None:
-    """Take a free submission ("Assigned to me"); refuse, naming the holder, if it is taken."""
+    """Take a free submission ("Assigned to me"); refuse, naming the holder, if it is taken.
+
+    A new submission taken is being reviewed: its status becomes "in review", audited as a
+    status change of its own in the same transaction (a reviewed one keeps its status).
+    """
     if not _move(session, submission, None, clinician.id):
         raise _taken_by_someone_else(session, submission)
     audit.record(
@@ -74,6 +78,17 @@ def take(session: DbSession, clinician: Clinician, submission: Submission) -> No
         submission=submission,
         detail={"to": clinician.id},
     )
+    if submission.status == "new":
+        submission.status = "in_review"
+        submission.status_changed_at = now()
+        submission.status_changed_by_id = clinician.id
+        audit.record(
+            session,
+            "set_status",
+            actor=clinician,
+            submission=submission,
+            detail={"status": "in_review", "on": "take"},
+        )
     session.commit()
 
 

@@ -215,6 +215,7 @@ _QUEUE_COLUMNS = (
         Submission.outcome,
         Submission.assigned_to_id,
         Submission.assigned_at,
+        Submission.language,  # beside the patient's name (issue 25)
     ),
     # Many-to-one: a LEFT OUTER JOIN in the rows' own statement, the holder's name only.
     joinedload(Submission.assigned_to).load_only(Clinician.id, Clinician.name),

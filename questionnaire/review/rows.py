@@ -23,6 +23,9 @@ from questionnaire.rules import LEVEL_RANK, RuleTable
 
 #: Between the flags' short names in a row.
 FLAG_SEPARATOR = " · "
+#: A row names at most this many flags, most urgent first, then "+N more" (the submission
+#: page has them all): a long list would take the row's width at 1280 px.
+SHOWN_FLAGS = 3
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,16 @@ class QueueRow:
     def flag_names(self) -> str:
         """Return the short names joined for the row ("suicidal thoughts now · MAOI")."""
         return FLAG_SEPARATOR.join(self.flags)
+
+    @property
+    def shown_flag_names(self) -> str:
+        """Return the first SHOWN_FLAGS short names joined, the most urgent first."""
+        return FLAG_SEPARATOR.join(self.flags[:SHOWN_FLAGS])
+
+    @property
+    def more_flags(self) -> int:
+        """Return how many flags the row does not name ("+2 more")."""
+        return max(0, len(self.flags) - SHOWN_FLAGS)
 
 
 @dataclass

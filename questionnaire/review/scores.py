@@ -29,14 +29,21 @@ class ScoreRow:
     items: tuple[int | None, ...]
     #: False when the page was never asked (PCL-5 without PTSD among the reasons).
     asked: bool
+    #: Why it was not asked: "reasons" (PTSD not named) or "language" (no official version
+    #: in the patient's language, so the page was left out).
+    not_asked_because: str = ""
 
 
-def score_rows(answers: Mapping[str, Any]) -> list[ScoreRow]:
-    """Return one row per instrument, in the questionnaire's order."""
+def score_rows(answers: Mapping[str, Any], language: str = "en") -> list[ScoreRow]:
+    """Return one row per instrument, in the questionnaire's order (`language`: the patient's)."""
     rows = []
     for instrument in INSTRUMENTS:
         score = score_of(instrument, answers)
         section = catalogue.SECTION_OF[instrument.item_ids[0]]
+        asked = score.asked or catalogue.section_is_asked(section, answers, language)
+        because = ""
+        if not asked:
+            because = "reasons" if catalogue.asked_in(section, language) else "language"
         rows.append(
             ScoreRow(
                 instrument=instrument,
@@ -47,7 +54,8 @@ def score_rows(answers: Mapping[str, Any]) -> list[ScoreRow]:
                     int(answers[item_id]) if answers.get(item_id) in instrument.codes else None
                     for item_id in instrument.item_ids
                 ),
-                asked=score.asked or catalogue.section_is_asked(section, answers),
+                asked=asked,
+                not_asked_because=because,
             )
         )
     return rows

@@ -18,9 +18,12 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response as BaseResponse
+from wtforms import StringField
+from wtforms.validators import DataRequired, Length
 
-from questionnaire import audit, security
+from questionnaire import audit, crypto, security
 from questionnaire import language as languages
 from questionnaire.audit import trail
 from questionnaire.auth import admin_required, export_required, signed_in_clinician
@@ -40,7 +43,7 @@ from questionnaire.questions import catalogue
 from questionnaire.questions.wording import N_, Phrase
 from questionnaire.questions.words import section_rows
 from questionnaire.references import format_reference
-from questionnaire.review import actions, assignment
+from questionnaire.review import actions, assignment, name_search
 from questionnaire.review import dashboard as work
 from questionnaire.review import requests as patient_requests
 from questionnaire.review.present import (
@@ -122,13 +125,18 @@ def queue() -> str | tuple[str, int]:
         wanted=wanted,
         # Exports have no "mine" of their own: their links leave the taken filter out.
         export_args={name: value for name, value in wanted.as_args().items() if name != "taken"},
+        excel_args={
+            **{name: value for name, value in wanted.as_args().items() if name != "taken"},
+            "for": "excel",
+        },
         queue_link=queue_link,
         levels=(*LEVELS, NO_FLAG),
         taken_filters=TAKEN,
         statuses=STATUSES,
         rules=[rule.id for rule in current_app.extensions["rule_table"].rules],
         failed_alerts=notify.failed_alerts(db.session) if clinician.is_admin else [],
-        unsent_intakes=unsent.open_intakes(db.session),
+        unsent_intakes=(intakes := unsent.open_intakes(db.session)),
+        unsent_languages=unsent.languages_of(db.session, intakes),
         can_export=clinician.can_export,
     )
     # Committed after rendering: a commit expires every loaded row, and rendering after it
@@ -210,7 +218,7 @@ def _render_submission(
                 for section in catalogue.PAGES
                 if section.instrument is None  # the instruments: one compact row each
             ],
-            scores=score_rows(submission.answers),
+            scores=score_rows(submission.answers, submission.language),
             statuses=STATUSES,
             outcomes=OUTCOMES,
             colleagues=assignment.colleagues(db.session),
@@ -229,6 +237,63 @@ def submission(reference: str) -> tuple[str, int]:
     found = submission_or_404(reference)
     actions.open_submission(db.session, signed_in_clinician(), found)
     return _render_submission(found)
+
+
+class NameSearchForm(FlaskForm):
+    """The name search: one field, sent by POST with its CSRF token."""
+
+    name = StringField(validators=[DataRequired(), Length(max=200)])
+
+
+@bp.route("/search", methods=["GET", "POST"])
+def search_by_name() -> str:
+    """Find submissions by the patient's name (a POST: the name never goes in a URL)."""
+    form = NameSearchForm()
+    results = None
+    if form.validate_on_submit():
+        found = name_search.find_by_name(
+            db.session, signed_in_clinician(), form.name.data or "", crypto.name_index_key()
+        )
+        today = clinic_today()
+        results = [
+            (submission, identity(submission.answers, today, languages.translate))
+            for submission in found
+        ]
+    return render_template("review/search.html", form=form, results=results)
+
+
+@bp.get("/submissions/<reference>/print")
+def submission_print(reference: str) -> tuple[str, int]:
+    """Show one submission laid out for A4: one line per flag, the answers in two columns.
+
+    A plain link from the submission page (no script needed); viewing it is audited.
+    """
+    found = submission_or_404(reference)
+    actions.open_submission(db.session, signed_in_clinician(), found, view="print")
+    flagged = flagged_items(found)
+    today = clinic_today()
+    return (
+        render_template(
+            "review/print.html",
+            submission=found,
+            patient=identity(found.answers, today, languages.translate),
+            opened_at=now(),
+            evidence=_evidence,
+            # An answer a flag already shows is not printed again below it.
+            sections=[
+                (section, [row for row in rows if row.item.id not in flagged])
+                for section in catalogue.PAGES
+                if section.instrument is None
+                and (
+                    rows := section_rows(
+                        section, found.answers, languages.translate, languages.number
+                    )
+                )
+            ],
+            scores=score_rows(found.answers, found.language),
+        ),
+        200,
+    )
 
 
 def _act(reference: str, act: Any) -> BaseResponse | tuple[str, int]:
@@ -370,9 +435,16 @@ def submission_fhir(reference: str) -> Response:
     )
 
 
+#: The byte-order mark that tells Excel a CSV file is UTF-8 (without it, accents break).
+EXCEL_BOM = "\ufeff"
+
+
 def _export(kind: str, rows_of: str, name: str) -> BaseResponse | tuple[str, int]:
+    asked = request.args.to_dict()
+    # "CSV for Excel": the same file, UTF-8 with a byte-order mark (README, "Exports").
+    excel = asked.pop("for", None) == "excel"
     try:
-        wanted = QueueFilter.parse(request.args.to_dict())
+        wanted = QueueFilter.parse(asked)
     except BadFilter as error:
         return bad_filter(error)
     rows = export_jobs.count_rows(db.session, rows_of, wanted)
@@ -381,12 +453,18 @@ def _export(kind: str, rows_of: str, name: str) -> BaseResponse | tuple[str, int
         args: dict[str, Any] = {"kind": rows_of, **wanted.as_args()}
         return redirect(url_for("review.new_export", **args), code=303)
     detail: dict[str, Any] = {**wanted.as_detail(), "rows": rows}
+    if excel:
+        detail["for"] = "excel"
     audit.record(db.session, kind, actor=signed_in_clinician(), detail=detail)
     db.session.commit()
 
     def stream() -> Iterator[str]:
+        if excel:
+            yield EXCEL_BOM
         yield from export_jobs.csv_lines(rows_of, all_in_queue(db.session, wanted))
 
+    if excel:
+        name = name.replace(".csv", "-excel.csv")
     return download(stream_with_context(stream()), "text/csv; charset=utf-8", name)
 
 

@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pyotp
 import pytest
+import segno
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
@@ -49,6 +50,35 @@ def audit_rows(app: Flask) -> list[AuditEvent]:
         rows = list(db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id)))
         db.session.expunge_all()
         return rows
+
+
+#: segno's compact terminal drawing: each character is two modules, top and bottom (1 dark).
+HALF_BLOCKS = {" ": (1, 1), "\u2580": (0, 1), "\u2584": (1, 0), "\u2588": (0, 0)}
+
+
+def drawn_matrix(output: str) -> list[list[int]]:
+    """Read the QR code drawn in the CLI's output back into rows of modules, border removed."""
+    lines = [
+        line for line in output.splitlines() if line and set(line) <= set(HALF_BLOCKS)
+        and line.strip(" ")
+    ]  # fmt: skip
+    rows: list[list[int]] = []
+    for line in lines:
+        pairs = [HALF_BLOCKS[char] for char in line]
+        rows.append([top for top, _ in pairs])
+        rows.append([bottom for _, bottom in pairs])
+    border = 2
+    return [row[border:-border] for row in rows[border : border + len(rows[0]) - 2 * border]]
+
+
+def test_create_draws_the_qr_code_of_the_printed_uri_in_the_terminal(app: Flask) -> None:
+    """Issue 25: the first admin scans the QR code; the otpauth:// text is printed beside it."""
+    code, output = create(app, "qr@clinic.example", "--name", "Q R", "--admin")
+    assert code == 0, output
+    [uri] = URI.findall(output)
+    expected = [list(row) for row in segno.make(uri, error="m").matrix]
+    assert drawn_matrix(output) == expected
+    assert output.index("\u2588") < output.index("otpauth://totp")  # the code, then the text
 
 
 def test_no_account_exists_until_a_person_creates_one(app: Flask) -> None:

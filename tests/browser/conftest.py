@@ -258,13 +258,15 @@ def answer_every_page(
     returns True when it has answered the page itself; `quickly` sets the answers by
     script instead of typing and clicking.
     """
-    asked = asked_pages(answers)  # the PCL-5 page only with PTSD among the reasons
+    # The PCL-5 page only with PTSD among the reasons; in French, no GAD-7 nor PCL-5 page.
+    language_tag = page.locator("html").get_attribute("lang") or "en"
+    asked = asked_pages(answers, language_tag)
     for index, section in enumerate(asked):
         expect(page).to_have_url(re.compile(rf"/questions/{section.id}$"))
         expect(page.get_by_role("heading", level=1)).to_have_text(say(page, section.title))
         # "of N" counts the pages asked so far known: the PCL-5 page joins once PTSD is named.
         so_far = {i.id: answers[i.id] for s in asked[:index] for i in s.items if i.id in answers}
-        steps = len(asked_pages(so_far))
+        steps = len(asked_pages(so_far, language_tag))
         step = say(page, "Step %(step)s of %(steps)s") % {"step": index + 1, "steps": steps}
         expect(page.locator(".caption")).to_have_text(step)
         assert_no_horizontal_scroll(page)

@@ -33,7 +33,7 @@ SAFETY = next(index for index, section in enumerate(PAGES) if section.id == "saf
 PAST, NOW = ITEMS["suicidal_thoughts_past_month"], ITEMS["suicidal_thoughts_now"]
 CARRY_ON = "You can carry on with this form when you are ready."
 SAVED = "Your answers are saved. Please reach out now."
-DEFAULT_NUMBERS = re.compile(r"9-8-8|(?<!\d)988(?!\d)|(?<!\d)911(?!\d)")
+DEFAULT_NUMBERS = re.compile(r"9[-\u2011]8[-\u2011]8|(?<!\d)988(?!\d)|(?<!\d)911(?!\d)")
 
 
 def urgent(now: str = "yes") -> dict[str, Any]:

@@ -9,11 +9,15 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from playwright.sync_api import Browser, Page, expect
 
+from questionnaire.extensions import db
+from questionnaire.models import AuditEvent
 from tests.answers import cases, with_changes
 from tests.auth.helpers import PASSWORD, current_code, make_clinician
 from tests.browser.conftest import (
@@ -21,6 +25,7 @@ from tests.browser.conftest import (
     LiveServer,
     answer_every_page,
     assert_no_horizontal_scroll,
+    axe_blocking,
     send,
     start,
 )
@@ -124,3 +129,46 @@ def test_answers_line_up_on_a_wide_screen_and_stack_at_320_pixels(
     row = page.locator(".answers .summary__row").first
     question, answer = row.locator("dt"), row.locator("dd").first
     assert question.bounding_box()["y"] < answer.bounding_box()["y"]  # type: ignore[index]
+
+
+def test_the_print_view_is_a_plain_link_and_prints_the_heaviest_case_on_at_most_three_pages(
+    page: Page, live_server: LiveServer, heaviest: str
+) -> None:
+    """Issue 25: one line per flag, each answer once, answers in two columns, at most 3 A4."""
+    signed_in(page, live_server, f"/clinic/submissions/{heaviest}")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    link = page.get_by_role("link", name="Print", exact=True)
+    expect(link).to_have_attribute("href", f"/clinic/submissions/{heaviest}/print")
+    link.click()
+    expect(page).to_have_url(re.compile(rf"/clinic/submissions/{heaviest}/print$"))
+    flags = page.locator("li.print-flag")
+    count = flags.count()
+    assert count == len(heaviest_case()["expect"])
+    for flag in flags.all():
+        expect(flag).to_contain_text("source:")
+    page.emulate_media(media="print")
+    # One line per flag: at 9pt on A4 a flag takes no more than three lines.
+    lines = flags.evaluate_all(
+        "nodes => nodes.map(node => node.getBoundingClientRect().height"
+        " / parseFloat(getComputedStyle(node).lineHeight))"
+    )
+    assert all(0 < count < 3.5 for count in lines), lines
+    columns = page.locator(".print-answers").evaluate(
+        "element => getComputedStyle(element).columnCount"
+    )
+    assert columns == "2"
+    # No answer printed twice: a flag's answer is left out of the answers below.
+    shown = page.locator(".print-answers dt").all_inner_texts()
+    assert len(shown) == len(set(shown)), shown
+    pdf = page.pdf(format="A4", print_background=False)
+    pages = len(PDF_PAGE.findall(pdf))
+    print(f"print view, heaviest case: {pages} A4 page(s)")
+    assert 1 <= pages <= MOST_PAGES
+    (Path(str(live_server.app.instance_path)) / "print-view.pdf").write_bytes(pdf)
+    page.screenshot(path=str(live_server.app.instance_path) + "/print-view.png", full_page=True)
+    assert axe_blocking(page, "print view") == []
+    with live_server.app.app_context():
+        views = db.session.scalars(
+            sa.select(AuditEvent.detail).where(AuditEvent.action == "view_submission")
+        ).all()
+    assert {"view": "print"} in views

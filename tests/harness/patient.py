@@ -31,7 +31,15 @@ from urllib.parse import urlsplit
 
 import requests
 
-from questionnaire.questions.catalogue import ITEMS, PAGES, Kind, Section, section_is_asked
+from questionnaire.intake.views import WEIGHT_CONFIRM_FIELD
+from questionnaire.questions.catalogue import (
+    ITEMS,
+    PAGES,
+    WEIGHT_ITEM,
+    Kind,
+    Section,
+    section_is_asked,
+)
 from tests.harness.forms import as_lists, find_csrf_token, form_values, page_html, visible_text
 
 if TYPE_CHECKING:
@@ -78,9 +86,17 @@ def page_answers(section: Section, answers: dict[str, Any]) -> dict[str, Any]:
     return split_dates({item.id: answers[item.id] for item in section.items if item.id in answers})
 
 
-def asked_pages(answers: dict[str, Any]) -> list[Section]:
-    """Return the pages a patient with these answers is asked, in order (PCL-5 needs PTSD)."""
-    return [section for section in PAGES if section_is_asked(section, answers)]
+def asked_pages(answers: dict[str, Any], language: str = "en") -> list[Section]:
+    """Return the pages a patient with these answers is asked, in order (PCL-5 needs PTSD;
+    a page with no official version in the patient's language is left out)."""
+    return [section for section in PAGES if section_is_asked(section, answers, language)]
+
+
+def _accepted_language(client: FlaskClient | str) -> str:
+    """Return fr-CA when a test client asks for French first, else en."""
+    environ = getattr(client, "environ_base", {}) or {}
+    accepted = str(environ.get("HTTP_ACCEPT_LANGUAGE", "")).strip().lower()
+    return "fr-CA" if accepted.startswith("fr") else "en"
 
 
 @dataclass
@@ -257,9 +273,23 @@ class Patient(Browser):
     before pressing Continue (chosen at random each time; none by default).
     """
 
-    def __init__(self, client: FlaskClient | str, *, think_time: float = 0.0, **options: Any):
+    def __init__(
+        self,
+        client: FlaskClient | str,
+        *,
+        think_time: float = 0.0,
+        language: str | None = None,
+        confirms_weight: bool = True,
+        **options: Any,
+    ):
         super().__init__(client, **options)
         self.think_time = think_time
+        #: Whether the patient ticks "This weight is right" beside an unusual weight, as one
+        #: who typed it on purpose would (a rules.yaml case's 30 kg or 600 lb).
+        self.confirms_weight = confirms_weight
+        #: The language the pages are read in (a BCP 47 tag), which decides the pages asked:
+        #: as given, else the test client's Accept-Language (fr… reads French), else English.
+        self.language = language or _accepted_language(client)
 
     # --- the steps: each returns the response -------------------------------------------
 
@@ -276,12 +306,15 @@ class Patient(Browser):
     ) -> Response:
         """Answer one question page with its part of `answers`; `extra` is posted too."""
         path = f"/questions/{section.id}"
-        if not section_is_asked(section, answers):
-            # A page these answers rule out (PCL-5 without PTSD): the app sends the patient on.
+        if not section_is_asked(section, answers, self.language):
+            # A page these answers rule out (PCL-5 without PTSD, or an instrument with no
+            # official version in the patient's language): the app sends the patient on.
             return self.get(path, deadline)
         token = self.token(path, deadline)
         if self.think_time:
             time.sleep(random.uniform(0, self.think_time))
+        if self.confirms_weight and any(item.id == WEIGHT_ITEM for item in section.items):
+            extra = {WEIGHT_CONFIRM_FIELD: "y", **extra}
         data = {**page_answers(section, answers), "csrf_token": token, **extra}
         return self.persist("POST", path, data, deadline, page=section)
 
@@ -307,7 +340,7 @@ class Patient(Browser):
     def walk_to_check(self, answers: dict[str, Any], deadline: float | None = None) -> None:
         """Start and answer every page, each leading on to the next, up to the check page."""
         expect_redirect(self.start(deadline), f"/questions/{PAGES[0].id}", "start")
-        asked = asked_pages(answers)
+        asked = asked_pages(answers, self.language)
         for index, section in enumerate(asked):
             response = self.answer(section, answers, deadline, action="continue")
             following = f"/questions/{asked[index + 1].id}" if index + 1 < len(asked) else "/check"

@@ -93,6 +93,7 @@ def app_environment(
             "DATABASE_URL",
             "SECRET_KEY",
             "ANSWERS_KEY",
+            "NAME_INDEX_KEY",
         }
     }
     return {
@@ -101,6 +102,8 @@ def app_environment(
         "DATABASE_URL": database_url,
         "SECRET_KEY": secret_key or secrets.token_urlsafe(48),
         "ANSWERS_KEY": answers_key or new_answers_key(),
+        # The names' blind-index key (issue 25): its own, new unless given in `extra`.
+        "NAME_INDEX_KEY": new_answers_key(),
         "RATELIMIT_ENABLED": "false",
         "INSTANCE_PATH": str(instance),
         "RULES_PATH": str(PROJECT_ROOT / "rules.yaml"),

@@ -25,7 +25,7 @@ SAVED = "Your answers are saved. Please reach out now."
 SAFETY = next(index for index, section in enumerate(PAGES) if section.id == "safety")
 HIDDEN_PANEL = re.compile(r"<aside[^>]*\shidden[^>]*>.*?</aside>", re.DOTALL)
 #: The North American numbers, in any of the ways they are written.
-DEFAULT_NUMBERS = re.compile(r"9-8-8|(?<!\d)988(?!\d)|(?<!\d)911(?!\d)")
+DEFAULT_NUMBERS = re.compile(r"9[-\u2011]8[-\u2011]8|(?<!\d)988(?!\d)|(?<!\d)911(?!\d)")
 HREF = re.compile(r'href="([^"]*)"')
 
 
@@ -93,7 +93,20 @@ def test_the_confirmation_says_when_the_clinic_will_call_and_never_to_keep_going
     assert "Please reach out now if you need to." in text
     assert "carry on" not in text and "keep going" not in text.lower()
     assert "during opening hours: Monday to Friday, 9 am to 5 pm" in text
-    assert "Outside those hours" in text and "Call or text 9-8-8" in text
+    assert "Outside those hours" in text and "Call or text 9\u20118\u20118" in text
+    # One promise (issue 25): the same day, never "within 2 working days" after it; and the
+    # reference is quoted to a number that exists.
+    assert "same day" in text and "working days" not in text
+    assert "call Test Clinic at 416 555 0100 and quote your reference" in text
+
+
+def test_the_confirmation_without_an_urgent_answer_promises_the_reply_days(
+    client: FlaskClient,
+) -> None:
+    assert Patient(client).complete(urgent("no")).status_code == 303
+    text = shown(client.get("/done"))
+    assert "within 2 working days" in text and "same day" not in text
+    assert "call Test Clinic at 416 555 0100 and quote your reference" in text
 
 
 def test_no_panel_and_no_hours_when_not_in_danger_now(client: FlaskClient) -> None:

@@ -112,18 +112,28 @@ def test_every_case_walks_through_french_pages_only(french_app: Flask) -> None:
     cases, _ = usable_cases(CASE_DAY.date())
     assert len(cases) > 50
     seen: dict[str, set[str]] = {}
+    ptsd_walks = 0
     for case in cases:
         client = french_client(french_app)
-        patient = Patient(client)
+        patient = Patient(client, language="fr-CA")
         typed = typed_words(case.answers)
         pages = [("/", client.get("/"))]
         patient.start()
-        for section in asked_pages(case.answers):
+        for section in asked_pages(case.answers, "fr-CA"):
             path = f"/questions/{section.id}"
             response = patient.answer(section, case.answers)
             if response.status_code != 303:
                 pages.append((path + " (refused)", response))
             pages.append((path, client.get(path)))
+        # The GAD-7 and PCL-5 have no official French here: never asked in English among
+        # French, and the page before them says so (naming the PCL-5 only after PTSD).
+        for left_out in ("gad7", "pcl5"):
+            assert client.get(f"/questions/{left_out}").status_code == 303, left_out
+        before = visible_text(client.get("/questions/phq9"))
+        assert "(GAD-7), ne sont pas posées en français ici" in before
+        ptsd = "ptsd" in (case.answers.get("reasons") or [])
+        assert ("(PCL-5), ne sont pas posées en français ici" in before) == ptsd
+        ptsd_walks += ptsd
         pages.append(("/check", client.get("/check")))
         patient.send()
         pages.append(("/done", client.get("/done")))
@@ -133,6 +143,7 @@ def test_every_case_walks_through_french_pages_only(french_app: Flask) -> None:
             if left:
                 seen.setdefault(where, set()).update(left)
     assert not seen, f"English words on French pages (where: words): {seen}"
+    assert ptsd_walks > 0  # PTSD among the reasons: the walk meets the PCL-5's place too
 
 
 def test_the_pages_off_the_main_road_are_french_too(french_app: Flask) -> None:

@@ -169,7 +169,7 @@ def test_check_your_answers_shows_every_answer_in_words(app: Flask, client: Flas
     assert "Phone number (optional)" not in page  # the question, not the form label
     assert "Phone number Not provided" in page
     assert "Your weight 154 lb" in page
-    assert "Province, territory or US state where you live Ontario" in page
+    assert "Where do you live? Ontario" in page
     assert "What would you like help with? Depression" in page
     assert "Are you having thoughts of ending your life right now?" not in page  # not asked
 

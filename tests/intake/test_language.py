@@ -70,7 +70,7 @@ def test_a_french_start_page_is_french(plain_app: Flask, french: Callable[[str],
 def test_a_french_journey_records_french_on_the_draft_and_the_submission(
     app: Flask, client: FlaskClient, french: Callable[[str], str]
 ) -> None:
-    patient = Patient(in_french(client))
+    patient = Patient(in_french(client), language="fr-CA")
     patient.walk_to_check(baseline())
     assert stored(app, Draft) == ["fr-CA"]
     check = client.get("/check")
@@ -168,7 +168,7 @@ def test_a_language_left_out_of_languages_is_not_offered(tmp_path: object) -> No
 def test_a_reopened_draft_comes_back_in_its_language(
     app: Flask, client: FlaskClient, french: Callable[[str], str]
 ) -> None:
-    patient = Patient(in_french(client))
+    patient = Patient(in_french(client), language="fr-CA")
     patient.start()
     patient.answer(ABOUT_YOU, baseline(), action="later")
     link = re.search(r'class="resume-link"><a href="([^"]+)"', page_html(client.get("/saved")))
@@ -194,7 +194,7 @@ def test_a_reopened_draft_comes_back_in_its_language(
 def test_errors_are_in_the_patient_s_language(
     app: Flask, client: FlaskClient, french: Callable[[str], str]
 ) -> None:
-    patient = Patient(in_french(client))
+    patient = Patient(in_french(client), language="fr-CA")
     patient.start()
     response = patient.answer(ABOUT_YOU, {})
     assert response.status_code == 400
@@ -207,7 +207,7 @@ def test_errors_are_in_the_patient_s_language(
 def test_the_clinician_side_stays_in_english_and_names_the_patient_s_language(
     app: Flask, client: FlaskClient
 ) -> None:
-    patient = Patient(in_french(client))
+    patient = Patient(in_french(client), language="fr-CA")
     reference = patient.journey(baseline())
     desk = in_french(app.test_client())
     sign_in(desk, app, make_clinician(app))
@@ -220,3 +220,31 @@ def test_the_clinician_side_stays_in_english_and_names_the_patient_s_language(
 def test_page_answers_of_a_page_are_what_a_browser_posts() -> None:
     # The harness posts the language switch beside the answers, as the button does.
     assert "language" not in page_answers(ABOUT_YOU, baseline())
+
+
+def test_screen_reader_labels_keep_abbreviations_in_capitals() -> None:
+    """Issue 25: "Change phq-9 item 1", « mav », « avc » read as words; capitals stay."""
+    from questionnaire.language import lower_first
+
+    assert lower_first("PHQ-9 item 1") == "PHQ-9 item 1"
+    assert lower_first("Aneurysm or AVM") == "aneurysm or AVM"
+    assert lower_first("AVC ou saignement dans le cerveau") == "AVC ou saignement dans le cerveau"
+    assert lower_first("Anévrisme ou MAV") == "anévrisme ou MAV"
+    assert lower_first("Weight") == "weight"
+
+
+def test_the_check_page_writes_the_date_of_birth_in_words(client: FlaskClient) -> None:
+    """Issue 25: 1980-05-17 reads « 17 mai 1980 » in French and 17 May 1980 in English."""
+    cases = (
+        ("en", "Date of birth 17 May 1980", "> PHQ-9 item 1</span>"),
+        ("fr-CA", "17 mai 1980", "> PHQ-9, question 1</span>"),
+    )
+    for accept, words, label in cases:
+        browser = client.application.test_client()
+        browser.environ_base["HTTP_ACCEPT_LANGUAGE"] = accept
+        patient = Patient(browser, language=accept)
+        patient.start()
+        patient.answer_all(baseline())
+        page = browser.get("/check").get_data(as_text=True)
+        assert words in visible_text(page) and "1980-05-17" not in page
+        assert label in page  # the screen reader's "Change …" keeps PHQ-9 in capitals

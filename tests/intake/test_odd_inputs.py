@@ -128,3 +128,38 @@ def test_save_for_later_with_errors_and_no_date_of_birth_changes_nothing(
     response = patient.answer(ABOUT_YOU, answers, action="later")
     assert response.status_code == 400
     assert set(stored(app)) == {"privacy_consent"}
+
+
+def test_an_unusual_weight_is_asked_again_on_its_page_and_may_be_confirmed(
+    client: FlaskClient,
+) -> None:
+    """Issue 25: 900 kg is caught where it is typed; the patient may say it is right."""
+    patient = Patient(client, confirms_weight=False)
+    patient.start()
+    heavy = dict(baseline(), weight_value="900", weight_unit="kg")
+    asked = patient.answer(PAGES[0], heavy)
+    assert asked.status_code == 400
+    text = visible_text(asked)
+    assert "Check your weight. It is outside the usual range." in text
+    assert "This weight is right" in text
+    # 154 lb is 70 kg: usual, no question.
+    light = patient.answer(PAGES[0], dict(baseline(), weight_value="154", weight_unit="lb"))
+    assert light.status_code == 303
+    confirmed = patient.answer(PAGES[0], heavy, weight_is_right="y")
+    assert confirmed.status_code == 303
+    check = visible_text(client.get("/check"))
+    assert "Your weight 900 kg" in check
+
+
+def test_an_unusual_weight_is_kept_when_the_patient_saves_for_later(
+    app: Flask, client: FlaskClient
+) -> None:
+    """The check asks on Continue; "Save and come back later" keeps what was typed."""
+    patient = Patient(client, confirms_weight=False)
+    patient.start()
+    heavy = dict(baseline(), weight_value="900", weight_unit="kg")
+    saved = patient.answer(PAGES[0], heavy, action="later")
+    assert saved.status_code == 303 and saved.headers["Location"] == "/saved"
+    with app.app_context():
+        draft = db.session.scalars(sa.select(Draft)).one()
+        assert draft.answers["weight_value"] == "900"  # a draft keeps the typed text

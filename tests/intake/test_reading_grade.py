@@ -239,12 +239,12 @@ def patient_pages(app: Flask, language: str) -> list[Page]:
     """Render every patient page as a patient meets it, asking for `language`."""
     pages: list[Page] = []
     walker = _client(app, language)
-    patient = Patient(walker)
+    patient = Patient(walker, language=language)
     pages.append(Page("start", prose(_get(walker, "/"))))
     pages.append(Page("privacy notice", prose(_get(walker, "/privacy"))))
     assert patient.start().status_code == 303
     answers = baseline()
-    for section in asked_pages(answers):
+    for section in asked_pages(answers, language):
         pages.append(Page(section.id, prose(_get(walker, f"/questions/{section.id}"))))
         assert patient.answer(section, answers).status_code == 303, section.id
     pages.append(Page("check", prose(_get(walker, "/check"))))
@@ -269,7 +269,7 @@ def patient_pages(app: Flask, language: str) -> list[Page]:
     pages.append(Page("too young", prose(page_html(too_young))))
 
     in_crisis = _client(app, language)
-    patient = Patient(in_crisis)
+    patient = Patient(in_crisis, language=language)
     assert patient.start().status_code == 303
     urgent = with_changes({"suicidal_thoughts_past_month": "yes", "suicidal_thoughts_now": "yes"})
     for section in PAGES:
@@ -296,7 +296,10 @@ class Grade:
 def grades(english: list[Page], french: list[Page]) -> list[Grade]:
     """Return each page's English grade and the French figures of the same page."""
     rows = []
-    for page, page_fr in zip(english, french, strict=True):
+    # A page left out in French (an instrument with no official French) has no French figures.
+    by_name = {page.name: page for page in french}
+    for page in english:
+        page_fr = by_name.get(page.name, Page(page.name, []))
         counts = count(page.blocks, ENGLISH, GLOSSARY)
         counts_fr = count(page_fr.blocks, FRENCH, GLOSSARY)
         rows.append(
@@ -305,8 +308,8 @@ def grades(english: list[Page], french: list[Page]) -> list[Grade]:
                 flesch_kincaid_grade(counts),
                 counts.sentences,
                 counts.words,
-                lix(counts_fr),
-                kandel_moles(counts_fr),
+                lix(counts_fr) if counts_fr.words else float("nan"),
+                kandel_moles(counts_fr) if counts_fr.words else float("nan"),
             )
         )
     return rows
@@ -324,7 +327,8 @@ def report(rows: list[Grade]) -> str:
         )
     lines.append(
         f"{'average':<22} {mean(r.grade for r in rows):>8.1f} {'':>9} {'':>6}"
-        f" {mean(r.lix for r in rows):>7.1f} {mean(r.kandel_moles for r in rows):>7.1f}"
+        f" {mean(r.lix for r in rows if r.lix == r.lix):>7.1f}"
+        f" {mean(r.kandel_moles for r in rows if r.kandel_moles == r.kandel_moles):>7.1f}"
     )
     return "\n".join(lines)
 

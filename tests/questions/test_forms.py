@@ -46,7 +46,7 @@ def test_every_required_item_says_what_to_do_when_missing() -> None:
     assert all(errors[name] == [items.ITEMS[name].error] for name in required)
     assert errors["full_name"] == ["Enter your full name"]
     assert errors["heart_condition"] == ["Select yes if you have, or have had, a heart problem"]
-    assert errors["region"] == ["Select the province, territory or US state where you live"]
+    assert errors["region"] == ["Select where you live"]
     assert errors["reasons"] == ["Select what you would like help with"]
     assert errors["understands_review"] == [
         "Select to confirm that you understand a clinician will read your answers"

@@ -160,3 +160,35 @@ def test_a_forbidden_page_uses_the_clinician_layout(app: Flask, as_reviewer: Fla
     page = response.get_data(as_text=True)
     assert "intake review" in page and "Your account cannot open this page" in page
     assert "Need help now?" not in page  # the patient's crisis footer is not shown to staff
+
+
+def test_csv_for_excel_is_the_same_file_with_a_byte_order_mark_and_is_audited(
+    app: Flask, as_reviewer: FlaskClient
+) -> None:
+    """Issue 25: Excel reads UTF-8 only after a BOM; the plain CSV stays without one."""
+    grant_export(app, "reviewer@clinic.example")
+    submit(app, URGENT)
+    queue = as_reviewer.get("/clinic/?level=urgent").get_data(as_text=True)
+    assert "/clinic/export/submissions.csv?level=urgent&amp;for=excel" in queue
+    assert "CSV for Excel" in queue and "Microsoft Excel" in queue
+    plain = as_reviewer.get("/clinic/export/submissions.csv?level=urgent").get_data()
+    excel = as_reviewer.get("/clinic/export/submissions.csv?level=urgent&for=excel")
+    assert excel.status_code == 200 and excel.mimetype == "text/csv"
+    assert "submissions-excel.csv" in excel.headers["Content-Disposition"]
+    body = excel.get_data()
+    assert body.startswith(b"\xef\xbb\xbf") and not plain.startswith(b"\xef\xbb\xbf")
+    assert body[3:] == plain
+    flags = as_reviewer.get("/clinic/export/flags.csv?for=excel").get_data()
+    assert flags.startswith(b"\xef\xbb\xbf")
+    with app.app_context():
+        details = list(
+            db.session.scalars(
+                sa.select(AuditEvent.detail)
+                .where(AuditEvent.action == "export_csv")
+                .order_by(AuditEvent.id)
+            )
+        )
+    assert details == [
+        {"level": "urgent", "rows": 1},
+        {"level": "urgent", "rows": 1, "for": "excel"},
+    ]

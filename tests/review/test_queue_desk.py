@@ -72,6 +72,13 @@ def holder_of(app: Flask, reference: str) -> int | None:
         )
 
 
+def status_of(app: Flask, reference: str) -> str | None:
+    with app.app_context():
+        return db.session.scalar(
+            sa.select(Submission.status).where(Submission.reference == reference)
+        )
+
+
 def audit_of(app: Flask, action: str) -> list[tuple[int | None, str | None, dict]]:
     with app.app_context():
         events = db.session.scalars(
@@ -144,7 +151,12 @@ def test_take_then_release_from_the_queue_each_audited(
     assert "Assigned to me" in row_of(html, reference) and "Release" in row_of(html, reference)
     assert holder_of(app, reference) == me
     assert audit_of(app, "submission_taken") == [(me, reference, {"to": me})]
+    # Taking a new submission puts it in review, audited as a status change of its own.
+    assert status_of(app, reference) == "in_review"
+    assert 'data-label="Status">in review<' in row_of(html, reference)
+    assert audit_of(app, "set_status") == [(me, reference, {"status": "in_review", "on": "take"})]
     html = post(as_reviewer, reference, "release", holder=str(me))
+    assert status_of(app, reference) == "in_review"  # released, still being reviewed
     assert "Released" in html and "Take it" in row_of(html, reference)
     assert holder_of(app, reference) is None
     assert audit_of(app, "submission_released") == [(me, reference, {"from": me})]

@@ -62,7 +62,8 @@ def test_starting_is_limited_per_address_and_the_429_page_says_answers_are_kept(
 
 
 def test_sending_is_limited_and_the_draft_survives_the_429(tmp_path: Path, clock: Clock) -> None:
-    app = limited_app(tmp_path, clock, RATELIMIT_SUBMIT="1 per hour")
+    # The per-address ceiling (against floods) is what two patients on one address meet.
+    app = limited_app(tmp_path, clock, RATELIMIT_SUBMIT_ADDRESS="1 per hour")
     first, second = Patient(app.test_client()), Patient(app.test_client())
     assert first.complete(baseline()).status_code == 303
     second.start()
@@ -76,6 +77,31 @@ def test_sending_is_limited_and_the_draft_survives_the_429(tmp_path: Path, clock
         limiter.reset()
         assert second.send().status_code == 303
         assert count(app, Submission) == 2
+
+
+def test_patients_on_one_connection_each_send_and_only_real_sends_count(
+    tmp_path: Path, clock: Clock
+) -> None:
+    """Issue 25: the 11th send from a clinic's Wi-Fi or a family was refused, and failed
+    attempts counted. The send limit is per draft; the address ceiling counts real sends."""
+    app = limited_app(
+        tmp_path, clock, RATELIMIT_SUBMIT="1 per hour", RATELIMIT_SUBMIT_ADDRESS="3 per hour"
+    )
+    patients = [Patient(app.test_client()) for _ in range(3)]
+    for patient in patients:
+        patient.start()
+        patient.answer_all(baseline())
+        # Sent without the last tick: refused (400), and not counted.
+        for _ in range(2):
+            token = csrf_token(patient.client.get("/check"))
+            assert patient.client.post("/check", data={"csrf_token": token}).status_code == 400
+        assert patient.send().status_code == 303
+    assert count(app, Submission) == 3  # one address, three drafts, six failed attempts
+    fourth = Patient(app.test_client())
+    fourth.start()
+    fourth.answer_all(baseline())
+    assert fourth.send().status_code == 429  # the ceiling: three real sends an hour here
+    assert count(app, Draft) == 1
 
 
 def test_sign_in_is_limited_per_address(tmp_path: Path, clock: Clock) -> None:

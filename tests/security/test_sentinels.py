@@ -47,6 +47,8 @@ def test_no_path_leaks_patient_data(
         CLOCK=clock,
         RATELIMIT_ENABLED=True,
         RATELIMIT_SUBMIT="1 per hour",
+        # Sends are limited per draft; the second patient meets the per-address ceiling.
+        RATELIMIT_SUBMIT_ADDRESS="1 per hour",
         RATELIMIT_KEY_PREFIX=f"sentinel-{uuid.uuid4().hex}",  # fresh counts in a shared Redis
     )
     app.config.update(TESTING=False, PROPAGATE_EXCEPTIONS=False)  # real error handling

@@ -93,6 +93,7 @@ def test_saving_and_leaving_with_an_urgent_answer_raises_one_entry_and_one_alert
         "full_name": "Sam Example",
         "email": "sam@example.com",
         "phone": "416 555 0123",
+        "language": "en",  # the language to speak when reaching out
     }
     assert [finding["rule"] for finding in intake.findings] == ["suicidal_thoughts_now"]
     assert "9-8-8, 911" in intake.findings[0]["message"]  # the numbers filled in
@@ -421,3 +422,37 @@ def test_an_entry_whose_answer_changed_stays_after_sending_until_closed(
     assert "Urgent, not sent by the patient (1)" in visible_text(
         as_reviewer_client.get("/clinic/?level=info")
     )
+
+
+def test_the_call_back_agreed_to_asks_for_a_phone_number_naming_why(
+    app: Flask, client: FlaskClient
+) -> None:
+    """Issue 25: "the clinic may contact me" with no phone would promise a call to nobody."""
+    patient = begin(client, consent=True)
+    no_phone = dict(URGENT, phone="")
+    refused = patient.answer(PAGES[0], no_phone)
+    assert refused.status_code == 400
+    text = visible_text(refused)
+    assert "Enter a phone number. At the start you agreed that the clinic may contact you" in text
+    assert patient.answer(PAGES[0], URGENT).status_code == 303
+
+
+def test_without_the_call_back_the_phone_stays_optional(client: FlaskClient) -> None:
+    patient = begin(client, consent=False)
+    assert patient.answer(PAGES[0], dict(URGENT, phone="")).status_code == 303
+
+
+def test_the_unsent_intake_page_names_the_patient_s_language(
+    app: Flask, client: FlaskClient, as_reviewer_client: FlaskClient
+) -> None:
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "fr-CA"
+    patient = begin(client)
+    patient.language = "fr-CA"
+    save_and_leave(patient)
+    [intake] = intakes(app)
+    assert intake.contact["language"] == "fr-CA"
+    page = visible_text(as_reviewer_client.get(f"/clinic/unsent/{intake.reference}"))
+    assert "Language French (Canada)" in page
+    queue = as_reviewer_client.get("/clinic/").get_data(as_text=True)
+    unsent_list = queue[queue.index('id="unsent-title"') : queue.index("</table>")]
+    assert "French (Canada)" in unsent_list

@@ -1,7 +1,7 @@
 """Issue 28: every questionnaire version served, kept so an old response's questionnaire resolves
 
-Revision ID: 0012_questionnaire_versions
-Revises: 0011_patient_requests
+Revision ID: 0013_questionnaire_versions
+Revises: 0012_name_index
 Create Date: 2026-12-07
 
 A new table only (public data: the FHIR Questionnaire as it was served).
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 
 from questionnaire.models import UTCDateTime
 
-revision = "0012_questionnaire_versions"
-down_revision = "0011_patient_requests"
+revision = "0013_questionnaire_versions"
+down_revision = "0012_name_index"
 branch_labels = None
 depends_on = None
 
