@@ -102,6 +102,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.jinja_env.filters["numbers"] = lambda text: fill_numbers(text, app.config)
     app.jinja_env.filters["reference"] = format_reference
     cli.register(app)
+    security.refuse_files_first(app)
     return app
 
 

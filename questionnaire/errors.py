@@ -14,6 +14,7 @@ TITLES = {
     403: N_("You cannot open this page"),
     404: N_("Page not found"),
     405: N_("We could not do that"),
+    415: N_("We could not use that request"),
     500: N_("Something went wrong"),
 }
 
