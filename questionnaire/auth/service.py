@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from questionnaire import audit
+from questionnaire import audit, locks
 from questionnaire.auth import devices, passwords, throttle, totp
 from questionnaire.auth.passwords import PasswordPolicyError
 from questionnaire.extensions import DbSession, now
@@ -299,10 +299,14 @@ def check_password(
 
     The password is always checked against a hash, a dummy one for an unknown
     email, so the time taken does not tell whether an account exists; a paused
-    account or address is refused before any hash is computed.
+    account or address is refused before any hash is computed. Attempts on one account
+    key (known email or not) queue on a lock named after the key, so the failures are
+    counted one attempt at a time: exactly ACCOUNT_FAILURES are checked however many
+    arrive at once.
     """
-    clinician = find_clinician(session, email, lock=True)
     key = throttle.account_key(email)
+    locks.hold(session, f"sign-in|{key}")
+    clinician = find_clinician(session, email, lock=True)
     _check_limits(session, clinician, key, now, "password", known_devices or {})
     matches = passwords.verify(clinician.password_hash if clinician else None, password)
     if clinician is None:
@@ -329,10 +333,14 @@ def check_code(
     The accepted code's time step is stored with a conditional UPDATE, so a code
     is accepted once even when two requests carry it at the same moment.
     """
-    clinician = _lock(session, clinician_id)
+    clinician = session.get(Clinician, clinician_id)
     if clinician is None:
         raise SignInRefused("unknown_clinician")
     key = throttle.account_key(clinician.email)
+    locks.hold(session, f"sign-in|{key}")
+    clinician = _lock(session, clinician_id)
+    if clinician is None:
+        raise SignInRefused("unknown_clinician")
     _check_limits(session, clinician, key, now, "code", known_devices or {})
     if not clinician.is_active:
         raise _refuse(session, clinician, now, "code", "disabled", key)
