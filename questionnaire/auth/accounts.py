@@ -41,6 +41,7 @@ from questionnaire.auth.account_forms import (
     SwitchForm,
 )
 from questionnaire.auth.guard import admin_required, signed_in_clinician
+from questionnaire.exports import jobs as export_jobs
 from questionnaire.extensions import db, limiter, now
 from questionnaire.models import Clinician
 from questionnaire.questions.wording import N_
@@ -186,6 +187,12 @@ _SWITCH_WORDS = {
 }
 
 
+LAST_ADMIN = N_(
+    "%(name)s was not changed: the clinic needs another active admin first. "
+    "Make another clinician an admin, then try again."
+)
+
+
 @admin_required
 def set_switch(clinician_id: int, switch: str) -> Response:
     """Turn a clinician's account on or off, their admin role, or their CSV exports.
@@ -196,12 +203,17 @@ def set_switch(clinician_id: int, switch: str) -> Response:
     clinician, on = _switch(clinician_id)
     words = _SWITCH_WORDS[switch]
     try:
-        accounts.set_switch(db.session, clinician, switch, on, by=signed_in_clinician())
+        cancelled = accounts.set_switch(db.session, clinician, switch, on, by=signed_in_clinician())
     except accounts.SelfChangeRefused:
         if words.refused is None:  # a switch that refuses has its words in the table
             raise
         return _refused(_(words.refused))
-    return _done(_(words.on if on else words.off, name=clinician.name))
+    except accounts.LastAdminRefused:
+        return _refused(_(LAST_ADMIN, name=clinician.name))
+    response = _done(_(words.on if on else words.off, name=clinician.name))
+    for job_id in cancelled:  # after the commit: the jobs are already expired
+        export_jobs.remove_files(current_app.config, job_id)
+    return response
 
 
 # POST /clinic/accounts/<id>/active (endpoint accounts.set_active), .../admin, .../export.

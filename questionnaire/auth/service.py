@@ -182,13 +182,18 @@ def end_sessions(clinician: Clinician, *, forget_devices: bool = True) -> None:
         clinician.device_version = (clinician.device_version or 0) + 1
 
 
-def disable_clinician(session: DbSession, email: str) -> Clinician:
-    """Stop a clinician from signing in, and end their sessions at once."""
+def disable_clinician(session: DbSession, email: str) -> tuple[Clinician, list[int]]:
+    """Stop a clinician from signing in; end their sessions, links and exports at once.
+
+    Returns the clinician and the ids of the export jobs cancelled, whose files the
+    caller deletes after the commit (account_service.end_access).
+    """
+    from questionnaire.auth import account_service
+
     clinician = _get(session, email)
     clinician.is_active = False
-    end_sessions(clinician)
     audit.record(session, "clinician_disabled", detail={"clinician_id": clinician.id, "via": "cli"})
-    return clinician
+    return clinician, account_service.end_access(session, clinician, None)
 
 
 def reset_2fa(session: DbSession, email: str, issuer: str) -> NewClinician:

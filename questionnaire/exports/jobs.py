@@ -487,6 +487,32 @@ def expire_jobs_since(session: DbSession, since: datetime) -> list[int]:
     return ids
 
 
+def expire_jobs_of(session: DbSession, requester_id: int) -> list[int]:
+    """Cancel every export a clinician asked for that is not over; return their ids.
+
+    For a clinician just disabled: queued, running and finished jobs are marked
+    expired at once (a running one stops at its next fenced write and deletes its
+    partial file), so nothing they asked for can be downloaded if they are enabled
+    again. The caller removes the files after its commit, with remove_files.
+    """
+    live = ("pending", "running", "done", "failed")
+    ids = list(
+        session.scalars(
+            sa.select(ExportJob.id).where(
+                ExportJob.requester_id == requester_id, ExportJob.state.in_(live)
+            )
+        )
+    )
+    if ids:
+        session.execute(
+            sa.update(ExportJob)
+            .where(ExportJob.id.in_(ids), ExportJob.state.in_(live))
+            .values(state="expired")
+            .execution_options(synchronize_session=False)
+        )
+    return ids
+
+
 def open_download(
     job: ExportJob, config: Mapping[str, Any], ring: Keyring
 ) -> tuple[Iterator[bytes], int]:
