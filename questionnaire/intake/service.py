@@ -183,11 +183,17 @@ def discard_draft(session: DbSession, draft: Draft) -> None:
 
 
 def issue_resume_link(session: DbSession, draft: Draft, now: datetime | None = None) -> str:
-    """Return a new token for a "come back later" link (the previous link stops working)."""
+    """Return a new token for a "come back later" link (the previous link stops working).
+
+    The draft's session token is replaced by one nobody holds: from now on the draft
+    opens only through the link and the date of birth, not from this browser (which
+    may be a shared computer) nor from any copy of its cookie.
+    """
     now = now or utcnow()
     token = new_token()
 
     def link(current: Draft) -> None:
+        current.token_hash = digest(new_token())
         current.resume_hash = digest(token)
         current.resume_failures = 0
         current.updated_at = now

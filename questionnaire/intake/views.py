@@ -43,6 +43,8 @@ bp = Blueprint("intake", __name__)
 DRAFT_KEY = "draft"
 SENT_KEY = "sent"
 RESUME_KEY = "resume_link"
+#: What the "saved" page shows besides the link: [crisis panel, unsent intake raised].
+SAVED_KEY = "saved_notice"
 PAGE_INDEX = {section.id: index for index, section in enumerate(PAGES)}
 
 
@@ -316,9 +318,13 @@ def page(section_id: str) -> Response | str | tuple[str, int]:
             table = current_app.extensions["rule_table"]
             unsent.note_saved(db.session, draft, table, current_app.config, now())
         if trusted and later and catalogue.DATE_OF_BIRTH.id in draft.answers:
-            session[RESUME_KEY] = services.issue_resume_link(db.session, draft, now())
             response = redirect(url_for("intake.saved"), code=303)
-            _raise_unsent(draft, response)
+            raised = _raise_unsent(draft, response)
+            # "Later" locks this browser: the draft is forgotten here (and its session
+            # token replaced), so only the link and the date of birth open it again.
+            session[RESUME_KEY] = services.issue_resume_link(db.session, draft, now())
+            session[SAVED_KEY] = [_needs_crisis_panel(draft.answers), raised]
+            session.pop(DRAFT_KEY, None)
             return response
         if trusted and switching:
             session[languages.SESSION_KEY] = switch_to
@@ -339,8 +345,11 @@ def page(section_id: str) -> Response | str | tuple[str, int]:
     ), status
 
 
-def _raise_unsent(draft: Draft, response: Response) -> None:
-    """The patient saved and left: raise their unsent urgent intake if the answers call for it."""
+def _raise_unsent(draft: Draft, response: Response) -> bool:
+    """The patient saved and left: raise their unsent urgent intake if the answers call for it.
+
+    Returns whether one is raised for this draft (now or before).
+    """
     intake = unsent.raise_for_draft(
         db.session,
         draft,
@@ -351,6 +360,7 @@ def _raise_unsent(draft: Draft, response: Response) -> None:
     )
     if intake is not None:
         _deliver_pending_after(response)
+    return unsent.find_for_draft(db.session, draft) is not None
 
 
 def _below_minimum_age(form: Any, bad: set[str]) -> bool:
@@ -406,12 +416,10 @@ def render_unsaved_page(section_id: str) -> str | None:
 def saved() -> Response | str:
     """Show the "come back later" link once; it opens the draft with the date of birth."""
     token = session.pop(RESUME_KEY, None)
+    crisis, raised = session.pop(SAVED_KEY, None) or [False, False]
     if token is None:
         return redirect(url_for("intake.start"), code=303)
     link = security.external_url("intake.resume", token=token)
-    draft = _current_draft()
-    crisis = draft is not None and _needs_crisis_panel(draft.answers)
-    raised = draft is not None and unsent.find_for_draft(db.session, draft) is not None
     return render_template(
         "intake/saved.html", link=link, hours=Draft.LIFETIME_HOURS, crisis=crisis, raised=raised
     )
