@@ -7,7 +7,6 @@ do what and that the audit keeps the reference and a coded reason, never the con
 from __future__ import annotations
 
 import json
-
 from datetime import timedelta
 from typing import Any
 
