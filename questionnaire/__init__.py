@@ -17,6 +17,7 @@ from questionnaire import assets, clinic_time, crypto, language, security
 from questionnaire import config as settings
 from questionnaire.extensions import csrf, db, migrate, utcnow
 from questionnaire.questions.crisis import fill_numbers
+from questionnaire.questions.text import mailto
 from questionnaire.references import format_reference
 
 __all__ = ["create_app"]
@@ -101,6 +102,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     errors.register(app)
     app.jinja_env.filters["numbers"] = lambda text: fill_numbers(text, app.config)
     app.jinja_env.filters["reference"] = format_reference
+    app.jinja_env.filters["mailto"] = mailto
     cli.register(app)
     security.refuse_files_first(app)
     return app

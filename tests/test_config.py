@@ -92,3 +92,10 @@ def test_fhir_urls_use_the_public_address_whatever_the_host_header(tmp_path: Pat
     response = app.test_client().get("/fhir/Questionnaire", headers={"Host": "evil.example"})
     text = response.get_data(as_text=True)
     assert PUBLIC in text and "evil.example" not in text
+
+
+def test_an_address_setting_that_would_change_its_mailto_link_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="CLINIC_EMAIL"):
+        make_app(tmp_path, CLINIC_EMAIL="desk?bcc=someone@elsewhere.example")
+    with pytest.raises(ConfigError, match="PRIVACY_OFFICER_EMAIL"):
+        make_app(tmp_path, PRIVACY_OFFICER_EMAIL="not an address")

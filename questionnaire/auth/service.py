@@ -18,6 +18,7 @@ from questionnaire.auth import devices, passwords, throttle, totp
 from questionnaire.auth.passwords import PasswordPolicyError
 from questionnaire.extensions import DbSession, now
 from questionnaire.models import Clinician, LoginAttempt
+from questionnaire.questions.text import checked_email
 
 __all__ = [
     "AccountError",
@@ -109,8 +110,7 @@ def check_new_email(session: DbSession, email: str) -> str:
 
 def _check_email(email: str) -> str:
     email = normalise_email(email)
-    local, _, domain = email.rpartition("@")
-    if not local or "." not in domain or len(email) > EMAIL_MAX or any(c.isspace() for c in email):
+    if len(email) > EMAIL_MAX or checked_email(email) is None:
         raise InvalidEmail(f"{email!r} is not an email address (like name@clinic.example).")
     return email
 

@@ -95,3 +95,38 @@ def parse_timestamp(text: str) -> datetime | None:
     if moment.tzinfo is None or moment.year not in YEARS:
         return None
     return moment.astimezone(UTC)
+
+
+# --- email addresses -------------------------------------------------------------------
+
+#: Characters legal in an address's local part (RFC 5322) that mean something in a URL:
+#: "victim?bcc=someone@elsewhere.example" is a valid address that a mailto: link would
+#: turn into a copy to a stranger. Refused in every address the app takes.
+URL_MEANINGFUL = frozenset("?&#%/")
+
+
+def checked_email(text: str) -> str | None:
+    """Return an email address as it should be stored, or None when it is not one.
+
+    Checked with email-validator (syntax only: no DNS lookup), and refused when its
+    local part holds a character that changes a URL (URL_MEANINGFUL).
+    """
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        valid = validate_email(text.strip(), check_deliverability=False)
+    except EmailNotValidError:
+        return None
+    if any(char in URL_MEANINGFUL for char in valid.local_part):
+        return None
+    return str(valid.normalized)
+
+
+def mailto(address: str | None) -> str:
+    """Return a mailto: URL for an address, every character but "@" URL-encoded.
+
+    Whatever the address holds ("?bcc=", "&cc="), the link writes to it alone.
+    """
+    from urllib.parse import quote
+
+    return "mailto:" + quote(str(address or ""), safe="@")

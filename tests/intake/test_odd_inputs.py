@@ -128,3 +128,24 @@ def test_save_for_later_with_errors_and_no_date_of_birth_changes_nothing(
     response = patient.answer(ABOUT_YOU, answers, action="later")
     assert response.status_code == 400
     assert set(stored(app)) == {"privacy_consent"}
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "victim?bcc=someone@elsewhere.example",
+        "a&cc=b@elsewhere.example",
+        "sam%40x@example.com",
+        "sam#x@example.com",
+        "sam@example.com?bcc=x@y.example",
+        "sam@localhost",
+    ],
+)
+def test_an_email_that_would_change_a_mailto_link_is_a_field_error(
+    app: Flask, client: FlaskClient, address: str
+) -> None:
+    patient = Patient(client)
+    patient.start()
+    response = patient.answer(ABOUT_YOU, {**baseline(), "email": address})
+    assert response.status_code == 400
+    assert "email" not in stored(app)

@@ -19,6 +19,7 @@ from tests.auth.helpers import TestClinician, sign_in
 from tests.conftest import CASE_DAY, Clock
 from tests.exports import BENZODIAZEPINE, URGENT, submit
 from tests.harness.forms import csrf_token, visible_text
+from tests.review.conftest import AddSubmission
 
 
 def page_of(reference: str) -> str:
@@ -323,3 +324,18 @@ def test_the_identity_of_a_submission_is_computed_on_a_given_day() -> None:
     assert found.phone is None and found.email is None
     assert found.region == ITEMS["region"].choice_label("CA-ON")
     assert identity({"date_of_birth": "17/05/1980"}, date(2026, 1, 1)).born is None
+
+
+def test_every_address_in_an_href_is_url_encoded(
+    app: Flask, add_submission: AddSubmission, as_reviewer: FlaskClient
+) -> None:
+    # Stored before the stricter check (or by another path): the link still copies nobody.
+    answers = {
+        "full_name": "Sam Example",
+        "date_of_birth": "1980-05-17",
+        "email": "victim?bcc=someone@elsewhere.example",
+    }
+    reference = add_submission(answers=answers)
+    page = as_reviewer.get(f"/clinic/submissions/{reference}").get_data(as_text=True)
+    assert 'href="mailto:victim%3Fbcc%3Dsomeone@elsewhere.example"' in page
+    assert "mailto:victim?bcc" not in page
