@@ -73,15 +73,12 @@ def parse_iso_date(text: str) -> date | None:
 MAX_ROW_ID = 2**31 - 1
 #: Timestamps outside these years are no real position in any list (and would overflow).
 YEARS = range(1970, 9999)
-_ROW_ID = re.compile(r"[0-9]{1,10}")
 
 
 def parse_row_id(text: str) -> int | None:
     """Return a row id written in ASCII digits, between 1 and MAX_ROW_ID, or None."""
-    if not _ROW_ID.fullmatch(text):
-        return None
-    number = int(text)
-    return number if 1 <= number <= MAX_ROW_ID else None
+    number = ascii_number(text, 10)
+    return number if number is not None and 1 <= number <= MAX_ROW_ID else None
 
 
 def parse_timestamp(text: str) -> datetime | None:
@@ -130,3 +127,21 @@ def mailto(address: str | None) -> str:
     from urllib.parse import quote
 
     return "mailto:" + quote(str(address or ""), safe="@")
+
+
+# --- numbers ---------------------------------------------------------------------------
+#
+# One rule for every number a person types (a weight, a blood pressure, a count, an id in
+# a form): ASCII digits 0-9 only. Python's int(), str.isdigit() and a regex's \d also take
+# full-width, Arabic-Indic, Devanagari or superscript digits, which no page asks for and
+# which would read differently on another screen.
+
+#: The digits a number field takes: use in every pattern instead of \d.
+DIGIT = "[0-9]"
+
+
+def ascii_number(text: str, max_digits: int) -> int | None:
+    """Return the whole number written in 1 to max_digits ASCII digits, or None."""
+    if not text or len(text) > max_digits or not (text.isascii() and text.isdigit()):
+        return None
+    return int(text)

@@ -37,6 +37,7 @@ from questionnaire.models import (
 )
 from questionnaire.ops import alerts as notify
 from questionnaire.questions import catalogue
+from questionnaire.questions.text import parse_row_id
 from questionnaire.questions.wording import N_, Phrase
 from questionnaire.questions.words import section_rows
 from questionnaire.references import format_reference
@@ -308,8 +309,7 @@ def _assign(reference: str, act: Any) -> BaseResponse:
 
 def _holder() -> int:
     """Return the holder the clinician saw (the form's `holder`); 0 when missing or not a number."""
-    value = request.form.get("holder", "")
-    return int(value) if value.isdecimal() and len(value) < 12 else 0
+    return parse_row_id(request.form.get("holder", "")) or 0
 
 
 @bp.post("/submissions/<reference>/take")
@@ -334,7 +334,7 @@ def hand_over(reference: str) -> BaseResponse:
             signed_in_clinician(),
             found,
             _holder(),
-            int(to) if to.isdecimal() and len(to) < 12 else 0,
+            parse_row_id(to) or 0,
         )
         return Phrase(N_("Handed over to %(name)s."), name=colleague.name)
 

@@ -339,3 +339,36 @@ def test_every_address_in_an_href_is_url_encoded(
     page = as_reviewer.get(f"/clinic/submissions/{reference}").get_data(as_text=True)
     assert 'href="mailto:victim%3Fbcc%3Dsomeone@elsewhere.example"' in page
     assert "mailto:victim?bcc" not in page
+
+
+@pytest.mark.parametrize(
+    "zero", [0xFF10, 0x0660, 0x0966], ids=["full-width", "arabic", "devanagari"]
+)
+def test_a_hand_over_target_in_other_digits_is_refused(
+    app: Flask,
+    add_submission: AddSubmission,
+    as_reviewer: FlaskClient,
+    colleague: TestClinician,
+    zero: int,
+) -> None:
+    reference = add_submission()
+    token = csrf_token(as_reviewer.get(f"/clinic/submissions/{reference}"))
+    taken = as_reviewer.post(f"/clinic/submissions/{reference}/take", data={"csrf_token": token})
+    assert taken.status_code == 303
+    with app.app_context():
+        me = db.session.scalar(sa.select(Submission.assigned_to_id))
+    other_digits = "".join(chr(zero + int(digit)) for digit in str(colleague.id))
+    response = as_reviewer.post(
+        f"/clinic/submissions/{reference}/hand-over",
+        data={"csrf_token": token, "to": other_digits, "holder": str(me)},
+    )
+    assert response.status_code in (303, 400)
+    with app.app_context():
+        assert db.session.scalar(sa.select(Submission.assigned_to_id)) == me
+    # The same id in ASCII digits hands it over.
+    response = as_reviewer.post(
+        f"/clinic/submissions/{reference}/hand-over",
+        data={"csrf_token": token, "to": str(colleague.id), "holder": str(me)},
+    )
+    with app.app_context():
+        assert db.session.scalar(sa.select(Submission.assigned_to_id)) == colleague.id
