@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from flask import Flask, render_template, request
-from werkzeug.exceptions import HTTPException
+from sqlalchemy.orm.exc import ObjectDeletedError
+from werkzeug.exceptions import HTTPException, NotFound
 
 from questionnaire.extensions import db
 from questionnaire.questions.wording import N_
@@ -39,6 +40,13 @@ def register(app: Flask) -> None:
             message=getattr(error, "plain_message", None),
         )
         return page, code
+
+    @app.errorhandler(ObjectDeletedError)
+    def vanished(error: ObjectDeletedError) -> tuple[str, int]:
+        # A row read by this request was deleted meanwhile (a submission deleted on the
+        # patient's request while a page was being made): it is not found, not a failure.
+        db.session.rollback()
+        return http_error(NotFound())
 
     @app.errorhandler(500)
     def server_error(error: Exception) -> tuple[str, int]:

@@ -10,6 +10,7 @@ from typing import Any
 from flask import (
     Blueprint,
     Response,
+    abort,
     current_app,
     flash,
     redirect,
@@ -228,7 +229,10 @@ def _render_submission(
 def submission(reference: str) -> tuple[str, int]:
     """Show one submission: its flags with their evidence and sources, then every answer."""
     found = submission_or_404(reference)
-    actions.open_submission(db.session, signed_in_clinician(), found)
+    try:
+        found = actions.open_submission(db.session, signed_in_clinician(), found)
+    except actions.SubmissionGone:
+        abort(404)
     return _render_submission(found)
 
 
