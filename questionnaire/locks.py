@@ -12,7 +12,12 @@ cron jobs every app host may run (ops/, urgent/, exports/).
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import sqlalchemy as sa
 
@@ -52,3 +57,54 @@ def try_hold(session: DbSession, name: str) -> bool:
         return bool(taken)
     session.execute(_SQLITE_TOUCH)
     return True
+
+
+# --- one run of a job at a time, across its commits ----------------------------------------
+
+
+@contextmanager
+def one_run(session: DbSession, job: str) -> Iterator[bool]:
+    """Hold the lock of a job (the alerts sweep, the purge, the export expiry) for one run.
+
+    Yields True when this run holds it, False at once when another process or host
+    runs the same job now: the caller then does nothing. Held across the run's commits:
+
+    - PostgreSQL: a session advisory lock (pg_try_advisory_lock) on a connection of its
+      own, released at the end of the run or when that connection closes (a killed run
+      never leaves it held).
+    - SQLite (one machine by nature): an exclusive lock on a file beside the database
+      (flock), released at the end of the run or when the process dies.
+    """
+    bind = session.get_bind()
+    engine = bind.engine if isinstance(bind, sa.engine.Connection) else bind
+    if engine.dialect.name == "postgresql":
+        key = {"key": key_of(f"job|{job}")}
+        with engine.connect() as connection:
+            taken = bool(connection.scalar(sa.text("SELECT pg_try_advisory_lock(:key)"), key))
+            connection.commit()
+            try:
+                yield taken
+            finally:
+                if taken:
+                    connection.execute(sa.text("SELECT pg_advisory_unlock(:key)"), key)
+                    connection.commit()
+        return
+    with open(_lock_file(engine, job), "a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _lock_file(engine: sa.Engine, job: str) -> str:
+    """Return the lock file of a job beside a SQLite database (the temp folder for :memory:)."""
+    database = engine.url.database
+    name = f"questionnaire-{job}.lock"
+    if not database or database == ":memory:":
+        return os.path.join(tempfile.gettempdir(), name)
+    return f"{database}.{name}"

@@ -28,7 +28,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import scoped_session
 
-from questionnaire import audit
+from questionnaire import audit, locks
 from questionnaire.crypto import Keyring
 from questionnaire.exports import csv as export_csv
 from questionnaire.exports import sealed
@@ -438,7 +438,15 @@ def recover_stuck(session: DbSession, config: Mapping[str, Any], now: datetime) 
 
 
 def expire_jobs(session: DbSession, config: Mapping[str, Any], now: datetime) -> int:
-    """Delete the files of jobs past their expiry and mark them expired; return how many."""
+    """Delete the files of jobs past their expiry and mark them expired; return how many.
+
+    One run at a time (locks.one_run): started while another host's runs, it does nothing.
+    """
+    with locks.one_run(session, "export-expiry") as mine:
+        return _expire_jobs(session, config, now) if mine else 0
+
+
+def _expire_jobs(session: DbSession, config: Mapping[str, Any], now: datetime) -> int:
     due = list(
         session.scalars(
             sa.select(ExportJob.id).where(
