@@ -155,11 +155,30 @@ def from_environment(environ: Mapping[str, str], instance_path: str) -> dict[str
 CLINIC_PHONE_PLACEHOLDER = "[CLINIC_PHONE is not set]"
 
 
+#: Settings that are one address shown in a mailto: link on the patients' pages.
+LINKED_ADDRESSES = ("CLINIC_EMAIL", "PRIVACY_OFFICER_EMAIL")
+
+
+def check_addresses(config: Mapping[str, Any]) -> None:
+    """Refuse an address setting that is not one plain email address (it becomes a link)."""
+    from questionnaire.questions.text import checked_email
+
+    for name in LINKED_ADDRESSES:
+        value = str(config.get(name) or "").strip()
+        if value and checked_email(value) is None:
+            raise ConfigError(
+                f"{name} is {value!r}: set one email address like privacy@clinic.example "
+                "(no ?, &, # or %: it is shown as a mailto: link)."
+            )
+
+
 def check_production(config: MutableMapping[str, Any]) -> None:
     """Refuse to run in production with unsafe settings; make session cookies HTTPS-only.
 
-    In development, an unset CLINIC_PHONE becomes a visible placeholder instead.
+    In development, an unset CLINIC_PHONE becomes a visible placeholder instead. In every
+    environment, the address settings shown as links are checked first.
     """
+    check_addresses(config)
     if config.get("APP_ENV") != "production":
         if not str(config.get("CLINIC_PHONE") or "").strip():
             config["CLINIC_PHONE"] = CLINIC_PHONE_PLACEHOLDER

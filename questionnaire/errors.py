@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 from flask import Flask, Response, render_template, request
-from werkzeug.exceptions import HTTPException
+from sqlalchemy.orm.exc import ObjectDeletedError
+from werkzeug.exceptions import HTTPException, NotFound
 
 from questionnaire.exports.fhir_server import ISSUE_OF_STATUS, operation_outcome
 from questionnaire.extensions import db
@@ -17,6 +18,7 @@ TITLES = {
     403: N_("You cannot open this page"),
     404: N_("Page not found"),
     405: N_("We could not do that"),
+    415: N_("We could not use that request"),
     500: N_("Something went wrong"),
 }
 
@@ -55,6 +57,13 @@ def register(app: Flask) -> None:
             message=getattr(error, "plain_message", None),
         )
         return page, code
+
+    @app.errorhandler(ObjectDeletedError)
+    def vanished(error: ObjectDeletedError) -> tuple[str, int] | Response:
+        # A row read by this request was deleted meanwhile (a submission deleted on the
+        # patient's request while a page was being made): it is not found, not a failure.
+        db.session.rollback()
+        return http_error(NotFound())
 
     @app.errorhandler(500)
     def server_error(error: Exception) -> tuple[str, int] | Response:

@@ -17,7 +17,12 @@ from flask.sansio.app import App
 from flask_limiter import RateLimitExceeded
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
-from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import (
+    BadRequest,
+    HTTPException,
+    RequestEntityTooLarge,
+    UnsupportedMediaType,
+)
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
@@ -172,6 +177,19 @@ class InputRefused(BadRequest):
         self.plain_message = plain_message
 
 
+FILES_REFUSED = N_(
+    "This form does not take files. Go back, type your answer in the box, and try again."
+)
+
+
+class FilesRefused(UnsupportedMediaType):
+    """A 415 for a multipart body: no form of the app takes a file (message for people)."""
+
+    def __init__(self) -> None:
+        super().__init__(description=FILES_REFUSED)
+        self.plain_message = FILES_REFUSED
+
+
 class NormalisedMultiDict(ImmutableMultiDict[str, Any]):
     """Werkzeug's immutable form and query storage, with every text value in NFC."""
 
@@ -201,9 +219,33 @@ def _nfc_any(value: Any) -> Any:
 
 
 class FilteredRequest(Request):
-    """A request whose query string and form values arrive in NFC."""
+    """A request whose query string and form values arrive in NFC, and never a multipart body.
+
+    No form of the app takes a file, so a multipart/form-data body (with file parts or
+    not) is refused before anything reads it: _refuse_multipart answers 415 before every
+    other hook, and reading .form or .files of such a request raises the same 415.
+    """
 
     parameter_storage_class = NormalisedMultiDict
+
+    def _load_form_data(self) -> None:
+        if self.mimetype == "multipart/form-data":
+            raise FilesRefused()
+        super()._load_form_data()
+
+
+def _refuse_multipart() -> None:
+    """Answer 415 to a multipart body on any route (the one place files are refused)."""
+    if request.mimetype == "multipart/form-data":
+        raise FilesRefused()
+
+
+def refuse_files_first(app: Flask) -> None:
+    """Make _refuse_multipart the first before_request hook (ahead of the guard and CSRF).
+
+    Called once every other hook is registered (create_app's last step).
+    """
+    app.before_request_funcs.setdefault(None, []).insert(0, _refuse_multipart)
 
 
 def _refuse_control_characters() -> None:

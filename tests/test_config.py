@@ -117,3 +117,10 @@ def test_production_refuses_to_make_a_name_index_key(tmp_path: Path) -> None:
 
     with pytest.raises(AnswersKeyError, match="NAME_INDEX_KEY"):
         production(tmp_path, NAME_INDEX_KEY="")
+
+
+def test_an_address_setting_that_would_change_its_mailto_link_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="CLINIC_EMAIL"):
+        make_app(tmp_path, CLINIC_EMAIL="desk?bcc=someone@elsewhere.example")
+    with pytest.raises(ConfigError, match="PRIVACY_OFFICER_EMAIL"):
+        make_app(tmp_path, PRIVACY_OFFICER_EMAIL="not an address")

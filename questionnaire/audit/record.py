@@ -52,6 +52,7 @@ ACTIONS = frozenset(
         "second_factor_reset",
         "admin_granted",
         "admin_removed",
+        "exports_cancelled",
         "export_granted",
         "export_removed",
         "password_changed",

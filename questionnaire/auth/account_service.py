@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from questionnaire import audit
+from questionnaire import audit, locks
 from questionnaire.auth import passwords, service, totp
 from questionnaire.auth.guard import ABSOLUTE_TIMEOUT, session_digest
 from questionnaire.extensions import DbSession
@@ -35,6 +35,10 @@ class CodeRefused(Exception):
 
 class SelfChangeRefused(service.AccountError):
     """An admin tried to remove their own admin role or disable their own account."""
+
+
+class LastAdminRefused(service.AccountError):
+    """Removing this admin role (or disabling this admin) would leave no active admin."""
 
 
 class PasswordChangeRefused(Exception):
@@ -124,6 +128,8 @@ def usable_link(session: DbSession, token: str, now: datetime) -> EnrolmentLink:
     link = session.scalar(sa.select(EnrolmentLink).where(EnrolmentLink.token_hash == digest(token)))
     if link is None or link.used_at is not None or now >= link.expires_at:
         raise LinkRefused
+    if not link.clinician.is_active:  # disabled: the link opens nothing, even half-used
+        raise LinkRefused
     return link
 
 
@@ -161,9 +167,14 @@ def confirm_code(session: DbSession, token: str, code: str, now: datetime) -> Cl
     step = totp.matching_step(secret, code, now, after=None)
     if step is None:
         raise CodeRefused
+    active = sa.select(Clinician.is_active).where(Clinician.id == link.clinician_id)
     claimed = session.execute(
         sa.update(EnrolmentLink)
-        .where(EnrolmentLink.id == link.id, EnrolmentLink.used_at.is_(None))
+        .where(
+            EnrolmentLink.id == link.id,
+            EnrolmentLink.used_at.is_(None),
+            active.scalar_subquery().is_(True),
+        )
         .values(used_at=now, pending_password_hash=None, pending_totp_secret=None)
         .execution_options(synchronize_session=False)
     )
@@ -232,24 +243,112 @@ SWITCHES = {
 }
 
 
+#: The lock every change that may remove an active admin takes (see set_switch).
+ADMINS_LOCK = "accounts|admins"
+
+
+def _another_active_admin(clinician_id: int) -> sa.ColumnElement[bool]:
+    other = sa.orm.aliased(Clinician)
+    return sa.exists().where(
+        other.id != clinician_id, other.is_admin.is_(True), other.is_active.is_(True)
+    )
+
+
 def set_switch(
     session: DbSession, clinician: Clinician, name: str, on: bool, by: Clinician
-) -> None:
+) -> list[int]:
     """Turn one of SWITCHES on or off for a clinician (audited when it changes).
 
-    Disabling ends the clinician's sessions at once. Raises SelfChangeRefused when
-    an admin tries to disable their own account or remove their own admin role.
+    Disabling ends the clinician's sessions and open enrolment links at once and
+    cancels their exports (returns the export job ids whose files the caller removes
+    after the commit, with end_exports' remove step). Raises SelfChangeRefused when an
+    admin tries to disable their own account or remove their own admin role, and
+    LastAdminRefused when the change would leave no active admin.
+
+    Removing an admin role or disabling an admin is one UPDATE conditional on another
+    active admin remaining, taken under ADMINS_LOCK: two admins removing each other at
+    the same moment run one after the other, and the second finds the condition false.
     """
     switch = SWITCHES[name]
     if clinician.id == by.id and not on and switch.refuse_own_off is not None:
         raise SelfChangeRefused(switch.refuse_own_off)
-    if bool(getattr(clinician, switch.column)) == on:
-        return
-    setattr(clinician, switch.column, on)
-    if not on and switch.off_ends_sessions:
-        service.end_sessions(clinician)
+    column = getattr(Clinician, switch.column)
+    where: list[sa.ColumnElement[bool]] = [Clinician.id == clinician.id, column.is_(not on)]
+    if not on and name in {"admin", "active"}:
+        locks.hold(session, ADMINS_LOCK)
+        # The actor must still be an active admin (another admin may have just removed them).
+        still_admin = sa.orm.aliased(Clinician)
+        where.append(
+            sa.exists().where(
+                still_admin.id == by.id,
+                still_admin.is_admin.is_(True),
+                still_admin.is_active.is_(True),
+            )
+        )
+        not_an_admin = Clinician.is_admin.is_(False) if name == "active" else sa.false()
+        where.append(sa.or_(not_an_admin, _another_active_admin(clinician.id)))
+    changed = session.execute(
+        sa.update(Clinician)
+        .where(*where)
+        .values({switch.column: on})
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(clinician)
+    if _rowcount(changed) != 1:
+        if bool(getattr(clinician, switch.column)) == on:
+            return []  # already so: nothing to do, nothing to audit
+        raise LastAdminRefused(
+            "Another active admin must remain: make another clinician an admin first."
+        )
     action = switch.on_action if on else switch.off_action
     audit.record(session, action, actor=by, detail=_detail(clinician))
+    if not on and switch.off_ends_sessions:
+        return end_access(session, clinician, by)
+    return []
+
+
+def end_access(session: DbSession, clinician: Clinician, by: Clinician | None) -> list[int]:
+    """For a clinician just disabled: end their sessions, links and exports (audited).
+
+    Every open enrolment or reset link of the account stops working, and their queued,
+    running and finished exports are cancelled (marked expired; a running one stops at
+    its next fenced write). Returns the cancelled job ids: the caller deletes their
+    files after the commit (exports.jobs.remove_files).
+    """
+    from questionnaire.exports import jobs as export_jobs  # exports import auth models
+
+    service.end_sessions(clinician)
+    session.execute(
+        sa.delete(EnrolmentLink).where(
+            EnrolmentLink.clinician_id == clinician.id, EnrolmentLink.used_at.is_(None)
+        )
+    )
+    cancelled = export_jobs.expire_jobs_of(session, clinician.id)
+    if cancelled:
+        audit.record(
+            session,
+            "exports_cancelled",
+            actor=by,
+            detail={"clinician_id": clinician.id, "jobs": len(cancelled)},
+        )
+    return cancelled
+
+
+def _rowcount(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def set_admin(session: DbSession, email: str) -> Clinician:
+    """Give a clinician the admin role from the shell (audited); UnknownClinician if none."""
+    clinician = service.find_clinician(session, email)
+    if clinician is None:
+        raise service.UnknownClinician(
+            f"No clinician has the email {service.normalise_email(email)!r}."
+        )
+    if not clinician.is_admin:
+        clinician.is_admin = True
+        audit.record(session, "admin_granted", detail={"clinician_id": clinician.id, "via": "cli"})
+    return clinician
 
 
 def reset_second_factor(

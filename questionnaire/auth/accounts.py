@@ -41,6 +41,7 @@ from questionnaire.auth.account_forms import (
     SwitchForm,
 )
 from questionnaire.auth.guard import admin_required, signed_in_clinician
+from questionnaire.exports import jobs as export_jobs
 from questionnaire.extensions import db, limiter, now
 from questionnaire.models import Clinician
 from questionnaire.questions.wording import N_
@@ -123,8 +124,8 @@ def invite() -> Any:
 
 
 def _link_page(made: accounts.Enrolment, *, invited: bool) -> str:
-    """Show the enrolment link once (the token is in the link's path, nowhere else)."""
-    link = url_for("accounts.enrol", token=made.token, _external=True)
+    """Show the enrolment link once, on PUBLIC_BASE_URL (never the request's Host header)."""
+    link = security.external_url("accounts.enrol_link", token=made.token)
     return render_template(
         "auth/accounts/link.html",
         clinician=made.clinician,
@@ -186,6 +187,12 @@ _SWITCH_WORDS = {
 }
 
 
+LAST_ADMIN = N_(
+    "%(name)s was not changed: the clinic needs another active admin first. "
+    "Make another clinician an admin, then try again."
+)
+
+
 @admin_required
 def set_switch(clinician_id: int, switch: str) -> Response:
     """Turn a clinician's account on or off, their admin role, or their CSV exports.
@@ -196,12 +203,17 @@ def set_switch(clinician_id: int, switch: str) -> Response:
     clinician, on = _switch(clinician_id)
     words = _SWITCH_WORDS[switch]
     try:
-        accounts.set_switch(db.session, clinician, switch, on, by=signed_in_clinician())
+        cancelled = accounts.set_switch(db.session, clinician, switch, on, by=signed_in_clinician())
     except accounts.SelfChangeRefused:
         if words.refused is None:  # a switch that refuses has its words in the table
             raise
         return _refused(_(words.refused))
-    return _done(_(words.on if on else words.off, name=clinician.name))
+    except accounts.LastAdminRefused:
+        return _refused(_(LAST_ADMIN, name=clinician.name))
+    response = _done(_(words.on if on else words.off, name=clinician.name))
+    for job_id in cancelled:  # after the commit: the jobs are already expired
+        export_jobs.remove_files(current_app.config, job_id)
+    return response
 
 
 # POST /clinic/accounts/<id>/active (endpoint accounts.set_active), .../admin, .../export.
@@ -263,10 +275,40 @@ def _authenticator_page(token: str, uri: str, error: str | None = None) -> tuple
     return page, 400 if error else 200
 
 
-@bp.route("/enrol/<token>", methods=["GET", "POST"])
-@limiter.limit(_SIGN_IN_LIMIT, methods=["POST"])
-def enrol(token: str) -> Any:
+def _posted_token() -> str:
+    """Return the link's token from the form: after the first GET it travels in no URL."""
+    token = request.form.get("token", "")
+    return token if isinstance(token, str) else ""
+
+
+def _password_page(
+    token: str, link: accounts.EnrolmentLink, form: ChoosePasswordForm
+) -> tuple[str, int]:
+    errors = _form_errors(form) if request.method == "POST" else []
+    page = render_template(
+        "auth/accounts/enrol.html", form=form, clinician=link.clinician, errors=errors, token=token
+    )
+    return page, 400 if errors else 200
+
+
+@bp.get("/enrol/<token>")
+def enrol_link(token: str) -> Any:
+    """Open an enrolment link: the page to choose a password (its form carries the token).
+
+    The only request with the token in its path (secret_paths.py keeps it out of the log).
+    """
+    try:
+        link = accounts.usable_link(db.session, token, now())
+    except accounts.LinkRefused:
+        return _link_refused()
+    return _password_page(token, link, ChoosePasswordForm(formdata=None))
+
+
+@bp.post("/enrol")
+@limiter.limit(_SIGN_IN_LIMIT)
+def enrol() -> Any:
     """Let the holder of an enrolment link choose a password, then show the new QR code."""
+    token = _posted_token()
     try:
         link = accounts.usable_link(db.session, token, now())
     except accounts.LinkRefused:
@@ -282,23 +324,20 @@ def enrol(token: str) -> Any:
         else:
             db.session.commit()
             return _authenticator_page(token, uri)
-    errors = _form_errors(form) if request.method == "POST" else []
-    page = render_template(
-        "auth/accounts/enrol.html", form=form, clinician=link.clinician, errors=errors
-    )
-    return page, 400 if errors else 200
+    return _password_page(token, link, form)
 
 
-@bp.post("/enrol/<token>/code")
+@bp.post("/enrol/code")
 @limiter.limit(_SIGN_IN_LIMIT)
-def enrol_code(token: str) -> Any:
+def enrol_code() -> Any:
     """Confirm the first code: the account is ready and the clinician is signed in."""
+    token = _posted_token()
     try:
         link = accounts.usable_link(db.session, token, now())
     except accounts.LinkRefused:
         return _link_refused()
     if link.pending_totp_secret is None:
-        return guard.see_other(url_for("accounts.enrol", token=token))
+        return _password_page(token, link, ChoosePasswordForm(formdata=None))
     uri = accounts.provisioning_uri(link, _issuer())
     form = FirstCodeForm()
     if not form.validate_on_submit():

@@ -1,4 +1,5 @@
-"""`flask clinician create | set-password | disable | reset-2fa | grant-export | revoke-export | list`.
+"""`flask clinician create | set-password | disable | set-admin | reset-2fa | grant-export |
+revoke-export | list`.
 
 Thin wrappers over service.py.
 """
@@ -14,7 +15,8 @@ import segno
 from flask import current_app
 from flask.cli import AppGroup
 
-from questionnaire.auth import service
+from questionnaire.auth import account_service, service
+from questionnaire.exports import jobs as export_jobs
 from questionnaire.extensions import db
 
 EXIT_FAILED = 1
@@ -129,11 +131,26 @@ def set_password_command(email: str, password_stdin: bool) -> None:
 def disable_command(email: str) -> None:
     """Stop a clinician from signing in, and end their open sessions at once."""
     try:
-        clinician = service.disable_clinician(db.session, email)
+        clinician, cancelled = service.disable_clinician(db.session, email)
     except service.UnknownClinician as error:
         _fail(str(error), EXIT_FAILED)
     db.session.commit()
-    click.echo(f"Disabled {clinician.email}; their sessions have ended.")
+    for job_id in cancelled:
+        export_jobs.remove_files(current_app.config, job_id)
+    click.echo(f"Disabled {clinician.email}; their sessions, open links and exports have ended.")
+
+
+@clinician_group.command("set-admin")
+@click.argument("email")
+def set_admin_command(email: str) -> None:
+    """Give a clinician the admin role (audited): the way back when no admin is left."""
+    try:
+        clinician = account_service.set_admin(db.session, email)
+    except service.UnknownClinician as error:
+        _fail(str(error), EXIT_FAILED)
+    db.session.commit()
+    note = "" if clinician.is_active else " (the account is disabled: it cannot sign in)"
+    click.echo(f"{clinician.email} is now an admin{note}.")
 
 
 @clinician_group.command("reset-2fa")

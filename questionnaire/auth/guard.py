@@ -44,6 +44,7 @@ PUBLIC_ENDPOINTS = frozenset(
         "auth.sign_in",
         "auth.sign_in_code",
         "auth.switch_language",
+        "accounts.enrol_link",
         "accounts.enrol",
         "accounts.enrol_code",
         "static",

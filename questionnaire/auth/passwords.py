@@ -42,16 +42,25 @@ def _dummy_hash() -> str:
     return hasher.hash(secrets.token_urlsafe(24))
 
 
+def is_argon2(password_hash: str | None) -> bool:
+    """Return whether a stored value is an argon2 hash (not a marker such as UNUSABLE_HASH)."""
+    return bool(password_hash) and str(password_hash).startswith("$argon2")
+
+
 def verify(password_hash: str | None, password: str) -> bool:
     """Return whether the password matches the hash.
 
-    With no hash (an unknown email) a dummy hash is checked instead, so the
-    answer takes as long whether or not the account exists.
+    Whenever the stored value is not a real argon2 hash (an unknown email, an invited
+    clinician who has not enrolled, a damaged row), a dummy argon2 hash is checked
+    instead and the answer is False: it takes as long as a real check, so the time
+    taken tells nothing about the account.
     """
+    real = is_argon2(password_hash)
     try:
-        return hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
+        matches = hasher.verify(str(password_hash) if real else _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         return False
+    return real and matches
 
 
 def needs_rehash(password_hash: str) -> bool:

@@ -13,11 +13,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from questionnaire import audit
+from questionnaire import audit, locks
 from questionnaire.auth import devices, passwords, throttle, totp
 from questionnaire.auth.passwords import PasswordPolicyError
 from questionnaire.extensions import DbSession, now
 from questionnaire.models import Clinician, LoginAttempt
+from questionnaire.questions.text import checked_email
 
 __all__ = [
     "AccountError",
@@ -109,8 +110,7 @@ def check_new_email(session: DbSession, email: str) -> str:
 
 def _check_email(email: str) -> str:
     email = normalise_email(email)
-    local, _, domain = email.rpartition("@")
-    if not local or "." not in domain or len(email) > EMAIL_MAX or any(c.isspace() for c in email):
+    if len(email) > EMAIL_MAX or checked_email(email) is None:
         raise InvalidEmail(f"{email!r} is not an email address (like name@clinic.example).")
     return email
 
@@ -182,13 +182,18 @@ def end_sessions(clinician: Clinician, *, forget_devices: bool = True) -> None:
         clinician.device_version = (clinician.device_version or 0) + 1
 
 
-def disable_clinician(session: DbSession, email: str) -> Clinician:
-    """Stop a clinician from signing in, and end their sessions at once."""
+def disable_clinician(session: DbSession, email: str) -> tuple[Clinician, list[int]]:
+    """Stop a clinician from signing in; end their sessions, links and exports at once.
+
+    Returns the clinician and the ids of the export jobs cancelled, whose files the
+    caller deletes after the commit (account_service.end_access).
+    """
+    from questionnaire.auth import account_service
+
     clinician = _get(session, email)
     clinician.is_active = False
-    end_sessions(clinician)
     audit.record(session, "clinician_disabled", detail={"clinician_id": clinician.id, "via": "cli"})
-    return clinician
+    return clinician, account_service.end_access(session, clinician, None)
 
 
 def reset_2fa(session: DbSession, email: str, issuer: str) -> NewClinician:
@@ -299,10 +304,14 @@ def check_password(
 
     The password is always checked against a hash, a dummy one for an unknown
     email, so the time taken does not tell whether an account exists; a paused
-    account or address is refused before any hash is computed.
+    account or address is refused before any hash is computed. Attempts on one account
+    key (known email or not) queue on a lock named after the key, so the failures are
+    counted one attempt at a time: exactly ACCOUNT_FAILURES are checked however many
+    arrive at once.
     """
-    clinician = find_clinician(session, email, lock=True)
     key = throttle.account_key(email)
+    locks.hold(session, f"sign-in|{key}")
+    clinician = find_clinician(session, email, lock=True)
     _check_limits(session, clinician, key, now, "password", known_devices or {})
     matches = passwords.verify(clinician.password_hash if clinician else None, password)
     if clinician is None:
@@ -329,10 +338,14 @@ def check_code(
     The accepted code's time step is stored with a conditional UPDATE, so a code
     is accepted once even when two requests carry it at the same moment.
     """
-    clinician = _lock(session, clinician_id)
+    clinician = session.get(Clinician, clinician_id)
     if clinician is None:
         raise SignInRefused("unknown_clinician")
     key = throttle.account_key(clinician.email)
+    locks.hold(session, f"sign-in|{key}")
+    clinician = _lock(session, clinician_id)
+    if clinician is None:
+        raise SignInRefused("unknown_clinician")
     _check_limits(session, clinician, key, now, "code", known_devices or {})
     if not clinician.is_active:
         raise _refuse(session, clinician, now, "code", "disabled", key)

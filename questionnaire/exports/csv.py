@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
@@ -55,11 +56,23 @@ FLAG_COLUMNS: tuple[str, ...] = (
 #: A spreadsheet reads a cell starting with one of these as a formula (OWASP CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 MULTI_SEPARATOR = ";"
+#: Where a spreadsheet may start a new cell inside our cell: the separators it may split on
+#: (French-locale Excel splits on ";"), and every character Python or a reader takes as a
+#: line break. A formula character after one of them (and any quotes) is neutralised too.
+SPLITS = ",;\t|\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+_FORMULA_AFTER_SPLIT = re.compile("(^|[" + re.escape(SPLITS) + ']"*)(?=[=+\\-@])')
 
 
 def safe_cell(text: str) -> str:
-    """Return a cell a spreadsheet shows as text: a leading apostrophe before a formula start."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    """Return a cell a spreadsheet shows as text, however it splits the line.
+
+    An apostrophe goes before a formula start at the beginning of the cell, and before
+    every "=", "+", "-" or "@" that follows a separator or a line break (quotes between
+    them are skipped): "Tylenol;=1+1" becomes "Tylenol;'=1+1".
+    """
+    if text.startswith(FORMULA_STARTS):
+        text = "'" + text
+    return _FORMULA_AFTER_SPLIT.sub(r"\1'", text)
 
 
 class _Line:
@@ -75,7 +88,8 @@ class _Line:
 
 def _rows_as_lines(rows: Iterable[Sequence[str]]) -> Iterator[str]:
     line = _Line()
-    writer = csv.writer(line)
+    # Every field quoted: a reader splitting on its own separator still sees one cell.
+    writer = csv.writer(line, quoting=csv.QUOTE_ALL)
     for row in rows:
         writer.writerow([safe_cell(show_bidi(cell)) for cell in row])
         yield line.text

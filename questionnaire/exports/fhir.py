@@ -399,8 +399,13 @@ def _observation(
     }
 
 
-def submission_bundle(submission: Submission, base_url: str, clinic_name: str) -> dict[str, Any]:
+def submission_bundle(
+    submission: Submission, base_url: str, clinic_name: str, *, answers_only: bool = False
+) -> dict[str, Any]:
     """Return a collection Bundle: the QuestionnaireResponse, its Patient, and its flags.
+
+    answers_only (the patient's own copy): the QuestionnaireResponse and the Patient,
+    nothing the clinic derived; patients never see a flag (no DetectedIssue).
 
     Each complete instrument adds an Observation of its total (LOINC-coded, derived from
     the response); an instrument with any item skipped adds none.
@@ -431,6 +436,8 @@ def submission_bundle(submission: Submission, base_url: str, clinic_name: str) -
         {"fullUrl": urls.response, "resource": response},
         {"fullUrl": urls.patient, "resource": _patient_of(submission)},
     ]
+    if answers_only:
+        return {"resourceType": "Bundle", "type": "collection", "entry": entries}
     for instrument in INSTRUMENTS:
         total = instrument.total(submission.answers)
         if total is not None:  # complete instruments only: never a partial sum

@@ -28,7 +28,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import scoped_session
 
-from questionnaire import audit
+from questionnaire import audit, locks
 from questionnaire.crypto import Keyring
 from questionnaire.exports import csv as export_csv
 from questionnaire.exports import sealed
@@ -438,7 +438,15 @@ def recover_stuck(session: DbSession, config: Mapping[str, Any], now: datetime) 
 
 
 def expire_jobs(session: DbSession, config: Mapping[str, Any], now: datetime) -> int:
-    """Delete the files of jobs past their expiry and mark them expired; return how many."""
+    """Delete the files of jobs past their expiry and mark them expired; return how many.
+
+    One run at a time (locks.one_run): started while another host's runs, it does nothing.
+    """
+    with locks.one_run(session, "export-expiry") as mine:
+        return _expire_jobs(session, config, now) if mine else 0
+
+
+def _expire_jobs(session: DbSession, config: Mapping[str, Any], now: datetime) -> int:
     due = list(
         session.scalars(
             sa.select(ExportJob.id).where(
@@ -481,6 +489,32 @@ def expire_jobs_since(session: DbSession, since: datetime) -> list[int]:
         session.execute(
             sa.update(ExportJob)
             .where(ExportJob.id.in_(ids), ExportJob.state.in_(("running", "done")))
+            .values(state="expired")
+            .execution_options(synchronize_session=False)
+        )
+    return ids
+
+
+def expire_jobs_of(session: DbSession, requester_id: int) -> list[int]:
+    """Cancel every export a clinician asked for that is not over; return their ids.
+
+    For a clinician just disabled: queued, running and finished jobs are marked
+    expired at once (a running one stops at its next fenced write and deletes its
+    partial file), so nothing they asked for can be downloaded if they are enabled
+    again. The caller removes the files after its commit, with remove_files.
+    """
+    live = ("pending", "running", "done", "failed")
+    ids = list(
+        session.scalars(
+            sa.select(ExportJob.id).where(
+                ExportJob.requester_id == requester_id, ExportJob.state.in_(live)
+            )
+        )
+    )
+    if ids:
+        session.execute(
+            sa.update(ExportJob)
+            .where(ExportJob.id.in_(ids), ExportJob.state.in_(live))
             .values(state="expired")
             .execution_options(synchronize_session=False)
         )

@@ -185,11 +185,17 @@ def discard_draft(session: DbSession, draft: Draft) -> None:
 
 
 def issue_resume_link(session: DbSession, draft: Draft, now: datetime | None = None) -> str:
-    """Return a new token for a "come back later" link (the previous link stops working)."""
+    """Return a new token for a "come back later" link (the previous link stops working).
+
+    The draft's session token is replaced by one nobody holds: from now on the draft
+    opens only through the link and the date of birth, not from this browser (which
+    may be a shared computer) nor from any copy of its cookie.
+    """
     now = now or utcnow()
     token = new_token()
 
     def link(current: Draft) -> None:
+        current.token_hash = digest(new_token())
         current.resume_hash = digest(token)
         current.resume_failures = 0
         current.updated_at = now
@@ -289,6 +295,22 @@ def resume_link_is_live(session: DbSession, resume_token: str, now: datetime | N
         )
     )
     return draft is not None and draft.resume_failures < Draft.MAX_RESUME_FAILURES
+
+
+def resume_link_email(
+    session: DbSession, resume_token: str, now: datetime | None = None
+) -> str | None:
+    """Return the email address the draft of a live resume link gives, else None.
+
+    Only for emailing that link to the patient's own address: no answer leaves the draft.
+    """
+    draft = session.scalar(
+        sa.select(Draft).where(
+            Draft.resume_hash == digest(resume_token), Draft.expires_at > (now or utcnow())
+        )
+    )
+    email = draft.answers.get("email") if draft is not None else None
+    return email.strip() or None if isinstance(email, str) else None
 
 
 def resume_link_language(

@@ -53,6 +53,8 @@ bp = Blueprint("intake", __name__)
 DRAFT_KEY = "draft"
 SENT_KEY = "sent"
 RESUME_KEY = "resume_link"
+#: What the "saved" page shows besides the link: [crisis panel, unsent intake raised].
+SAVED_KEY = "saved_notice"
 PAGE_INDEX = {section.id: index for index, section in enumerate(PAGES)}
 
 
@@ -357,9 +359,15 @@ def page(section_id: str) -> Response | str | tuple[str, int]:
             table = current_app.extensions["rule_table"]
             unsent.note_saved(db.session, draft, table, current_app.config, now())
         if trusted and later and catalogue.DATE_OF_BIRTH.id in draft.answers:
-            session[RESUME_KEY] = services.issue_resume_link(db.session, draft, now())
             response = redirect(url_for("intake.saved"), code=303)
-            _raise_unsent(draft, response)
+            raised = _raise_unsent(draft, response)
+            # "Later" locks this browser: the draft is forgotten here (and its session
+            # token replaced), so only the link and the date of birth open it again.
+            session[RESUME_KEY] = services.issue_resume_link(db.session, draft, now())
+            session[SAVED_KEY] = [_needs_crisis_panel(draft.answers), raised]
+            if draft.answers.get("email"):
+                session[RESUME_EMAIL_KEY] = session[RESUME_KEY]
+            session.pop(DRAFT_KEY, None)
             return response
         if trusted and switching:
             session[languages.SESSION_KEY] = switch_to
@@ -405,8 +413,11 @@ def _unusual_weight(form: Any) -> bool:
     return not low <= weight <= high
 
 
-def _raise_unsent(draft: Draft, response: Response) -> None:
-    """The patient saved and left: raise their unsent urgent intake if the answers call for it."""
+def _raise_unsent(draft: Draft, response: Response) -> bool:
+    """The patient saved and left: raise their unsent urgent intake if the answers call for it.
+
+    Returns whether one is raised for this draft (now or before).
+    """
     intake = unsent.raise_for_draft(
         db.session,
         draft,
@@ -417,6 +428,7 @@ def _raise_unsent(draft: Draft, response: Response) -> None:
     )
     if intake is not None:
         _deliver_pending_after(response)
+    return unsent.find_for_draft(db.session, draft) is not None
 
 
 def _below_minimum_age(form: Any, bad: set[str]) -> bool:
@@ -473,16 +485,15 @@ def render_unsaved_page(section_id: str) -> str | None:
 def saved() -> Response | str:
     """Show the "come back later" link once; it opens the draft with the date of birth."""
     token = session.pop(RESUME_KEY, None)
+    crisis, raised = session.pop(SAVED_KEY, None) or [False, False]
     if token is None:
         return redirect(url_for("intake.start"), code=303)
     link = security.external_url("intake.resume", token=token)
-    draft = _current_draft()
-    crisis = draft is not None and _needs_crisis_panel(draft.answers)
-    raised = draft is not None and unsent.find_for_draft(db.session, draft) is not None
-    email = str(draft.answers.get("email") or "") if draft is not None else ""
-    if email:
+    email = ""
+    emailing = session.get(RESUME_EMAIL_KEY)
+    if emailing == token:
         # Kept for one "Email me this link" press on this page (the patient's choice).
-        session[RESUME_EMAIL_KEY] = token
+        email = services.resume_link_email(db.session, token, now()) or ""
     return render_template(
         "intake/saved.html",
         link=link,
@@ -503,8 +514,7 @@ def email_resume_link() -> Response | str | tuple[str, int]:
     """
     form = EmailLinkForm()
     token = session.pop(RESUME_EMAIL_KEY, None)
-    draft = _current_draft()
-    email = str(draft.answers.get("email") or "") if draft is not None else ""
+    email = services.resume_link_email(db.session, token, now()) if token else None
     if not form.validate_on_submit() or token is None or not email:
         return redirect(url_for("intake.start"), code=303)
     link = security.external_url("intake.resume", token=token)

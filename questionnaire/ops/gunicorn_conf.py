@@ -14,8 +14,9 @@ Environment:
 - ``GUNICORN_ACCESSLOG``: where the access log goes (default ``-``, standard output;
   an empty value turns it off).
 
-The access log never holds a query string, a referrer, a user agent or a resume token:
-a URL can carry a search for a reference code, and ``/resume/<token>`` is a secret.
+The access log never holds a query string, a referrer, a user agent or a secret token:
+a URL can carry a search for a reference code, and every path listed in
+``questionnaire.secret_paths`` (``/resume/<token>``, ``/clinic/enrol/<token>``) is a key.
 
 Gunicorn always sends ``Server: gunicorn`` (its name, no version); it has no setting to
 remove or change that header, so the TLS proxy in front should drop or replace it.
@@ -25,13 +26,11 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import re
 from typing import Any
 
 from gunicorn.glogging import Logger  # type: ignore[import-untyped]
 
-#: Path segments that are secrets: the resume link's token.
-_SECRET_PATHS = re.compile(r"^(/resume/)[^/]+")
+from questionnaire.secret_paths import redact
 
 
 def _int_from_env(name: str, default: int) -> int:
@@ -69,15 +68,17 @@ class RedactingLogger(Logger):
 
     def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> dict[str, Any]:
         atoms: dict[str, Any] = super().atoms(resp, req, environ, request_time)
-        path = _SECRET_PATHS.sub(r"\1-", str(atoms.get("U") or ""))
-        atoms["U"] = path
+        path = str(atoms.get("U") or "")
         atoms["r"] = f"{atoms.get('m')} {path} {atoms.get('H')}"
         atoms["q"] = "-"
         atoms["f"] = "-"
         for key in [key for key in atoms if key.startswith("{")]:
             if key in {"{referer}i", "{cookie}i", "{authorization}i", "{set-cookie}o"}:
                 atoms[key] = "-"
-        return atoms
+        # Every atom, not only the path: {raw_uri}e or {path_info}e would hold it too.
+        return {
+            key: redact(value) if isinstance(value, str) else value for key, value in atoms.items()
+        }
 
 
 logger_class = RedactingLogger

@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from questionnaire import audit
+from questionnaire import audit, locks
 from questionnaire.extensions import DbSession
 from questionnaire.intake.service import remove_expired_drafts
 from questionnaire.models import Correction, Flag, Note, Notification, Submission, UnsentIntake
@@ -24,6 +24,8 @@ class Purged:
     notifications: int
     drafts: int
     unsent_intakes: int = 0
+    #: True when another run (another host) held the purge's lock: this one did nothing.
+    skipped: bool = False
 
 
 def purge(session: DbSession, older_than_days: int, now: datetime) -> Purged:
@@ -36,7 +38,17 @@ def purge(session: DbSession, older_than_days: int, now: datetime) -> Purged:
 
     The audit trail is kept: it holds no answer, only who did what to which
     reference and when. The purge itself is recorded in it.
+
+    One run at a time (locks.one_run): a purge started while another host's runs does
+    nothing and returns skipped=True.
     """
+    with locks.one_run(session, "purge") as mine:
+        if not mine:
+            return Purged(0, 0, 0, 0, 0, 0, skipped=True)
+        return _purge(session, older_than_days, now)
+
+
+def _purge(session: DbSession, older_than_days: int, now: datetime) -> Purged:
     cutoff = now - timedelta(days=older_than_days)
     old = sa.select(Submission.id).where(Submission.submitted_at < cutoff)
 

@@ -20,7 +20,7 @@ from wtforms import validators as v
 
 from questionnaire.questions import catalogue
 from questionnaire.questions.catalogue import Item, Kind, Section
-from questionnaire.questions.text import has_control
+from questionnaire.questions.text import checked_email, has_control
 from questionnaire.questions.wording import N_, Phrase
 
 PHONE_CHARS = set("0123456789 +-().extEXT")
@@ -145,6 +145,11 @@ def _date_of_birth(form: wtforms.Form, fld: wtforms.Field) -> None:
     except catalogue.DateProblem as problem:
         fld.error_parts = problem.parts
         raise v.ValidationError(problem.message) from None
+
+
+def _email(form: wtforms.Form, fld: wtforms.Field) -> None:
+    if fld.data and checked_email(fld.data) is None:
+        raise v.ValidationError(EMAIL_EXAMPLE)
 
 
 def _phone(form: wtforms.Form, fld: wtforms.Field) -> None:
@@ -293,7 +298,7 @@ def field_for(item: Item) -> wtforms.Field:
     if item.max_length:
         checks.append(_max_length(item.max_length))
     if item.kind is Kind.EMAIL:
-        checks.append(v.Email(EMAIL_EXAMPLE))
+        checks.append(_email)
     elif item.kind is Kind.PHONE:
         checks.append(_phone)
     elif item.parser is not None or item.kind is Kind.NUMBER:

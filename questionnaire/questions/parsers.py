@@ -14,6 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
+from questionnaire.questions.text import DIGIT, ascii_number
 from questionnaire.questions.wording import N_
 
 POUND_KG = 0.45359237
@@ -24,7 +25,7 @@ BP_CHECK = N_(
 )
 BP_ORDER = N_("Put the top (bigger) number first, like 128/82.")
 _BP = re.compile(
-    r"^\s*(?P<sys>\d{2,3})\s*(?:/|over|sur)\s*(?P<dia>\d{2,3})\s*(?:mm\s*hg)?\s*$",
+    rf"^\s*(?P<sys>{DIGIT}{{2,3}})\s*(?:/|over|sur)\s*(?P<dia>{DIGIT}{{2,3}})\s*(?:mm\s*hg)?\s*$",
     re.IGNORECASE | re.ASCII,
 )
 
@@ -49,7 +50,7 @@ def _decimal(text: str, whole_digits: int) -> float | None:
     "70,5" and "70.5" are 70.5, while "1,234" (a thousand to an anglophone, one point two
     to a francophone) is refused rather than guessed. No value asked here needs thousands.
     """
-    match = re.fullmatch(rf"(\d{{1,{whole_digits}}})(?:[.,](\d{{1,2}}))?", text.strip())
+    match = re.fullmatch(rf"({DIGIT}{{1,{whole_digits}}})(?:[.,]({DIGIT}{{1,2}}))?", text.strip())
     if match is None:
         return None
     whole, fraction = match.groups()
@@ -201,7 +202,7 @@ class DateProblem(ValueError):
 
 def _small_number(text: str) -> int | None:
     # ASCII digits only, at most two: int() alone also takes "٣" and " 1_0 ".
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 2 else None
+    return ascii_number(text, 2)
 
 
 def _without_accents(text: str) -> str:

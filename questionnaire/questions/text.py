@@ -73,15 +73,12 @@ def parse_iso_date(text: str) -> date | None:
 MAX_ROW_ID = 2**31 - 1
 #: Timestamps outside these years are no real position in any list (and would overflow).
 YEARS = range(1970, 9999)
-_ROW_ID = re.compile(r"[0-9]{1,10}")
 
 
 def parse_row_id(text: str) -> int | None:
     """Return a row id written in ASCII digits, between 1 and MAX_ROW_ID, or None."""
-    if not _ROW_ID.fullmatch(text):
-        return None
-    number = int(text)
-    return number if 1 <= number <= MAX_ROW_ID else None
+    number = ascii_number(text, 10)
+    return number if number is not None and 1 <= number <= MAX_ROW_ID else None
 
 
 def parse_timestamp(text: str) -> datetime | None:
@@ -95,3 +92,56 @@ def parse_timestamp(text: str) -> datetime | None:
     if moment.tzinfo is None or moment.year not in YEARS:
         return None
     return moment.astimezone(UTC)
+
+
+# --- email addresses -------------------------------------------------------------------
+
+#: Characters legal in an address's local part (RFC 5322) that mean something in a URL:
+#: "victim?bcc=someone@elsewhere.example" is a valid address that a mailto: link would
+#: turn into a copy to a stranger. Refused in every address the app takes.
+URL_MEANINGFUL = frozenset("?&#%/")
+
+
+def checked_email(text: str) -> str | None:
+    """Return an email address as it should be stored, or None when it is not one.
+
+    Checked with email-validator (syntax only: no DNS lookup), and refused when its
+    local part holds a character that changes a URL (URL_MEANINGFUL).
+    """
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        valid = validate_email(text.strip(), check_deliverability=False)
+    except EmailNotValidError:
+        return None
+    if any(char in URL_MEANINGFUL for char in valid.local_part):
+        return None
+    return str(valid.normalized)
+
+
+def mailto(address: str | None) -> str:
+    """Return a mailto: URL for an address, every character but "@" URL-encoded.
+
+    Whatever the address holds ("?bcc=", "&cc="), the link writes to it alone.
+    """
+    from urllib.parse import quote
+
+    return "mailto:" + quote(str(address or ""), safe="@")
+
+
+# --- numbers ---------------------------------------------------------------------------
+#
+# One rule for every number a person types (a weight, a blood pressure, a count, an id in
+# a form): ASCII digits 0-9 only. Python's int(), str.isdigit() and a regex's \d also take
+# full-width, Arabic-Indic, Devanagari or superscript digits, which no page asks for and
+# which would read differently on another screen.
+
+#: The digits a number field takes: use in every pattern instead of \d.
+DIGIT = "[0-9]"
+
+
+def ascii_number(text: str, max_digits: int) -> int | None:
+    """Return the whole number written in 1 to max_digits ASCII digits, or None."""
+    if not text or len(text) > max_digits or not (text.isascii() and text.isdigit()):
+        return None
+    return int(text)

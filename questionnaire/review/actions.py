@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from questionnaire import audit
+from questionnaire import audit, locks
 from questionnaire.extensions import DbSession, now
 from questionnaire.models import OUTCOMES, STATUSES, Clinician, Flag, Note, Submission
 from questionnaire.questions.wording import N_, Phrase
@@ -23,13 +23,39 @@ def find_submission(session: DbSession, reference: str) -> Submission | None:
     return session.scalar(sa.select(Submission).where(Submission.reference == reference))
 
 
+class SubmissionGone(LookupError):
+    """The submission was deleted a moment ago (on the patient's request): a 404."""
+
+
+def lock_submission(session: DbSession, submission_id: int) -> Submission:
+    """Start a transaction holding the submission's lock; return it read afresh.
+
+    Opening a submission and deleting it on request both take this lock first, so
+    they happen one after the other: the open finds it deleted (SubmissionGone), or
+    the delete finds it opened (clinical use, refused). Any earlier read is rolled
+    back first, so on SQLite the write lock is taken on a fresh snapshot.
+    """
+    session.rollback()
+    locks.hold(session, f"submission|{submission_id}")
+    found = session.get(Submission, submission_id, populate_existing=True)
+    if found is None:
+        raise SubmissionGone(submission_id)
+    return found
+
+
 def open_submission(
     session: DbSession, clinician: Clinician, submission: Submission, view: str = ""
-) -> None:
-    """Record that a clinician viewed a submission (`view`: "print" for the print view)."""
+) -> Submission:
+    """Record that a clinician viewed a submission (`view`: "print" for the print view),
+    committed before anything is shown.
+
+    Returns the submission as stored now; raises SubmissionGone when it was deleted.
+    """
+    found = lock_submission(session, submission.id)
     detail = {"view": view} if view else None
-    audit.record(session, "view_submission", actor=clinician, submission=submission, detail=detail)
+    audit.record(session, "view_submission", actor=clinician, submission=found, detail=detail)
     session.commit()
+    return found
 
 
 def acknowledge_flag(

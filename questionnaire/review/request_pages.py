@@ -152,9 +152,11 @@ def patient_copy(reference: str) -> str:
 @bp.get("/requests/<reference>/copy.json")
 @admin_required
 def patient_copy_fhir(reference: str) -> BaseResponse:
-    """Download the patient's copy of their submission as a FHIR R4 Bundle."""
+    """Download the patient's copy of their submission as a FHIR R4 Bundle (answers only)."""
     found = submission_or_404(reference)
-    bundle = fhir.submission_bundle(found, security.base_url(), current_app.config["CLINIC_NAME"])
+    bundle = fhir.submission_bundle(
+        found, security.base_url(), current_app.config["CLINIC_NAME"], answers_only=True
+    )
     patient_requests.record_copy(db.session, signed_in_clinician(), found, "fhir")
     return download(
         json.dumps(bundle, indent=2),

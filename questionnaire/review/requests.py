@@ -38,6 +38,7 @@ from questionnaire.models import (
 from questionnaire.questions import catalogue
 from questionnaire.questions.instruments import INSTRUMENT_OF
 from questionnaire.questions.wording import N_, Phrase
+from questionnaire.review import actions
 from questionnaire.review.actions import ActionRefused
 
 #: What a clinician does that counts as clinical use: after any of them, a withdrawal hides
@@ -141,6 +142,13 @@ def delete_on_request(
     the coded reason.
     """
     code = _reason(reason)
+    try:
+        # One at a time with a clinician opening it (actions.lock_submission).
+        submission = actions.lock_submission(session, submission.id)
+    except actions.SubmissionGone:
+        raise RequestRefused(
+            N_("It changed a moment ago. Look it up again and try once more.")
+        ) from None
     if standing(session, submission).used:
         raise RequestRefused(
             N_(

@@ -10,6 +10,7 @@ from typing import Any
 from flask import (
     Blueprint,
     Response,
+    abort,
     current_app,
     flash,
     redirect,
@@ -40,6 +41,7 @@ from questionnaire.models import (
 )
 from questionnaire.ops import alerts as notify
 from questionnaire.questions import catalogue
+from questionnaire.questions.text import parse_row_id
 from questionnaire.questions.wording import N_, Phrase
 from questionnaire.questions.words import section_rows
 from questionnaire.references import format_reference
@@ -235,7 +237,10 @@ def _render_submission(
 def submission(reference: str) -> tuple[str, int]:
     """Show one submission: its flags with their evidence and sources, then every answer."""
     found = submission_or_404(reference)
-    actions.open_submission(db.session, signed_in_clinician(), found)
+    try:
+        found = actions.open_submission(db.session, signed_in_clinician(), found)
+    except actions.SubmissionGone:
+        abort(404)
     return _render_submission(found)
 
 
@@ -269,7 +274,10 @@ def submission_print(reference: str) -> tuple[str, int]:
     A plain link from the submission page (no script needed); viewing it is audited.
     """
     found = submission_or_404(reference)
-    actions.open_submission(db.session, signed_in_clinician(), found, view="print")
+    try:
+        found = actions.open_submission(db.session, signed_in_clinician(), found, view="print")
+    except actions.SubmissionGone:
+        abort(404)
     flagged = flagged_items(found)
     today = clinic_today()
     return (
@@ -373,8 +381,7 @@ def _assign(reference: str, act: Any) -> BaseResponse:
 
 def _holder() -> int:
     """Return the holder the clinician saw (the form's `holder`); 0 when missing or not a number."""
-    value = request.form.get("holder", "")
-    return int(value) if value.isdecimal() and len(value) < 12 else 0
+    return parse_row_id(request.form.get("holder", "")) or 0
 
 
 @bp.post("/submissions/<reference>/take")
@@ -399,7 +406,7 @@ def hand_over(reference: str) -> BaseResponse:
             signed_in_clinician(),
             found,
             _holder(),
-            int(to) if to.isdecimal() and len(to) < 12 else 0,
+            parse_row_id(to) or 0,
         )
         return Phrase(N_("Handed over to %(name)s."), name=colleague.name)
 

@@ -2,8 +2,10 @@
 and expired export files.
 
 `flask --app questionnaire alerts sweep` runs it; cron runs that every minute.
-It is idempotent and safe with several instances at once: each entry and each
-alert has a unique key, so a second sweep's insert fails instead of doubling it.
+It is idempotent and safe with several instances at once: one run at a time holds
+the sweep's lock (locks.one_run), and a run started meanwhile on another host does
+nothing; each entry and each alert also has a unique key, so even a run that slipped
+past the lock could not double an alert.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from questionnaire import locks
 from questionnaire.exports import jobs as export_jobs
 from questionnaire.extensions import DbSession
 from questionnaire.models import AuditEvent, Notification, Submission, SweepRun, UnsentIntake
@@ -37,6 +40,8 @@ class Swept:
     sent: int
     failed: int
     exports_expired: int = 0
+    #: True when another run (another host) held the sweep's lock: this one did nothing.
+    skipped: bool = False
 
 
 def _minutes(config: Mapping[str, Any], setting: str) -> timedelta:
@@ -125,13 +130,19 @@ def record_run(session: DbSession, now: datetime) -> None:
 
 
 def sweep(session: DbSession, table: RuleTable, config: Mapping[str, Any], now: datetime) -> Swept:
-    """Run one sweep: raise stale urgent drafts, escalate unopened ones, send what is pending."""
-    raised = raise_stale_drafts(session, table, config, now)
-    escalated = escalate(session, config, now)
-    delivered = notify.deliver_pending(session, config)
-    # Export files hold patient data: gone after EXPORT_KEEP_HOURS even with no worker running.
-    expired = export_jobs.expire_jobs(session, config, now)
-    record_run(session, now)
+    """Run one sweep: raise stale urgent drafts, escalate unopened ones, send what is pending.
+
+    When another host's sweep is running, return at once with skipped=True.
+    """
+    with locks.one_run(session, SWEEP) as mine:
+        if not mine:
+            return Swept(0, 0, 0, 0, 0, skipped=True)
+        raised = raise_stale_drafts(session, table, config, now)
+        escalated = escalate(session, config, now)
+        delivered = notify.deliver_pending(session, config)
+        # Export files hold patient data: gone after EXPORT_KEEP_HOURS with no worker running.
+        expired = export_jobs.expire_jobs(session, config, now)
+        record_run(session, now)
     return Swept(raised, escalated, delivered["sent"], delivered["failed"], expired)
 
 

@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.test import TestResponse
 
 from questionnaire.auth import account_service
@@ -33,7 +34,7 @@ from tests.auth.helpers import (
     submit_password,
 )
 from tests.conftest import Clock
-from tests.harness.forms import csrf_token
+from tests.harness.forms import csrf_token, forms
 
 NEW_PASSWORD = "a fresh and long passphrase"
 LINK = re.compile(r'value="(http://localhost/clinic/enrol/[^"]+)"')
@@ -99,9 +100,17 @@ def invite(client: FlaskClient, name: str = "Bea Nwosu", email: str = "bea@clini
     return urlsplit(found.group(1)).path
 
 
+def posted_form(page: TestResponse, **data: str) -> tuple[str, dict[str, str]]:
+    """Return where the page's one POST form goes and what a browser posts (with data)."""
+    (form,) = [form for form in forms(page) if form.method == "post"]
+    return form.action, {**dict(form.pairs), **data}
+
+
 def choose_password(client: FlaskClient, path: str, password: str = NEW_PASSWORD) -> TestResponse:
-    token = csrf_token(client.get(path))
-    return client.post(path, data={"password": password, "confirm": password, "csrf_token": token})
+    """Open the link, then post the password form the way a browser does (token in the body)."""
+    action, data = posted_form(client.get(path), password=password, confirm=password)
+    assert path.rsplit("/", 1)[-1] not in action  # the token travels in no URL after the GET
+    return client.post(action, data=data)
 
 
 def secret_on(page: TestResponse) -> str:
@@ -116,7 +125,9 @@ def code_for(app: Flask, secret: str, steps_ahead: int = 0) -> str:
 
 
 def confirm(client: FlaskClient, path: str, page: TestResponse, code: str) -> TestResponse:
-    return client.post(f"{path}/code", data={"code": code, "csrf_token": csrf_token(page)})
+    action, data = posted_form(page, code=code)
+    assert path.rsplit("/", 1)[-1] not in action
+    return client.post(action, data=data)
 
 
 def enrol(app: Flask, client: FlaskClient, path: str) -> TestResponse:
@@ -442,3 +453,33 @@ def test_inviting_a_taken_email_is_refused(app: Flask, admin_client: FlaskClient
     )
     assert response.status_code == 400
     assert "already exists" in response.get_data(as_text=True)
+
+
+def test_the_enrolment_link_is_built_on_public_base_url_never_the_forwarded_host(
+    app: Flask, admin_client: FlaskClient
+) -> None:
+    app.config["PUBLIC_BASE_URL"] = "https://intake.clinic.example"
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_host=1, x_proto=1)  # type: ignore[method-assign]
+    token = csrf_token(admin_client.get("/clinic/accounts/invite"))
+    page = admin_client.post(
+        "/clinic/accounts/invite",
+        data={"name": "Bea Nwosu", "email": "bea@clinic.example", "csrf_token": token},
+        headers={"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "https"},
+    ).get_data(as_text=True)
+    assert re.search(r'value="https://intake\.clinic\.example/clinic/enrol/[\w-]{40,}"', page)
+    assert "evil.example" not in page
+
+
+def test_after_the_first_get_no_url_carries_the_enrolment_token(
+    app: Flask, admin_client: FlaskClient
+) -> None:
+    path = invite(admin_client)
+    token = path.rsplit("/", 1)[-1]
+    newcomer = app.test_client()
+    page = choose_password(newcomer, path)  # asserts the form's action holds no token
+    assert token not in confirm(newcomer, path, page, "000000").headers.get("Location", "")
+    # The old POST-to-the-link address is gone: a token in a POST's path is never read.
+    form = {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD, "csrf_token": csrf_token(page)}
+    refused = newcomer.post(path, data=form)
+    assert refused.status_code in {303, 405}
+    assert "otpauth://" not in refused.get_data(as_text=True)

@@ -93,6 +93,7 @@ def test_only_the_sign_in_enrolment_and_language_pages_are_public(app: Flask) ->
         "auth.sign_in",
         "auth.sign_in_code",
         "auth.switch_language",
+        "accounts.enrol_link",
         "accounts.enrol",
         "accounts.enrol_code",
     }

@@ -204,7 +204,7 @@ def test_exports_stream_one_line_at_a_time(app: Flask) -> None:
     with app.app_context():
         chunks = submissions_csv(source())
         assert inspect.isgenerator(chunks)
-        assert next(chunks).startswith("reference,submitted_at,")
+        assert next(chunks).startswith('"reference","submitted_at",')
         assert taken == []  # the header is out before any submission is read
         next(chunks)
         assert len(taken) == 1
@@ -267,3 +267,53 @@ def test_the_export_reads_each_batchs_corrections_in_one_query(app: Flask) -> No
         corrections = [s for s in statements if "FROM corrections" in s]
     assert len(rows) == 3
     assert len(corrections) == 1
+
+
+#: Separators a spreadsheet may split a line on: French-locale Excel splits on ";".
+SPREADSHEET_SEPARATORS = [",", ";", "\t", "|"]
+FORMULA_CHARS = ("=", "+", "-", "@")
+
+
+def _pieces_as_a_spreadsheet_splits(text: str, separator: str) -> list[str]:
+    """Split every line of a file on one separator, ignoring quotes (the worst reader)."""
+    pieces = []
+    for line in text.splitlines():
+        for piece in line.split(separator):
+            pieces.append(piece.lstrip('"'))
+    return pieces
+
+
+@pytest.mark.parametrize("separator", SPREADSHEET_SEPARATORS)
+def test_no_cell_reads_as_a_formula_whatever_the_spreadsheet_splits_on(
+    app: Flask, separator: str
+) -> None:
+    answers = {
+        **NO_FLAGS,
+        "full_name": "Sam;=1+1",
+        "medications": "Tylenol;=1+1, +cmd|' /C calc'!A0\tsertraline|@SUM(A1)\n-2+3",
+        "ketamine_reaction_details": 'said "ok",=HYPERLINK("x")',
+    }
+    submit(app, answers)
+    with app.app_context():
+        text = "".join(submissions_csv(all_submissions()))
+    for piece in _pieces_as_a_spreadsheet_splits(text, separator):
+        assert not piece.startswith(FORMULA_CHARS), (separator, piece)
+    # Every field is quoted, and a reader with the right separator gets the text back whole.
+    lines = text.splitlines()
+    assert all(line.startswith('"') for line in lines[:1])
+    [row] = parse(iter([text]))
+    assert row["full_name"] == "Sam;'=1+1"
+    assert row["medications"].startswith("Tylenol;'=1+1, +cmd|' /C calc'!A0\tsertraline|'@SUM")
+
+
+def test_a_flag_cell_is_neutralised_after_every_separator(app: Flask) -> None:
+    submit(app, BLOOD_PRESSURE)
+    with app.app_context():
+        flags = list(db.session.scalars(sa.select(Flag)))
+        for flag in flags:
+            flag.message = "Check;=1+1|@x"
+        text = "".join(flags_csv(flags))
+        db.session.rollback()
+    for separator in SPREADSHEET_SEPARATORS:
+        for piece in _pieces_as_a_spreadsheet_splits(text, separator):
+            assert not piece.startswith(FORMULA_CHARS), (separator, piece)

@@ -219,3 +219,27 @@ def test_a_crafted_date_on_the_resume_page_is_refused_without_a_500(
     response = Patient(app.test_client()).post_form(link, {"date_of_birth": crafted})
     assert response.status_code == 400
     assert "There is a problem" in visible_text(response)
+
+
+def test_later_locks_this_browser_only_the_link_and_the_date_of_birth_reopen(
+    app: Flask, client: FlaskClient
+) -> None:
+    with client.session_transaction() as before:
+        assert "draft" not in before
+    link = save_for_later(client)
+    stolen = client.get_cookie("session")
+    assert stolen is not None
+    # This browser (and any copy of its cookie) opens nothing without the link.
+    start = client.get("/")
+    assert "Carry on" not in visible_text(start) and "1980" not in start.get_data(as_text=True)
+    for section in PAGES[:3]:
+        response = client.get(f"/questions/{section.id}")
+        assert response.status_code == 303 and "expired" in response.headers["Location"]
+    assert client.get("/check").status_code == 303
+    other = app.test_client()
+    other.set_cookie("session", stolen.value)
+    assert other.get(f"/questions/{ABOUT_YOU.id}").status_code == 303
+    # The link still opens the draft, after the date of birth.
+    reopened = Patient(client).post_form(link, {"date_of_birth": "1980-05-17"})
+    assert reopened.status_code == 303 and "/questions/" in reopened.headers["Location"]
+    assert client.get(reopened.headers["Location"]).status_code == 200

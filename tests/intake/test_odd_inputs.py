@@ -163,3 +163,24 @@ def test_an_unusual_weight_is_kept_when_the_patient_saves_for_later(
     with app.app_context():
         draft = db.session.scalars(sa.select(Draft)).one()
         assert draft.answers["weight_value"] == "900"  # a draft keeps the typed text
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "victim?bcc=someone@elsewhere.example",
+        "a&cc=b@elsewhere.example",
+        "sam%40x@example.com",
+        "sam#x@example.com",
+        "sam@example.com?bcc=x@y.example",
+        "sam@localhost",
+    ],
+)
+def test_an_email_that_would_change_a_mailto_link_is_a_field_error(
+    app: Flask, client: FlaskClient, address: str
+) -> None:
+    patient = Patient(client)
+    patient.start()
+    response = patient.answer(ABOUT_YOU, {**baseline(), "email": address})
+    assert response.status_code == 400
+    assert "email" not in stored(app)

@@ -131,7 +131,7 @@ def test_the_whole_queue_exports_every_row_across_batches(
     body = exporter.get(f"/clinic/exports/{job_id}/download").get_data(as_text=True)
     lines = body.splitlines()
     assert len(lines) == 1 + len(references)
-    assert sorted(line.split(",")[0] for line in lines[1:]) == sorted(
+    assert sorted(line.split(",")[0].strip('"') for line in lines[1:]) == sorted(
         format_reference(reference) for reference in references
     )
     assert body.encode() == exporter.get("/clinic/export/submissions.csv").get_data()

@@ -6,6 +6,7 @@ do what and that the audit keeps the reference and a coded reason, never the con
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -450,3 +451,16 @@ def test_a_correction_from_the_submission_page_shows_beside_the_original_answer(
     page = as_reviewer.get(done.headers["Location"]).get_data(as_text=True)
     assert "Correction recorded" in page and "Dr Reviewer" in page
     assert page.index(NAME) < page.rindex("Willa Quartermaine")
+
+
+def test_the_patients_fhir_copy_carries_their_answers_and_never_a_flag(
+    app: Flask, add_submission: AddSubmission, as_admin: FlaskClient
+) -> None:
+    reference = add_submission([("benzodiazepine", "review")], answers=ANSWERS)
+    copy = json.loads(as_admin.get(f"/clinic/requests/{reference}/copy.json").get_data(True))
+    kinds = [entry["resource"]["resourceType"] for entry in copy["entry"]]
+    assert kinds == ["QuestionnaireResponse", "Patient"]
+    assert "DetectedIssue" not in json.dumps(copy)
+    # The clinician's bundle is unchanged: it still carries the flag.
+    clinician = json.loads(as_admin.get(f"/clinic/submissions/{reference}/fhir").get_data(True))
+    assert "DetectedIssue" in [e["resource"]["resourceType"] for e in clinician["entry"]]

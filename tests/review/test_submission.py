@@ -19,6 +19,7 @@ from tests.auth.helpers import TestClinician, sign_in
 from tests.conftest import CASE_DAY, Clock
 from tests.exports import BENZODIAZEPINE, URGENT, submit
 from tests.harness.forms import csrf_token, visible_text
+from tests.review.conftest import AddSubmission
 
 
 def page_of(reference: str) -> str:
@@ -349,3 +350,51 @@ def test_the_identity_of_a_submission_is_computed_on_a_given_day() -> None:
     assert found.phone is None and found.email is None
     assert found.region == ITEMS["region"].choice_label("CA-ON")
     assert identity({"date_of_birth": "17/05/1980"}, date(2026, 1, 1)).born is None
+
+
+def test_every_address_in_an_href_is_url_encoded(
+    app: Flask, add_submission: AddSubmission, as_reviewer: FlaskClient
+) -> None:
+    # Stored before the stricter check (or by another path): the link still copies nobody.
+    answers = {
+        "full_name": "Sam Example",
+        "date_of_birth": "1980-05-17",
+        "email": "victim?bcc=someone@elsewhere.example",
+    }
+    reference = add_submission(answers=answers)
+    page = as_reviewer.get(f"/clinic/submissions/{reference}").get_data(as_text=True)
+    assert 'href="mailto:victim%3Fbcc%3Dsomeone@elsewhere.example"' in page
+    assert "mailto:victim?bcc" not in page
+
+
+@pytest.mark.parametrize(
+    "zero", [0xFF10, 0x0660, 0x0966], ids=["full-width", "arabic", "devanagari"]
+)
+def test_a_hand_over_target_in_other_digits_is_refused(
+    app: Flask,
+    add_submission: AddSubmission,
+    as_reviewer: FlaskClient,
+    colleague: TestClinician,
+    zero: int,
+) -> None:
+    reference = add_submission()
+    token = csrf_token(as_reviewer.get(f"/clinic/submissions/{reference}"))
+    taken = as_reviewer.post(f"/clinic/submissions/{reference}/take", data={"csrf_token": token})
+    assert taken.status_code == 303
+    with app.app_context():
+        me = db.session.scalar(sa.select(Submission.assigned_to_id))
+    other_digits = "".join(chr(zero + int(digit)) for digit in str(colleague.id))
+    response = as_reviewer.post(
+        f"/clinic/submissions/{reference}/hand-over",
+        data={"csrf_token": token, "to": other_digits, "holder": str(me)},
+    )
+    assert response.status_code in (303, 400)
+    with app.app_context():
+        assert db.session.scalar(sa.select(Submission.assigned_to_id)) == me
+    # The same id in ASCII digits hands it over.
+    response = as_reviewer.post(
+        f"/clinic/submissions/{reference}/hand-over",
+        data={"csrf_token": token, "to": str(colleague.id), "holder": str(me)},
+    )
+    with app.app_context():
+        assert db.session.scalar(sa.select(Submission.assigned_to_id)) == colleague.id

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import json
 import os
 import re
@@ -212,6 +213,28 @@ def form_data(token: str, endpoint: str) -> st.SearchStrategy[dict[str, Any]]:
     return st.tuples(fields, tokens).map(lambda pair: {**pair[0], "csrf_token": pair[1]})
 
 
+#: A file part where a text field is expected: what `curl -F website=@somefile` sends.
+FILE_PARTS = st.dictionaries(
+    st.sampled_from(FIELDS),
+    st.tuples(st.binary(max_size=200), st.sampled_from(["somefile", "a.txt", "", "x\u202e.pdf"])),
+    min_size=1,
+    max_size=3,
+)
+#: How a form is sent: urlencoded (as every page's form is), multipart with text parts only,
+#: or multipart with file parts (no form of the app takes a file).
+ENCODINGS = st.sampled_from(["urlencoded", "urlencoded", "multipart", "files"])
+
+
+def encoded(form: dict[str, Any], encoding: str, files: dict[str, Any]) -> dict[str, Any]:
+    """Return the keyword arguments of client.open that send this form so encoded."""
+    if encoding == "urlencoded":
+        return {"data": form}
+    if encoding == "multipart":
+        return {"data": form, "content_type": "multipart/form-data"}
+    parts = {name: (io.BytesIO(content), filename) for name, (content, filename) in files.items()}
+    return {"data": {**form, **parts}, "content_type": "multipart/form-data"}
+
+
 #: Queue cursors (base64 of "rank|time|id") with odd parts: what a crafted page link holds.
 CURSOR_PARTS = [
     st.sampled_from(["0", "1", "2", "3", "9", "-1"]),
@@ -255,9 +278,14 @@ def fuzz(
         method, rule, endpoint = data.draw(st.sampled_from(table), label="route")
         path = data.draw(path_values(rule, known), label="path")
         query = data.draw(QUERIES, label="query")
-        form = data.draw(form_data(token, endpoint), label="form") if method == "POST" else None
+        body_args: dict[str, Any] = {}
+        if method == "POST":
+            form = data.draw(form_data(token, endpoint), label="form")
+            encoding = data.draw(ENCODINGS, label="encoding")
+            files = data.draw(FILE_PARTS, label="files") if encoding == "files" else {}
+            body_args = encoded(form, encoding, files)
         before = protected_state(app)
-        response = client.open(path, method=method, query_string=query, data=form)
+        response = client.open(path, method=method, query_string=query, **body_args)
         body = response.get_data(as_text=True)
         # /healthz answers 503 on purpose while the alerts sweep has not run: that is its job.
         by_design = endpoint in MONITORING and response.status_code == 503

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from typing import Any
 
@@ -48,10 +49,18 @@ def reach_safety(patient: Patient, answers: dict[str, Any] = URGENT, **extra: An
     return patient.answer(PAGES[SAFETY], answers, **extra)
 
 
-def save_and_leave(patient: Patient, answers: dict[str, Any] = URGENT) -> None:
+def save_and_leave(patient: Patient, answers: dict[str, Any] = URGENT) -> str:
+    """Save and leave on the safety page, then come back through the link and the date of
+    birth (leaving locks this browser); return the text of the "saved" page."""
     response = reach_safety(patient, answers, action="later")
     assert response.status_code == 303 and response.headers["Location"].endswith("/saved")
     response.close()  # alerts go out once the patient has their page
+    saved = patient.client.get("/saved")
+    link = re.search(r'href="https?://[^/"]+(/resume/[A-Za-z0-9_-]+)"', saved.get_data(True))
+    assert link is not None
+    back = patient.post_form(link.group(1), {"date_of_birth": answers["date_of_birth"]})
+    assert back.status_code == 303
+    return visible_text(saved)
 
 
 def intakes(app: Flask) -> list[UnsentIntake]:
@@ -86,7 +95,7 @@ def test_saving_and_leaving_with_an_urgent_answer_raises_one_entry_and_one_alert
     handler, port = inbox
     configure(app, port)
     patient = begin(client)
-    save_and_leave(patient)
+    saved = save_and_leave(patient)
     [intake] = intakes(app)
     assert len(intake.reference) == 8 and set(intake.reference) <= set(REFERENCE_ALPHABET)
     assert intake.contact == {
@@ -109,7 +118,6 @@ def test_saving_and_leaving_with_an_urgent_answer_raises_one_entry_and_one_alert
         assert "not sent by the patient" in body
         for private in ("Sam", "Example", "416", "suicid", "ending", "Reports"):
             assert private not in body and private not in message["Subject"]
-    saved = visible_text(client.get("/saved"))
     assert "Your answers are saved. Please reach out now." in saved
     assert "will try to contact you" in saved
     # Saving and leaving again, and any sweep, raise nothing more.
@@ -129,11 +137,10 @@ def test_without_the_separate_consent_the_draft_stays_private(
     notice = visible_text(client.get(f"/questions/{PAGES[SAFETY].id}"))
     assert "Your answers stay private until you send this form" in notice
     assert notice.index("stay private") < notice.index("thoughts of ending your life")
-    save_and_leave(patient)
+    saved = save_and_leave(patient)
     clock.advance(hours=2)
     sweep(app)
     assert intakes(app) == [] and alert_rows(app) == []
-    saved = visible_text(client.get("/saved"))
     assert "Please reach out now" in saved and "will try to contact you" not in saved
 
 
