@@ -59,6 +59,16 @@ def _page_context() -> dict[str, Any]:
 security.never_cache(bp)
 
 
+def _screener() -> bool:
+    """Return whether the clinic asks the C-SSRS screener (CSSRS_SCREENER_ENABLED)."""
+    return bool(current_app.config.get("CSSRS_SCREENER_ENABLED"))
+
+
+def _asked(section: Section) -> Section:
+    """Return a page as this clinic asks it (the screener's items and wording, or not)."""
+    return catalogue.asked_section(section, _screener())
+
+
 def _current_draft() -> Draft | None:
     return services.find_draft(db.session, session.get(DRAFT_KEY), now())
 
@@ -192,7 +202,7 @@ def start() -> str:
     draft = _current_draft()
     carry_on = None
     if draft is not None:
-        section_id = services.resume_section(draft, clinic_today())
+        section_id = services.resume_section(draft, clinic_today(), _screener())
         carry_on = (
             url_for("intake.page", section_id=section_id) if section_id else url_for("intake.check")
         )
@@ -266,7 +276,7 @@ def page(section_id: str) -> Response | str | tuple[str, int]:
     """Ask one section's questions; Continue saves them to the draft."""
     if section_id not in PAGE_INDEX:
         abort(404)
-    section = PAGES[PAGE_INDEX[section_id]]
+    section = _asked(PAGES[PAGE_INDEX[section_id]])
     draft = _current_draft()
     if draft is None:
         return redirect(url_for("intake.start", expired=1), code=303)
@@ -274,7 +284,7 @@ def page(section_id: str) -> Response | str | tuple[str, int]:
         # A page an earlier answer rules out (PCL-5 without PTSD among the reasons): nothing
         # is asked or saved here; the patient goes on to the next page they are asked.
         return redirect(_next_url(section, draft.answers), code=303)
-    form_class = page_form_class(section.id)
+    form_class = page_form_class(section.id, _screener())
     if request.method == "GET":
         form = form_class(formdata=_raw_formdata(section, draft.answers))
         status = 200
@@ -388,8 +398,8 @@ def render_unsaved_page(section_id: str) -> str | None:
     """Render a question page from what was posted, without the database (it is down)."""
     if section_id not in PAGE_INDEX:
         return None
-    section = PAGES[PAGE_INDEX[section_id]]
-    form = page_form_class(section.id)()
+    section = _asked(PAGES[PAGE_INDEX[section_id]])
+    form = page_form_class(section.id, _screener())()
     return _render_page(
         section,
         form,
@@ -441,7 +451,7 @@ def resume(token: str) -> Response | str | tuple[str, int]:
         else:
             session[DRAFT_KEY] = session_token
             _keep_language(draft)
-            section_id = services.resume_section(draft, clinic_today())
+            section_id = services.resume_section(draft, clinic_today(), _screener())
             if section_id is None:
                 return redirect(url_for("intake.check"), code=303)
             return redirect(url_for("intake.page", section_id=section_id), code=303)
@@ -511,7 +521,7 @@ def check() -> Response | str | tuple[str, int]:
             form=form,
             sections=[
                 (section, rows)
-                for section in PAGES
+                for section in map(_asked, PAGES)
                 if (rows := section_rows(section, draft.answers, languages.translate, _number))
             ],
             errors=problems,

@@ -126,7 +126,11 @@ def queue() -> str | tuple[str, int]:
         levels=(*LEVELS, NO_FLAG),
         taken_filters=TAKEN,
         statuses=STATUSES,
-        rules=[rule.id for rule in current_app.extensions["rule_table"].rules],
+        # Retired ids too: old submissions keep the flags they were judged with.
+        rules=[
+            *(rule.id for rule in current_app.extensions["rule_table"].rules),
+            *current_app.extensions["rule_table"].retired,
+        ],
         failed_alerts=notify.failed_alerts(db.session) if clinician.is_admin else [],
         unsent_intakes=unsent.open_intakes(db.session),
         can_export=clinician.can_export,

@@ -83,7 +83,7 @@ def test_evaluate_prints_the_flags_as_json(runner: FlaskCliRunner, tmp_path: Pat
     result = runner.invoke(args=["rules", "evaluate", str(path), "--as-of", "2026-06-01"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
-    assert report["rules_version"] == "2026.12.1"
+    assert report["rules_version"] == "2026.12.2"
     import hashlib
 
     expected_hash = hashlib.sha256((PROJECT_ROOT / "rules.yaml").read_bytes()).hexdigest()

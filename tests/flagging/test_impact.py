@@ -20,7 +20,7 @@ from tests.exports import URGENT, submit
 #: The candidate lowers the systolic threshold of blood_pressure_raised (140 -> 135) and
 #: raises the diastolic one (90 -> 95); its version and the one case it moves change too.
 CANDIDATE_EDITS = [
-    ('version: "2026.12.1"', 'version: "2026.12.2"'),
+    ('version: "2026.12.2"', 'version: "2026.12.3"'),
     (
         "        - any:\n"
         "            - {fact: bp_systolic, at_least: 140}\n"
@@ -233,7 +233,7 @@ NEW_RECENT_MESSAGE = (
 #: suicidal_thoughts_recent goes from review to urgent, with new words and a new source;
 #: the crisis rule's source changes too. No rule is gained or lost.
 REWORDING_EDITS = [
-    ('version: "2026.12.1"', 'version: "2026.12.3"'),
+    ('version: "2026.12.2"', 'version: "2026.12.4"'),
     (
         "  - id: suicidal_thoughts_recent\n"
         "    level: review\n"
