@@ -197,11 +197,18 @@ class Item:
     screener_hint: str = ""
     #: With the screener on: the screener's skip logic, where it differs from asked_when.
     screener_asked_when: AskedWhen | None = None
+    #: With the screener on: whether an answer is needed when asked (None: as `required`).
+    screener_required: bool | None = None
 
     @property
     def can_be_required(self) -> bool:
         """Return whether an answer can ever be needed (always, by condition, or with another)."""
-        return self.required or self.required_with is not None or self.min_choices > 0
+        return (
+            self.required
+            or bool(self.screener_required)
+            or self.required_with is not None
+            or self.min_choices > 0
+        )
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -624,6 +631,11 @@ SECTIONS: tuple[Section, ...] = (
                     "life and meant to do it",
                 ),
                 asked_when=AFTER_THOUGHTS,
+                # The clinic's plain follow-up may be left blank (as before this item existed,
+                # a patient is never stopped on the safety page for it); Q5 is required when
+                # asked, as the screener's skip logic has it.
+                required=False,
+                screener_required=True,
                 screener_label=cssrs.ITEMS[cssrs.Q5].text,
             ),
             Item(
@@ -672,9 +684,10 @@ SECTIONS: tuple[Section, ...] = (
                     "suicide_attempt_past_3_months",
                     "Was that in the past 3 months?",
                     "Tried to end life, past 3 months",
-                    "Select yes if you tried to end your life in the past 3 months",
+                    "",  # optional: never required, so no message
                 ),
                 screener=False,
+                required=False,
                 asked_when=AskedWhen(
                     item="suicide_attempt_ever",
                     one_of=frozenset({"yes", "prefer_not"}),
@@ -1214,7 +1227,9 @@ def derive_facts(answers: Mapping[str, Any], today: date) -> dict[str, int | flo
 
 def variant(item: Item, screener: bool) -> Item:
     """Return the item as asked with the screener on or off: its wording and skip logic."""
-    if not screener or not (item.screener_label or item.screener_asked_when):
+    if not screener or not (
+        item.screener_label or item.screener_asked_when or item.screener_required is not None
+    ):
         return item
     return dataclasses.replace(
         item,
@@ -1222,8 +1237,10 @@ def variant(item: Item, screener: bool) -> Item:
         hint=item.screener_hint or item.hint,
         asked_when=item.screener_asked_when or item.asked_when,
         french_exempt=instruments.NO_OFFICIAL_FRENCH if item.screener_label else item.french_exempt,
+        required=item.required if item.screener_required is None else item.screener_required,
         screener_label="",
         screener_asked_when=None,
+        screener_required=None,
     )
 
 
