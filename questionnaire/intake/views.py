@@ -373,6 +373,17 @@ def _below_minimum_age(form: Any, bad: set[str]) -> bool:
     return catalogue.age_on(born, today) < int(current_app.config["MIN_AGE_ONLINE"])
 
 
+def _crisis_items(section: Section, answers: dict[str, Any]) -> set[str]:
+    """Return the page's questions whose answer calls for crisis help (the panel goes beside
+    each): what was just posted, else what is saved."""
+    given = request.form if request.method == "POST" else answers
+    return {
+        item.id
+        for item in section.items
+        if given.get(item.id) in catalogue.CRISIS_TRIGGERS.get(item.id, ())
+    }
+
+
 def _render_page(section: Section, form: Any, answers: dict[str, Any], **context: Any) -> str:
     asked = [page.id for page in _asked_pages(answers)]
     step = asked.index(section.id) + 1 if section.id in asked else PAGE_INDEX[section.id] + 1
@@ -384,6 +395,7 @@ def _render_page(section: Section, form: Any, answers: dict[str, Any], **context
         steps=len(asked),
         back_url=_back_url(section, answers),
         crisis_triggers=catalogue.CRISIS_TRIGGERS,
+        crisis_items=_crisis_items(section, answers),
         **context,
     )
 

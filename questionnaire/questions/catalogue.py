@@ -1249,13 +1249,14 @@ def asks(item: Item, screener: bool) -> bool:
     return item.screener is None or item.screener is screener
 
 
-_ASKED: dict[tuple[str, bool], Section] = {}
-_ACCEPTED: dict[tuple[str, bool], Section] = {}
+# Keyed by the section itself (frozen, hashable): an edited catalogue is never served stale.
+_ASKED: dict[tuple[Section, bool], Section] = {}
+_ACCEPTED: dict[tuple[Section, bool], Section] = {}
 
 
 def asked_section(section: Section, screener: bool) -> Section:
     """Return a page as the patient is asked it: only this setting's items, in its wording."""
-    key = (section.id, screener)
+    key = (section, screener)
     if key not in _ASKED:
         items = tuple(variant(item, screener) for item in section.items if asks(item, screener))
         _ASKED[key] = dataclasses.replace(section, items=items)
@@ -1268,7 +1269,7 @@ def accepted_section(section: Section, screener: bool) -> Section:
     An answer to an item of the other setting (a rule-table case, `rules evaluate`, a draft
     begun before the clinic changed the setting) is checked and kept, never required.
     """
-    key = (section.id, screener)
+    key = (section, screener)
     if key not in _ACCEPTED:
         items = tuple(
             variant(item, screener)
