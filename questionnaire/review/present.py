@@ -24,6 +24,10 @@ from questionnaire.rules.lexicon import WordReading
 #: The words a page shows for the codes of levels, statuses, outcomes and exports
 #: (`|named`); the codes themselves stay in the database, the exports and the audit trail.
 NAMES: dict[str, str] = {
+    # C-SSRS screener tiers (cssrs_risk).
+    "high": N_("high"),
+    "moderate": N_("moderate"),
+    "low": N_("low"),
     # Flag levels (the queue's filter says "none" for unflagged submissions).
     "urgent": N_("urgent"),
     "review": N_("review"),

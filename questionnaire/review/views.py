@@ -67,7 +67,7 @@ from questionnaire.review.replies import (
     submission_or_404,
 )
 from questionnaire.review.rows import RowWords, queue_rows
-from questionnaire.review.scores import score_rows
+from questionnaire.review.scores import cssrs_summary, score_rows
 from questionnaire.rules import LEVELS
 from questionnaire.urgent import unsent
 
@@ -215,6 +215,7 @@ def _render_submission(
                 if section.instrument is None  # the instruments: one compact row each
             ],
             scores=score_rows(submission.answers),
+            cssrs=cssrs_summary(submission.answers),
             statuses=STATUSES,
             outcomes=OUTCOMES,
             colleagues=assignment.colleagues(db.session),
