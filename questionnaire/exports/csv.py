@@ -19,9 +19,8 @@ from datetime import datetime
 from typing import Any
 
 from questionnaire.models import Flag, Submission
-from questionnaire.questions import catalogue
+from questionnaire.questions import catalogue, cssrs
 from questionnaire.questions.catalogue import Kind
-from questionnaire.questions import cssrs
 from questionnaire.questions.instruments import INSTRUMENTS
 from questionnaire.questions.text import show_bidi
 from questionnaire.references import format_reference

@@ -226,11 +226,7 @@ def total_item(instrument: Instrument) -> dict[str, Any]:
 def _totals(section: Section) -> list[dict[str, Any]]:
     """Return the calculated total of each instrument asked in this section (after its items)."""
     ids = {item.id for item in section.items}
-    return [
-        total_item(instrument)
-        for instrument in INSTRUMENTS
-        if instrument.item_ids[0] in ids
-    ]
+    return [total_item(instrument) for instrument in INSTRUMENTS if instrument.item_ids[0] in ids]
 
 
 def _group(section: Section, base_url: str, translations: Translations) -> dict[str, Any]:

@@ -973,8 +973,7 @@ SECTIONS: tuple[Section, ...] = (
                     "alcohol_can_pause",
                     "Could you go without alcohol for 24 hours before each treatment?",
                     "Can go without alcohol for 24 hours",
-                    "Select yes if you could go without alcohol for 24 hours before each "
-                    "treatment",
+                    "Select yes if you could go without alcohol for 24 hours before each treatment",
                 ),
                 # Not asked of a non-drinker (AUDIT-C item 1 "Never"); asked if it was skipped.
                 asked_when=AskedWhen(

@@ -97,7 +97,12 @@ def risk(answers: Mapping[str, Any]) -> Risk | None:
     if answers.get(Q6) in POSITIVE:
         recent = answers.get(Q6_RECENT)
         if recent in POSITIVE:
-            reached["high"].append(("Q6 within 3 months", "prefer_not" if "prefer_not" in (recent, answers[Q6]) else "yes"))
+            reached["high"].append(
+                (
+                    "Q6 within 3 months",
+                    "prefer_not" if "prefer_not" in (recent, answers[Q6]) else "yes",
+                )
+            )
         else:
             reached["moderate"].append(("Q6", answers[Q6]))
     for tier in TIERS[:3]:

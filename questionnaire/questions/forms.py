@@ -418,9 +418,9 @@ def _filled_form(section_id: str, formdata: MultiDict[str, str], screener: bool 
     forms: dict[tuple[str, bool], Any] = _FORMS.__dict__.setdefault("by_section", {})
     form = forms.get((section_id, screener))
     if form is None:
-        form = forms[(section_id, screener)] = section_form_class(
-            section_id, screener=screener
-        )(formdata=formdata)
+        form = forms[(section_id, screener)] = section_form_class(section_id, screener=screener)(
+            formdata=formdata
+        )
     else:
         # process() sets every field again from this formdata (or its default when absent),
         # and validate() starts from no errors: no earlier answer can survive.

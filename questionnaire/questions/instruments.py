@@ -276,7 +276,9 @@ AUDITC = Instrument(
     bands=(
         Band(0, 2, N_("below the AUDIT-C cut-offs (3 or more for women, 4 or more for men)")),
         Band(3, 3, N_("at the cut-off for women (3 or more), below the one for men (4 or more)")),
-        Band(4, 12, N_("at or above the AUDIT-C cut-offs (3 or more for women, 4 or more for men)")),
+        Band(
+            4, 12, N_("at or above the AUDIT-C cut-offs (3 or more for women, 4 or more for men)")
+        ),
     ),
     loinc_total="75626-2",
     loinc_total_display="Total score [AUDIT-C]",

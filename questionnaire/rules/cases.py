@@ -96,7 +96,13 @@ def make_case(
     """Build a case from the baseline and its overrides."""
     answers = MappingProxyType(merge_answers(baseline, overrides))
     return Case(
-        name, line, as_of, answers, expect, frozenset(overrides), MappingProxyType(dict(levels or {}))
+        name,
+        line,
+        as_of,
+        answers,
+        expect,
+        frozenset(overrides),
+        MappingProxyType(dict(levels or {})),
     )
 
 

@@ -620,9 +620,7 @@ def _check_cases(
                     hint = (
                         f"; did you mean '{close[0]}'?" if close else "; use a rule id from rules:"
                     )
-                    reporter.at(
-                        (*here, "expect", position), f"there is no rule '{rule_id}'{hint}"
-                    )
+                    reporter.at((*here, "expect", position), f"there is no rule '{rule_id}'{hint}")
                     continue
                 rule_spec = specs.get(rule_id)
                 level = expected[rule_id]

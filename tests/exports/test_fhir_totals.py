@@ -75,7 +75,10 @@ def test_each_instrument_total_is_a_coded_calculated_item_and_the_questionnaire_
 def scores(instrument: instruments.Instrument) -> st.SearchStrategy[dict[str, Any]]:
     """Answers to an instrument, each item answered with a score or skipped."""
     return st.fixed_dictionaries(
-        {item_id: st.one_of(st.none(), st.sampled_from(instrument.codes)) for item_id in instrument.item_ids}
+        {
+            item_id: st.one_of(st.none(), st.sampled_from(instrument.codes))
+            for item_id in instrument.item_ids
+        }
     ).map(lambda found: {key: value for key, value in found.items() if value is not None})
 
 

@@ -108,6 +108,7 @@ def test_the_duplicate_item_9_rule_is_retired_not_raised() -> None:
     ]
     assert {"fact": "phq9_item9", "value": 3, "escalated": "urgent"} in item9[0].evidence
 
+
 #: The term lists of ITEMS.md (each must be matched by the table's lexicon of that flag).
 TERMS = {
     "benzodiazepines": "alprazolam Xanax clonazepam Klonopin Rivotril Clonapam lorazepam Ativan "

@@ -426,18 +426,56 @@ def test_the_screener_setting_decides_the_safety_questions_and_their_wording() -
 @pytest.mark.parametrize(
     ("answers", "tier"),
     [
-        ({"wish_dead_past_month": "no", "suicidal_thoughts_past_month": "no",
-          "suicidal_behaviour_ever": "no"}, "no_positive"),
-        ({"wish_dead_past_month": "yes", "suicidal_thoughts_past_month": "no",
-          "suicidal_behaviour_ever": "no"}, "low"),
-        ({"wish_dead_past_month": "no", "suicidal_thoughts_past_month": "yes",
-          "suicidal_thoughts_method": "yes", "suicidal_behaviour_ever": "no"}, "moderate"),
-        ({"wish_dead_past_month": "no", "suicidal_behaviour_ever": "yes",
-          "suicidal_behaviour_past_3_months": "no"}, "moderate"),
-        ({"wish_dead_past_month": "no", "suicidal_behaviour_ever": "yes",
-          "suicidal_behaviour_past_3_months": "yes"}, "high"),
-        ({"wish_dead_past_month": "no", "suicidal_thoughts_past_month": "yes",
-          "suicide_plan": "prefer_not", "suicidal_behaviour_ever": "no"}, "high"),
+        (
+            {
+                "wish_dead_past_month": "no",
+                "suicidal_thoughts_past_month": "no",
+                "suicidal_behaviour_ever": "no",
+            },
+            "no_positive",
+        ),
+        (
+            {
+                "wish_dead_past_month": "yes",
+                "suicidal_thoughts_past_month": "no",
+                "suicidal_behaviour_ever": "no",
+            },
+            "low",
+        ),
+        (
+            {
+                "wish_dead_past_month": "no",
+                "suicidal_thoughts_past_month": "yes",
+                "suicidal_thoughts_method": "yes",
+                "suicidal_behaviour_ever": "no",
+            },
+            "moderate",
+        ),
+        (
+            {
+                "wish_dead_past_month": "no",
+                "suicidal_behaviour_ever": "yes",
+                "suicidal_behaviour_past_3_months": "no",
+            },
+            "moderate",
+        ),
+        (
+            {
+                "wish_dead_past_month": "no",
+                "suicidal_behaviour_ever": "yes",
+                "suicidal_behaviour_past_3_months": "yes",
+            },
+            "high",
+        ),
+        (
+            {
+                "wish_dead_past_month": "no",
+                "suicidal_thoughts_past_month": "yes",
+                "suicide_plan": "prefer_not",
+                "suicidal_behaviour_ever": "no",
+            },
+            "high",
+        ),
         # Incomplete with nothing positive: no tier ("no risk" is never written).
         ({"wish_dead_past_month": "no"}, None),
         # The screener off: the clinic's plain plan question alone is not a C-SSRS tier.

@@ -29,7 +29,7 @@ OLD_URGENT = (
     "safety answers and contact the patient today."
 )
 OLD_REVIEW = (
-    'Answered PHQ-9 item 9 (thoughts of being better off dead or of self-harm, past 2 weeks) '
+    "Answered PHQ-9 item 9 (thoughts of being better off dead or of self-harm, past 2 weeks) "
     'above "Not at all". The patient was shown crisis resources. Read the safety answers '
     "(thoughts of ending life, past month and now; past attempts) before booking."
 )
