@@ -105,7 +105,7 @@ def _crisis_on_page(section: Section, draft: Draft) -> tuple[bool, bool]:
 
 def _contact_notice(section: Section, draft: Draft) -> str | None:
     """Return which plain-words notice the safety page shows before its questions, if any."""
-    if section is not catalogue.CRISIS_SECTION or not unsent.is_enabled(current_app.config):
+    if section.id != catalogue.CRISIS_SECTION.id or not unsent.is_enabled(current_app.config):
         return None
     return "consented" if draft.contact_consent else "private"
 
