@@ -60,7 +60,7 @@ def test_the_panel_appears_the_moment_the_answer_is_chosen(page: Page, now: str)
     expect(panel).to_be_visible()
     expect(panel).to_contain_text("You do not have to wait to talk to someone")
     expect(panel).to_contain_text(CARRY_ON)
-    expect(page.locator('[data-crisis-for=suicidal_thoughts_now]')).to_have_attribute(
+    expect(page.locator("[data-crisis-for=suicidal_thoughts_now]")).to_have_attribute(
         "aria-live", "polite"
     )
     # Focus stays on the answer the patient chose: nothing is taken from them.
