@@ -156,7 +156,7 @@ def test_without_javascript_every_question_shows_and_crisis_help_follows(
         expect(field).to_be_visible()
         expect(field.locator(".conditional-hint")).to_be_visible()
     answer_section(page, PAGES[SAFETY], answers)
-    assert axe_blocking(page, "safety page, no JavaScript") == []
+    # (axe injects a script, so it runs on the JavaScript pages above.)
     press_continue(page)
     # The plan answer ("rather not say") shows crisis help at once on the next page.
     expect(page.locator(".crisis-panel").first).to_be_visible()
