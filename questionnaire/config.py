@@ -100,6 +100,9 @@ def from_environment(environ: Mapping[str, str], instance_path: str) -> dict[str
         "CRISIS_LINE_NUMBER": environ.get("CRISIS_LINE_NUMBER", "9-8-8"),
         "CRISIS_LINE_NOTE": environ.get("CRISIS_LINE_NOTE", N_("Canada and the US, any time")),
         "EMERGENCY_NUMBER": environ.get("EMERGENCY_NUMBER", "911"),
+        # The C-SSRS screener (Screen Version - Recent) in the safety section. Off by default:
+        # its electronic use needs the clinic's own permission (README, "C-SSRS screener").
+        "CSSRS_SCREENER_ENABLED": environ.get("CSSRS_SCREENER_ENABLED", "false").lower() == "true",
         "PUBLIC_BASE_URL": environ.get("PUBLIC_BASE_URL", ""),
         # Below this age the online form stops at the date of birth (Quebec: under 14 a
         # minor cannot consent alone to the collection of their personal information).

@@ -24,7 +24,7 @@ STRONG_KEY = "Zk3vQ2xL7pW4mZ8rB3nH6yJ1cF5sD0gA-_eUq9Tn4Rw"
 
 def test_the_app_starts_with_the_shipped_rule_table(plain_app) -> None:
     table = plain_app.extensions["rule_table"]
-    assert table.version == "2026.12.1"
+    assert table.version == "2026.12.2"
     assert len(table.rules) >= 45
 
 

@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from questionnaire.models import Flag, Submission
-from questionnaire.questions import catalogue
+from questionnaire.questions import catalogue, cssrs
 from questionnaire.questions.catalogue import Kind
 from questionnaire.questions.instruments import INSTRUMENTS
 from questionnaire.questions.text import show_bidi
@@ -37,6 +37,8 @@ SUBMISSION_COLUMNS: tuple[str, ...] = (
     # Each instrument's total (phq9_total, gad7_total, pcl5_total): empty when any of its
     # items was skipped, never a partial sum.
     *(instrument.total_fact for instrument in INSTRUMENTS),
+    # The C-SSRS screener's triage (high, moderate, low, no_positive); empty when not asked.
+    "cssrs_risk",
     # The patient's corrections, oldest first, one a line: "item_id: words [recorded at]".
     # Beside the answers, never in their place: each answer column keeps what was said.
     "corrections",
@@ -125,6 +127,7 @@ def _submission_row(submission: Submission) -> list[str]:
         submission.rules_version,
         *(answer_cell(item.kind, answers.get(item.id)) for item in catalogue.ITEMS.values()),
         *(_total(instrument.total(answers)) for instrument in INSTRUMENTS),
+        cssrs.risk_tier(answers) or "",
         corrections_cell(submission),
     ]
 

@@ -182,6 +182,64 @@ def _question(item: Item, base_url: str, translations: Translations) -> dict[str
     return _with_translations(question, "text", translations)
 
 
+#: SDC: an item whose value a form filler computes with FHIRPath (LHC-Forms' PHQ-9 does so).
+CALCULATED_EXPRESSION = (
+    "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-calculatedExpression"
+)
+
+
+def total_expression(instrument: Instrument) -> str:
+    """Return the FHIRPath that computes an instrument's total from a QuestionnaireResponse.
+
+    As the app scores it (instruments.Instrument.total): each answer's code is its score;
+    the total exists only when every item is answered, never as a partial sum (empty
+    otherwise); AUDIT-C's item 1 at "0" (never drinks) makes the total 0.
+    """
+    ids = " | ".join(f"'{item_id}'" for item_id in instrument.item_ids)
+    answers = f"%resource.repeat(item).where(linkId in ({ids})).answer.value"
+    whole = (
+        f"iif({answers}.count() = {len(instrument.item_ids)}, "
+        f"{answers}.code.select(toInteger()).sum(), {{}})"
+    )
+    if not instrument.zero_first_ends:
+        return whole
+    first = f"%resource.repeat(item).where(linkId = '{instrument.item_ids[0]}').answer.value.code"
+    return f"iif({first} = '0', 0, {whole})"
+
+
+def total_item(instrument: Instrument) -> dict[str, Any]:
+    """Return an instrument's total score as a read-only calculated item with its LOINC code."""
+    return {
+        "linkId": instrument.total_fact,
+        "text": f"{instrument.name} total score",
+        "type": "integer",
+        "readOnly": True,
+        "required": False,
+        "code": [
+            {
+                "system": LOINC,
+                "code": instrument.loinc_total,
+                "display": instrument.loinc_total_display,
+            }
+        ],
+        "extension": [
+            {
+                "url": CALCULATED_EXPRESSION,
+                "valueExpression": {
+                    "language": "text/fhirpath",
+                    "expression": total_expression(instrument),
+                },
+            }
+        ],
+    }
+
+
+def _totals(section: Section) -> list[dict[str, Any]]:
+    """Return the calculated total of each instrument asked in this section (after its items)."""
+    ids = {item.id for item in section.items}
+    return [total_item(instrument) for instrument in INSTRUMENTS if instrument.item_ids[0] in ids]
+
+
 def _group(section: Section, base_url: str, translations: Translations) -> dict[str, Any]:
     questions = [_question(item, base_url, translations) for item in section.items]
     group: dict[str, Any] = {
@@ -189,7 +247,7 @@ def _group(section: Section, base_url: str, translations: Translations) -> dict[
         "text": section.title,
         "type": "group",
         "required": any(question["required"] for question in questions),
-        "item": questions,
+        "item": [*questions, *_totals(section)],
     }
     if section.instrument is not None:
         # The instrument's LOINC panel (PHQ-9 44249-1, GAD-7 69737-5, PCL-5 101697-1).

@@ -123,10 +123,14 @@ def _count_rewordings(
     every flag, reach Python. A stored message has the crisis numbers filled in, so the
     candidate's is compared filled in with the same settings.
     """
+    # A flag is compared with the words its rule gives at the stored level (an escalated
+    # flag with its step's message); a level the rule no longer takes is a level change.
     says = {
-        rule.id: (rule.level, fill_numbers(rule.message, settings), rule.source)
+        (rule.id, level): (level, fill_numbers(rule.words_at(level)[0], settings), rule.source)
         for rule in candidate.rules
+        for level in rule.levels
     }
+    base = {rule.id: rule.level for rule in candidate.rules}
     groups = session.execute(
         sa.select(
             Flag.rule,
@@ -137,9 +141,9 @@ def _count_rewordings(
         ).group_by(Flag.rule, Flag.level, Flag.message, Flag.source)
     )
     for rule, level, message, source, submissions in groups:
-        if rule not in says:
+        if rule not in base:
             continue
-        old, new = (level, message, source), says[rule]
+        old, new = (level, message, source), says.get((rule, level)) or says[(rule, base[rule])]
         if old == new:
             continue
         report.reworded_per_rule[rule] += submissions

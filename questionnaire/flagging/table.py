@@ -31,7 +31,14 @@ def rule_fields() -> dict[str, Field]:
         item.id: Field(item.id, "item", item.kind.traits.rule_field, frozenset(item.codes))
         for item in catalogue.ITEMS.values()
     }
-    fields.update({fact: Field(fact, "fact", FieldKind.NUMBER) for fact in catalogue.FACTS})
+    fields.update(
+        {
+            name: Field(name, "fact", FieldKind.CODE, frozenset(fact.codes))
+            if fact.codes
+            else Field(name, "fact", FieldKind.NUMBER)
+            for name, fact in catalogue.FACTS.items()
+        }
+    )
     return fields
 
 

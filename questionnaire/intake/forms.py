@@ -65,9 +65,9 @@ ResumeForm = _form(
 )
 
 
-def page_form_class(section_id: str) -> type[FlaskForm]:
-    """Return the CSRF-protected form class for one question page."""
-    return section_form_class(section_id, FlaskForm)
+def page_form_class(section_id: str, screener: bool = False) -> type[FlaskForm]:
+    """Return the CSRF-protected form class for one question page, as the setting asks it."""
+    return section_form_class(section_id, FlaskForm, screener, asked=True)
 
 
 class EmailLinkForm(FlaskForm):

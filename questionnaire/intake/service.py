@@ -28,7 +28,7 @@ from questionnaire.questions.blind_index import blind_tokens
 from questionnaire.questions.crisis import fill_numbers
 from questionnaire.questions.forms import as_formdata, section_form_class, validate_answers
 from questionnaire.questions.text import parse_iso_date
-from questionnaire.questions.version import QUESTIONNAIRE_VERSION
+from questionnaire.questions.version import VERSIONS
 from questionnaire.references import new_reference
 from questionnaire.rules import LEVEL_RANK, RuleTable, highest_level
 
@@ -258,7 +258,7 @@ def resume_draft(
     return draft, token
 
 
-def resume_section(draft: Draft, today: date) -> str | None:
+def resume_section(draft: Draft, today: date, screener: bool = False) -> str | None:
     """Return the page to reopen a draft on, or None when every page was continued past.
 
     The first page the patient has not continued past, or an earlier one whose
@@ -269,7 +269,9 @@ def resume_section(draft: Draft, today: date) -> str | None:
             continue  # ruled out by an earlier answer (PCL-5 without PTSD among the reasons)
         if index >= (draft.pages_done or 0):
             return section.id
-        form = section_form_class(section.id)(formdata=as_formdata(draft.answers))
+        form = section_form_class(section.id, screener=screener, asked=True)(
+            formdata=as_formdata(draft.answers)
+        )
         form.today = today
         form.context = draft.answers
         if not form.validate():
@@ -427,7 +429,8 @@ def submit(
         # The last step's tick box joins the draft's answers inside this one transaction.
         # Ages are judged on the clinic's date of sending, not the UTC date.
         sent_on = local_date(now, zone_of(settings))
-        validated = validate_answers({**draft.answers, **(confirmed or {})}, sent_on)
+        screener = bool((settings or {}).get("CSSRS_SCREENER_ENABLED"))
+        validated = validate_answers({**draft.answers, **(confirmed or {})}, sent_on, screener)
         if not validated.ok:
             raise AnswersInvalid(validated.errors)
         findings = evaluate(table, validated.answers, validated.facts)
@@ -446,7 +449,7 @@ def submit(
                     "facts": validated.facts,
                     "rules_version": table.version,
                     "rules_sha256": table.sha256,
-                    "questionnaire_version": QUESTIONNAIRE_VERSION,
+                    "questionnaire_version": VERSIONS[screener],
                     "status": "new",
                     "highest_level": level,
                     "level_rank": LEVEL_RANK[level],

@@ -71,6 +71,16 @@ def _page_context() -> dict[str, Any]:
 security.never_cache(bp)
 
 
+def _screener() -> bool:
+    """Return whether the clinic asks the C-SSRS screener (CSSRS_SCREENER_ENABLED)."""
+    return bool(current_app.config.get("CSSRS_SCREENER_ENABLED"))
+
+
+def _asked(section: Section) -> Section:
+    """Return a page as this clinic asks it (the screener's items and wording, or not)."""
+    return catalogue.asked_section(section, _screener())
+
+
 def _current_draft() -> Draft | None:
     return services.find_draft(db.session, session.get(DRAFT_KEY), now())
 
@@ -107,7 +117,7 @@ def _crisis_on_page(section: Section, draft: Draft) -> tuple[bool, bool]:
 
 def _contact_notice(section: Section, draft: Draft) -> str | None:
     """Return which plain-words notice the safety page shows before its questions, if any."""
-    if section is not catalogue.CRISIS_SECTION or not unsent.is_enabled(current_app.config):
+    if section.id != catalogue.CRISIS_SECTION.id or not unsent.is_enabled(current_app.config):
         return None
     return "consented" if draft.contact_consent else "private"
 
@@ -229,7 +239,7 @@ def start() -> str:
     draft = _current_draft()
     carry_on = None
     if draft is not None:
-        section_id = services.resume_section(draft, clinic_today())
+        section_id = services.resume_section(draft, clinic_today(), _screener())
         carry_on = (
             url_for("intake.page", section_id=section_id) if section_id else url_for("intake.check")
         )
@@ -303,7 +313,7 @@ def page(section_id: str) -> Response | str | tuple[str, int]:
     """Ask one section's questions; Continue saves them to the draft."""
     if section_id not in PAGE_INDEX:
         abort(404)
-    section = PAGES[PAGE_INDEX[section_id]]
+    section = _asked(PAGES[PAGE_INDEX[section_id]])
     draft = _current_draft()
     if draft is None:
         return redirect(url_for("intake.start", expired=1), code=303)
@@ -311,7 +321,7 @@ def page(section_id: str) -> Response | str | tuple[str, int]:
         # A page an earlier answer rules out (PCL-5 without PTSD among the reasons): nothing
         # is asked or saved here; the patient goes on to the next page they are asked.
         return redirect(_next_url(section, draft.answers), code=303)
-    form_class = page_form_class(section.id)
+    form_class = page_form_class(section.id, _screener())
     if request.method == "GET":
         form = form_class(formdata=_raw_formdata(section, draft.answers))
         status = 200
@@ -441,6 +451,17 @@ def _below_minimum_age(form: Any, bad: set[str]) -> bool:
     return catalogue.age_on(born, today) < int(current_app.config["MIN_AGE_ONLINE"])
 
 
+def _crisis_items(section: Section, answers: dict[str, Any]) -> set[str]:
+    """Return the page's questions whose answer calls for crisis help (the panel goes beside
+    each): what was just posted, else what is saved."""
+    given = request.form if request.method == "POST" else answers
+    return {
+        item.id
+        for item in section.items
+        if given.get(item.id) in catalogue.CRISIS_TRIGGERS.get(item.id, ())
+    }
+
+
 def _render_page(section: Section, form: Any, answers: dict[str, Any], **context: Any) -> str:
     asked = [page.id for page in _asked_pages(answers)]
     step = asked.index(section.id) + 1 if section.id in asked else PAGE_INDEX[section.id] + 1
@@ -453,6 +474,7 @@ def _render_page(section: Section, form: Any, answers: dict[str, Any], **context
         back_url=_back_url(section, answers),
         crisis_triggers=catalogue.CRISIS_TRIGGERS,
         left_out=_left_out_next(section, answers),
+        crisis_items=_crisis_items(section, answers),
         **context,
     )
 
@@ -467,8 +489,8 @@ def render_unsaved_page(section_id: str) -> str | None:
     """Render a question page from what was posted, without the database (it is down)."""
     if section_id not in PAGE_INDEX:
         return None
-    section = PAGES[PAGE_INDEX[section_id]]
-    form = page_form_class(section.id)()
+    section = _asked(PAGES[PAGE_INDEX[section_id]])
+    form = page_form_class(section.id, _screener())()
     return _render_page(
         section,
         form,
@@ -585,7 +607,7 @@ def resume(token: str) -> Response | str | tuple[str, int]:
         else:
             session[DRAFT_KEY] = session_token
             _keep_language(draft)
-            section_id = services.resume_section(draft, clinic_today())
+            section_id = services.resume_section(draft, clinic_today(), _screener())
             if section_id is None:
                 return redirect(url_for("intake.check"), code=303)
             return redirect(url_for("intake.page", section_id=section_id), code=303)
@@ -679,7 +701,7 @@ def check() -> Response | str | tuple[str, int]:
             form=form,
             sections=[
                 (section, rows)
-                for section in PAGES
+                for section in map(_asked, PAGES)
                 if catalogue.asked_in(section, languages.current_tag())
                 and (
                     rows := section_rows(

@@ -7,6 +7,7 @@ derived from it. It is pure Python: no Flask, no database.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from questionnaire.questions import instruments
+from questionnaire.questions import cssrs, instruments
 from questionnaire.questions.instruments import Instrument
 from questionnaire.questions.parsers import (
     BP_EXAMPLE,
@@ -143,9 +144,14 @@ class AskedWhen:
     #: question); False when it was answered on an earlier page, so the whole page is
     #: skipped when the condition does not hold (see section_is_asked).
     on_page: bool = True
+    #: Also asked while the item it depends on has no answer (that item may be skipped:
+    #: alcohol_can_pause is asked unless AUDIT-C item 1 says "Never").
+    unanswered: bool = False
 
     def holds(self, value: Any) -> bool:
         """Return whether an answer to the item it depends on asks this one (any of a list)."""
+        if value is None and self.unanswered:
+            return True
         if isinstance(value, list | tuple):
             return any(entry in self.one_of for entry in value)
         return value in self.one_of
@@ -187,11 +193,26 @@ class Item:
     #: A documented exemption from the French completeness test (README, "Languages"):
     #: why the item is shown in English on French pages. Empty for every other item.
     french_exempt: str = ""
+    #: The C-SSRS screener setting this item belongs to (CSSRS_SCREENER_ENABLED): True for a
+    #: screener item, False for the clinic's plain item asked in its place, None for both.
+    screener: bool | None = None
+    #: With the screener on: the screener's own wording (same id, same codes, same flag).
+    screener_label: str = ""
+    screener_hint: str = ""
+    #: With the screener on: the screener's skip logic, where it differs from asked_when.
+    screener_asked_when: AskedWhen | None = None
+    #: With the screener on: whether an answer is needed when asked (None: as `required`).
+    screener_required: bool | None = None
 
     @property
     def can_be_required(self) -> bool:
         """Return whether an answer can ever be needed (always, by condition, or with another)."""
-        return self.required or self.required_with is not None or self.min_choices > 0
+        return (
+            self.required
+            or bool(self.screener_required)
+            or self.required_with is not None
+            or self.min_choices > 0
+        )
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -232,6 +253,8 @@ class Fact:
     label: str
     #: The items it is derived from (shown as evidence beside it).
     derived_from: tuple[str, ...]
+    #: The codes of a fact that is a code, not a number (cssrs_risk); empty for a number.
+    codes: tuple[str, ...] = ()
 
 
 # Answer sets used by many items. Codes are fixed by ITEMS.md; labels may improve.
@@ -330,6 +353,72 @@ def _instrument_section(
         stem=instrument.stem,
         french_exempt=exempt,
     )
+
+
+#: The no-JavaScript hint of a follow-up question on the same page.
+ANSWER_IF_ABOVE = "Answer this if you answered Yes or I'd rather not say to the question above."
+#: Asked after thoughts of ending one's life in the past month (C-SSRS Q2) were not denied.
+AFTER_THOUGHTS = AskedWhen(
+    item="suicidal_thoughts_past_month",
+    one_of=frozenset({"yes", "prefer_not"}),
+    hint=(
+        "Answer this if you answered Yes or I'd rather not say to the question about "
+        "thoughts of ending your life in the past month."
+    ),
+)
+
+
+def _screener_item(
+    id: str, short: str, error: str, asked_when: AskedWhen | None = None, hint: str = ""
+) -> Item:
+    """Return a C-SSRS screener item: its published words, asked only with the screener on."""
+    return Item(
+        id=id,
+        label=cssrs.ITEMS[id].text,
+        kind=Kind.CHOICE,
+        choices=YES_NO_PREFER_NOT,
+        hint=hint,
+        asked_when=asked_when,
+        short_label=short,
+        error=error,
+        screener=True,
+        french_exempt=instruments.NO_OFFICIAL_FRENCH,
+    )
+
+
+def _auditc_items() -> tuple[Item, ...]:
+    """Return AUDIT-C's three items in WHO's words; items 2 and 3 only after a drinker's item 1."""
+    audit = instruments.AUDITC
+    drinks = AskedWhen(
+        item=audit.item_ids[0], one_of=frozenset(audit.codes[1:]), hint=AUDITC_IF_DRINKS
+    )
+    return tuple(
+        Item(
+            id=item_id,
+            label=label,
+            kind=Kind.CHOICE,
+            choices=tuple(
+                Choice(code, words) for code, words in zip(audit.codes, scale, strict=True)
+            ),
+            required=False,
+            hint=STANDARD_DRINK if number == 1 else "",
+            asked_when=None if number == 1 else drinks,
+            short_label=f"{audit.name} item {number}",
+            instrument=audit.id,
+            french_exempt=audit.french_exemption,
+        )
+        for number, (item_id, label, scale) in enumerate(
+            zip(audit.item_ids, audit.items, audit.item_scales, strict=True), start=1
+        )
+    )
+
+
+#: Canada's standard drink (CCSA 2023), shown with AUDIT-C's first item.
+STANDARD_DRINK = (
+    "A drink is 341 ml (12 oz) of 5% beer, cider or cooler, 142 ml (5 oz) of 12% wine, "
+    "or 43 ml (1.5 oz) of 40% spirits. You can skip these three questions."
+)
+AUDITC_IF_DRINKS = "Answer this if you have a drink containing alcohol."
 
 
 SECTIONS: tuple[Section, ...] = (
@@ -509,11 +598,51 @@ SECTIONS: tuple[Section, ...] = (
             "or call {emergency_number}."
         ),
         items=(
-            _yes_no_prefer_not(
-                "suicidal_thoughts_past_month",
-                "In the past month, have you had thoughts of ending your life?",
-                "Thoughts of ending life, past month",
-                "Select yes if you have had thoughts of ending your life in the past month",
+            _screener_item(
+                cssrs.Q1,
+                "C-SSRS 1: wished to be dead, past month",
+                "Select yes if in the past month you have wished you were dead or could go to "
+                "sleep and not wake up",
+            ),
+            dataclasses.replace(
+                _yes_no_prefer_not(
+                    "suicidal_thoughts_past_month",
+                    "In the past month, have you had thoughts of ending your life?",
+                    "Thoughts of ending life, past month",
+                    "Select yes if you have had thoughts of ending your life in the past month",
+                ),
+                screener_label=cssrs.ITEMS[cssrs.Q2].text,
+            ),
+            _screener_item(
+                cssrs.Q3,
+                "C-SSRS 3: thought about how, past month",
+                "Select yes if you have been thinking about how you might do this",
+                asked_when=AFTER_THOUGHTS,
+            ),
+            _screener_item(
+                cssrs.Q4,
+                "C-SSRS 4: intention of acting, past month",
+                "Select yes if you have had these thoughts and some intention of acting on them",
+                asked_when=AFTER_THOUGHTS,
+            ),
+            dataclasses.replace(
+                _yes_no_prefer_not(
+                    cssrs.Q5,
+                    (
+                        "In the past month, have you worked out how you would end your life "
+                        "and meant to do it?"
+                    ),
+                    "Worked out a plan, past month",
+                    "Select yes if in the past month you have worked out how you would end your "
+                    "life and meant to do it",
+                ),
+                asked_when=AFTER_THOUGHTS,
+                # The clinic's plain follow-up may be left blank (as before this item existed,
+                # a patient is never stopped on the safety page for it); Q5 is required when
+                # asked, as the screener's skip logic has it.
+                required=False,
+                screener_required=True,
+                screener_label=cssrs.ITEMS[cssrs.Q5].text,
             ),
             Item(
                 id="suicidal_thoughts_now",
@@ -521,22 +650,55 @@ SECTIONS: tuple[Section, ...] = (
                 kind=Kind.CHOICE,
                 role=Role.CRISIS,
                 choices=YES_NO_PREFER_NOT,
-                asked_when=AskedWhen(
-                    item="suicidal_thoughts_past_month",
-                    one_of=frozenset({"yes", "prefer_not"}),
-                    hint=(
-                        "Answer this if you answered Yes or I'd rather not say "
-                        "to the question above."
-                    ),
-                ),
+                asked_when=AFTER_THOUGHTS,
                 short_label="Thoughts of ending life, now",
                 error="Select yes if you are having thoughts of ending your life right now",
             ),
-            _yes_no_prefer_not(
-                "suicide_attempt_ever",
-                "Have you ever tried to end your life?",
-                "Tried to end life, ever",
-                "Select yes if you have ever tried to end your life",
+            _screener_item(
+                cssrs.Q6,
+                "C-SSRS 6: suicidal behaviour, ever",
+                "Select yes if you have ever done, started to do or prepared to do anything to "
+                "end your life",
+                hint=cssrs.ITEMS[cssrs.Q6].examples,
+            ),
+            _screener_item(
+                cssrs.Q6_RECENT,
+                "C-SSRS 6: within the past 3 months",
+                "Select yes if this was within the past 3 months",
+                asked_when=AskedWhen(
+                    item=cssrs.Q6,
+                    one_of=frozenset({"yes", "prefer_not"}),
+                    hint=ANSWER_IF_ABOVE,
+                ),
+            ),
+            dataclasses.replace(
+                _yes_no_prefer_not(
+                    "suicide_attempt_ever",
+                    "Have you ever tried to end your life?",
+                    "Tried to end life, ever",
+                    "Select yes if you have ever tried to end your life",
+                ),
+                # With the screener on, an attempt is one of Q6's behaviours: asked after it.
+                screener_asked_when=AskedWhen(
+                    item=cssrs.Q6,
+                    one_of=frozenset({"yes", "prefer_not"}),
+                    hint=ANSWER_IF_ABOVE,
+                ),
+            ),
+            dataclasses.replace(
+                _yes_no_prefer_not(
+                    "suicide_attempt_past_3_months",
+                    "Was that in the past 3 months?",
+                    "Tried to end life, past 3 months",
+                    "",  # optional: never required, so no message
+                ),
+                screener=False,
+                required=False,
+                asked_when=AskedWhen(
+                    item="suicide_attempt_ever",
+                    one_of=frozenset({"yes", "prefer_not"}),
+                    hint=ANSWER_IF_ABOVE,
+                ),
             ),
         ),
     ),
@@ -799,6 +961,7 @@ SECTIONS: tuple[Section, ...] = (
             "clinician keep your treatment safe. They are not shared with the police."
         ),
         items=(
+            *_auditc_items(),
             _yes_no_prefer_not(
                 "alcohol_problems",
                 (
@@ -811,11 +974,20 @@ SECTIONS: tuple[Section, ...] = (
                     "anyone has been worried about your drinking"
                 ),
             ),
-            _yes_no_unsure(
-                "alcohol_can_pause",
-                "Could you go without alcohol for 24 hours before each treatment?",
-                "Can go without alcohol for 24 hours",
-                "Select yes if you could go without alcohol for 24 hours before each treatment",
+            dataclasses.replace(
+                _yes_no_unsure(
+                    "alcohol_can_pause",
+                    "Could you go without alcohol for 24 hours before each treatment?",
+                    "Can go without alcohol for 24 hours",
+                    "Select yes if you could go without alcohol for 24 hours before each treatment",
+                ),
+                # Not asked of a non-drinker (AUDIT-C item 1 "Never"); asked if it was skipped.
+                asked_when=AskedWhen(
+                    item=instruments.AUDITC.item_ids[0],
+                    one_of=frozenset(instruments.AUDITC.codes[1:]),
+                    hint=AUDITC_IF_DRINKS,
+                    unanswered=True,
+                ),
             ),
             Item(
                 id="cannabis_frequency",
@@ -987,6 +1159,13 @@ FACTS: dict[str, Fact] = {
             "PHQ-9 item 9 score (0 to 3): thoughts of being better off dead or of self-harm",
             (instruments.PHQ9_ITEM9,),
         ),
+        Fact(
+            cssrs.RISK_FACT,
+            "C-SSRS screener triage (high, moderate, low, or no_positive when questions 1, 2 "
+            "and 6 were all no); for display and export, never a flag",
+            (cssrs.Q1, cssrs.Q2, cssrs.Q3, cssrs.Q4, cssrs.Q5, cssrs.Q6, cssrs.Q6_RECENT),
+            cssrs.TIERS,
+        ),
     )
 }
 
@@ -1010,6 +1189,11 @@ CRISIS_ANSWERS = frozenset({"yes", "prefer_not"})
 CRISIS_TRIGGERS: dict[str, frozenset[str]] = {
     CRISIS_QUESTION.id: CRISIS_ANSWERS,
     instruments.PHQ9_ITEM9: frozenset(instruments.PHQ9.codes[1:]),
+    # Intent, a plan, and suicidal behaviour or an attempt within 3 months (ITEMS.md, 11).
+    cssrs.Q4: CRISIS_ANSWERS,
+    cssrs.Q5: CRISIS_ANSWERS,
+    cssrs.Q6_RECENT: CRISIS_ANSWERS,
+    "suicide_attempt_past_3_months": CRISIS_ANSWERS,
 }
 #: The page that asks the crisis question.
 CRISIS_SECTION = SECTION_OF[CRISIS_QUESTION.id]
@@ -1028,9 +1212,9 @@ def parser_of(item: Item) -> Callable[[str], Any]:
     return parse_number if item.kind is Kind.NUMBER else str
 
 
-def derive_facts(answers: Mapping[str, Any], today: date) -> dict[str, int | float | None]:
+def derive_facts(answers: Mapping[str, Any], today: date) -> dict[str, int | float | str | None]:
     """Return every derived fact from normalised answers; None where it cannot be derived."""
-    facts: dict[str, int | float | None] = dict.fromkeys(FACTS)
+    facts: dict[str, int | float | str | None] = dict.fromkeys(FACTS)
     born = answers.get("date_of_birth")
     if born:
         facts["age_years"] = age_on(date.fromisoformat(born), today)
@@ -1041,7 +1225,67 @@ def derive_facts(answers: Mapping[str, Any], today: date) -> dict[str, int | flo
     if reading:
         facts["bp_systolic"], facts["bp_diastolic"] = parse_blood_pressure(reading)
     facts.update(instruments.scores(answers))
+    facts[cssrs.RISK_FACT] = cssrs.risk_tier(answers)
     return facts
+
+
+# --- the C-SSRS screener setting (CSSRS_SCREENER_ENABLED) ------------------------------
+
+
+def variant(item: Item, screener: bool) -> Item:
+    """Return the item as asked with the screener on or off: its wording and skip logic."""
+    if not screener or not (
+        item.screener_label or item.screener_asked_when or item.screener_required is not None
+    ):
+        return item
+    return dataclasses.replace(
+        item,
+        label=item.screener_label or item.label,
+        hint=item.screener_hint or item.hint,
+        asked_when=item.screener_asked_when or item.asked_when,
+        french_exempt=instruments.NO_OFFICIAL_FRENCH if item.screener_label else item.french_exempt,
+        required=item.required if item.screener_required is None else item.screener_required,
+        screener_label="",
+        screener_asked_when=None,
+        screener_required=None,
+    )
+
+
+def asks(item: Item, screener: bool) -> bool:
+    """Return whether the item is asked with the screener on (True) or off (False)."""
+    return item.screener is None or item.screener is screener
+
+
+# Keyed by the section itself (frozen, hashable): an edited catalogue is never served stale.
+_ASKED: dict[tuple[Section, bool], Section] = {}
+_ACCEPTED: dict[tuple[Section, bool], Section] = {}
+
+
+def asked_section(section: Section, screener: bool) -> Section:
+    """Return a page as the patient is asked it: only this setting's items, in its wording."""
+    key = (section, screener)
+    if key not in _ASKED:
+        items = tuple(variant(item, screener) for item in section.items if asks(item, screener))
+        _ASKED[key] = dataclasses.replace(section, items=items)
+    return _ASKED[key]
+
+
+def accepted_section(section: Section, screener: bool) -> Section:
+    """Return a page as a whole questionnaire is validated: the other setting's items optional.
+
+    An answer to an item of the other setting (a rule-table case, `rules evaluate`, a draft
+    begun before the clinic changed the setting) is checked and kept, never required.
+    """
+    key = (section, screener)
+    if key not in _ACCEPTED:
+        items = tuple(
+            variant(item, screener)
+            if asks(item, screener)
+            else dataclasses.replace(variant(item, screener), required=False)
+            for item in section.items
+        )
+        _ACCEPTED[key] = dataclasses.replace(section, items=items)
+    return _ACCEPTED[key]
 
 
 def is_asked(item: Item, answers: Mapping[str, Any]) -> bool:

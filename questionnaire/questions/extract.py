@@ -25,7 +25,7 @@ def catalogue_strings() -> Iterator[tuple[str, str]]:
             # An exempt item's words stay as published (README, "Languages"); its short
             # label is the project's own and is translated.
             names = (
-                ("short_label",)
+                ("short_label", "error")
                 if item.french_exempt
                 else ("label", "hint", "short_label", "error")
             )

@@ -309,9 +309,19 @@ def field_for(item: Item) -> wtforms.Field:
 
 
 @cache
-def section_form_class(section_id: str, base: type[wtforms.Form] = wtforms.Form) -> type:
-    """Return the form class for one section (base is FlaskForm on the web, for CSRF)."""
-    section = SECTIONS_BY_ID[section_id]
+def section_form_class(
+    section_id: str,
+    base: type[wtforms.Form] = wtforms.Form,
+    screener: bool = False,
+    asked: bool = False,
+) -> type:
+    """Return the form class for one section (base is FlaskForm on the web, for CSRF).
+
+    `screener` is the C-SSRS setting. A page asks only that setting's items (`asked`); a
+    whole questionnaire is validated with the other setting's items optional.
+    """
+    pick = catalogue.asked_section if asked else catalogue.accepted_section
+    section = pick(SECTIONS_BY_ID[section_id], screener)
     fields = {item.id: field_for(item) for item in section.items}
     return type(f"{_camel(section_id)}Form", (base,), fields)
 
@@ -383,7 +393,9 @@ def as_formdata(raw: Mapping[str, Any]) -> MultiDict[str, str]:
     return MultiDict(pairs)
 
 
-def partial_answers(raw: Mapping[str, Any], today: date) -> tuple[dict[str, Any], dict[str, Any]]:
+def partial_answers(
+    raw: Mapping[str, Any], today: date, screener: bool = False
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """Return the valid answers of an unfinished questionnaire, and the facts they give.
 
     An answer that fails its checks, or a question not reached yet, is left out;
@@ -392,7 +404,7 @@ def partial_answers(raw: Mapping[str, Any], today: date) -> tuple[dict[str, Any]
     formdata = as_formdata({key: value for key, value in raw.items() if key in FORM_NAMES})
     answers: dict[str, Any] = {}
     for section in catalogue.SECTIONS:
-        form = section_form_class(section.id)(formdata=formdata)
+        form = section_form_class(section.id, screener=screener)(formdata=formdata)
         form.today = today
         form.context = answers
         form.validate()
@@ -415,12 +427,14 @@ def partial_answers(raw: Mapping[str, Any], today: date) -> tuple[dict[str, Any]
 _FORMS = threading.local()
 
 
-def _filled_form(section_id: str, formdata: MultiDict[str, str]) -> Any:
+def _filled_form(section_id: str, formdata: MultiDict[str, str], screener: bool = False) -> Any:
     """Return this thread's form for a section, filled from formdata alone (nothing kept)."""
-    forms: dict[str, Any] = _FORMS.__dict__.setdefault("by_section", {})
-    form = forms.get(section_id)
+    forms: dict[tuple[str, bool], Any] = _FORMS.__dict__.setdefault("by_section", {})
+    form = forms.get((section_id, screener))
     if form is None:
-        form = forms[section_id] = section_form_class(section_id)(formdata=formdata)
+        form = forms[(section_id, screener)] = section_form_class(section_id, screener=screener)(
+            formdata=formdata
+        )
     else:
         # process() sets every field again from this formdata (or its default when absent),
         # and validate() starts from no errors: no earlier answer can survive.
@@ -428,8 +442,12 @@ def _filled_form(section_id: str, formdata: MultiDict[str, str]) -> Any:
     return form
 
 
-def validate_answers(raw: Mapping[str, Any], today: date) -> Validated:
-    """Validate a whole questionnaire of raw answers keyed by item id, and derive its facts."""
+def validate_answers(raw: Mapping[str, Any], today: date, screener: bool = False) -> Validated:
+    """Validate a whole questionnaire of raw answers keyed by item id, and derive its facts.
+
+    `screener` is the C-SSRS setting the patient was asked with: its items are required as
+    asked; the other setting's are optional, checked and kept when sent.
+    """
     result = Validated()
     for key in raw:
         if key not in FORM_NAMES:
@@ -438,11 +456,11 @@ def validate_answers(raw: Mapping[str, Any], today: date) -> Validated:
             ]
     formdata = as_formdata(raw)
     for section in catalogue.SECTIONS:
-        form = _filled_form(section.id, formdata)
+        form = _filled_form(section.id, formdata, screener)
         form.today = today
         form.context = result.answers
         if form.validate():
-            result.answers.update(form_answers(form, section))
+            result.answers.update(form_answers(form, catalogue.accepted_section(section, screener)))
         else:
             result.errors.update(form_errors(form))
     if result.ok:

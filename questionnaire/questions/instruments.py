@@ -76,6 +76,12 @@ class Instrument:
     loinc_answers: tuple[str, ...] = ()
     #: Why the instrument stays in English on French pages, or "" when its French is official.
     french_exemption: str = ""
+    #: Each item's own answer scale, when the items differ (AUDIT-C); else every item uses
+    #: `scale`. Codes are still the scores "0", "1", ...
+    item_scales: tuple[tuple[str, ...], ...] = ()
+    #: Whether a first answer of "0" ends the instrument, the others counting 0 (AUDIT-C: a
+    #: non-drinker is not asked items 2 and 3, and the AUDIT manual scores them 0).
+    zero_first_ends: bool = False
 
     #: The ids of the instrument's items, in order (made once: a queue page reads them 50 times).
     item_ids: tuple[str, ...] = field(init=False)
@@ -104,6 +110,8 @@ class Instrument:
 
     def total(self, answers: Mapping[str, Any]) -> int | None:
         """Return the total when every item is answered with a score of the scale, else None."""
+        if self.zero_first_ends and answers.get(self.item_ids[0]) == "0":
+            return 0
         total = 0
         for item_id in self.item_ids:
             value = answers.get(item_id)
@@ -261,8 +269,52 @@ PCL5 = Instrument(
     french_exemption=NO_OFFICIAL_FRENCH,
 )
 
+#: AUDIT-C: the WHO AUDIT's items 1 to 3, each with its own answer scale (WHO 2001, Box 4).
+AUDITC = Instrument(
+    id="auditc",
+    name="AUDIT-C",
+    stem="",
+    items=(
+        "How often do you have a drink containing alcohol?",
+        "How many drinks containing alcohol do you have on a typical day when you are drinking?",
+        "How often do you have six or more drinks on one occasion?",
+    ),
+    scale=(
+        "Never",
+        "Monthly or less",
+        "2 to 4 times a month",
+        "2 to 3 times a week",
+        "4 or more times a week",
+    ),
+    item_scales=(
+        (
+            "Never",
+            "Monthly or less",
+            "2 to 4 times a month",
+            "2 to 3 times a week",
+            "4 or more times a week",
+        ),
+        ("1 or 2", "3 or 4", "5 or 6", "7, 8, or 9", "10 or more"),
+        ("Never", "Less than monthly", "Monthly", "Weekly", "Daily or almost daily"),
+    ),
+    zero_first_ends=True,
+    total_fact="auditc_total",
+    bands=(
+        Band(0, 2, N_("below the AUDIT-C cut-offs (3 or more for women, 4 or more for men)")),
+        Band(3, 3, N_("at the cut-off for women (3 or more), below the one for men (4 or more)")),
+        Band(
+            4, 12, N_("at or above the AUDIT-C cut-offs (3 or more for women, 4 or more for men)")
+        ),
+    ),
+    loinc_total="75626-2",
+    loinc_total_display="Total score [AUDIT-C]",
+    loinc_panel="72109-2",
+    loinc_items=("68518-0", "68519-8", "68520-6"),
+    french_exemption=NO_OFFICIAL_FRENCH,
+)
+
 #: Every instrument, in the order the questionnaire asks them.
-INSTRUMENTS: tuple[Instrument, ...] = (PHQ9, GAD7, PCL5)
+INSTRUMENTS: tuple[Instrument, ...] = (PHQ9, GAD7, PCL5, AUDITC)
 BY_ID: dict[str, Instrument] = {instrument.id: instrument for instrument in INSTRUMENTS}
 #: The instrument each instrument item belongs to.
 INSTRUMENT_OF: dict[str, Instrument] = {

@@ -16,8 +16,8 @@ from questionnaire.questions import catalogue
 VERSION_LENGTH = 12
 
 
-def catalogue_fingerprint() -> str:
-    """Return a short SHA-256 of everything in items.py that the patient is asked."""
+def catalogue_fingerprint(screener: bool = False) -> str:
+    """Return a short SHA-256 of everything the patient is asked (with the screener on/off)."""
     sections = [
         {
             "id": section.id,
@@ -39,7 +39,7 @@ def catalogue_fingerprint() -> str:
                 for item in section.items
             ],
         }
-        for section in catalogue.SECTIONS
+        for section in (catalogue.asked_section(page, screener) for page in catalogue.SECTIONS)
     ]
     canonical = json.dumps(sections, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:VERSION_LENGTH]
@@ -49,3 +49,10 @@ def catalogue_fingerprint() -> str:
 #: new one (url|version must name one exact form), and an edit to anything else (hints,
 #: the code) does not.
 QUESTIONNAIRE_VERSION = catalogue_fingerprint()
+#: The version with the C-SSRS screener off (the default) and on: the wording differs.
+VERSIONS: dict[bool, str] = {False: QUESTIONNAIRE_VERSION, True: catalogue_fingerprint(True)}
+
+
+def screener_version(version: str | None) -> bool:
+    """Return whether a stored questionnaire version was answered with the screener on."""
+    return version == VERSIONS[True]

@@ -103,5 +103,7 @@ def section_rows(
         words = answer_in_words(item, answers, say, number, day)
         if words is None and not catalogue.is_asked(item, answers):
             continue
+        if words is None and item.screener is not None:
+            continue  # asked with one screener setting only: shown when it holds an answer
         rows.append(Row(item=item, words=words or say(NOT_PROVIDED), answered=words is not None))
     return rows

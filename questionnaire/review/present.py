@@ -24,6 +24,10 @@ from questionnaire.rules.lexicon import WordReading
 #: The words a page shows for the codes of levels, statuses, outcomes and exports
 #: (`|named`); the codes themselves stay in the database, the exports and the audit trail.
 NAMES: dict[str, str] = {
+    # C-SSRS screener tiers (cssrs_risk).
+    "high": N_("high"),
+    "moderate": N_("moderate"),
+    "low": N_("low"),
     # Flag levels (the queue's filter says "none" for unflagged submissions).
     "urgent": N_("urgent"),
     "review": N_("review"),
@@ -57,6 +61,8 @@ NAMES: dict[str, str] = {
 #: A submission that raised no flag, in its level tag.
 NO_FLAG = N_("no flag")
 NOT_GIVEN = N_("not given")
+#: Beside an answer that raised its flag to a higher level (rules.yaml `escalate`).
+ESCALATED = N_("%(answer)s: escalated the flag to %(level)s")
 NOT_RECOGNISED = N_("not recognised")
 NOT_ON_ANY_LIST = N_("not on any list")
 #: How a word was read (rules.lexicon.How), in words (Phrases: they translate inside another).
@@ -105,21 +111,37 @@ class EvidenceRow:
 
 def evidence_rows(evidence: list[dict[str, Any]], say: Say = _same) -> list[EvidenceRow]:
     """Return a flag's evidence as question and answer rows, in the reader's language."""
-    rows = []
+    rows = [_escalated(row, entry, say) for row, entry in _rows(evidence, say)]
+    return rows
+
+
+def _escalated(row: EvidenceRow, entry: Mapping[str, Any], say: Say) -> EvidenceRow:
+    level = entry.get("escalated")
+    if not isinstance(level, str):
+        return row
+    answer = say(Phrase(ESCALATED, answer=row.answer, level=named(level, say)))
+    return EvidenceRow(row.name, row.question, answer)
+
+
+def _rows(evidence: list[dict[str, Any]], say: Say) -> list[tuple[EvidenceRow, dict[str, Any]]]:
+    rows: list[tuple[EvidenceRow, dict[str, Any]]] = []
     for entry in evidence:
         if "fact" in entry:
             fact = catalogue.FACTS.get(entry["fact"])
             label = fact.label if fact else entry["fact"]
             value = entry.get("value")
             rows.append(
-                EvidenceRow(
-                    entry["fact"],
-                    say(label),
-                    say(NOT_GIVEN)
-                    if value is None
-                    else f"{value:g}"
-                    if isinstance(value, float)
-                    else str(value),
+                (
+                    EvidenceRow(
+                        entry["fact"],
+                        say(label),
+                        say(NOT_GIVEN)
+                        if value is None
+                        else f"{value:g}"
+                        if isinstance(value, float)
+                        else str(value),
+                    ),
+                    entry,
                 )
             )
             continue
@@ -128,7 +150,7 @@ def evidence_rows(evidence: list[dict[str, Any]], say: Say = _same) -> list[Evid
             continue
         if "matched" in entry:
             names = say(Phrase(N_("names %(terms)s"), terms=_names(entry, say)))
-            rows.append(EvidenceRow(item.id, say(item.label), names))
+            rows.append((EvidenceRow(item.id, say(item.label), names), entry))
         else:
             value = {item.id: entry.get("value")}
             english = answer_in_words(item, value)
@@ -137,7 +159,7 @@ def evidence_rows(evidence: list[dict[str, Any]], say: Say = _same) -> list[Evid
             # The code is shown beside words that are not the code itself (decided in English,
             # so a page in either language shows the same codes).
             shown = f"{words} ({code})" if isinstance(code, str) and code != english else words
-            rows.append(EvidenceRow(item.id, say(item.label), shown))
+            rows.append((EvidenceRow(item.id, say(item.label), shown), entry))
     return rows
 
 

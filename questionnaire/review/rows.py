@@ -134,7 +134,10 @@ def queue_rows(
 
     `flags_of` holds each row's flags as (flag id, rule, level) (queue.row_flags).
     """
-    short = {rule.id: rule.short_name for rule in table.rules}
+    # An escalated flag shows its step's words (e.g. "PHQ-9 item 9 nearly every day").
+    short = {
+        (rule.id, level): rule.words_at(level)[1] for rule in table.rules for level in rule.levels
+    }
     shown = []
     for row in rows:
         opened = answers.get(row.id, {})
@@ -148,7 +151,10 @@ def queue_rows(
                 name=name.strip() if isinstance(name, str) else "",
                 age=_age(opened, today),
                 flags=tuple(
-                    dict.fromkeys(short.get(rule) or rule.replace("_", " ") for _, rule, _ in flags)
+                    dict.fromkeys(
+                        short.get((rule, level)) or rule.replace("_", " ")
+                        for _, rule, level in flags
+                    )
                 ),
                 waited=waited(row.submitted_at, now),
                 taken_by=row.assigned_to,

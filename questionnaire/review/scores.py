@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from questionnaire.questions import catalogue
+from questionnaire.questions import catalogue, cssrs
 from questionnaire.questions.instruments import INSTRUMENTS, Instrument, score_of
 
 
@@ -66,8 +66,8 @@ class Total:
     """One instrument's total as a queue row shows it beside the flags."""
 
     name: str
-    #: None: some items answered, not all ("incomplete").
-    total: int | None
+    #: None: some items answered, not all ("incomplete"); the C-SSRS tier is a word.
+    total: int | str | None
 
 
 def queue_totals(answers: Mapping[str, Any]) -> tuple[Total, ...]:
@@ -77,4 +77,12 @@ def queue_totals(answers: Mapping[str, Any]) -> tuple[Total, ...]:
         score = score_of(instrument, answers)
         if score.asked:
             totals.append(Total(instrument.name, score.total))
+    risk = cssrs.risk(answers)
+    if risk is not None:
+        totals.append(Total("C-SSRS", risk.tier))
     return tuple(totals)
+
+
+def cssrs_summary(answers: Mapping[str, Any]) -> cssrs.Risk | None:
+    """Return the C-SSRS screener's triage for the submission page, or None when not asked."""
+    return cssrs.risk(answers)

@@ -72,7 +72,7 @@ from questionnaire.review.replies import (
     submission_or_404,
 )
 from questionnaire.review.rows import RowWords, queue_rows
-from questionnaire.review.scores import score_rows
+from questionnaire.review.scores import cssrs_summary, score_rows
 from questionnaire.rules import LEVELS
 from questionnaire.urgent import unsent
 
@@ -135,7 +135,11 @@ def queue() -> str | tuple[str, int]:
         levels=(*LEVELS, NO_FLAG),
         taken_filters=TAKEN,
         statuses=STATUSES,
-        rules=[rule.id for rule in current_app.extensions["rule_table"].rules],
+        # Retired ids too: old submissions keep the flags they were judged with.
+        rules=[
+            *(rule.id for rule in current_app.extensions["rule_table"].rules),
+            *current_app.extensions["rule_table"].retired,
+        ],
         failed_alerts=notify.failed_alerts(db.session) if clinician.is_admin else [],
         unsent_intakes=(intakes := unsent.open_intakes(db.session)),
         unsent_languages=unsent.languages_of(db.session, intakes),
@@ -221,6 +225,7 @@ def _render_submission(
                 if section.instrument is None  # the instruments: one compact row each
             ],
             scores=score_rows(submission.answers, submission.language),
+            cssrs=cssrs_summary(submission.answers),
             statuses=STATUSES,
             outcomes=OUTCOMES,
             colleagues=assignment.colleagues(db.session),
@@ -299,6 +304,7 @@ def submission_print(reference: str) -> tuple[str, int]:
                 )
             ],
             scores=score_rows(found.answers, found.language),
+            cssrs=cssrs_summary(found.answers),
         ),
         200,
     )

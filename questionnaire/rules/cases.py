@@ -27,6 +27,9 @@ class Case:
     expect: frozenset[str]
     #: The item names this case itself sets or removes (the rest come from the baseline).
     overrides: frozenset[str] = frozenset()
+    #: The level the case names for an escalated flag ({phq9_item9_positive: urgent});
+    #: an expected rule not named here is expected at its base level.
+    levels: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,11 +42,13 @@ class CaseResult:
     actual: frozenset[str]
     #: Errors prepare() reported for the case's answers, {item_id: [messages]}.
     errors: dict[str, list[str]] = field(default_factory=dict)
+    #: Expected flags raised at another level: (rule, expected level, raised level).
+    wrong_levels: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def passed(self) -> bool:
-        """Return whether the answers were valid and raised exactly the expected flags."""
-        return not self.errors and self.expected == self.actual
+        """Return whether the answers were valid and raised exactly the expected flags and levels."""
+        return not self.errors and self.expected == self.actual and not self.wrong_levels
 
     @property
     def missing(self) -> frozenset[str]:
@@ -86,21 +91,45 @@ def make_case(
     baseline: Mapping[str, Any],
     overrides: Mapping[str, Any],
     expect: frozenset[str],
+    levels: Mapping[str, str] | None = None,
 ) -> Case:
     """Build a case from the baseline and its overrides."""
     answers = MappingProxyType(merge_answers(baseline, overrides))
-    return Case(name, line, as_of, answers, expect, frozenset(overrides))
+    return Case(
+        name,
+        line,
+        as_of,
+        answers,
+        expect,
+        frozenset(overrides),
+        MappingProxyType(dict(levels or {})),
+    )
 
 
 def run_case(
-    case: Case, prepare: Prepare, evaluate: Callable[[Mapping[str, Any]], list[Finding]]
+    case: Case,
+    prepare: Prepare,
+    evaluate: Callable[[Mapping[str, Any]], list[Finding]],
+    base_levels: Mapping[str, str] | None = None,
 ) -> CaseResult:
-    """Prepare a case's answers as the web would, evaluate them, and compare the flags."""
+    """Prepare a case's answers as the web would, evaluate them, and compare flags and levels.
+
+    An expected flag must be raised at the level the case names, or else at its rule's base
+    level (`base_levels`): a case whose answers escalate a flag fails until it says so.
+    """
     values, errors = prepare(dict(case.answers), case.as_of)
     if errors:
         return CaseResult(case.name, case.line, case.expect, frozenset(), dict(errors))
-    actual = frozenset(finding.rule for finding in evaluate(values))
-    return CaseResult(case.name, case.line, case.expect, actual, {})
+    findings = evaluate(values)
+    actual = frozenset(finding.rule for finding in findings)
+    wrong: list[tuple[str, str, str]] = []
+    for finding in findings:
+        if finding.rule not in case.expect:
+            continue
+        wanted = case.levels.get(finding.rule) or (base_levels or {}).get(finding.rule)
+        if wanted is not None and finding.level != wanted:
+            wrong.append((finding.rule, wanted, finding.level))
+    return CaseResult(case.name, case.line, case.expect, actual, {}, tuple(wrong))
 
 
 def describe_mismatch(result: CaseResult) -> str:
@@ -110,6 +139,11 @@ def describe_mismatch(result: CaseResult) -> str:
         parts.append(f"expected but not raised: {', '.join(sorted(result.missing))}")
     if result.unexpected:
         parts.append(f"raised but not expected: {', '.join(sorted(result.unexpected))}")
+    for rule, wanted, raised in result.wrong_levels:
+        parts.append(
+            f"{rule} raised at {raised}, expected at {wanted} (write {{{rule}: {raised}}} "
+            "in expect for an escalated flag)"
+        )
     advice = "fix the case's answers or its expect list, or the rule"
     if RULES_ERROR in result.actual:
         advice = (

@@ -16,6 +16,17 @@ from questionnaire.rules.vocabulary import RULES_ERROR, Prepare
 
 
 @dataclass(frozen=True, slots=True)
+class Step:
+    """A higher level of a rule's flag, with the condition that raises it to that level."""
+
+    level: str
+    message: str
+    short: str | None
+    condition: Compiled = field(repr=False, compare=False)
+    when: Condition | None = field(default=None, repr=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
 class Rule:
     """One compiled rule: the words a clinician sees, and the condition that raises it."""
 
@@ -29,11 +40,25 @@ class Rule:
     when: Condition | None = field(default=None, repr=False, compare=False)
     #: A few words for a queue row (rules.yaml `short`); None when the table gives none.
     short: str | None = None
+    #: Higher levels of the same flag (rules.yaml `escalate`), lowest first.
+    steps: tuple[Step, ...] = ()
 
     @property
     def short_name(self) -> str:
         """Return the words a queue row shows for this rule: its short name, else its id."""
         return self.short or self.id.replace("_", " ")
+
+    @property
+    def levels(self) -> tuple[str, ...]:
+        """Return every level this rule's flag can take: its base level, then each step's."""
+        return (self.level, *(step.level for step in self.steps))
+
+    def words_at(self, level: str) -> tuple[str, str]:
+        """Return the message and short name the flag has at one of its levels."""
+        for step in reversed(self.steps):
+            if step.level == level:
+                return step.message, step.short or self.short_name
+        return self.message, self.short_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,8 +79,10 @@ class RuleTable:
     collisions: tuple[Collision, ...] = ()
     #: The free-text fields some rule reads against a term list (e.g. medications).
     text_fields: frozenset[str] = frozenset()
+    #: Rule ids no longer raised (rules.yaml `retired`): id -> (version retired, replaced by).
+    retired: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     #: Each rule's test and explain, looked up once here rather than on every evaluate.
-    _plan: tuple[tuple[Test, Explain, str, str, str, str], ...] = field(
+    _plan: tuple[tuple[Test, Explain, str, str, str, str, tuple[Step, ...]], ...] = field(
         init=False, repr=False, compare=False, default=()
     )
 
@@ -68,6 +95,7 @@ class RuleTable:
                 rule.level,
                 rule.message,
                 rule.source,
+                rule.steps,
             )
             for rule in self.rules
         )
@@ -96,12 +124,14 @@ class RuleTable:
         findings: list[Finding] = []
         failed: list[str] = []
         cache: TokenCache = {} if readings is None else dict(readings)
-        for test, explain, rule_id, level, message, source in self._plan:
+        for test, explain, rule_id, level, message, source, steps in self._plan:
             try:
                 if test(values, cache):
                     # Evidence is built only for the rules that hold.
                     evidence: Evidence = []
                     explain(values, cache, evidence)
+                    if steps:
+                        level, message = _escalate(steps, values, cache, evidence, level, message)
                     findings.append(Finding(rule_id, level, message, source, evidence))
             except Exception:
                 failed.append(rule_id)
@@ -118,7 +148,14 @@ class RuleTable:
 
     def run_cases(self, prepare: Prepare) -> list[CaseResult]:
         """Run the baseline (named "(baseline)", expecting no flag) and then every case."""
-        return [run_case(case, prepare, self.evaluate) for case in (self.baseline, *self.cases)]
+        base = self.base_levels()
+        return [
+            run_case(case, prepare, self.evaluate, base) for case in (self.baseline, *self.cases)
+        ]
+
+    def base_levels(self) -> dict[str, str]:
+        """Return each rule's base level (what a case's bare rule id expects)."""
+        return {rule.id: rule.level for rule in self.rules}
 
     def rule(self, rule_id: str) -> Rule | None:
         """Return the rule with this id, or None."""
@@ -126,6 +163,28 @@ class RuleTable:
             if rule.id == rule_id:
                 return rule
         return None
+
+
+def _escalate(
+    steps: tuple[Step, ...],
+    values: Mapping[str, Any],
+    cache: TokenCache,
+    evidence: Evidence,
+    level: str,
+    message: str,
+) -> tuple[str, str]:
+    """Return the level and message of the highest step that holds (the base ones when none).
+
+    The step's own evidence joins the rule's, each entry marked with the level it escalated
+    to, so the flag says why: {"fact": "phq9_item9", "value": 3, "escalated": "urgent"}.
+    """
+    for step in reversed(steps):  # steps rise strictly (rules check), so the last that holds
+        if step.condition.test(values, cache):
+            found: Evidence = []
+            step.condition.explain(values, cache, found)
+            evidence.extend({**entry, "escalated": step.level} for entry in found)
+            return step.level, step.message
+    return level, message
 
 
 def rules_error(rule_ids: list[str]) -> Finding:

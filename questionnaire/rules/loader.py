@@ -26,7 +26,7 @@ from questionnaire.rules.cases import (
 )
 from questionnaire.rules.conditions import check_condition, compile_condition, mentioned_lists
 from questionnaire.rules.context import ContextRules, Phrase, phrase_problem, phrase_tokens
-from questionnaire.rules.engine import Rule, RuleTable
+from questionnaire.rules.engine import Rule, RuleTable, Step
 from questionnaire.rules.errors import Problem, RuleTableError
 from questionnaire.rules.lexicon import (
     Collision,
@@ -45,12 +45,13 @@ from questionnaire.rules.schema import (
     ContextSpec,
     ExactTerm,
     KindTerm,
+    RetiredSpec,
     RuleSpec,
     TableSpec,
     TermEntry,
     term_text,
 )
-from questionnaire.rules.vocabulary import Field, Prepare
+from questionnaire.rules.vocabulary import LEVEL_RANK, Field, Prepare
 from questionnaire.rules.yamlload import Document, parse
 
 YamlPath = tuple[str | int, ...]
@@ -145,6 +146,7 @@ class _Parts:
     known: list[str] = field(default_factory=list)
     context: ContextSpec | None = None
     rules: list[tuple[int, RuleSpec]] = field(default_factory=list)
+    retired: list[tuple[int, RetiredSpec]] = field(default_factory=list)
     baseline: BaselineSpec | None = None
     cases: list[tuple[int, CaseSpec]] = field(default_factory=list)
     complete: bool = False
@@ -223,7 +225,13 @@ def _load(
         reader=reader,
         collisions=tuple(confusable),
         text_fields=frozenset(
-            name for _index, spec in parts.rules for name, _list in mentioned_lists(spec.when)
+            name
+            for _index, spec in parts.rules
+            for when in (spec.when, *(step.when for step in spec.escalate or ()))
+            for name, _list in mentioned_lists(when)
+        ),
+        retired=MappingProxyType(
+            {spec.id: (spec.retired, spec.replaced_by) for _index, spec in parts.retired}
         ),
     )
     if not run_cases:
@@ -255,6 +263,7 @@ def _validate(data: dict[str, Any], reporter: _Reporter) -> _Parts:
         known=spec.known,
         context=spec.context,
         rules=list(enumerate(spec.rules)),
+        retired=list(enumerate(spec.retired)),
         baseline=spec.baseline,
         cases=list(enumerate(spec.cases)),
         complete=True,
@@ -288,6 +297,11 @@ def _salvage(data: dict[str, Any]) -> _Parts:
     for index, entry in _entries(data, "cases"):
         try:
             parts.cases.append((index, CaseSpec.model_validate(entry)))
+        except ValidationError:
+            continue
+    for index, entry in _entries(data, "retired"):
+        try:
+            parts.retired.append((index, RetiredSpec.model_validate(entry)))
         except ValidationError:
             continue
     try:
@@ -577,6 +591,8 @@ def _check_rules(
             reporter.at(prefix + path, message)
 
         check_condition(spec.when, (), fields, known_lexicons, report)
+        _check_steps(spec, here, fields, known_lexicons, reporter)
+    _check_retired(parts, first_line, reporter)
     if len(reporter.problems) > before or not parts.complete:
         return None
     return [
@@ -589,9 +605,71 @@ def _check_rules(
             compile_condition(spec.when, fields, reader),
             spec.when,
             spec.short,
+            tuple(
+                Step(
+                    step.level,
+                    step.message or spec.message,
+                    step.short or spec.short,
+                    compile_condition(step.when, fields, reader),
+                    step.when,
+                )
+                for step in spec.escalate or ()
+            ),
         )
         for index, spec in parts.rules
     ]
+
+
+def _check_steps(
+    spec: RuleSpec,
+    here: YamlPath,
+    fields: Mapping[str, Field],
+    lexicons: Mapping[str, Any],
+    reporter: _Reporter,
+) -> None:
+    """Check a rule's escalate steps: each strictly above the one before, each condition sound."""
+    below = spec.level
+    for position, step in enumerate(spec.escalate or ()):
+        at: YamlPath = (*here, "escalate", position)
+        if LEVEL_RANK[step.level] >= LEVEL_RANK[below]:
+            reporter.at(
+                (*at, "level"),
+                f"an escalate step must raise the level: '{step.level}' is not above "
+                f"'{below}' (info < review < urgent); raise it or remove the step",
+            )
+        below = step.level
+        if step.message is not None:
+            verdict = _VERDICT.search(step.message)
+            if verdict:
+                reporter.at(
+                    (*at, "message"),
+                    f"the message says '{verdict.group(0)}', which reads as a verdict; write "
+                    "what the patient reports, e.g. 'Reports …'",
+                )
+            _check_phone_numbers(step.message, (*at, "message"), reporter)
+
+        def report(path: YamlPath, message: str, prefix: YamlPath = (*at, "when")) -> None:
+            reporter.at(prefix + path, message)
+
+        check_condition(step.when, (), fields, lexicons, report)
+
+
+def _check_retired(
+    parts: _Parts, first_line: Mapping[str, int | None], reporter: _Reporter
+) -> None:
+    """Refuse a rule that takes a retired id: stored flags keep that id and its old meaning."""
+    seen: set[str] = set()
+    for index, spec in parts.retired:
+        if spec.id in seen:
+            reporter.at(("retired", index, "id"), f"'{spec.id}' is retired twice; keep one entry")
+        seen.add(spec.id)
+        if spec.id in first_line:
+            reporter.at(
+                ("retired", index, "id"),
+                f"rule id '{spec.id}' is retired (version {spec.retired}) but a rule on line "
+                f"{first_line[spec.id]} uses it again; stored flags keep the retired meaning, "
+                "so give the rule a new id",
+            )
 
 
 # --- cases ---------------------------------------------------------------------------
@@ -611,6 +689,9 @@ def _check_cases(
         if isinstance(entry, dict) and isinstance(entry.get("id"), str)
     ]
     expected_somewhere: set[str] = set()
+    #: (rule id, level) pairs some case names, to show each escalate step is reached.
+    levels_named: set[tuple[str, str]] = set()
+    specs = {spec.id: spec for _index, spec in parts.rules}
     first_line: dict[str, int | None] = {}
     cases: list[Case] = []
     baseline = parts.baseline
@@ -626,12 +707,29 @@ def _check_cases(
             )
         else:
             first_line[case_spec.name] = document.line_of((*here, "name"))
-        for position, rule_id in enumerate(case_spec.expect):
-            expected_somewhere.add(rule_id)
-            if rule_id not in rule_ids:
-                close = difflib.get_close_matches(rule_id, rule_ids, n=1, cutoff=0.6)
-                hint = f"; did you mean '{close[0]}'?" if close else "; use a rule id from rules:"
-                reporter.at((*here, "expect", position), f"there is no rule '{rule_id}'{hint}")
+        expected = case_spec.expected()
+        for position, entry in enumerate(case_spec.expect):
+            for rule_id in [entry] if isinstance(entry, str) else list(entry):
+                expected_somewhere.add(rule_id)
+                if rule_id not in rule_ids:
+                    close = difflib.get_close_matches(rule_id, rule_ids, n=1, cutoff=0.6)
+                    hint = (
+                        f"; did you mean '{close[0]}'?" if close else "; use a rule id from rules:"
+                    )
+                    reporter.at((*here, "expect", position), f"there is no rule '{rule_id}'{hint}")
+                    continue
+                rule_spec = specs.get(rule_id)
+                level = expected[rule_id]
+                if rule_spec is None or level is None:
+                    continue
+                offered = [rule_spec.level, *(step.level for step in rule_spec.escalate or ())]
+                if level not in offered:
+                    reporter.at(
+                        (*here, "expect", position),
+                        f"rule '{rule_id}' is never raised at '{level}' (its levels: "
+                        f"{', '.join(offered)}); name one of those",
+                    )
+                levels_named.add((rule_id, level))
         _check_answer_names(case_spec.answers, (*here, "answers"), fields, reporter)
         if baseline is not None:
             cases.append(
@@ -641,7 +739,8 @@ def _check_cases(
                     case_spec.as_of or baseline.as_of,
                     baseline.answers,
                     case_spec.answers,
-                    frozenset(case_spec.expect),
+                    frozenset(expected),
+                    {rule: level for rule, level in expected.items() if level is not None},
                 )
             )
     for index, rule_spec in parts.rules:
@@ -651,6 +750,13 @@ def _check_cases(
                 "no case raises this rule, so nothing shows it works; "
                 "add a case that raises it (expect: [" + rule_spec.id + "])",
             )
+        for position, step in enumerate(rule_spec.escalate or ()):
+            if (rule_spec.id, step.level) not in levels_named:
+                reporter.at(
+                    ("rules", index, "escalate", position),
+                    f"no case reaches this step, so nothing shows it works; add a case with "
+                    f"expect: [{{{rule_spec.id}: {step.level}}}]",
+                )
     if baseline is None:
         return None
     # The baseline's own answers count as its overrides, so its errors point at the answer.
@@ -704,7 +810,7 @@ def _run_one(
     table: RuleTable, case: Case, prepare: Prepare, reporter: _Reporter, here: YamlPath
 ) -> CaseResult | None:
     try:
-        result = run_case(case, prepare, table.evaluate)
+        result = run_case(case, prepare, table.evaluate, table.base_levels())
     except Exception as error:
         reporter.at(
             here,

@@ -213,16 +213,41 @@ Condition = Annotated[
 ]
 
 
+Level = Literal["urgent", "review", "info"]
+
+
+class EscalateSpec(_Strict):
+    """A higher level for the same flag, under a further condition (read only when the rule holds)."""
+
+    level: Level
+    when: Condition
+    #: The step's own words; the rule's when absent.
+    short: Annotated[Text, Field(max_length=SHORT_MAX)] | None = None
+    message: Text | None = None
+
+
 class RuleSpec(_Strict):
     """One rule as written."""
 
     id: Annotated[str, AfterValidator(_rule_id)]
-    level: Literal["urgent", "review", "info"]
+    level: Level
     when: Condition
     message: Text
     source: Text
     #: A few words the queue shows for the flag (e.g. "BP ≥ 180/120"); the id when absent.
     short: Annotated[Text, Field(max_length=SHORT_MAX)] | None = None
+    #: Higher levels of the same flag, each with its condition, lowest first.
+    escalate: Annotated[list[EscalateSpec], Field(min_length=1)] | None = None
+
+
+class RetiredSpec(_Strict):
+    """A rule id no longer raised: stored flags keep it, and no rule may take it again."""
+
+    id: Annotated[str, AfterValidator(_rule_id)]
+    #: The table version in which it stopped being raised.
+    retired: Text
+    #: What raises the same observation now.
+    replaced_by: Text
 
 
 class BaselineSpec(_Strict):
@@ -238,7 +263,18 @@ class CaseSpec(_Strict):
     name: Text
     as_of: date | None = None
     answers: dict[str, RawAnswer] = Field(default_factory=dict)
-    expect: list[str]
+    #: Rule ids (at their base level), or {rule_id: level} for an escalated flag.
+    expect: list[str | dict[str, Level]]
+
+    def expected(self) -> dict[str, str | None]:
+        """Return each expected rule id and its level (None: the rule's base level)."""
+        found: dict[str, str | None] = {}
+        for entry in self.expect:
+            if isinstance(entry, str):
+                found[entry] = None
+            else:
+                found.update(entry)
+        return found
 
 
 class ExactTerm(_Strict):
@@ -328,6 +364,8 @@ class TableSpec(_Strict):
     #: How a mention's context is read; absent, every mention is plain.
     context: ContextSpec | None = None
     rules: Annotated[list[RuleSpec], Field(min_length=1)]
+    #: Rule ids no longer raised (stored flags keep them; no rule may reuse one).
+    retired: list[RetiredSpec] = Field(default_factory=list)
     baseline: BaselineSpec
     cases: list[CaseSpec] = Field(default_factory=list)
 
@@ -335,6 +373,7 @@ class TableSpec(_Strict):
 AllOf.model_rebuild()
 AnyOf.model_rebuild()
 Not.model_rebuild()
+EscalateSpec.model_rebuild()
 RuleSpec.model_rebuild()
 TableSpec.model_rebuild()
 
@@ -345,6 +384,8 @@ KNOWN_KEYS: frozenset[str] = frozenset(
     | set(TriggerLists.model_fields)
     | set(TerminatorSpec.model_fields)
     | set(RuleSpec.model_fields)
+    | set(EscalateSpec.model_fields)
+    | set(RetiredSpec.model_fields)
     | set(BaselineSpec.model_fields)
     | set(CaseSpec.model_fields)
     | set(TableSpec.model_fields)

@@ -9,11 +9,15 @@
     var values = field.getAttribute("data-asked-values").split(" ");
     var controls = document.querySelectorAll('input[name="' + name + '"]');
     var hint = field.querySelector(".conditional-hint");
+    // Also asked while the question it depends on has no answer (it may be skipped).
+    var unanswered = field.hasAttribute("data-asked-unanswered");
     if (hint) { hint.hidden = true; }
     function update() {
       var shown = Array.prototype.some.call(controls, function (c) {
         return c.checked && values.indexOf(c.value) !== -1;
-      });
+      }) || (unanswered && !Array.prototype.some.call(controls, function (c) {
+        return c.checked;
+      }));
       var answered = field.querySelector("input:checked");
       // Never hide a question that already has an answer: the answer is kept.
       field.hidden = !shown && !answered;

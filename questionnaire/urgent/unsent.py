@@ -53,7 +53,7 @@ def urgent_findings(
     table: RuleTable, raw: Mapping[str, Any], today: date, settings: Mapping[str, Any]
 ) -> list[dict[str, Any]]:
     """Return the urgent findings the rule table raises for a draft's saved answers."""
-    answers, facts = partial_answers(raw, today)
+    answers, facts = partial_answers(raw, today, bool(settings.get("CSSRS_SCREENER_ENABLED")))
     found = [finding.to_dict() for finding in evaluate(table, answers, facts)]
     urgent = [finding for finding in found if finding["level"] == "urgent"]
     for finding in urgent:

@@ -12,7 +12,10 @@ from tests.browser.conftest import PHONE, press_continue, start
 pytestmark = pytest.mark.browser
 
 NOW = ITEMS["suicidal_thoughts_now"]
-WHEN_HINT = "Answer this if you answered Yes or I'd rather not say to the question above."
+WHEN_HINT = (
+    "Answer this if you answered Yes or I'd rather not say to the question about thoughts of "
+    "ending your life in the past month."
+)
 
 
 def _open_safety_page(page: Page) -> None:

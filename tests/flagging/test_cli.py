@@ -28,7 +28,7 @@ def write_answers(tmp_path: Path, answers: dict) -> Path:
 def test_check_says_the_shipped_table_is_sound(runner: FlaskCliRunner) -> None:
     result = runner.invoke(args=["rules", "check"])
     assert result.exit_code == 0, result.output
-    assert "sound" in result.output and "52 rules" in result.output
+    assert "sound" in result.output and "57 rules" in result.output
 
 
 def test_check_lists_each_problem_with_its_line_and_rule(
@@ -83,7 +83,7 @@ def test_evaluate_prints_the_flags_as_json(runner: FlaskCliRunner, tmp_path: Pat
     result = runner.invoke(args=["rules", "evaluate", str(path), "--as-of", "2026-06-01"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
-    assert report["rules_version"] == "2026.12.1"
+    assert report["rules_version"] == "2026.12.2"
     import hashlib
 
     expected_hash = hashlib.sha256((PROJECT_ROOT / "rules.yaml").read_bytes()).hexdigest()
@@ -116,12 +116,12 @@ def test_evaluate_accepts_the_instruments_answers(runner: FlaskCliRunner, tmp_pa
     result = runner.invoke(args=["rules", "evaluate", str(path), "--as-of", "2026-06-01"])
     assert result.exit_code == 0, result.output
     flags = {flag["rule"]: flag for flag in json.loads(result.output)["flags"]}
-    assert set(flags) == {
-        "phq9_item9_positive",
-        "phq9_item9_nearly_every_day",
-        "phq9_severe_band",
-    }
-    assert flags["phq9_item9_nearly_every_day"]["level"] == "urgent"
+    # One answer, one flag: item 9 "Nearly every day" escalates phq9_item9_positive.
+    assert set(flags) == {"phq9_item9_positive", "phq9_severe_band"}
+    assert flags["phq9_item9_positive"]["level"] == "urgent"
+    assert {"fact": "phq9_item9", "value": 3, "escalated": "urgent"} in flags[
+        "phq9_item9_positive"
+    ]["evidence"]
     assert {"fact": "phq9_total", "value": 27} in [
         {key: row.get(key) for key in ("fact", "value")}
         for row in flags["phq9_severe_band"]["evidence"]

@@ -20,7 +20,7 @@ from tests.exports import URGENT, submit
 #: The candidate lowers the systolic threshold of blood_pressure_raised (140 -> 135) and
 #: raises the diastolic one (90 -> 95); its version and the one case it moves change too.
 CANDIDATE_EDITS = [
-    ('version: "2026.12.1"', 'version: "2026.12.2"'),
+    ('version: "2026.12.2"', 'version: "2026.12.3"'),
     (
         "        - any:\n"
         "            - {fact: bp_systolic, at_least: 140}\n"
@@ -81,7 +81,7 @@ def candidate_path(tmp_path: Path) -> Path:
 
 def test_the_candidate_is_sound_and_passes_its_own_cases(candidate_path: Path) -> None:
     table = load_rule_table(candidate_path)  # raises if a case fails
-    assert table.version == "2026.12.2"
+    assert table.version == "2026.12.3"
 
 
 def test_the_report_lists_exactly_the_gains_and_losses(
@@ -181,7 +181,7 @@ def test_the_command_prints_the_changes_and_totals_and_stores_nothing(
     result = app.test_cli_runner().invoke(args=["rules", "impact", str(candidate_path)])
     assert result.exit_code == 0, result.output
     output = result.output
-    assert "version 2026.12.2" in output
+    assert "version 2026.12.3" in output
     assert f"{stored['gains']}: gains blood_pressure_raised (level none -> review)" in output
     assert f"{stored['loses']}: loses blood_pressure_raised (level review -> none)" in output
     assert stored["keeps"] not in output and stored["urgent"] not in output
@@ -233,7 +233,7 @@ NEW_RECENT_MESSAGE = (
 #: suicidal_thoughts_recent goes from review to urgent, with new words and a new source;
 #: the crisis rule's source changes too. No rule is gained or lost.
 REWORDING_EDITS = [
-    ('version: "2026.12.1"', 'version: "2026.12.3"'),
+    ('version: "2026.12.2"', 'version: "2026.12.4"'),
     (
         "  - id: suicidal_thoughts_recent\n"
         "    level: review\n"

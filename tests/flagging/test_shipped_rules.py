@@ -62,15 +62,53 @@ FLAGS = {
     "medicine_mentioned_in_context": "info",
     "no_escort_home": "info",
     "plans_to_drive": "info",
-    # 8b. Standard instruments (ITEMS.md): item 9 above "not at all" is review, and urgent
-    # when "nearly every day" (a rule has one level, so the urgent one is a companion rule).
+    # 8b. Standard instruments (ITEMS.md): item 9 above "not at all" is review, escalated to
+    # urgent when "nearly every day" (ESCALATIONS below).
     "phq9_item9_positive": "review",
-    "phq9_item9_nearly_every_day": "urgent",
     "phq9_item9_unanswered": "review",
     "phq9_severe_band": "info",
     "gad7_severe_band": "info",
     "pcl5_at_cut_point": "info",
+    # 11. C-SSRS screener and the clinic's plain plan item.
+    "wish_to_be_dead": "review",
+    "suicidal_thoughts_with_method": "review",
+    "suicidal_intent": "urgent",
+    "suicide_plan": "urgent",
+    "suicidal_behaviour": "review",
+    # 13. AUDIT-C.
+    "alcohol_risk": "review",
 }
+
+#: ITEMS.md section 12: each escalating rule, the level it escalates to, and the item or
+#: fact of its step's condition.
+ESCALATIONS = {
+    "phq9_item9_positive": ("urgent", "phq9_item9"),
+    "suicidal_behaviour": ("urgent", "suicidal_behaviour_past_3_months"),
+    "suicide_attempt_history": ("urgent", "suicide_attempt_past_3_months"),
+}
+
+
+def test_every_escalating_rule_of_items_md_escalates_as_written() -> None:
+    escalating = {rule.id: rule for rule in TABLE.rules if rule.steps}
+    assert set(escalating) == set(ESCALATIONS)
+    for rule_id, (level, name) in ESCALATIONS.items():
+        (step,) = escalating[rule_id].steps
+        assert step.level == level
+        assert step.when is not None and name in step.when.model_dump_json()
+
+
+def test_the_duplicate_item_9_rule_is_retired_not_raised() -> None:
+    assert "phq9_item9_nearly_every_day" in TABLE.retired
+    assert TABLE.rule("phq9_item9_nearly_every_day") is None
+    values, errors = prepare({**TABLE.baseline.answers, "phq9_9": "3"}, TABLE.baseline.as_of)
+    assert not errors
+    findings = TABLE.evaluate(values)
+    item9 = [finding for finding in findings if finding.rule.startswith("phq9_item9")]
+    assert [(finding.rule, finding.level) for finding in item9] == [
+        ("phq9_item9_positive", "urgent")
+    ]
+    assert {"fact": "phq9_item9", "value": 3, "escalated": "urgent"} in item9[0].evidence
+
 
 #: The term lists of ITEMS.md (each must be matched by the table's lexicon of that flag).
 TERMS = {
@@ -111,6 +149,7 @@ def test_every_rule_cites_a_source_and_observes() -> None:
             "PHQ-9",  # an instrument's total score
             "GAD-7",
             "PCL-5",
+            "AUDIT-C",
         }, rule.id
 
 

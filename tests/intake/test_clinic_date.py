@@ -119,7 +119,9 @@ def test_unsent_drafts_are_judged_on_the_clinic_s_date(
     app = app_at(tmp_path, moment, CLINIC_TIMEZONE=zone)
     seen: list[date] = []
 
-    def partial_answers(raw: Any, today: date) -> tuple[dict[str, Any], dict[str, Any]]:
+    def partial_answers(
+        raw: Any, today: date, screener: bool = False
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
         seen.append(today)
         return {}, {}
 

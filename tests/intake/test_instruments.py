@@ -121,8 +121,9 @@ def test_item_9_nearly_every_day_left_unsent_is_an_unsent_urgent_intake(
     assert CRISIS in visible_text(client.get("/saved"))
     with app.app_context():
         [intake] = db.session.scalars(sa.select(UnsentIntake)).all()
-        rules = {finding["rule"] for finding in intake.findings}
-    assert rules == {"phq9_item9_nearly_every_day"}
+        rules = {(finding["rule"], finding["level"]) for finding in intake.findings}
+    # One answer, one flag: phq9_item9_positive escalated to urgent.
+    assert rules == {("phq9_item9_positive", "urgent")}
 
 
 def test_the_scores_are_stored_with_the_answers(app: Flask, client: FlaskClient) -> None:

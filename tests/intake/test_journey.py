@@ -12,7 +12,9 @@ from flask.testing import FlaskClient
 
 from questionnaire.extensions import db
 from questionnaire.models import Draft, Flag, Submission
+from questionnaire.questions import catalogue
 from questionnaire.questions.catalogue import PAGES
+from questionnaire.questions.version import VERSIONS
 from questionnaire.references import REFERENCE_ALPHABET
 from tests.answers import baseline, cases, with_changes
 from tests.harness.forms import csrf_token, visible_text
@@ -34,16 +36,33 @@ def case_answers(case: dict[str, Any]) -> dict[str, Any]:
 JOURNEY_CASES = [case for case in cases() if "as_of" not in case]
 
 
+def expected_levels(case: dict[str, Any], app: Flask) -> set[tuple[str, str]]:
+    """Return a case's (rule, level) pairs: a bare id at its rule's base level."""
+    base = app.extensions["rule_table"].base_levels()
+    found = set()
+    for entry in case["expect"]:
+        pairs = entry.items() if isinstance(entry, dict) else [(entry, base[entry])]
+        found.update(pairs)
+    return found
+
+
+#: The screener's own items: a case that answers any is walked with the screener on.
+SCREENER_ITEMS = {item.id for item in catalogue.ITEMS.values() if item.screener is True}
+
+
 @pytest.mark.parametrize("case", JOURNEY_CASES, ids=lambda case: case["name"])
 def test_every_case_through_the_web_stores_exactly_its_flags(
     app: Flask, client: FlaskClient, case: dict[str, Any]
 ) -> None:
-    response = Patient(client).complete(case_answers(case))
+    answers = case_answers(case)
+    app.config["CSSRS_SCREENER_ENABLED"] = bool(SCREENER_ITEMS & set(answers))
+    response = Patient(client).complete(answers)
     assert response.status_code == 303
     assert response.headers["Location"].endswith("/done")
     [submission] = stored(app)
-    assert {flag.rule for flag in submission.flags} == set(case["expect"])
+    assert {(flag.rule, flag.level) for flag in submission.flags} == expected_levels(case, app)
     assert submission.status == "new"
+    assert submission.questionnaire_version == VERSIONS[app.config["CSSRS_SCREENER_ENABLED"]]
 
 
 def test_a_submission_keeps_everything_the_clinic_needs(app: Flask, client: FlaskClient) -> None:
@@ -67,6 +86,8 @@ def test_a_submission_keeps_everything_the_clinic_needs(app: Flask, client: Flas
         "gad7_total": None,
         "pcl5_total": None,
         "phq9_item9": None,
+        "auditc_total": None,
+        "cssrs_risk": None,
     }
     assert submission.highest_level == "review"
     benzo = next(flag for flag in submission.flags if flag.rule == "benzodiazepine")

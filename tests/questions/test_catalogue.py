@@ -57,11 +57,23 @@ EXPECTED = {
         "prior_ketamine_treatment": ["yes", "no"],
         "prior_ketamine_details": None,
     },
-    "safety": {
-        "suicidal_thoughts_past_month": YES_NO_PREFER_NOT,
-        "suicidal_thoughts_now": YES_NO_PREFER_NOT,
-        "suicide_attempt_ever": YES_NO_PREFER_NOT,
-    },
+    # ITEMS.md section 11, in order: the screener's items (asked only with
+    # CSSRS_SCREENER_ENABLED) and the clinic's plain ones, in one section.
+    "safety": dict.fromkeys(
+        [
+            "wish_dead_past_month",
+            "suicidal_thoughts_past_month",
+            "suicidal_thoughts_method",
+            "suicidal_intent",
+            "suicide_plan",
+            "suicidal_thoughts_now",
+            "suicidal_behaviour_ever",
+            "suicidal_behaviour_past_3_months",
+            "suicide_attempt_ever",
+            "suicide_attempt_past_3_months",
+        ],
+        YES_NO_PREFER_NOT,
+    ),
     "phq9": {f"phq9_{n}": ["0", "1", "2", "3"] for n in range(1, 10)},
     "gad7": {f"gad7_{n}": ["0", "1", "2", "3"] for n in range(1, 8)},
     "pcl5": {f"pcl5_{n}": ["0", "1", "2", "3", "4"] for n in range(1, 21)},
@@ -108,6 +120,9 @@ EXPECTED = {
         "ketamine_reaction_details": None,
     },
     "alcohol_drugs": {
+        "auditc_1": ["0", "1", "2", "3", "4"],
+        "auditc_2": ["0", "1", "2", "3", "4"],
+        "auditc_3": ["0", "1", "2", "3", "4"],
         "alcohol_problems": YES_NO_PREFER_NOT,
         "alcohol_can_pause": YES_NO_UNSURE,
         "cannabis_frequency": ["never", "less_than_monthly", "monthly", "weekly", "daily"],
@@ -159,7 +174,14 @@ def test_optional_items_are_exactly_the_optional_ones() -> None:
         "ketamine_reaction_details",
         "other_drugs_past_year",
         "medications",
-        *(item_id for item_id in items.ITEMS if item_id.startswith(("phq9_", "gad7_", "pcl5_"))),
+        # The clinic's plain follow-ups with the screener off (Q5 is required when on).
+        "suicide_plan",
+        "suicide_attempt_past_3_months",
+        *(
+            item_id
+            for item_id in items.ITEMS
+            if item_id.startswith(("phq9_", "gad7_", "pcl5_", "auditc_"))
+        ),
     }
     # Every instrument item may be skipped: a patient is never blocked by one.
     assert all(
@@ -170,10 +192,18 @@ def test_optional_items_are_exactly_the_optional_ones() -> None:
 def test_the_conditional_items() -> None:
     conditional = [item for item in items.ITEMS.values() if item.asked_when]
     assert [item.id for item in conditional] == [
+        "suicidal_thoughts_method",
+        "suicidal_intent",
+        "suicide_plan",
         "suicidal_thoughts_now",
+        "suicidal_behaviour_past_3_months",
+        "suicide_attempt_past_3_months",
         *(f"pcl5_{n}" for n in range(1, 21)),
+        "auditc_2",
+        "auditc_3",
+        "alcohol_can_pause",
     ]
-    condition = conditional[0].asked_when
+    condition = items.ITEMS["suicidal_thoughts_now"].asked_when
     assert condition is not None
     assert condition.item == "suicidal_thoughts_past_month"
     assert condition.one_of == {"yes", "prefer_not"}
@@ -348,8 +378,123 @@ def test_derive_facts() -> None:
         "gad7_total": None,
         "pcl5_total": None,
         "phq9_item9": None,
+        "auditc_total": None,
+        "cssrs_risk": None,
     }
 
 
 def test_missing_facts_are_none() -> None:
     assert items.derive_facts({}, date(2026, 6, 1)) == dict.fromkeys(items.FACTS)
+
+
+def test_the_screener_setting_decides_the_safety_questions_and_their_wording() -> None:
+    safety = items.SECTION_OF["suicide_plan"]
+    off = items.asked_section(safety, False)
+    on = items.asked_section(safety, True)
+    assert [item.id for item in off.items] == [
+        "suicidal_thoughts_past_month",
+        "suicide_plan",
+        "suicidal_thoughts_now",
+        "suicide_attempt_ever",
+        "suicide_attempt_past_3_months",
+    ]
+    assert [item.id for item in on.items] == [
+        "wish_dead_past_month",
+        "suicidal_thoughts_past_month",
+        "suicidal_thoughts_method",
+        "suicidal_intent",
+        "suicide_plan",
+        "suicidal_thoughts_now",
+        "suicidal_behaviour_ever",
+        "suicidal_behaviour_past_3_months",
+        "suicide_attempt_ever",
+    ]
+    plan_off = next(item for item in off.items if item.id == "suicide_plan")
+    plan_on = next(item for item in on.items if item.id == "suicide_plan")
+    assert plan_off.label.startswith("In the past month, have you worked out")
+    assert plan_on.label == (
+        "Have you started to work out or worked out the details of how to kill yourself? "
+        "Do you intend to carry out this plan?"
+    )
+    assert plan_on.required and not plan_off.required
+    attempt_on = next(item for item in on.items if item.id == "suicide_attempt_ever")
+    assert attempt_on.asked_when is not None
+    assert attempt_on.asked_when.item == "suicidal_behaviour_ever"
+    assert items.ITEMS["suicide_attempt_ever"].asked_when is None  # screener off: always
+
+
+@pytest.mark.parametrize(
+    ("answers", "tier"),
+    [
+        (
+            {
+                "wish_dead_past_month": "no",
+                "suicidal_thoughts_past_month": "no",
+                "suicidal_behaviour_ever": "no",
+            },
+            "no_positive",
+        ),
+        (
+            {
+                "wish_dead_past_month": "yes",
+                "suicidal_thoughts_past_month": "no",
+                "suicidal_behaviour_ever": "no",
+            },
+            "low",
+        ),
+        (
+            {
+                "wish_dead_past_month": "no",
+                "suicidal_thoughts_past_month": "yes",
+                "suicidal_thoughts_method": "yes",
+                "suicidal_behaviour_ever": "no",
+            },
+            "moderate",
+        ),
+        (
+            {
+                "wish_dead_past_month": "no",
+                "suicidal_behaviour_ever": "yes",
+                "suicidal_behaviour_past_3_months": "no",
+            },
+            "moderate",
+        ),
+        (
+            {
+                "wish_dead_past_month": "no",
+                "suicidal_behaviour_ever": "yes",
+                "suicidal_behaviour_past_3_months": "yes",
+            },
+            "high",
+        ),
+        (
+            {
+                "wish_dead_past_month": "no",
+                "suicidal_thoughts_past_month": "yes",
+                "suicide_plan": "prefer_not",
+                "suicidal_behaviour_ever": "no",
+            },
+            "high",
+        ),
+        # Incomplete with nothing positive: no tier ("no risk" is never written).
+        ({"wish_dead_past_month": "no"}, None),
+        # The screener off: the clinic's plain plan question alone is not a C-SSRS tier.
+        ({"suicidal_thoughts_past_month": "yes", "suicide_plan": "yes"}, None),
+    ],
+)
+def test_cssrs_risk_is_the_highest_tier_reached(answers: dict[str, str], tier: str | None) -> None:
+    assert items.derive_facts(answers, date(2026, 6, 1))["cssrs_risk"] == tier
+
+
+@pytest.mark.parametrize(
+    ("answers", "total"),
+    [
+        ({"auditc_1": "3", "auditc_2": "0", "auditc_3": "0"}, 3),
+        ({"auditc_1": "0"}, 0),  # a non-drinker: items 2 and 3 not asked, scored 0
+        ({"auditc_1": "4", "auditc_2": "2"}, None),  # item 3 skipped: incomplete
+        ({"auditc_1": "4", "auditc_2": "4", "auditc_3": "4"}, 12),
+        ({}, None),
+    ],
+)
+def test_auditc_total_only_when_complete(answers: dict[str, str], total: int | None) -> None:
+    assert items.derive_facts(answers, date(2026, 6, 1))["auditc_total"] == total

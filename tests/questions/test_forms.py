@@ -36,11 +36,16 @@ def test_the_baseline_is_valid_and_normalised() -> None:
         "gad7_total": None,
         "pcl5_total": None,
         "phq9_item9": None,
+        "auditc_total": None,
+        "cssrs_risk": None,
     }
 
 
 def test_every_required_item_says_what_to_do_when_missing() -> None:
-    required = [i.id for i in items.ITEMS.values() if i.required and not i.asked_when]
+    # With the screener off (the default), its items are not asked, so never required.
+    required = [
+        i.id for i in items.ITEMS.values() if i.required and not i.asked_when and not i.screener
+    ]
     errors = errors_for(dict.fromkeys(required))
     assert set(errors) == set(required)
     assert all(errors[name] == [items.ITEMS[name].error] for name in required)
@@ -51,6 +56,52 @@ def test_every_required_item_says_what_to_do_when_missing() -> None:
     assert errors["understands_review"] == [
         "Select to confirm that you understand a clinician will read your answers"
     ]
+
+
+def test_with_the_screener_on_its_questions_are_required_as_its_skip_logic_asks() -> None:
+    answers = with_changes({"suicidal_thoughts_past_month": "yes", "suicidal_thoughts_now": "no"})
+    errors = validate_answers(answers, BASELINE_DATE, screener=True).errors
+    assert set(errors) == {
+        "wish_dead_past_month",
+        "suicidal_thoughts_method",
+        "suicidal_intent",
+        "suicide_plan",
+        "suicidal_behaviour_ever",
+    }
+    assert errors["suicide_plan"] == [items.ITEMS["suicide_plan"].error]
+    # Q6 "yes" asks its recency question and the attempt question after it.
+    answers.update(
+        {
+            "wish_dead_past_month": "no",
+            "suicidal_thoughts_method": "no",
+            "suicidal_intent": "no",
+            "suicide_plan": "no",
+            "suicidal_behaviour_ever": "yes",
+            "suicide_attempt_ever": None,
+        }
+    )
+    answers = {key: value for key, value in answers.items() if value is not None}
+    errors = validate_answers(answers, BASELINE_DATE, screener=True).errors
+    assert set(errors) == {"suicidal_behaviour_past_3_months", "suicide_attempt_ever"}
+    answers.update({"suicidal_behaviour_past_3_months": "no", "suicide_attempt_ever": "no"})
+    result = validate_answers(answers, BASELINE_DATE, screener=True)
+    assert result.ok, result.errors
+    assert result.facts["cssrs_risk"] == "moderate"
+
+
+@pytest.mark.parametrize(
+    ("item", "value"),
+    [("auditc_1", "5"), ("auditc_2", "-1"), ("auditc_3", "never"), ("suicidal_intent", "maybe")],
+)
+def test_an_answer_off_the_scale_is_refused_naming_nothing_stored(item: str, value: str) -> None:
+    result = validate_answers(with_changes({item: value}), BASELINE_DATE)
+    assert result.errors == {item: ["Choose one of the answers shown."]}
+    assert result.answers == {}
+
+
+def test_a_forged_escalated_field_is_refused() -> None:
+    result = validate_answers(with_changes({"escalated": "urgent"}), BASELINE_DATE)
+    assert "escalated" in result.errors and result.answers == {}
 
 
 def test_optional_items_may_be_left_out() -> None:

@@ -145,8 +145,16 @@ def test_a_whole_questionnaire_validates_with_or_without_the_instruments() -> No
 def test_every_french_exemption_is_documented_in_the_readme() -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     exemptions = readme[readme.index("**Standard measures with no official French here") :]
-    exempt = {item.instrument for item in catalogue.ITEMS.values() if item.french_exempt}
-    assert exempt == {"gad7", "pcl5"}  # the PHQ-9 is in French
+    exempt = {
+        item.instrument
+        for item in catalogue.ITEMS.values()
+        if item.french_exempt and item.instrument is not None
+    }
+    assert exempt == {"gad7", "pcl5", "auditc"}  # the PHQ-9 is in French
+    # The C-SSRS screener's items (no instrument of instruments.py: their own data file).
+    screener = [i.id for i in catalogue.ITEMS.values() if i.french_exempt and not i.instrument]
+    assert screener == [i.id for i in catalogue.ITEMS.values() if i.screener is True]
+    assert "C-SSRS screener" in exemptions
     for instrument_id in exempt:
         instrument = instruments.BY_ID[instrument_id]
         first, last = instrument.item_ids[0], instrument.item_ids[-1]

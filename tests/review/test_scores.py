@@ -63,8 +63,9 @@ def test_the_submission_page_shows_one_compact_row_per_instrument(
     )
     html = as_reviewer.get(f"/clinic/submissions/{reference}").get_data(as_text=True)
     rows = re.findall(r'<tr class="scores__row">(.*?)</tr>', html, re.S)
-    assert len(rows) == 3
-    phq9, gad7, pcl5 = (visible_text(row) for row in rows)
+    assert len(rows) == 4
+    phq9, gad7, pcl5, auditc = (visible_text(row) for row in rows)
+    assert auditc == "AUDIT-C Not answered (every item skipped)"
     assert phq9 == "PHQ-9 14 / 27 moderate 2 2 2 2 2 2 2 0 0"
     assert gad7 == f"GAD-7 incomplete (6 of 7 answered) {DASH} 1 1 1 1 1 1 {DASH}"
     assert pcl5 == (
@@ -88,4 +89,44 @@ def test_instruments_not_asked_or_skipped_say_so(
         "PHQ-9 Not answered (every item skipped)",
         "GAD-7 Not answered (every item skipped)",
         "PCL-5 Not asked (PTSD was not among the reasons)",
+        "AUDIT-C Not answered (every item skipped)",
     ]
+
+
+def test_auditc_and_the_cssrs_triage_show_for_clinicians(
+    as_reviewer: FlaskClient, add_submission: AddSubmission
+) -> None:
+    reference = add_submission(
+        [("suicide_plan", "urgent"), ("alcohol_risk", "review")],
+        answers={
+            "full_name": "Cy",
+            "auditc_1": "3",
+            "auditc_2": "1",
+            "auditc_3": "0",
+            "wish_dead_past_month": "no",
+            "suicidal_thoughts_past_month": "yes",
+            "suicide_plan": "prefer_not",
+            "suicidal_behaviour_ever": "no",
+        },
+    )
+    html = as_reviewer.get(f"/clinic/submissions/{reference}").get_data(as_text=True)
+    rows = [
+        visible_text(row) for row in re.findall(r'<tr class="scores__row">(.*?)</tr>', html, re.S)
+    ]
+    assert rows[3] == (
+        "AUDIT-C 4 / 12 at or above the AUDIT-C cut-offs (3 or more for women, 4 or more for "
+        "men) 3 1 0"
+    )
+    assert rows[4] == 'C-SSRS high (Q5) · includes "rather not say"'
+    queue = as_reviewer.get("/clinic/").get_data(as_text=True)
+    assert "AUDIT-C 4 · C-SSRS high" in row_text(queue, reference)
+
+
+def test_a_non_drinker_scores_zero_and_a_partial_auditc_is_incomplete(
+    as_reviewer: FlaskClient, add_submission: AddSubmission
+) -> None:
+    never = add_submission([], answers={"full_name": "Di", "auditc_1": "0"})
+    partial = add_submission([], answers={"full_name": "Ed", "auditc_1": "4", "auditc_2": "2"})
+    queue = as_reviewer.get("/clinic/").get_data(as_text=True)
+    assert "AUDIT-C 0" in row_text(queue, never)
+    assert "AUDIT-C incomplete" in row_text(queue, partial)
