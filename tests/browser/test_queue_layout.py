@@ -29,7 +29,7 @@ LONG_NAME = "Maria-Guadalupe Abernathy-Villeneuve-Okonkwo"
 MANY_FLAGS = [
     ("suicidal_thoughts_now", "urgent"),
     ("suicide_attempt_history", "urgent"),
-    ("phq9_item9_nearly_every_day", "urgent"),
+    ("phq9_item9_positive", "urgent"),
     ("blood_pressure_very_high", "review"),
     ("heart_event_recent", "review"),
     ("aneurysm_or_avm", "review"),
@@ -76,7 +76,7 @@ def test_the_queue_at_desktop_widths_names_three_flags_and_breaks_no_word(
     row = queue_row(page, reference)
     flags = row.locator("td.queue__flags")
     expect(flags).to_contain_text(
-        "suicidal thoughts now · past suicide attempt · PHQ-9 item 9 nearly every day"
+        "suicidal thoughts now · suicide attempt, past 3 months · PHQ-9 item 9 nearly every day"
     )
     expect(flags).to_contain_text("+4 more")
     expect(flags).not_to_contain_text("aneurysm")

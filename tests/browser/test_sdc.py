@@ -52,7 +52,7 @@ PAGE = (
 )
 CALCULATED = "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-calculatedExpression"
 #: Every instrument complete: PHQ-9 14, GAD-7 9, PCL-5 20.
-COMPLETE = {**SCORED, "gad7_7": "3"}
+COMPLETE = {**SCORED, "gad7_7": "3", "auditc_1": "1", "auditc_2": "0", "auditc_3": "0"}
 
 
 @pytest.fixture
@@ -192,10 +192,23 @@ def test_every_question_renders_and_conditions_open_the_rest(
     shown = rendered(sdc)
     assert shown & questions == questions - conditional
     assert groups - {catalogue.SECTION_OF[i].id for i in conditional} <= shown
-    # With the answers that open every condition, every one of the questions renders.
-    response = response_for(app, {**COMPLETE, **enabling_answers(), "suicidal_thoughts_now": "no"})
-    show(sdc, questionnaire, response)
-    assert rendered(sdc) >= questions | groups
+    # With the answers that open every condition, every one of the questions renders: with
+    # the C-SSRS screener off (the clinic's plain follow-ups) and on (the screener's own),
+    # since one form asks one set or the other and the Questionnaire holds both.
+    answers = {**COMPLETE, **enabling_answers(), "suicidal_thoughts_now": "no"}
+    seen: set[str] = set()
+    # The screener's own questions are required when asked: "no" wherever nothing opens more.
+    screener_answers = {
+        item.id: "no"
+        for item in catalogue.ITEMS.values()
+        if item.screener is True or item.id == "suicide_plan"
+    }
+    for screener in (False, True):
+        app.config["CSSRS_SCREENER_ENABLED"] = screener
+        sent = {**screener_answers, **answers} if screener else answers
+        show(sdc, questionnaire, response_for(app, sent))
+        seen |= rendered(sdc)
+    assert seen >= questions | groups
 
 
 @pytest.mark.parametrize(
@@ -221,12 +234,20 @@ def test_its_response_is_valid_ours_and_scored_as_the_app_scores(
     theirs = exported(sdc)
     QuestionnaireResponse.model_validate(theirs)
 
+    # The instruments whose answers carry LOINC answer codes and weights (the AUDIT-C's
+    # have none yet: README, FHIR); the example answers none of the AUDIT-C.
+    weighted = {"phq9", "gad7", "pcl5"}
     totals = {
         item["linkId"].removesuffix("_sdc_total"): item["answer"][0]["valueInteger"]
         for item in walk(theirs["item"])
         if item["linkId"].endswith("_sdc_total")
+        and item["linkId"].removesuffix("_sdc_total") in weighted
     }
-    expected = {instrument.id: instrument.total(COMPLETE) for instrument in INSTRUMENTS}
+    expected = {
+        instrument.id: instrument.total(COMPLETE)
+        for instrument in INSTRUMENTS
+        if instrument.id in weighted
+    }
     assert expected == {"phq9": 14, "gad7": 9, "pcl5": 20}
     assert totals == expected
 
@@ -234,12 +255,20 @@ def test_its_response_is_valid_ours_and_scored_as_the_app_scores(
     link_ids = {item["linkId"] for item in walk(theirs["item"])} - {
         f"{instrument.id}_sdc_total" for instrument in INSTRUMENTS
     }
-    assert link_ids <= set(catalogue.ITEMS) | {section.id for section in catalogue.SECTIONS}
+    ours_ids = {item["linkId"] for item in walk(questionnaire["item"])}
+    assert link_ids <= ours_ids
+    # The Questionnaire's own calculated totals (SDC calculatedExpression) are the renderer's.
+    calculated = {
+        item["linkId"]
+        for item in walk(questionnaire["item"])
+        if any(extension["url"] == CALCULATED for extension in item.get("extension", ()))
+    }
 
     def answers(response: dict[str, Any]) -> dict[str, list[Any]]:
         found = {}
         for item in walk(response["item"]):
-            if "answer" in item and not item["linkId"].endswith("_sdc_total"):
+            skip = item["linkId"].endswith("_sdc_total") or item["linkId"] in calculated
+            if "answer" in item and not skip:
                 found[item["linkId"]] = [
                     answer["valueCoding"]["code"] if "valueCoding" in answer else answer
                     for answer in item["answer"]
