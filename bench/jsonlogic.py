@@ -67,9 +67,9 @@ class TranslationError(ValueError):
 # --- translation ---------------------------------------------------------------------
 
 
-def mention_fact(name: str, lexicon: str) -> str:
-    """Return the data key of the precomputed fact "field `name` mentions `lexicon`"."""
-    return f"mentions__{name}__{lexicon}"  # no dots: JSON Logic's var splits on them
+def mention_fact(name: str, lexicon: str, context: str = "plain") -> str:
+    """Return the data key of the precomputed fact "field `name` mentions `lexicon` in `context`"."""
+    return f"mentions__{name}__{lexicon}__{context}"  # no dots: JSON Logic's var splits on them
 
 
 def translate(condition: Condition, fields: Mapping[str, Field]) -> JsonLogic:
@@ -93,7 +93,7 @@ def _translate_leaf(leaf: Leaf, found: Field) -> JsonLogic:
     if operator == "answered":
         return {"!": [missing]} if operand else missing
     if operator == "mentions":
-        return {"var": mention_fact(leaf.name, operand)}
+        return {"var": mention_fact(leaf.name, operand, leaf.context or "plain")}
     if operator == "equals":
         # Codes are non-empty text and a number never equals null: no missing guard needed.
         return {"===": [var, operand]}
@@ -124,19 +124,29 @@ def mention_facts(table: RuleTable, readings: Mapping[str, Reading]) -> dict[str
     """Return every `mentions` fact the translated table reads, from texts already read."""
     facts = {}
     for rule in table.rules:
-        for name, lexicon in _mentions(rule.when):
+        for name, lexicon, context in _mentions(rule.when):
             reading = readings.get(name)
-            facts[mention_fact(name, lexicon)] = reading is not None and lexicon in reading.lexicons
+            facts[mention_fact(name, lexicon, context)] = reading is not None and _named(
+                reading, lexicon, context
+            )
     return facts
 
 
-def _mentions(condition: Condition | None) -> set[tuple[str, str]]:
+def _named(reading: Reading, lexicon: str, context: str) -> bool:
+    if context == "plain":
+        return lexicon in reading.lexicons
+    if context == "only_in_context":
+        return reading.named_only_in_context(lexicon)
+    return reading.in_context(lexicon, context)
+
+
+def _mentions(condition: Condition | None) -> set[tuple[str, str, str]]:
     if isinstance(condition, AllOf | AnyOf):
         return set().union(*(_mentions(child) for child in condition.conditions))
     if isinstance(condition, Not):
         return _mentions(condition.condition)
     if isinstance(condition, Leaf) and condition.operator[0] == "mentions":
-        return {(condition.name, condition.operator[1])}
+        return {(condition.name, condition.operator[1], condition.context or "plain")}
     return set()
 
 

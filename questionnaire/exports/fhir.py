@@ -197,10 +197,15 @@ def total_expression(instrument: Instrument) -> str:
     """
     ids = " | ".join(f"'{item_id}'" for item_id in instrument.item_ids)
     answers = f"%resource.repeat(item).where(linkId in ({ids})).answer.value"
-    whole = (
-        f"iif({answers}.count() = {len(instrument.item_ids)}, "
-        f"{answers}.code.select(toInteger()).sum(), {{}})"
+    # An answer coded with LOINC carries its score as its ordinalValue (the SDC weight);
+    # an answer coded locally is its own score ("0" to "4").
+    scores = (
+        f"{answers}.extension.where(url = '{ORDINAL_VALUE_EXTENSION}')"
+        ".value.select($this.toDecimal())"
+        if instrument.loinc_answers
+        else f"{answers}.code.select(toInteger())"
     )
+    whole = f"iif({answers}.count() = {len(instrument.item_ids)}, {scores}.sum(), {{}})"
     if not instrument.zero_first_ends:
         return whole
     first = f"%resource.repeat(item).where(linkId = '{instrument.item_ids[0]}').answer.value.code"

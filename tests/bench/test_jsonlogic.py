@@ -46,7 +46,8 @@ def test_every_rule_translates_and_raises_what_ours_raises() -> None:
 def test_the_realistic_mix_is_mostly_benign() -> None:
     batch = jsonlogic.realistic(TABLE, 400, seed=3)
     flags = sum(len(TABLE.evaluate(values)) for values in batch) / len(batch)
-    assert 1.0 < flags < 2.5
+    # More questions (the C-SSRS follow-ups, AUDIT-C) raise a few more flags on random answers.
+    assert 1.0 < flags < 3.0
 
 
 def test_an_operator_it_does_not_know_stops_the_translation() -> None:
