@@ -246,7 +246,7 @@ def crisis(page: Page, shoot: Shoot) -> None:
     at(page, "/questions/safety")
     answer_item(page, ITEMS["suicidal_thoughts_past_month"], "yes")
     answer_item(page, ITEMS["suicidal_thoughts_now"], "yes")
-    expect(page.locator(".crisis-live .crisis-panel")).to_be_visible()
+    expect(page.locator(".crisis-live .crisis-panel:not([hidden])").first).to_be_visible()
     shoot(page, f"{SAFETY + 2:02d}-safety-crisis")
 
 

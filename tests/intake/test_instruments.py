@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
@@ -173,7 +175,15 @@ def test_in_french_phq9_reads_in_its_official_french_and_gad7_pcl5_are_left_out_
     for section in PAGES[INDEX["mental_health"] :]:
         patient.answer(section, PTSD)
     check = client.get("/check").get_data(as_text=True)
-    assert marked_english(check) == 0 and "Feeling nervous" not in check
+    # The AUDIT-C (issue 22) is the one measure still shown in English on French pages, its
+    # French text not yet in the project (README, Languages): left out of this count.
+    without_auditc = re.sub(
+        r'<div class="summary__row[^"]*">\s*<dt lang="en">(How often|How many drinks)'
+        r"[\s\S]*?</div>",
+        "",
+        check,
+    )
+    assert marked_english(without_auditc) == 0 and "Feeling nervous" not in check
     assert patient.send().status_code == 303
     with app.app_context():
         submission = db.session.scalars(sa.select(Submission)).one()
