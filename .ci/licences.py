@@ -58,6 +58,7 @@ COMPATIBLE = frozenset(
 #: Packages whose metadata names no licence, checked by hand: name -> what and where.
 REVIEWED = {
     "axe-playwright-python": "MIT (its LICENSE file; the metadata has no licence field)",
+    "fhirpathpy": "MIT (its licenses/LICENSE.md; the metadata has no licence field)",
 }
 THIS_PROJECT = "ketamine-intake"
 

@@ -83,7 +83,11 @@ def check_command(path: Path | None) -> None:
         )
         for collision in table.collisions:
             click.echo(f"  {collision.describe()}")
-    guard = everyday.generate(*_lists(table))
+    try:
+        guard = everyday.generate(*_lists(table))
+    except everyday.DictionaryMissing as missing:
+        click.echo(f"The everyday-word list was not re-checked: {missing}.")
+        return
     if guard.everyday_terms:
         click.echo(
             f"{len(guard.everyday_terms)} term(s) are also everyday English or French words; "
@@ -134,7 +138,11 @@ def everyday_command(path: Path | None, write: bool) -> None:
     except RuleTableError as error:
         _print_problems(error.problems)
         sys.exit(EXIT_PROBLEMS)
-    guard = everyday.generate(*_lists(table))
+    try:
+        guard = everyday.generate(*_lists(table))
+    except everyday.DictionaryMissing as missing:
+        click.echo(f"Cannot regenerate: {missing}.", err=True)
+        sys.exit(EXIT_PROBLEMS)
     added, removed = _guard_changes(table, guard)
     click.echo(
         f"{len(guard.words)} everyday word(s) to guard; {len(added)} to add, "

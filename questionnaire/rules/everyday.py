@@ -1,7 +1,8 @@
 """The everyday-word guard: dictionary words the tolerance would misread as a medicine (ITEMS.md 14.4).
 
 The dictionary is wordfreq's English and French frequency lists (Speer, wordfreq 3,
-code Apache-2.0, data CC-BY-SA 4.0), which ship inside the package: every word of
+code Apache-2.0, data CC-BY-SA 4.0), which ship inside that package (installed by hand
+to regenerate: its dependencies' licences are not ones this project ships): every word of
 5 letters or more used at least about once in ten million words (Zipf 2.0). Its
 misspellings are rare enough to fall below that line ("adderal" is Zipf 1.4), and
 its words are common enough to cover what patients write. The rule table keeps
@@ -40,6 +41,10 @@ _BLOCK = re.compile(
 )
 
 
+class DictionaryMissing(RuntimeError):
+    """wordfreq is not installed, so the everyday-word list cannot be generated or checked."""
+
+
 @functools.lru_cache(maxsize=2)
 def dictionary(
     languages: tuple[str, ...] = LANGUAGES, min_zipf: float = MIN_ZIPF
@@ -50,7 +55,14 @@ def dictionary(
     read as near misses.
     """
     # Imported here: the lists take 70 MB and a second to load, and only this tool needs them.
-    from wordfreq import get_frequency_dict
+    # Not installed with the app (its dependencies' licences): `pip install wordfreq` first.
+    try:
+        from wordfreq import get_frequency_dict
+    except ImportError as missing:
+        raise DictionaryMissing(
+            "the everyday-word dictionary (wordfreq) is not installed; run "
+            "`.venv/bin/pip install wordfreq` to regenerate or check the everyday-word list"
+        ) from missing
 
     least = 10 ** (min_zipf - 9)
     best: dict[str, tuple[float, str]] = {}
