@@ -18,7 +18,10 @@ def create_clinician(
         "clinician", "create", email, "--name", name, "--password-stdin", *options,
         stdin=password + "\n",
     )  # fmt: skip
-    uri = next(word for word in output.split() if word.startswith("otpauth://"))
+    # The URI itself, not the sentence that names the otpauth:// scheme above the QR code.
+    uri = next(
+        word for word in output.split() if word.startswith("otpauth://") and "secret=" in word
+    )
     return parse_qs(urlparse(uri).query)["secret"][0]
 
 

@@ -105,6 +105,8 @@ def app_environment(
         # The names' blind-index key (issue 25): its own, new unless given in `extra`.
         "NAME_INDEX_KEY": new_answers_key(),
         "RATELIMIT_ENABLED": "false",
+        # Production refuses to start without the number patients are told to call.
+        "CLINIC_PHONE": os.environ.get("CLINIC_PHONE") or "416 555 0100",
         "INSTANCE_PATH": str(instance),
         "RULES_PATH": str(PROJECT_ROOT / "rules.yaml"),
         "GUNICORN_ACCESSLOG": "",
