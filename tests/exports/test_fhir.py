@@ -756,7 +756,12 @@ def test_instrument_answers_are_loinc_answer_codes_weighted_by_their_score(
     app: Flask, questionnaire: dict[str, Any]
 ) -> None:
     found = questions(questionnaire)
+    # The AUDIT-C (issue 22) has no looked-up LOINC answer codes yet (docs/fhir.md): its
+    # answers keep the local codes, which are their scores.
+    assert {i.id for i in ALL_INSTRUMENTS if not i.loinc_answers} == {"auditc"}
     for instrument in ALL_INSTRUMENTS:
+        if not instrument.loinc_answers:
+            continue
         for item_id in instrument.item_ids:
             options = found[item_id]["answerOption"]
             assert [o["valueCoding"]["system"] for o in options] == ["http://loinc.org"] * len(
