@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -126,3 +127,25 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def runner(plain_app: Flask) -> FlaskCliRunner:
     return plain_app.test_cli_runner()
+
+
+@contextmanager
+def app_with_pool(
+    database_url: str, tmp_path: Path, clock: object, pool_size: int
+) -> Iterator[Flask]:
+    """Yield an app (tables made) whose PostgreSQL pool serves `pool_size` threads at once."""
+    options: dict[str, object] = {"hide_parameters": True}
+    if database_url.startswith("postgresql"):
+        options |= {"pool_size": pool_size}
+    app = make_app(
+        tmp_path,
+        SQLALCHEMY_DATABASE_URI=database_url,
+        CLOCK=clock,
+        SQLALCHEMY_ENGINE_OPTIONS=options,
+    )
+    with app.app_context():
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()

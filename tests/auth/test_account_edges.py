@@ -27,7 +27,7 @@ from questionnaire.models import AuditEvent, Clinician, EnrolmentLink, ExportJob
 from questionnaire.review.queue import QueueFilter
 from tests.auth.helpers import TestClinician, make_clinician, signed_in_client
 from tests.auth.test_accounts import choose_password, invite, switch
-from tests.conftest import Clock, make_app
+from tests.conftest import Clock, app_with_pool
 from tests.harness.forms import csrf_token
 from tests.intake.test_races import all_at_once
 
@@ -107,21 +107,8 @@ def test_an_open_link_of_a_disabled_account_is_refused(
 
 @pytest.fixture
 def pooled_app(database_url: str, tmp_path: Path, clock: Clock) -> Iterator[Flask]:
-    options: dict[str, object] = {"hide_parameters": True}
-    if database_url.startswith("postgresql"):
-        options |= {"pool_size": 6}
-    app = make_app(
-        tmp_path,
-        SQLALCHEMY_DATABASE_URI=database_url,
-        CLOCK=clock,
-        SQLALCHEMY_ENGINE_OPTIONS=options,
-    )
-    with app.app_context():
-        db.create_all()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with app_with_pool(database_url, tmp_path, clock, 6) as pooled:
+        yield pooled
 
 
 def _admins(app: Flask) -> list[str]:

@@ -16,9 +16,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from questionnaire.auth import account_service, passwords, throttle
-from questionnaire.extensions import db
 from tests.auth.helpers import make_clinician
-from tests.conftest import Clock, make_app
+from tests.conftest import Clock, app_with_pool
 from tests.harness.forms import csrf_token
 from tests.intake.test_races import all_at_once
 
@@ -27,21 +26,8 @@ RACERS = 20
 
 @pytest.fixture
 def racing_app(database_url: str, tmp_path: Path, clock: Clock) -> Iterator[Flask]:
-    options: dict[str, object] = {"hide_parameters": True}
-    if database_url.startswith("postgresql"):
-        options |= {"pool_size": RACERS + 2}
-    app = make_app(
-        tmp_path,
-        SQLALCHEMY_DATABASE_URI=database_url,
-        CLOCK=clock,
-        SQLALCHEMY_ENGINE_OPTIONS=options,
-    )
-    with app.app_context():
-        db.create_all()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with app_with_pool(database_url, tmp_path, clock, RACERS + 2) as pooled:
+        yield pooled
 
 
 def _racers(app: Flask, email: str) -> list[Callable[[], int]]:

@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from questionnaire.extensions import db
 from questionnaire.models import Draft
 from tests.answers import baseline
-from tests.conftest import Clock, make_app
+from tests.conftest import Clock, app_with_pool
 from tests.harness.forms import csrf_token
 from tests.harness.patient import Patient, asked_pages, page_answers
 from tests.intake.test_drafts import save_for_later
@@ -25,21 +25,8 @@ THREADS = 8
 @pytest.fixture
 def pooled_app(database_url: str, tmp_path: Path, clock: Clock) -> Iterator[Flask]:
     """Yield an app whose connection pool serves several threads at once."""
-    options: dict[str, object] = {"pool_pre_ping": True, "hide_parameters": True}
-    if database_url.startswith("postgresql"):
-        options |= {"pool_size": THREADS + 2}
-    app = make_app(
-        tmp_path,
-        SQLALCHEMY_DATABASE_URI=database_url,
-        CLOCK=clock,
-        SQLALCHEMY_ENGINE_OPTIONS=options,
-    )
-    with app.app_context():
-        db.create_all()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with app_with_pool(database_url, tmp_path, clock, THREADS + 2) as pooled:
+        yield pooled
 
 
 def all_at_once(jobs: list[Callable[[], object]]) -> list[object]:

@@ -20,7 +20,7 @@ from flask.testing import FlaskClient
 from questionnaire.extensions import db
 from questionnaire.models import Submission
 from tests.auth.helpers import make_clinician, sign_in
-from tests.conftest import Clock, make_app
+from tests.conftest import Clock, app_with_pool
 from tests.harness.forms import csrf_token
 from tests.intake.test_races import all_at_once
 from tests.review.conftest import AddSubmission
@@ -32,21 +32,8 @@ NAME = "Wilhelmina Quartermaine"
 @pytest.fixture
 def app(database_url: str, tmp_path: Path, clock: Clock) -> Iterator[Flask]:
     """The app, with a pool that serves both threads at once (add_submission uses it)."""
-    options: dict[str, object] = {"hide_parameters": True}
-    if database_url.startswith("postgresql"):
-        options |= {"pool_size": 6}
-    app = make_app(
-        tmp_path,
-        SQLALCHEMY_DATABASE_URI=database_url,
-        CLOCK=clock,
-        SQLALCHEMY_ENGINE_OPTIONS=options,
-    )
-    with app.app_context():
-        db.create_all()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with app_with_pool(database_url, tmp_path, clock, 6) as pooled:
+        yield pooled
 
 
 def _signed_in(app: Flask, email: str, *, admin: bool) -> FlaskClient:

@@ -22,7 +22,7 @@ from questionnaire.extensions import db
 from questionnaire.models import AuditEvent
 from questionnaire.ops.purge import purge
 from questionnaire.urgent import sweep as alerts
-from tests.conftest import Clock, make_app
+from tests.conftest import Clock, app_with_pool
 from tests.intake.test_races import all_at_once
 from tests.ops.test_alerts import Inbox, inbox
 from tests.review.conftest import AddSubmission
@@ -36,21 +36,8 @@ ESCALATE = "lead@clinic.example"
 @pytest.fixture
 def app(database_url: str, tmp_path: Path, clock: Clock) -> Iterator[Flask]:
     """The app, with a pool that serves every "host" at once (add_submission uses it)."""
-    options: dict[str, object] = {"hide_parameters": True}
-    if database_url.startswith("postgresql"):
-        options |= {"pool_size": HOSTS * 2 + 2}
-    application = make_app(
-        tmp_path,
-        SQLALCHEMY_DATABASE_URI=database_url,
-        CLOCK=clock,
-        SQLALCHEMY_ENGINE_OPTIONS=options,
-    )
-    with application.app_context():
-        db.create_all()
-    yield application
-    with application.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with app_with_pool(database_url, tmp_path, clock, HOSTS * 2 + 2) as pooled:
+        yield pooled
 
 
 def _on_every_host(app: Flask, job: object) -> list[object]:
