@@ -17,6 +17,7 @@ then marks the job done. Anything else marks it failed and deletes the file.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -47,6 +48,10 @@ BATCH = 500
 PROGRESS_EVERY = 1000
 #: What each kind's CSV file is called when downloaded.
 FILE_NAMES = {"submissions": "submissions.csv", "flags": "flags.csv"}
+#: The byte-order mark that tells Excel a CSV file is UTF-8 (without it, accents break).
+EXCEL_BOM = "\ufeff"
+#: The ways a CSV is offered: plain (any program, a script) or "for Excel" (with the BOM).
+CSV_FLAVOURS = ("plain", "excel")
 
 
 class ExportRefused(Exception):
@@ -521,17 +526,31 @@ def expire_jobs_of(session: DbSession, requester_id: int) -> list[int]:
     return ids
 
 
-def open_download(
-    job: ExportJob, config: Mapping[str, Any], ring: Keyring
-) -> tuple[Iterator[bytes], int]:
-    """Check every chunk of a done job's file opens; return its chunks and plaintext size.
+def download_name(kind: str, flavour: str = "plain") -> str:
+    """Return the file name a kind's CSV downloads as ("submissions-excel.csv" for Excel)."""
+    name = FILE_NAMES[kind]
+    return name.replace(".csv", "-excel.csv") if flavour == "excel" else name
 
-    Raise sealed.SealedFileError or FileNotFoundError when it does not: nothing of a
-    tampered or cut-short file is ever sent.
+
+def open_download(
+    job: ExportJob, config: Mapping[str, Any], ring: Keyring, flavour: str = "plain"
+) -> tuple[Iterator[bytes], int]:
+    """Check every chunk of a done job's file opens; return its chunks and the size sent.
+
+    One file serves both flavours: "excel" sends the byte-order mark first, so the
+    clinician picks at download time, as with the direct downloads. Raise
+    sealed.SealedFileError or FileNotFoundError when the file does not open: nothing of
+    a tampered or cut-short file is ever sent.
     """
+    if flavour not in CSV_FLAVOURS:
+        raise ValueError(f"A CSV is {' or '.join(CSV_FLAVOURS)}, not {flavour!r}.")
     path = file_path(config, job.id, job.attempts)
     size = sealed.verify(path, ring, job.id)
-    return sealed.open_chunks(path, ring, job.id), size
+    chunks = sealed.open_chunks(path, ring, job.id)
+    if flavour == "excel":
+        bom = EXCEL_BOM.encode()
+        return itertools.chain((bom,), chunks), size + len(bom)
+    return chunks, size
 
 
 def run_pending(

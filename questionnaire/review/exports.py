@@ -102,7 +102,8 @@ def export_job(job_id: int) -> str:
         "review/export_job.html",
         job=job,
         refresh=REFRESH_SECONDS if job.state in ("pending", "running") else None,
-        file_name=jobs.FILE_NAMES[job.kind],
+        file_name=jobs.download_name(job.kind),
+        excel_name=jobs.download_name(job.kind, "excel"),
     )
 
 
@@ -113,8 +114,10 @@ def download_export(job_id: int) -> BaseResponse:
     job = _own_job(job_id)
     if job.state != "done":
         return redirect(url_for("review.export_job", job_id=job.id), code=303)
+    # "CSV for Excel" is the same file after a byte-order mark, as for the direct downloads.
+    flavour = "excel" if request.args.get("for") == "excel" else "plain"
     try:
-        chunks, size = jobs.open_download(job, current_app.config, keyring())
+        chunks, size = jobs.open_download(job, current_app.config, keyring(), flavour)
     except (SealedFileError, FileNotFoundError) as error:
         # Class and job only: say it, fail the job so nobody is offered a bad file again.
         current_app.logger.error("Export %s would not open: %s", job.id, type(error).__name__)
@@ -124,7 +127,13 @@ def download_export(job_id: int) -> BaseResponse:
         db.session,
         "export_downloaded",
         actor=signed_in_clinician(),
-        detail={"job": job.id, "kind": job.kind, "rows": job.rows_done, **job.filters},
+        detail={
+            "job": job.id,
+            "kind": job.kind,
+            "rows": job.rows_done,
+            **job.filters,
+            **({"for": "excel"} if flavour == "excel" else {}),
+        },
     )
     db.session.commit()
 
@@ -134,6 +143,6 @@ def download_export(job_id: int) -> BaseResponse:
     response = Response(body(), mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Length"] = str(size)
-    name = jobs.FILE_NAMES[job.kind]
+    name = jobs.download_name(job.kind, flavour)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

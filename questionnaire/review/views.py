@@ -448,13 +448,9 @@ def submission_fhir(reference: str) -> Response:
     )
 
 
-#: The byte-order mark that tells Excel a CSV file is UTF-8 (without it, accents break).
-EXCEL_BOM = "\ufeff"
-
-
-def _export(kind: str, rows_of: str, name: str) -> BaseResponse | tuple[str, int]:
+def _export(kind: str, rows_of: str) -> BaseResponse | tuple[str, int]:
     asked = request.args.to_dict()
-    # "CSV for Excel": the same file, UTF-8 with a byte-order mark (README, "Exports").
+    # "CSV for Excel": the same file, UTF-8 with a byte-order mark (docs/clinicians-exports.md).
     excel = asked.pop("for", None) == "excel"
     try:
         wanted = QueueFilter.parse(asked)
@@ -473,11 +469,10 @@ def _export(kind: str, rows_of: str, name: str) -> BaseResponse | tuple[str, int
 
     def stream() -> Iterator[str]:
         if excel:
-            yield EXCEL_BOM
+            yield export_jobs.EXCEL_BOM
         yield from export_jobs.csv_lines(rows_of, all_in_queue(db.session, wanted))
 
-    if excel:
-        name = name.replace(".csv", "-excel.csv")
+    name = export_jobs.download_name(rows_of, "excel" if excel else "plain")
     return download(stream_with_context(stream()), "text/csv; charset=utf-8", name)
 
 
@@ -485,14 +480,14 @@ def _export(kind: str, rows_of: str, name: str) -> BaseResponse | tuple[str, int
 @export_required
 def export_submissions() -> BaseResponse | tuple[str, int]:
     """Download the submissions of the current queue filter as CSV (coded answers)."""
-    return _export("export_csv", "submissions", "submissions.csv")
+    return _export("export_csv", "submissions")
 
 
 @bp.get("/export/flags.csv")
 @export_required
 def export_flags() -> BaseResponse | tuple[str, int]:
     """Download the flags of the current queue filter as CSV."""
-    return _export("export_flags_csv", "flags", "flags.csv")
+    return _export("export_flags_csv", "flags")
 
 
 @bp.get("/audit")

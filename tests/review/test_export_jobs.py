@@ -375,3 +375,77 @@ def test_a_job_stores_only_the_filter_codes(app: Flask, exporter: FlaskClient) -
     }
     stored = json.dumps([str(value) for value in row])
     assert SENTINEL_NAME not in stored and 'suicidal_thoughts_now": "yes' not in stored
+
+
+def test_a_job_downloads_as_plain_csv_or_csv_for_excel_from_its_one_file(
+    app: Flask, exporter: FlaskClient
+) -> None:
+    """Issue 25, point 15: a prepared export offers "CSV for Excel" beside the plain CSV."""
+    submit(app, {**URGENT, "full_name": "Zoé Lévesque-Gagné"})
+    job_id = press_prepare(exporter, "submissions")
+    run_worker(app)
+    page = exporter.get(f"/clinic/exports/{job_id}").get_data(as_text=True)
+    assert f'href="/clinic/exports/{job_id}/download" download="submissions.csv"' in page
+    assert (
+        f'href="/clinic/exports/{job_id}/download?for=excel" download="submissions-excel.csv"'
+        in page
+    )
+    assert "Download submissions-excel.csv (CSV for Excel)" in page
+    assert "Opening the file in Microsoft Excel? Pick “CSV for Excel”" in page
+    plain = exporter.get(f"/clinic/exports/{job_id}/download")
+    excel = exporter.get(f"/clinic/exports/{job_id}/download?for=excel")
+    assert 'filename="submissions.csv"' in plain.headers["Content-Disposition"]
+    assert 'filename="submissions-excel.csv"' in excel.headers["Content-Disposition"]
+    assert excel.headers["Content-Type"] == "text/csv; charset=utf-8"
+    body = excel.get_data()
+    assert excel.headers["Content-Length"] == str(len(body))
+    assert body.startswith(b"\xef\xbb\xbf") and not plain.get_data().startswith(b"\xef\xbb\xbf")
+    assert body[3:] == plain.get_data()
+    assert "Zoé Lévesque-Gagné" in body.decode("utf-8-sig")  # accents whole after the mark
+    # The same bytes as the direct "CSV for Excel" download of the same filter.
+    assert body == exporter.get("/clinic/export/submissions.csv?for=excel").get_data()
+    downloads = [detail for _, detail in actions(app, "export_downloaded")]
+    assert downloads == [
+        {"job": job_id, "kind": "submissions", "rows": 1},
+        {"job": job_id, "kind": "submissions", "rows": 1, "for": "excel"},
+    ]
+
+
+def test_the_excel_flavour_of_a_job_is_the_mark_then_the_checked_file(
+    app: Flask, exporter: FlaskClient
+) -> None:
+    """The service: open_download sends the BOM first and counts it in the size."""
+    submit(app, BENZODIAZEPINE)
+    job_id = press_prepare(exporter, "flags")
+    run_worker(app)
+    with app.app_context():
+        job = db.session.get(ExportJob, job_id)
+        assert job is not None
+        ring = app.extensions["keyring"]
+        plain, plain_size = jobs.open_download(job, app.config, ring)
+        excel, excel_size = jobs.open_download(job, app.config, ring, "excel")
+        plain_bytes, excel_bytes = b"".join(plain), b"".join(excel)
+        with pytest.raises(ValueError, match="plain or excel"):
+            jobs.open_download(job, app.config, ring, "xlsx")
+    assert excel_bytes == jobs.EXCEL_BOM.encode() + plain_bytes
+    assert (plain_size, excel_size) == (len(plain_bytes), len(plain_bytes) + 3)
+    assert plain_bytes.startswith(b'"reference","rule"')
+    assert jobs.download_name("flags") == "flags.csv"
+    assert jobs.download_name("flags", "excel") == "flags-excel.csv"
+
+
+def test_a_tampered_file_sends_nothing_in_either_flavour(
+    app: Flask, exporter: FlaskClient
+) -> None:
+    submit(app, URGENT)
+    job_id = press_prepare(exporter, "submissions")
+    run_worker(app)
+    (sealed_file,) = export_files(app)
+    data = bytearray(sealed_file.read_bytes())
+    data[-5] ^= 1
+    sealed_file.write_bytes(bytes(data))
+    response = exporter.get(f"/clinic/exports/{job_id}/download?for=excel")
+    assert response.status_code == 303 and b'"reference"' not in response.get_data()
+    assert the_job(app, job_id).state == "failed"
+    assert exporter.get(f"/clinic/exports/{job_id}/download").status_code == 303
+    assert actions(app, "export_downloaded") == []
