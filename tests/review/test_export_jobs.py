@@ -434,9 +434,7 @@ def test_the_excel_flavour_of_a_job_is_the_mark_then_the_checked_file(
     assert jobs.download_name("flags", "excel") == "flags-excel.csv"
 
 
-def test_a_tampered_file_sends_nothing_in_either_flavour(
-    app: Flask, exporter: FlaskClient
-) -> None:
+def test_a_tampered_file_sends_nothing_in_either_flavour(app: Flask, exporter: FlaskClient) -> None:
     submit(app, URGENT)
     job_id = press_prepare(exporter, "submissions")
     run_worker(app)
