@@ -71,14 +71,40 @@ def drawn_matrix(output: str) -> list[list[int]]:
     return [row[border:-border] for row in rows[border : border + len(rows[0]) - 2 * border]]
 
 
-def test_create_draws_the_qr_code_of_the_printed_uri_in_the_terminal(app: Flask) -> None:
-    """Issue 25: the first admin scans the QR code; the otpauth:// text is printed beside it."""
-    code, output = create(app, "qr@clinic.example", "--name", "Q R", "--admin")
-    assert code == 0, output
+def assert_qr_of_the_printed_uri(output: str) -> str:
+    """Check the output draws exactly the QR code (segno) of the one URI it prints; return it."""
     [uri] = URI.findall(output)
     expected = [list(row) for row in segno.make(uri, error="m").matrix]
     assert drawn_matrix(output) == expected
     assert output.index("\u2588") < output.index("otpauth://totp")  # the code, then the text
+    return uri
+
+
+@pytest.mark.parametrize("role", [["--admin"], []], ids=["admin", "clinician"])
+def test_create_draws_the_qr_code_of_the_printed_uri_in_the_terminal(
+    app: Flask, role: list[str]
+) -> None:
+    """Issue 25: the first admin scans the QR code; the otpauth:// text is printed beside it."""
+    code, output = create(app, "qr@clinic.example", "--name", "Q R", *role)
+    assert code == 0, output
+    uri = assert_qr_of_the_printed_uri(output)
+    [clinician] = stored(app)
+    assert parse_qs(urlsplit(uri).query)["secret"] == [clinician.totp_secret]
+
+
+def test_reset_2fa_draws_the_qr_code_of_the_new_secret(app: Flask) -> None:
+    """Issue 25, point 14: a reset second factor is scanned like the first one."""
+    code, output = create(app, "qr.reset@clinic.example", "--name", "Q Reset")
+    assert code == 0, output
+    first = assert_qr_of_the_printed_uri(output)
+    result = app.test_cli_runner().invoke(
+        args=["clinician", "reset-2fa", "qr.reset@clinic.example"]
+    )
+    assert result.exit_code == 0, result.output
+    again = assert_qr_of_the_printed_uri(result.output)
+    [clinician] = stored(app)
+    assert again != first
+    assert parse_qs(urlsplit(again).query)["secret"] == [clinician.totp_secret]
 
 
 def test_no_account_exists_until_a_person_creates_one(app: Flask) -> None:
