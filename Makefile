@@ -14,7 +14,25 @@ SCAN_FLAGS ?= --quick
 #: Hypothesis examples per route in the fuzz test (.ci/run sets more).
 FUZZ_EXAMPLES ?= 5
 
-.PHONY: sdc run test check translations messages bench bench-peers load pages screenshots cluster clean lock audit
+.PHONY: help sdc run test check translations messages bench bench-peers load pages screenshots cluster clean lock audit
+
+# One line per target; tests/test_docs.py checks that every target is listed here.
+help:
+	@echo "make run           install, compile translations, migrate SQLite, serve http://127.0.0.1:5000"
+	@echo "make test          the whole test suite (TEST_DATABASE_URL and BROWSER switch on PostgreSQL and Chromium)"
+	@echo "make check         ruff, mypy, import layers, pylint, licences and the security scanners"
+	@echo "make translations  compile the .po message catalogues"
+	@echo "make messages      extract every string again and update each .po"
+	@echo "make sdc           the npm FHIR clients the tests drive (LHC-Forms, FHIR.js)"
+	@echo "make bench         every speed budget; writes bench/results.json"
+	@echo "make bench-peers   the JSON Logic ports the rules bench compares against"
+	@echo "make load          the load benchmark (locust)"
+	@echo "make pages         page weight of every patient page"
+	@echo "make screenshots   full-page PNGs of every page, both languages, 320 and 1280 px"
+	@echo "make cluster       several instances behind nginx, with one database"
+	@echo "make lock          refresh the lock files from pyproject.toml (UPGRADE=--upgrade)"
+	@echo "make audit         known vulnerabilities in the locked dependencies (needs PyPI)"
+	@echo "make clean         remove the virtualenv, the benchmark peers and the tools' caches"
 
 # Only what the lock names, each file checked against its hash; then the app itself,
 # without dependencies (they are all in the lock) and without fetching a build backend.

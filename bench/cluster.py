@@ -7,7 +7,7 @@ cleans up after it, whatever happens)::
     bench/cluster.sh --users 60 --seconds 60
 
 Both instances run the project's production gunicorn config on their own 127.0.0.1 port, with
-their own instance folder, and share what the README says must be shared: SECRET_KEY,
+their own instance folder, and share what docs/clinic-it.md says must be shared: SECRET_KEY,
 ANSWERS_KEY, DATABASE_URL (one fresh PostgreSQL schema, made with `flask db upgrade`),
 RATELIMIT_STORAGE_URI (Redis, under a key prefix of this run's own) and PUBLIC_BASE_URL (the
 nginx address). TRUSTED_PROXY_HOPS=1: the client address is the one nginx appends to

@@ -2,7 +2,7 @@
 # Several instances, one database: nginx on 127.0.0.1 in front of two gunicorn instances of
 # the app sharing PostgreSQL and Redis; a draft handed from one to the other, rate limits
 # counted across both, and a locust run through nginx with one instance stopped mid-run.
-# The work is bench/cluster.py (see its docstring and the README, "Several instances, one
+# The work is bench/cluster.py (see its docstring and docs/clinic-it.md, "Several instances, one
 # database"); this script makes the run's prefix and, on any exit, stops whatever is still
 # running by the pids written there, drops the schema, and removes the prefix.
 #

@@ -7,7 +7,7 @@ Usage (from the project root, with the project venv)::
 On a database filled by bench/dataset.py, each kind of queue page is built by the app's own
 queue_page(); every statement it sends is caught with SQLAlchemy's cursor events and run
 again, with the same parameters, under EXPLAIN (ANALYZE, BUFFERS) on PostgreSQL. The
-README's Performance section shows these plans. Nothing printed holds an answer (the
+docs/developers.md's Performance section shows these plans. Nothing printed holds an answer (the
 statements read ids, levels, times, statuses and rule ids only).
 """
 

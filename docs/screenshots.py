@@ -4,7 +4,7 @@ Usage (from the project root, with the project venv and /usr/bin/chromium)::
 
     .venv/bin/python docs/screenshots.py                  # `make screenshots`: the whole set
     .venv/bin/python docs/screenshots.py --only en --widths 320
-    .venv/bin/python docs/screenshots.py --docs           # the README's three images
+    .venv/bin/python docs/screenshots.py --docs           # the three images of README and docs
 
 What it saves, full-page PNGs at a device scale factor of 1, into ``screenshots/`` (or
 ``--out DIR``), each name ``LANGUAGE-WIDTH-NN-PAGE.png``:
@@ -25,7 +25,7 @@ Widths default to 320 and 1280 pixels; each page is captured at every width in t
 from the same walk. ``--only`` takes a comma-separated list of ``en``, ``fr-CA`` and
 ``clinician`` (default: all three).
 
-``--docs`` writes only the three small images the README shows, into ``docs/`` (or
+``--docs`` writes only the three small images README.md and docs/patients.md show, into ``docs/`` (or
 ``--out``): ``start.png`` (English start page, 320 px), ``question.png`` (the English
 safety page, 320 px) and ``submission.png`` (a submission at 1280 px, cropped to the
 1280 x 800 window). A phone image over 150 KB is cropped to its window too.
@@ -92,7 +92,7 @@ HEIGHTS = {320: 640, 1280: 800}
 SCALE = 1
 DEFAULT_OUT = PROJECT_ROOT / "screenshots"
 DOCS = PROJECT_ROOT / "docs"
-#: Above this a README image is cropped to its window.
+#: Above this a docs image is cropped to its window.
 DOCS_MAX_BYTES = 150 * 1024
 #: The longest any one browser step may take (milliseconds): a stuck page fails fast.
 STEP_TIMEOUT_MS = 15_000
@@ -367,7 +367,7 @@ def take(out: Path, wanted: Sequence[str], widths: Sequence[int]) -> list[Path]:
 
 
 def take_docs(out: Path) -> list[Path]:
-    """Write the README's three images (start.png, question.png, submission.png) into out."""
+    """Write the docs' three images (start.png, question.png, submission.png) into out."""
     executable = chromium_executable()
     if executable is None:
         raise SystemExit(f"no Chromium at {DEFAULT_CHROMIUM}: apt-get install -y chromium")
@@ -415,7 +415,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
         "--widths", default=",".join(map(str, WIDTHS)), help="comma-separated pixel widths"
     )
     parser.add_argument(
-        "--docs", action="store_true", help="write only the README's three images into docs/"
+        "--docs", action="store_true", help="write only the docs' three images into docs/"
     )
     options = parser.parse_args(argv)
     options.only = [part.strip() for part in options.only.split(",") if part.strip()]

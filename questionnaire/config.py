@@ -61,7 +61,7 @@ WORDED_SETTINGS = (
 
 
 def from_environment(environ: Mapping[str, str], instance_path: str) -> dict[str, Any]:
-    """Return the app's settings from environment variables (see README, Configuration)."""
+    """Return the app's settings from environment variables (see docs/clinic-it.md, Configuration)."""
     env = environ.get("APP_ENV", "development").strip().lower()
     if env not in {"development", "production"}:
         raise ConfigError(f"APP_ENV is {env!r}; set it to 'development' or 'production'.")
@@ -88,7 +88,7 @@ def from_environment(environ: Mapping[str, str], instance_path: str) -> dict[str
         # development only). ANSWERS_OLD_KEYS: earlier keys during a rotation.
         "ANSWERS_KEY": environ.get("ANSWERS_KEY", ""),
         "ANSWERS_OLD_KEYS": environ.get("ANSWERS_OLD_KEYS", ""),
-        # The blind-index key for name search, apart from the answers key (README, "Searching
+        # The blind-index key for name search, apart from the answers key (docs/clinicians.md, "Searching
         # by name"); without it, instance/name-index.key (made in development only).
         "NAME_INDEX_KEY": environ.get("NAME_INDEX_KEY", ""),
         # The patient's languages, as Babel locale ids; the first is the default.
@@ -101,7 +101,7 @@ def from_environment(environ: Mapping[str, str], instance_path: str) -> dict[str
         "CRISIS_LINE_NOTE": environ.get("CRISIS_LINE_NOTE", N_("Canada and the US, any time")),
         "EMERGENCY_NUMBER": environ.get("EMERGENCY_NUMBER", "911"),
         # The C-SSRS screener (Screen Version - Recent) in the safety section. Off by default:
-        # its electronic use needs the clinic's own permission (README, "C-SSRS screener").
+        # its electronic use needs the clinic's own permission (docs/clinical-leads.md, "C-SSRS screener").
         "CSSRS_SCREENER_ENABLED": environ.get("CSSRS_SCREENER_ENABLED", "false").lower() == "true",
         "PUBLIC_BASE_URL": environ.get("PUBLIC_BASE_URL", ""),
         # Below this age the online form stops at the date of birth (Quebec: under 14 a
@@ -133,7 +133,7 @@ def from_environment(environ: Mapping[str, str], instance_path: str) -> dict[str
         "ON_CALL_EMAILS": environ.get("ON_CALL_EMAILS", ""),
         # When the clinic answers the phone, for patients who report danger now (confirmation).
         "CLINIC_HOURS": environ.get("CLINIC_HOURS", ""),
-        # Unsent urgent intakes (README, Urgent intakes): off turns the whole feature off.
+        # Unsent urgent intakes (docs/clinicians.md, Urgent intakes): off turns the whole feature off.
         "ALERT_UNSENT_URGENT": environ.get("ALERT_UNSENT_URGENT", "true").lower() != "false",
         "UNSENT_URGENT_AFTER_MINUTES": int(environ.get("UNSENT_URGENT_AFTER_MINUTES", "30")),
         # A second alert when no clinician opened an urgent intake within this many minutes.
@@ -145,7 +145,7 @@ def from_environment(environ: Mapping[str, str], instance_path: str) -> dict[str
         "SMTP_USERNAME": environ.get("SMTP_USERNAME", ""),
         "SMTP_PASSWORD": environ.get("SMTP_PASSWORD", ""),
         "SMTP_STARTTLS": environ.get("SMTP_STARTTLS", "").lower() in {"1", "true", "yes"},
-        # Bulk exports (README, Exports): larger ones are prepared by the export worker.
+        # Bulk exports (docs/clinicians.md, Exports): larger ones are prepared by the export worker.
         "EXPORT_DIR": environ.get("EXPORT_DIR", os.path.join(instance_path, "exports")),
         "EXPORT_KEEP_HOURS": float(environ.get("EXPORT_KEEP_HOURS", "24")),
         "EXPORT_STREAM_MAX_ROWS": int(environ.get("EXPORT_STREAM_MAX_ROWS", "5000")),
@@ -221,5 +221,5 @@ def check_production(config: MutableMapping[str, Any]) -> None:
     ):
         raise ConfigError(
             "Rate limits are kept in memory, so each worker counts alone. In production set "
-            "RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379 (see README, Deploying)."
+            "RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379 (see docs/clinic-it.md, Deploying)."
         )

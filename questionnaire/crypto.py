@@ -161,7 +161,7 @@ def load_keyring(config: Mapping[str, Any], instance_path: str) -> Keyring:
         return Keyring(_read_key_file(path), _older_keys(config, path), origin="file")
     if config.get("APP_ENV") == "production":
         raise AnswersKeyError(
-            f"No answers key. Set ANSWERS_KEY or create {path} (mode 600); see README, Deploying."
+            f"No answers key. Set ANSWERS_KEY or create {path} (mode 600); see docs/clinic-it.md, Deploying."
         )
     key = new_key()
     write_key_file(path, key)
@@ -186,7 +186,7 @@ def load_name_index_key(config: Mapping[str, Any], instance_path: str) -> bytes:
     if config.get("APP_ENV") == "production":
         raise AnswersKeyError(
             f"No name-index key. Set NAME_INDEX_KEY or create {path} (mode 600); "
-            "see README, Searching by name."
+            "see docs/clinicians.md, Searching by name."
         )
     key = new_key()
     write_key_file(path, key)

@@ -6,7 +6,7 @@ Create Date: 2026-12-07
 
 A new table only (no change to submissions, so the queue_counts triggers stay). Submissions
 sent before this revision have no tokens until `flask keys reindex-names` is run once
-(README, "Searching by name").
+(docs/clinicians.md, "Searching by name").
 """
 
 from alembic import op

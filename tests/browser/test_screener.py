@@ -121,7 +121,7 @@ def test_with_javascript_the_skip_logic_and_crisis_help_follow_the_answers(
     press_continue(page)
     rest = {**answers, "suicidal_behaviour_ever": "yes"}
     for section in PAGES[SAFETY + 1 :]:
-        # PCL-5 is not among the reasons; no official French GAD-7 here (README, Languages).
+        # PCL-5 is not among the reasons; no official French GAD-7 here (docs/patients.md, Languages).
         if section.id == "pcl5" or not asked_in(section, "fr-CA" if french else "en"):
             continue
         expect(page).to_have_url(re.compile(rf"/questions/{section.id}$"))

@@ -235,7 +235,7 @@ def test_its_response_is_valid_ours_and_scored_as_the_app_scores(
     QuestionnaireResponse.model_validate(theirs)
 
     # The instruments whose answers carry LOINC answer codes and weights (the AUDIT-C's
-    # have none yet: README, FHIR); the example answers none of the AUDIT-C.
+    # have none yet: docs/fhir.md); the example answers none of the AUDIT-C.
     weighted = {"phq9", "gad7", "pcl5"}
     totals = {
         item["linkId"].removesuffix("_sdc_total"): item["answer"][0]["valueInteger"]

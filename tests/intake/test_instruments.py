@@ -176,7 +176,7 @@ def test_in_french_phq9_reads_in_its_official_french_and_gad7_pcl5_are_left_out_
         patient.answer(section, PTSD)
     check = client.get("/check").get_data(as_text=True)
     # The AUDIT-C (issue 22) is the one measure still shown in English on French pages, its
-    # French text not yet in the project (README, Languages): left out of this count.
+    # French text not yet in the project (docs/patients.md, Languages): left out of this count.
     without_auditc = re.sub(
         r'<div class="summary__row[^"]*">\s*<dt lang="en">(How often|How many drinks)'
         r"[\s\S]*?</div>",

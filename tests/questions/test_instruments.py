@@ -142,8 +142,10 @@ def test_a_whole_questionnaire_validates_with_or_without_the_instruments() -> No
     assert "gad7_1" in wrong.errors
 
 
-def test_every_french_exemption_is_documented_in_the_readme() -> None:
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+def test_every_french_exemption_is_documented_in_the_patients_docs() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "docs" / "patients.md").read_text(
+        encoding="utf-8"
+    )
     exemptions = readme[readme.index("**Standard measures with no official French here") :]
     exempt = {
         item.instrument
