@@ -178,17 +178,28 @@ def _question(
             {
                 "question": condition.item,
                 "operator": "=",
-                "answerCoding": {
-                    "system": system,
-                    "code": code,
-                    "display": asked_after.choice_label(code),
-                },
+                "answerCoding": _condition_coding(asked_after, code, system),
             }
             for code in asked_after.codes
             if code in condition.one_of
         ]
         question["enableBehavior"] = "any"
     return _with_translations(question, "text", translations)
+
+
+def _condition_coding(asked_after: Item, code: str, system: str) -> dict[str, Any]:
+    """Return the coding an enableWhen compares with: as the earlier question codes its answer.
+
+    An instrument's answer is its LOINC answer code (the AUDIT-C's item 1 opens items 2
+    and 3), any other the question's own code.
+    """
+    instrument = INSTRUMENT_OF.get(asked_after.id)
+    if instrument is not None and instrument.loinc_answer(code, asked_after.id):
+        coding = _scored_coding(instrument, code, asked_after.id)
+        return {k: v for k, v in coding.items() if k != "extension"} | {
+            "display": asked_after.choice_label(code)
+        }
+    return {"system": system, "code": code, "display": asked_after.choice_label(code)}
 
 
 #: SDC: an item whose value a form filler computes with FHIRPath (LHC-Forms' PHQ-9 does so).
