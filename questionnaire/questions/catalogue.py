@@ -1319,3 +1319,19 @@ def section_is_asked(section: Section, answers: Mapping[str, Any], language: str
     if not conditions or any(c is None or c.on_page for c in conditions):
         return True
     return any(is_asked(item, answers) for item in section.items)
+
+
+def pages_as_answered(screener: bool) -> tuple[Section, ...]:
+    """Return every page in the words a submission was asked with the screener on or off.
+
+    Both settings' items stay (a stored answer to either still shows); Q2 and Q5 read as
+    the patient read them. `screener` comes from the submission (version.screener_of),
+    never from today's setting.
+    """
+    return tuple(accepted_section(page, screener) for page in PAGES)
+
+
+#: The items whose words differ with the screener setting (Q2, Q5): shown in full, as asked.
+WORDED_BY_SCREENER: frozenset[str] = frozenset(
+    item.id for item in ITEMS.values() if item.screener_label
+)
