@@ -345,7 +345,7 @@ def test_switched_off_nothing_is_offered_said_or_raised(
     app.config.update(ALERT_UNSENT_URGENT=False, ON_CALL_EMAILS="oncall@clinic.example")
     start_page = client.get("/").get_data(as_text=True)
     assert 'name="contact_consent"' not in start_page
-    assert "If you tell us you are in danger right now" not in visible_text(client.get("/privacy"))
+    assert "If your answers say you may be in danger" not in visible_text(client.get("/privacy"))
     patient = begin(client, consent=True)  # a forged tick counts for nothing
     for section in PAGES[:SAFETY]:
         patient.answer(section, URGENT)
