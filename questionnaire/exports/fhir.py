@@ -426,9 +426,7 @@ def _response_items(
             if answers.get(item.id) == DECLINED and cssrs_worded(item):
                 questions.append(
                     {
-                        "extension": [
-                            {"url": DATA_ABSENT_REASON, "valueCode": ASKED_DECLINED}
-                        ],
+                        "extension": [{"url": DATA_ABSENT_REASON, "valueCode": ASKED_DECLINED}],
                         "linkId": item.id,
                         "text": item.label,
                     }

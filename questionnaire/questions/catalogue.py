@@ -17,7 +17,6 @@ from typing import Any
 
 from questionnaire.questions import cssrs, instruments
 from questionnaire.questions.instruments import Instrument
-from questionnaire.questions.wording import N_
 from questionnaire.questions.parsers import (
     BP_EXAMPLE,
     DATE_EXAMPLE,
@@ -40,6 +39,7 @@ from questionnaire.questions.parsers import (
     parse_weight,
     weight_in_kg,
 )
+from questionnaire.questions.wording import N_
 from questionnaire.rules.vocabulary import FieldKind
 
 __all__ = [  # the parsers are part of the catalogue's vocabulary

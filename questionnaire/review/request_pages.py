@@ -21,8 +21,8 @@ from questionnaire.exports import fhir
 from questionnaire.extensions import db, now
 from questionnaire.models import REQUEST_REASONS, Submission
 from questionnaire.questions import catalogue
-from questionnaire.questions.wording import N_, Phrase
 from questionnaire.questions.version import screener_of
+from questionnaire.questions.wording import N_, Phrase
 from questionnaire.questions.words import section_rows
 from questionnaire.references import format_reference, parse_reference
 from questionnaire.review import actions

@@ -126,7 +126,9 @@ def test_a_declined_screener_answer_is_no_answer_with_asked_declined(app: Flask)
     assert response["questionnaire"].endswith(f"|{VERSIONS[True]}")
     # Every other answer is an answer; the declined one raised its urgent flag all the same.
     assert items["suicidal_intent"]["answer"][0]["valueCoding"]["code"] == "no"
-    issues = {i["code"]["coding"][0]["code"]: i["severity"] for i in resources(bundle, "DetectedIssue")}
+    issues = {
+        i["code"]["coding"][0]["code"]: i["severity"] for i in resources(bundle, "DetectedIssue")
+    }
     assert issues["suicide_plan"] == "high"
     # A tier a declined answer counted toward is not exported as a risk level.
     assert risk_levels(bundle) == []

@@ -196,7 +196,9 @@ def test_in_french_the_auditc_is_left_out_of_the_alcohol_page_saying_so(
     text = visible_text(html)
     assert marked_english(html) == 0
     assert "How often do you have a drink" not in text and 'name="auditc_1"' not in html
-    assert "Certaines questions d\u2019un questionnaire standard (AUDIT-C) ne sont pas posées" in text
+    assert (
+        "Certaines questions d\u2019un questionnaire standard (AUDIT-C) ne sont pas posées" in text
+    )
     # Asked of every French patient: its condition (AUDIT-C item 1) is never answered here,
     # so it is asked as a plain question, without the script's condition or its hint.
     assert 'name="alcohol_can_pause"' in html
