@@ -604,7 +604,7 @@ def submission_bundle(
                 "resource": risk,
             }
         )
-    entries.extend(_correction_entries(submission, response, urls, base_url, clinic_name))
+    entries.extend(_correction_entries(submission, response, urls, base_url, clinic_name, screener))
     for flag in submission.flags:
         entries.append(
             {
@@ -771,7 +771,7 @@ def _walk(items: list[dict[str, Any]]) -> Any:
         yield from _walk(item.get("item", []))
 
 
-def _item_for(response: dict[str, Any], item_id: str) -> dict[str, Any]:
+def _item_for(response: dict[str, Any], item_id: str, screener: bool = False) -> dict[str, Any]:
     """Return the response's item for a question, adding it (unanswered) where it belongs."""
     for item in _walk(response["item"]):
         if item["linkId"] == item_id:
@@ -784,7 +784,7 @@ def _item_for(response: dict[str, Any], item_id: str) -> dict[str, Any]:
         group = {"linkId": section.id, "text": section.title, "item": []}
         groups.append(group)
         groups.sort(key=lambda g: order.index(g["linkId"]))
-    item = {"linkId": item_id, "text": catalogue.ITEMS[item_id].label}
+    item = {"linkId": item_id, "text": catalogue.variant(catalogue.ITEMS[item_id], screener).label}
     ids = [i.id for i in section.items]
     group["item"].append(item)
     group["item"].sort(key=lambda i: ids.index(i["linkId"]))
@@ -797,6 +797,7 @@ def _correction_entries(
     urls: _Urls,
     base_url: str,
     clinic_name: str,
+    screener: bool = False,
 ) -> list[dict[str, Any]]:
     """Mark each correction on its item, beside the answer it corrects; add its Provenance.
 
@@ -807,7 +808,7 @@ def _correction_entries(
     """
     entries = []
     for correction in sorted(submission.corrections, key=lambda c: (c.created_at, c.id)):
-        item = _item_for(response, correction.item_id)
+        item = _item_for(response, correction.item_id, screener)
         item["id"] = f"item-{correction.item_id}"
         recorded = correction.created_at.isoformat()
         item.setdefault("extension", []).append(

@@ -20,10 +20,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from questionnaire.exports import fhir
+from questionnaire.extensions import db
 from questionnaire.questions import cssrs
 from questionnaire.questions.version import VERSIONS
+from questionnaire.review import requests as patient_requests
 from tests.answers import with_changes
-from tests.exports import BASE_URL, CLINIC, load, submit
+from tests.exports import BASE_URL, CLINIC, load, make_clinician, submit
 from tests.exports.test_fhir_validators import check_all
 
 ITEM_CODES = {
@@ -210,3 +212,20 @@ def test_the_public_questionnaire_follows_the_clinic_s_setting(
     url = fhir.questionnaire_url("http://localhost")
     found = client.get(f"/fhir/Questionnaire?url={url}|{VERSIONS[True]}").get_json()
     assert [e["resource"]["version"] for e in found["entry"]] == [VERSIONS[True]]
+
+
+def test_a_correction_to_an_unasked_screener_question_names_it_in_the_words_asked(
+    app: Flask,
+) -> None:
+    app.config["CSSRS_SCREENER_ENABLED"] = True
+    reference = submit(app, with_changes(SCREEN))
+    app.config["CSSRS_SCREENER_ENABLED"] = False
+    with app.app_context():
+        patient_requests.add_correction(
+            db.session, make_clinician(), load(reference), "suicide_plan", "I had made a plan"
+        )
+        bundle = fhir.submission_bundle(load(reference), BASE_URL, CLINIC)
+    [response] = resources(bundle, "QuestionnaireResponse")
+    plan = by_link(response)["suicide_plan"]
+    assert "answer" not in plan and plan["text"] == cssrs.ITEMS[cssrs.Q5].text
+    check_all([response])
