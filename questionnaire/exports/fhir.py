@@ -28,6 +28,7 @@ reference (`_urn`), so exporting the same submission twice gives the same Bundle
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -38,11 +39,11 @@ from babel import Locale, UnknownLocaleError
 from flask import current_app, has_app_context
 
 from questionnaire.models import Flag, Submission
-from questionnaire.questions import catalogue
+from questionnaire.questions import catalogue, cssrs
 from questionnaire.questions.catalogue import Item, Kind, Section
 from questionnaire.questions.instruments import BY_ID, INSTRUMENT_OF, INSTRUMENTS, LOINC, Instrument
 from questionnaire.questions.text import show_bidi
-from questionnaire.questions.version import QUESTIONNAIRE_VERSION
+from questionnaire.questions.version import QUESTIONNAIRE_VERSION, VERSIONS, screener_of
 from questionnaire.references import format_reference
 
 #: The FHIR item type of each answer kind (R4 Questionnaire.item.type).
@@ -129,7 +130,9 @@ def _with_translations(
     return element
 
 
-def _question(item: Item, base_url: str, translations: Translations) -> dict[str, Any]:
+def _question(
+    item: Item, base_url: str, translations: Translations, screener: bool = False
+) -> dict[str, Any]:
     if item.french_exempt:
         translations = {}  # shown as published, in English, on every page (README, "Languages")
     question: dict[str, Any] = {
@@ -142,6 +145,12 @@ def _question(item: Item, base_url: str, translations: Translations) -> dict[str
     if instrument is not None and instrument.loinc_items:
         number = instrument.item_ids.index(item.id)
         question["code"] = [{"system": LOINC, "code": instrument.loinc_items[number]}]
+    if screener and cssrs_worded(item):
+        # The C-SSRS screener's item code (93246-7 ... 93269-9), only where the patient is
+        # asked the screener's own words: the clinic's plain items are not the C-SSRS.
+        question["code"] = [
+            {"system": LOINC, "code": cssrs.ITEMS[item.id].loinc, "display": item.label}
+        ]
     if item.kind is Kind.MULTI:
         question["repeats"] = True
     if item.max_length is not None and item.kind.traits.value == "text":
@@ -169,17 +178,28 @@ def _question(item: Item, base_url: str, translations: Translations) -> dict[str
             {
                 "question": condition.item,
                 "operator": "=",
-                "answerCoding": {
-                    "system": system,
-                    "code": code,
-                    "display": asked_after.choice_label(code),
-                },
+                "answerCoding": _condition_coding(asked_after, code, system),
             }
             for code in asked_after.codes
             if code in condition.one_of
         ]
         question["enableBehavior"] = "any"
     return _with_translations(question, "text", translations)
+
+
+def _condition_coding(asked_after: Item, code: str, system: str) -> dict[str, Any]:
+    """Return the coding an enableWhen compares with: as the earlier question codes its answer.
+
+    An instrument's answer is its LOINC answer code (the AUDIT-C's item 1 opens items 2
+    and 3), any other the question's own code.
+    """
+    instrument = INSTRUMENT_OF.get(asked_after.id)
+    if instrument is not None and instrument.loinc_answer(code, asked_after.id):
+        coding = _scored_coding(instrument, code, asked_after.id)
+        return {k: v for k, v in coding.items() if k != "extension"} | {
+            "display": asked_after.choice_label(code)
+        }
+    return {"system": system, "code": code, "display": asked_after.choice_label(code)}
 
 
 #: SDC: an item whose value a form filler computes with FHIRPath (LHC-Forms' PHQ-9 does so).
@@ -202,14 +222,16 @@ def total_expression(instrument: Instrument) -> str:
     scores = (
         f"{answers}.extension.where(url = '{ORDINAL_VALUE_EXTENSION}')"
         ".value.select($this.toDecimal())"
-        if instrument.loinc_answers
+        if instrument.has_loinc_answers
         else f"{answers}.code.select(toInteger())"
     )
     whole = f"iif({answers}.count() = {len(instrument.item_ids)}, {scores}.sum(), {{}})"
     if not instrument.zero_first_ends:
         return whole
-    first = f"%resource.repeat(item).where(linkId = '{instrument.item_ids[0]}').answer.value.code"
-    return f"iif({first} = '0', 0, {whole})"
+    first_id = instrument.item_ids[0]
+    first = f"%resource.repeat(item).where(linkId = '{first_id}').answer.value.code"
+    never = instrument.loinc_answer("0", first_id) or "0"  # AUDIT-C's "Never": LA6270-8
+    return f"iif({first} = '{never}', 0, {whole})"
 
 
 def total_item(instrument: Instrument) -> dict[str, Any]:
@@ -245,8 +267,10 @@ def _totals(section: Section) -> list[dict[str, Any]]:
     return [total_item(instrument) for instrument in INSTRUMENTS if instrument.item_ids[0] in ids]
 
 
-def _group(section: Section, base_url: str, translations: Translations) -> dict[str, Any]:
-    questions = [_question(item, base_url, translations) for item in section.items]
+def _group(
+    section: Section, base_url: str, translations: Translations, screener: bool = False
+) -> dict[str, Any]:
+    questions = [_question(item, base_url, translations, screener) for item in section.items]
     group: dict[str, Any] = {
         "linkId": section.id,
         "text": section.title,
@@ -260,17 +284,47 @@ def _group(section: Section, base_url: str, translations: Translations) -> dict[
         group["code"] = [
             {"system": LOINC, "code": instrument.loinc_panel, "display": instrument.name}
         ]
+    if screener and any(cssrs_worded(item) for item in section.items):
+        group["code"] = [{"system": LOINC, "code": cssrs.PANEL_LOINC, "display": CSSRS_PANEL}]
     return _with_translations(group, "text", translations)
 
 
+#: LOINC's display of the C-SSRS screener panel (93373-9).
+CSSRS_PANEL = "Columbia - suicide severity rating scale screener - recent [C-SSRS]"
+
+
+def cssrs_worded(item: Item) -> bool:
+    """Return whether an item, as asked, is a C-SSRS screener question in its own words."""
+    screen_item = cssrs.ITEMS.get(item.id)
+    return screen_item is not None and item.label == screen_item.text
+
+
+def asked_sections(screener: bool) -> tuple[Section, ...]:
+    """Return every page with each item in the wording and skip logic of the screener setting.
+
+    Both settings' items stay (a response may hold either; catalogue.accepted_section);
+    only Q2's and Q5's words and the attempt question's condition differ.
+    """
+    return tuple(
+        dataclasses.replace(
+            section, items=tuple(catalogue.variant(item, screener) for item in section.items)
+        )
+        for section in catalogue.SECTIONS
+    )
+
+
 def questionnaire_resource(
-    base_url: str, clinic_name: str, translations: Translations | None = None
+    base_url: str,
+    clinic_name: str,
+    translations: Translations | None = None,
+    screener: bool = False,
 ) -> dict[str, Any]:
     """Return the FHIR R4 Questionnaire of the intake form, derived from items.py.
 
     Its text is English; `translations` (BCP 47 tag -> gettext) adds each other
     language's words for every question, group and answer as FHIR translation
-    extensions, as the patient read them.
+    extensions, as the patient read them. `screener`: as asked with the C-SSRS screener
+    on (CSSRS_SCREENER_ENABLED), its own version, the screener's words and LOINC codes.
     """
     translations = translations or {}
     return {
@@ -278,7 +332,7 @@ def questionnaire_resource(
         "id": QUESTIONNAIRE_ID,
         "language": SOURCE_LANGUAGE,
         "url": questionnaire_url(base_url),
-        "version": QUESTIONNAIRE_VERSION,
+        "version": VERSIONS[True] if screener else QUESTIONNAIRE_VERSION,
         "name": QUESTIONNAIRE_NAME,
         "title": QUESTIONNAIRE_TITLE,
         "status": "active",
@@ -288,7 +342,10 @@ def questionnaire_resource(
             "Questions a prospective patient answers before a consultation. A clinician "
             "reviews every response; the form makes no diagnosis or treatment decision."
         ),
-        "item": [_group(section, base_url, translations) for section in catalogue.SECTIONS],
+        "item": [
+            _group(section, base_url, translations, screener)
+            for section in asked_sections(screener)
+        ],
     }
 
 
@@ -315,8 +372,10 @@ def _answers(item: Item, value: Any, base_url: str) -> list[dict[str, Any]]:
     if element == "valueCoding":
         codes = value if isinstance(value, list) else [value]
         instrument = INSTRUMENT_OF.get(item.id)
-        if instrument is not None and all(instrument.loinc_answer(str(c)) for c in codes):
-            return [{"valueCoding": _scored_coding(instrument, str(code))} for code in codes]
+        if instrument is not None and all(instrument.loinc_answer(str(c), item.id) for c in codes):
+            return [
+                {"valueCoding": _scored_coding(instrument, str(code), item.id)} for code in codes
+            ]
         system = answer_system(base_url, item.id)
         return [
             {
@@ -345,11 +404,34 @@ def _display(item: Item, code: str) -> str:
         return code
 
 
-def _response_items(answers: dict[str, Any], base_url: str) -> list[dict[str, Any]]:
+#: FHIR's data-absent-reason extension, and its code for a question the patient declined.
+DATA_ABSENT_REASON = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
+ASKED_DECLINED = "asked-declined"
+#: The answer that is not a C-SSRS answer (ITEMS.md, section 11).
+DECLINED = "prefer_not"
+
+
+def _response_items(
+    answers: dict[str, Any], base_url: str, screener: bool = False
+) -> list[dict[str, Any]]:
+    """Return the response's groups: each answered question in the words it was asked in.
+
+    "I'd rather not say" to a C-SSRS screener question is not one of the screener's answers:
+    the item goes without an answer, with data-absent-reason `asked-declined`.
+    """
     groups = []
-    for section in catalogue.SECTIONS:
+    for section in asked_sections(screener):
         questions = []
         for item in section.items:
+            if answers.get(item.id) == DECLINED and cssrs_worded(item):
+                questions.append(
+                    {
+                        "extension": [{"url": DATA_ABSENT_REASON, "valueCode": ASKED_DECLINED}],
+                        "linkId": item.id,
+                        "text": item.label,
+                    }
+                )
+                continue
             answered = _answers(item, answers.get(item.id), base_url)
             if answered:
                 questions.append({"linkId": item.id, "text": item.label, "answer": answered})
@@ -480,6 +562,8 @@ def submission_bundle(
         response=_urn(base_url, "submissions", submission.reference),
         patient=_urn(base_url, "submissions", submission.reference, "patient"),
     )
+    # The words the patient was asked: the screener's when it was on for this submission.
+    screener = screener_of(submission.questionnaire_version, submission.answers)
     response = {
         "resourceType": "QuestionnaireResponse",
         # The language of the response's own words (questions and answer displays are the
@@ -493,7 +577,7 @@ def submission_bundle(
         "status": "completed",
         "subject": {"reference": urls.patient},
         "authored": submission.submitted_at.isoformat(),
-        "item": _response_items(submission.answers, base_url),
+        "item": _response_items(submission.answers, base_url, screener),
     }
     entries = [
         {"fullUrl": urls.response, "resource": response},
@@ -512,7 +596,15 @@ def submission_bundle(
                     "resource": _observation(instrument, total, submission, urls),
                 }
             )
-    entries.extend(_correction_entries(submission, response, urls, base_url, clinic_name))
+    risk = _risk_observation(submission, urls)
+    if risk is not None:
+        entries.append(
+            {
+                "fullUrl": _urn(base_url, "submissions", submission.reference, "scores", "cssrs"),
+                "resource": risk,
+            }
+        )
+    entries.extend(_correction_entries(submission, response, urls, base_url, clinic_name, screener))
     for flag in submission.flags:
         entries.append(
             {
@@ -534,13 +626,13 @@ ORDINAL_VALUE_EXTENSION = "http://hl7.org/fhir/StructureDefinition/ordinalValue"
 ITEM_WEIGHT_EXTENSION = "http://hl7.org/fhir/StructureDefinition/itemWeight"
 
 
-def _scored_coding(instrument: Instrument, code: str) -> dict[str, Any]:
+def _scored_coding(instrument: Instrument, code: str, item_id: str) -> dict[str, Any]:
     """Return one instrument answer as LOINC codes it (an LA code), weighted by its score."""
     return {
         "extension": [{"url": ORDINAL_VALUE_EXTENSION, "valueDecimal": int(code)}],
         "system": LOINC,
-        "code": instrument.loinc_answer(code),
-        "display": instrument.scale[int(code)],
+        "code": instrument.loinc_answer(code, item_id),
+        "display": instrument.scale_of(item_id)[int(code)],
     }
 
 
@@ -559,13 +651,17 @@ def _scored_options(
             {"url": ORDINAL_VALUE_EXTENSION, "valueDecimal": int(code)},
             {"url": ITEM_WEIGHT_EXTENSION, "valueDecimal": int(code)},
         ]
-        if instrument.loinc_answer(code):
-            coding = {k: v for k, v in _scored_coding(instrument, code).items() if k != "extension"}
+        if instrument.loinc_answer(code, item.id):
+            coding = {
+                k: v
+                for k, v in _scored_coding(instrument, code, item.id).items()
+                if k != "extension"
+            }
         else:
             coding = {
                 "system": answer_system(base_url, item.id),
                 "code": code,
-                "display": instrument.scale[int(code)],
+                "display": instrument.scale_of(item.id)[int(code)],
             }
         coding["display"] = item.choice_label(code)
         options.append(
@@ -675,7 +771,7 @@ def _walk(items: list[dict[str, Any]]) -> Any:
         yield from _walk(item.get("item", []))
 
 
-def _item_for(response: dict[str, Any], item_id: str) -> dict[str, Any]:
+def _item_for(response: dict[str, Any], item_id: str, screener: bool = False) -> dict[str, Any]:
     """Return the response's item for a question, adding it (unanswered) where it belongs."""
     for item in _walk(response["item"]):
         if item["linkId"] == item_id:
@@ -688,7 +784,7 @@ def _item_for(response: dict[str, Any], item_id: str) -> dict[str, Any]:
         group = {"linkId": section.id, "text": section.title, "item": []}
         groups.append(group)
         groups.sort(key=lambda g: order.index(g["linkId"]))
-    item = {"linkId": item_id, "text": catalogue.ITEMS[item_id].label}
+    item = {"linkId": item_id, "text": catalogue.variant(catalogue.ITEMS[item_id], screener).label}
     ids = [i.id for i in section.items]
     group["item"].append(item)
     group["item"].sort(key=lambda i: ids.index(i["linkId"]))
@@ -701,6 +797,7 @@ def _correction_entries(
     urls: _Urls,
     base_url: str,
     clinic_name: str,
+    screener: bool = False,
 ) -> list[dict[str, Any]]:
     """Mark each correction on its item, beside the answer it corrects; add its Provenance.
 
@@ -711,7 +808,7 @@ def _correction_entries(
     """
     entries = []
     for correction in sorted(submission.corrections, key=lambda c: (c.created_at, c.id)):
-        item = _item_for(response, correction.item_id)
+        item = _item_for(response, correction.item_id, screener)
         item["id"] = f"item-{correction.item_id}"
         recorded = correction.created_at.isoformat()
         item.setdefault("extension", []).append(
@@ -767,3 +864,56 @@ def _correction_entries(
 
 def _participant(code: str, display: str) -> dict[str, Any]:
     return {"coding": [{"system": PARTICIPANT_TYPE, "code": code, "display": display}]}
+
+
+# --- the C-SSRS screener's triage (cssrs_risk) -------------------------------------------
+
+#: LOINC 93374-7 "Suicide risk level" and its answer list LL465-6 (docs/fhir.md, "Codes").
+RISK_LEVEL = "93374-7"
+RISK_LEVEL_DISPLAY = "Suicide risk level"
+RISK_ANSWERS: dict[str, tuple[str, str]] = {
+    "low": ("LA9194-7", "Low"),
+    "moderate": ("LA6751-7", "Moderate"),
+    "high": ("LA9193-9", "High"),
+}
+
+
+def _risk_observation(submission: Submission, urls: _Urls) -> dict[str, Any] | None:
+    """Return the screener's triage as a 93374-7 Observation, or None.
+
+    None when the screener was not answered enough for a tier, for `no_positive` (LOINC's
+    list has no such level, and the form names none: we never write "no risk"), and when
+    an "I'd rather not say" counted toward the tier: the response holds no answer for it
+    (asked-declined), and a level it does not show would either overstate or understate.
+    The flags (DetectedIssue) carry those cases.
+    """
+    found = cssrs.risk(submission.answers)
+    if found is None or found.tier not in RISK_ANSWERS or found.includes_prefer_not:
+        return None
+    code, display = RISK_ANSWERS[found.tier]
+    return {
+        "resourceType": "Observation",
+        "status": "final",
+        "category": [
+            {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                        "code": "survey",
+                        "display": "Survey",
+                    }
+                ]
+            }
+        ],
+        "code": {
+            "coding": [{"system": LOINC, "code": RISK_LEVEL, "display": RISK_LEVEL_DISPLAY}],
+            "text": "C-SSRS screener triage",
+        },
+        "subject": {"reference": urls.patient},
+        "effectiveDateTime": submission.submitted_at.isoformat(),
+        "valueCodeableConcept": {
+            "coding": [{"system": LOINC, "code": code, "display": display}],
+            "text": f"{display} ({', '.join(found.because)})",
+        },
+        "derivedFrom": [{"reference": urls.response}],
+    }

@@ -21,12 +21,14 @@ from sqlalchemy.engine import Connection, Engine
 from questionnaire.exports import fhir
 from questionnaire.exports.fhir_server import BASE_PLACEHOLDER
 from questionnaire.models import QuestionnaireVersion
-from questionnaire.questions.version import QUESTIONNAIRE_VERSION
+from questionnaire.questions.version import QUESTIONNAIRE_VERSION, VERSIONS
 
 
-def stored_text(clinic_name: str, translations: Mapping[str, Callable[[str], str]]) -> str:
+def stored_text(
+    clinic_name: str, translations: Mapping[str, Callable[[str], str]], screener: bool = False
+) -> str:
     """Return today's Questionnaire as stored: JSON, the base URL as a placeholder."""
-    resource = fhir.questionnaire_resource(BASE_PLACEHOLDER, clinic_name, translations)
+    resource = fhir.questionnaire_resource(BASE_PLACEHOLDER, clinic_name, translations, screener)
     return json.dumps(resource, ensure_ascii=False, sort_keys=True)
 
 
@@ -35,16 +37,18 @@ def remember(
     clinic_name: str,
     translations: Mapping[str, Callable[[str], str]],
     now: datetime,
-    version: str = QUESTIONNAIRE_VERSION,
+    version: str | None = None,
+    screener: bool = False,
 ) -> None:
-    """Store the version this process serves, unless it is stored already."""
+    """Store the version this process serves (with the C-SSRS screener on or off), once."""
+    version = version or (VERSIONS[True] if screener else QUESTIONNAIRE_VERSION)
     with engine.begin() as connection:
         if _known(connection, version):
             return
         values = {
             "version": version,
             "first_served_at": now,
-            "resource": stored_text(clinic_name, translations),
+            "resource": stored_text(clinic_name, translations, screener),
         }
         insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
         connection.execute(insert(QuestionnaireVersion).values(**values).on_conflict_do_nothing())

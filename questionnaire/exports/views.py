@@ -33,6 +33,7 @@ from questionnaire.exports.fhir_server import (
     with_version_id,
 )
 from questionnaire.extensions import db
+from questionnaire.questions.version import VERSIONS
 
 bp = Blueprint("fhir", __name__, url_prefix="/fhir")
 MIMETYPE = "application/fhir+json"
@@ -60,7 +61,11 @@ def remember_version() -> None:
         return
     try:
         fhir_versions.remember(
-            db.engine, app.config["CLINIC_NAME"], language.catalogues(app), app.config["CLOCK"]()
+            db.engine,
+            app.config["CLINIC_NAME"],
+            language.catalogues(app),
+            app.config["CLOCK"](),
+            screener=_screener(),
         )
     except SQLAlchemyError as error:
         # Tried again on the next request; the page asked for is served regardless.
@@ -73,10 +78,15 @@ def _base() -> str:
     return security.base_url()
 
 
+def _screener() -> bool:
+    """Return whether the clinic asks the C-SSRS screener (its Questionnaire says so)."""
+    return bool(current_app.config.get("CSSRS_SCREENER_ENABLED"))
+
+
 def _current() -> dict[str, Any]:
     return with_version_id(
         fhir.questionnaire_resource(
-            _base(), current_app.config["CLINIC_NAME"], language.catalogues()
+            _base(), current_app.config["CLINIC_NAME"], language.catalogues(), _screener()
         )
     )
 
@@ -84,7 +94,7 @@ def _current() -> dict[str, Any]:
 def _earlier() -> dict[str, str]:
     """Return the stored earlier versions; a database outage is a 503 OperationOutcome."""
     try:
-        return fhir_versions.earlier(db.session)
+        return fhir_versions.earlier(db.session, VERSIONS[_screener()])
     except SQLAlchemyError as error:
         db.session.rollback()
         raise FhirError(

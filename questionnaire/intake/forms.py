@@ -22,8 +22,10 @@ class Honeypot:
 
 #: The separate, optional consent for unsent urgent intakes. The clinic's clinical lead and
 #: privacy officer own this wording (README, Urgent intakes); the privacy notice explains it.
+#: It covers every urgent answer, past-month intent and plans included (ITEMS.md, 11), not
+#: only the "right now" question; the field id stays `contact_consent`.
 CONTACT_CONSENT_LABEL = N_(
-    "If I say I am in danger right now, the clinic may contact me even if I do not "
+    "If my answers say I may be in danger, the clinic may contact me even if I do not "
     "finish this form."
 )
 

@@ -77,8 +77,11 @@ def _screener() -> bool:
 
 
 def _asked(section: Section) -> Section:
-    """Return a page as this clinic asks it (the screener's items and wording, or not)."""
-    return catalogue.asked_section(section, _screener())
+    """Return a page as this clinic asks it (the screener's items and wording, or not), in
+    the reader's language: an instrument's items with no official version in it left out."""
+    return catalogue.in_language(
+        catalogue.asked_section(section, _screener()), languages.current_tag()
+    )
 
 
 def _current_draft() -> Draft | None:
@@ -474,6 +477,8 @@ def _render_page(section: Section, form: Any, answers: dict[str, Any], **context
         back_url=_back_url(section, answers),
         crisis_triggers=catalogue.CRISIS_TRIGGERS,
         left_out=_left_out_next(section, answers),
+        # Items of this page left out in the reader's language (the AUDIT-C in French).
+        left_out_here=catalogue.left_out_in(PAGES[PAGE_INDEX[section.id]], languages.current_tag()),
         crisis_items=_crisis_items(section, answers),
         **context,
     )

@@ -39,6 +39,7 @@ from questionnaire.questions.parsers import (
     parse_weight,
     weight_in_kg,
 )
+from questionnaire.questions.wording import N_
 from questionnaire.rules.vocabulary import FieldKind
 
 __all__ = [  # the parsers are part of the catalogue's vocabulary
@@ -413,12 +414,13 @@ def _auditc_items() -> tuple[Item, ...]:
     )
 
 
-#: Canada's standard drink (CCSA 2023), shown with AUDIT-C's first item.
-STANDARD_DRINK = (
+#: Canada's standard drink (CCSA 2023), shown with AUDIT-C's first item. Our own words, not
+#: the AUDIT's: translated (questions/extract.py walks an instrument item's hint).
+STANDARD_DRINK = N_(
     "A drink is 341 ml (12 oz) of 5% beer, cider or cooler, 142 ml (5 oz) of 12% wine, "
     "or 43 ml (1.5 oz) of 40% spirits. You can skip these three questions."
 )
-AUDITC_IF_DRINKS = "Answer this if you have a drink containing alcohol."
+AUDITC_IF_DRINKS = N_("Answer this if you have a drink containing alcohol.")
 
 
 SECTIONS: tuple[Section, ...] = (
@@ -1319,3 +1321,64 @@ def section_is_asked(section: Section, answers: Mapping[str, Any], language: str
     if not conditions or any(c is None or c.on_page for c in conditions):
         return True
     return any(is_asked(item, answers) for item in section.items)
+
+
+def pages_as_answered(screener: bool) -> tuple[Section, ...]:
+    """Return every page in the words a submission was asked with the screener on or off.
+
+    Both settings' items stay (a stored answer to either still shows); Q2 and Q5 read as
+    the patient read them. `screener` comes from the submission (version.screener_of),
+    never from today's setting.
+    """
+    return tuple(accepted_section(page, screener) for page in PAGES)
+
+
+#: The items whose words differ with the screener setting (Q2, Q5): shown in full, as asked.
+WORDED_BY_SCREENER: frozenset[str] = frozenset(
+    item.id for item in ITEMS.values() if item.screener_label
+)
+
+
+def item_asked_in(item: Item, language: str) -> bool:
+    """Return whether an item can be asked in a language (a BCP 47 tag such as fr-CA).
+
+    A standard instrument's item whose official wording exists only in English (the
+    AUDIT-C's, on the alcohol page) is left out for a patient answering in another
+    language, as a whole instrument page is (`asked_in`): never English among French.
+    """
+    english = language.split("-")[0].lower() == "en"
+    return english or not (item.instrument and item.french_exempt)
+
+
+def in_language(section: Section, language: str) -> Section:
+    """Return a page without the items it cannot ask in this language (`item_asked_in`).
+
+    An item asked only after a left-out one (the AUDIT-C's items 2 and 3 after item 1) goes
+    too; one asked also while it is unanswered (`unanswered`, like alcohol_can_pause) is
+    asked unconditionally: its condition is never answered in this language.
+    """
+    left_out = {item.id for item in section.items if not item_asked_in(item, language)}
+    if not left_out:
+        return section
+    items = []
+    for item in section.items:
+        condition = item.asked_when
+        if item.id in left_out:
+            continue
+        if condition is not None and condition.item in left_out:
+            if not condition.unanswered:
+                continue
+            item = dataclasses.replace(item, asked_when=None)
+        items.append(item)
+    return dataclasses.replace(section, items=tuple(items))
+
+
+def left_out_in(section: Section, language: str) -> tuple[str, ...]:
+    """Return the names of the instruments whose items a page leaves out in this language."""
+    names: list[str] = []
+    for item in section.items:
+        if not item_asked_in(item, language) and item.instrument is not None:
+            name = instruments.BY_ID[item.instrument].name
+            if name not in names:
+                names.append(name)
+    return tuple(names)

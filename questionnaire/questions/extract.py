@@ -23,9 +23,13 @@ def catalogue_strings() -> Iterator[tuple[str, str]]:
         for item in section.items:
             where = f"item {item.id}"
             # An exempt item's words stay as published (README, "Languages"); its short
-            # label is the project's own and is translated.
+            # label is the project's own and is translated, and so is a standard
+            # instrument's hint (the AUDIT-C's standard drink), which is ours, not the
+            # instrument's. A C-SSRS hint is the screener's own examples: never translated.
             names = (
-                ("short_label", "error")
+                ("hint", "short_label", "error")
+                if item.french_exempt and item.instrument
+                else ("short_label", "error")
                 if item.french_exempt
                 else ("label", "hint", "short_label", "error")
             )

@@ -32,8 +32,8 @@ EMAIL_EXAMPLE = N_("Enter an email address like name@example.com.")
 PHONE_EXAMPLE = N_("Enter a phone number like 416 555 0123, or leave it blank.")
 #: The phone is needed once the patient agreed the clinic may call them if they are in danger.
 PHONE_FOR_CONTACT = N_(
-    "Enter a phone number. At the start you agreed that the clinic may contact you if you tell "
-    "us you are in danger right now: we need a number to call you."
+    "Enter a phone number. At the start you agreed that the clinic may contact you if your "
+    "answers say you may be in danger: we need a number to call you."
 )
 
 FormValidator = Callable[[wtforms.Form, wtforms.Field], None]

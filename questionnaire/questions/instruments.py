@@ -26,6 +26,9 @@ Sources (see the README, "Standard instruments"):
   answer codes for the same words (Not at all LA6568-5, A little bit LA13863-8, Moderately
   LA13939-6, Quite a bit LA13902-4, Extremely LA14868-6); LOINC's item codes for the PCL-5's
   20 questions were not found in any source reachable here, so its items carry none.
+  AUDIT-C: each item has its own LOINC answer list (LL2179-1, LL2180-9, LL2181-7), as in
+  LOINC's own FHIR Questionnaire for panel 72109-2 (http://loinc.org/q/72109-2); the
+  weights are WHO's scores 0 to 4 (Babor et al. 2001).
 """
 
 from __future__ import annotations
@@ -79,6 +82,9 @@ class Instrument:
     #: Each item's own answer scale, when the items differ (AUDIT-C); else every item uses
     #: `scale`. Codes are still the scores "0", "1", ...
     item_scales: tuple[tuple[str, ...], ...] = ()
+    #: Each item's own LOINC answer codes, in order, when the items' scales differ (AUDIT-C);
+    #: else every item uses `loinc_answers`.
+    item_loinc_answers: tuple[tuple[str, ...], ...] = ()
     #: Whether a first answer of "0" ends the instrument, the others counting 0 (AUDIT-C: a
     #: non-drinker is not asked items 2 and 3, and the AUDIT manual scores them 0).
     zero_first_ends: bool = False
@@ -96,12 +102,35 @@ class Instrument:
             raise ValueError(f"{self.name}: one LOINC answer code per answer of the scale")
         if self.loinc_items and len(self.loinc_items) != len(self.items):
             raise ValueError(f"{self.name}: one LOINC item code per item")
+        if self.item_loinc_answers and (
+            len(self.item_loinc_answers) != len(self.items)
+            or any(len(codes) != len(self.scale) for codes in self.item_loinc_answers)
+        ):
+            raise ValueError(f"{self.name}: one LOINC answer code per answer of each item")
 
-    def loinc_answer(self, code: str) -> str | None:
-        """Return the LOINC answer code (LA code) of one answer code, or None when LOINC has none."""
-        if not self.loinc_answers or code not in self.codes:
+    @property
+    def has_loinc_answers(self) -> bool:
+        """Return whether LOINC answer codes (LA codes) were looked up for every answer."""
+        return bool(self.loinc_answers or self.item_loinc_answers)
+
+    def scale_of(self, item_id: str) -> tuple[str, ...]:
+        """Return the answer words of one item, in order (its own scale, or the shared one)."""
+        if self.item_scales:
+            return self.item_scales[self.item_ids.index(item_id)]
+        return self.scale
+
+    def loinc_answer(self, code: str, item_id: str | None = None) -> str | None:
+        """Return the LOINC answer code (LA code) of one item's answer code, or None without one.
+
+        `item_id` names the item when the items' answer lists differ (AUDIT-C); without it,
+        the first item's list.
+        """
+        if code not in self.codes:
             return None
-        return self.loinc_answers[int(code)]
+        if self.item_loinc_answers:
+            number = self.item_ids.index(item_id) if item_id is not None else 0
+            return self.item_loinc_answers[number][int(code)]
+        return self.loinc_answers[int(code)] if self.loinc_answers else None
 
     @property
     def max_total(self) -> int:
@@ -296,6 +325,13 @@ AUDITC = Instrument(
         ),
         ("1 or 2", "3 or 4", "5 or 6", "7, 8, or 9", "10 or more"),
         ("Never", "Less than monthly", "Monthly", "Weekly", "Daily or almost daily"),
+    ),
+    # LOINC's own AUDIT-C form (http://loinc.org/q/72109-2, Regenstrief): answer lists
+    # LL2179-1, LL2180-9 and LL2181-7, in score order (docs/fhir.md says where it was read).
+    item_loinc_answers=(
+        ("LA6270-8", "LA18926-8", "LA18927-6", "LA18928-4", "LA18929-2"),
+        ("LA15694-5", "LA15695-2", "LA18930-0", "LA18931-8", "LA18932-6"),
+        ("LA6270-8", "LA18933-4", "LA18876-5", "LA18891-4", "LA18934-2"),
     ),
     zero_first_ends=True,
     total_fact="auditc_total",

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
+from typing import Any
 
-from questionnaire.questions import catalogue
+from questionnaire.questions import catalogue, cssrs
 
 #: Characters of the fingerprint (kept within Submission.questionnaire_version's column).
 VERSION_LENGTH = 12
@@ -56,3 +58,15 @@ VERSIONS: dict[bool, str] = {False: QUESTIONNAIRE_VERSION, True: catalogue_finge
 def screener_version(version: str | None) -> bool:
     """Return whether a stored questionnaire version was answered with the screener on."""
     return version == VERSIONS[True]
+
+
+def screener_of(version: str | None, answers: Mapping[str, Any]) -> bool:
+    """Return whether a submission was answered with the C-SSRS screener on.
+
+    Read from its stored questionnaire version when that is one of today's two; for an
+    older version (or none recorded), from its answers: with the screener on, questions 1
+    and 6 are always asked, and without it never. Never from today's setting.
+    """
+    if version in VERSIONS.values():
+        return screener_version(version)
+    return any(answers.get(item_id) is not None for item_id in (cssrs.Q1, cssrs.Q6))

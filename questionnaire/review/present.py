@@ -109,9 +109,15 @@ class EvidenceRow:
     answer: str
 
 
-def evidence_rows(evidence: list[dict[str, Any]], say: Say = _same) -> list[EvidenceRow]:
-    """Return a flag's evidence as question and answer rows, in the reader's language."""
-    rows = [_escalated(row, entry, say) for row, entry in _rows(evidence, say)]
+def evidence_rows(
+    evidence: list[dict[str, Any]], say: Say = _same, screener: bool = False
+) -> list[EvidenceRow]:
+    """Return a flag's evidence as question and answer rows, in the reader's language.
+
+    `screener`: whether the submission was answered with the C-SSRS screener on, so each
+    question reads as the patient was asked it (Q2 and Q5 have the screener's words).
+    """
+    rows = [_escalated(row, entry, say) for row, entry in _rows(evidence, say, screener)]
     return rows
 
 
@@ -123,7 +129,9 @@ def _escalated(row: EvidenceRow, entry: Mapping[str, Any], say: Say) -> Evidence
     return EvidenceRow(row.name, row.question, answer)
 
 
-def _rows(evidence: list[dict[str, Any]], say: Say) -> list[tuple[EvidenceRow, dict[str, Any]]]:
+def _rows(
+    evidence: list[dict[str, Any]], say: Say, screener: bool = False
+) -> list[tuple[EvidenceRow, dict[str, Any]]]:
     rows: list[tuple[EvidenceRow, dict[str, Any]]] = []
     for entry in evidence:
         if "fact" in entry:
@@ -148,6 +156,7 @@ def _rows(evidence: list[dict[str, Any]], say: Say) -> list[tuple[EvidenceRow, d
         item = catalogue.ITEMS.get(entry.get("item", ""))
         if item is None:
             continue
+        item = catalogue.variant(item, screener)
         if "matched" in entry:
             names = say(Phrase(N_("names %(terms)s"), terms=_names(entry, say)))
             rows.append((EvidenceRow(item.id, say(item.label), names), entry))

@@ -21,6 +21,7 @@ from questionnaire.exports import fhir
 from questionnaire.extensions import db, now
 from questionnaire.models import REQUEST_REASONS, Submission
 from questionnaire.questions import catalogue
+from questionnaire.questions.version import screener_of
 from questionnaire.questions.wording import N_, Phrase
 from questionnaire.questions.words import section_rows
 from questionnaire.references import format_reference, parse_reference
@@ -144,7 +145,10 @@ def patient_copy(reference: str) -> str:
                     section,
                     section_rows(section, found.answers, languages.translate, languages.number),
                 )
-                for section in catalogue.PAGES
+                # In the words the patient was asked (the C-SSRS screener's, if it was on).
+                for section in catalogue.pages_as_answered(
+                    screener_of(found.questionnaire_version, found.answers)
+                )
             ],
         )
 

@@ -40,10 +40,17 @@ def score_rows(answers: Mapping[str, Any], language: str = "en") -> list[ScoreRo
     for instrument in INSTRUMENTS:
         score = score_of(instrument, answers)
         section = catalogue.SECTION_OF[instrument.item_ids[0]]
-        asked = score.asked or catalogue.section_is_asked(section, answers, language)
+        # Left out for the patient's language: its page (GAD-7, PCL-5), or its items on a
+        # page that is asked (the AUDIT-C on the alcohol page).
+        in_language = catalogue.asked_in(section, language) and catalogue.item_asked_in(
+            catalogue.ITEMS[instrument.item_ids[0]], language
+        )
+        asked = score.asked or (
+            in_language and catalogue.section_is_asked(section, answers, language)
+        )
         because = ""
         if not asked:
-            because = "reasons" if catalogue.asked_in(section, language) else "language"
+            because = "language" if not in_language else "reasons"
         rows.append(
             ScoreRow(
                 instrument=instrument,

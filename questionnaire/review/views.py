@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 from flask import (
@@ -42,6 +43,7 @@ from questionnaire.models import (
 from questionnaire.ops import alerts as notify
 from questionnaire.questions import catalogue
 from questionnaire.questions.text import parse_row_id
+from questionnaire.questions.version import screener_of
 from questionnaire.questions.wording import N_, Phrase
 from questionnaire.questions.words import section_rows
 from questionnaire.references import format_reference
@@ -79,8 +81,13 @@ from questionnaire.urgent import unsent
 bp = Blueprint("review", __name__, url_prefix="/clinic")
 
 
-def _evidence(evidence: list[dict[str, Any]]) -> Any:
-    return evidence_rows(evidence, languages.translate)
+def _evidence(evidence: list[dict[str, Any]], screener: bool = False) -> Any:
+    return evidence_rows(evidence, languages.translate, screener)
+
+
+def _asked_with_screener(submission: Submission) -> bool:
+    """Return whether this submission was answered with the C-SSRS screener on (as stored)."""
+    return screener_of(submission.questionnaire_version, submission.answers)
 
 
 security.never_cache(bp)
@@ -203,13 +210,15 @@ def _render_submission(
     opened_at = now()  # shown on paper: "Printed … on 2026-06-01 08:00 EDT"
     # The one "today" of this page (the patient's age): the clinic's own day.
     today = clinic_today()
+    # The words the patient was asked (the screener's or the clinic's), as stored.
+    screener = _asked_with_screener(submission)
     return (
         render_template(
             "review/submission.html",
             submission=submission,
             patient=identity(submission.answers, today, languages.translate),
             opened_at=opened_at,
-            evidence=_evidence,
+            evidence=partial(_evidence, screener=screener),
             flagged=flagged_items(submission),
             readings=text_readings(
                 current_app.extensions["rule_table"], submission.answers, languages.translate
@@ -221,7 +230,7 @@ def _render_submission(
                         section, submission.answers, languages.translate, languages.number
                     ),
                 )
-                for section in catalogue.PAGES
+                for section in catalogue.pages_as_answered(screener)
                 if section.instrument is None  # the instruments: one compact row each
             ],
             scores=score_rows(submission.answers, submission.language),
@@ -230,7 +239,7 @@ def _render_submission(
             outcomes=OUTCOMES,
             colleagues=assignment.colleagues(db.session),
             corrections=patient_requests.corrections_by_item(submission),
-            correctable=patient_requests.correctable(),
+            correctable=[catalogue.variant(i, screener) for i in patient_requests.correctable()],
             error=error,
             replaced=unsent.replaced(db.session, submission),
         ),
@@ -285,17 +294,19 @@ def submission_print(reference: str) -> tuple[str, int]:
         abort(404)
     flagged = flagged_items(found)
     today = clinic_today()
+    screener = _asked_with_screener(found)
     return (
         render_template(
             "review/print.html",
             submission=found,
             patient=identity(found.answers, today, languages.translate),
             opened_at=now(),
-            evidence=_evidence,
+            evidence=partial(_evidence, screener=screener),
+            worded=catalogue.WORDED_BY_SCREENER,
             # An answer a flag already shows is not printed again below it.
             sections=[
                 (section, [row for row in rows if row.item.id not in flagged])
-                for section in catalogue.PAGES
+                for section in catalogue.pages_as_answered(screener)
                 if section.instrument is None
                 and (
                     rows := section_rows(

@@ -125,7 +125,14 @@ def test_with_javascript_the_skip_logic_and_crisis_help_follow_the_answers(
         if section.id == "pcl5" or not asked_in(section, "fr-CA" if french else "en"):
             continue
         expect(page).to_have_url(re.compile(rf"/questions/{section.id}$"))
-        if section.id == "alcohol_drugs":
+        if section.id == "alcohol_drugs" and french:
+            # No official French AUDIT-C here: left out, and the page says so (never English
+            # among French); the clinic's own alcohol questions are asked, in French.
+            expect(page.locator("#field-auditc_1")).to_have_count(0)
+            expect(page.locator("main")).to_contain_text("(AUDIT-C) ne sont pas posées ici")
+            expect(page.locator("#field-alcohol_can_pause")).to_be_visible()
+            assert axe_blocking(page, "alcohol page, French") == []
+        elif section.id == "alcohol_drugs":
             expect(page.locator("#field-auditc_1")).to_contain_text(
                 "How often do you have a drink containing alcohol?"
             )
@@ -139,9 +146,11 @@ def test_with_javascript_the_skip_logic_and_crisis_help_follow_the_answers(
         press_continue(page)
     reference = send(page)
     stored, flags = screener.stored(reference)
-    assert stored["suicidal_intent"] == "yes" and stored["auditc_1"] == "3"
+    assert stored["suicidal_intent"] == "yes"
     assert {"suicidal_intent", "suicidal_behaviour", "suicidal_thoughts_recent"} <= flags
-    assert "alcohol_risk" in flags
+    # In French the AUDIT-C was not asked: no answer, no total, no alcohol_risk.
+    assert stored.get("auditc_1") == (None if french else "3")
+    assert ("alcohol_risk" in flags) is not french
 
 
 @pytest.mark.parametrize("french", [False, True], ids=["en", "fr"])

@@ -26,7 +26,7 @@ from playwright.sync_api import Page, Route
 
 from questionnaire import language
 from questionnaire.exports import fhir
-from questionnaire.questions import catalogue
+from questionnaire.questions import catalogue, cssrs
 from questionnaire.questions.instruments import INSTRUMENTS
 from tests.exports import BASE_URL, CLINIC, load, submit
 from tests.exports import INSTRUMENTS as SCORED
@@ -51,8 +51,8 @@ PAGE = (
     + "</body></html>"
 )
 CALCULATED = "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-calculatedExpression"
-#: Every instrument complete: PHQ-9 14, GAD-7 9, PCL-5 20.
-COMPLETE = {**SCORED, "gad7_7": "3", "auditc_1": "1", "auditc_2": "0", "auditc_3": "0"}
+#: Every instrument complete: PHQ-9 14, GAD-7 9, PCL-5 20, AUDIT-C 6.
+COMPLETE = {**SCORED, "gad7_7": "3", "auditc_1": "3", "auditc_2": "1", "auditc_3": "2"}
 
 
 @pytest.fixture
@@ -145,26 +145,31 @@ def with_totals(questionnaire: dict[str, Any]) -> dict[str, Any]:
     their ordinalValue, with no help from the app.
     """
     scored = copy.deepcopy(questionnaire)
-    for group in scored["item"]:
-        if group["linkId"] in {instrument.id for instrument in INSTRUMENTS}:
-            group["item"].append(
-                {
-                    "linkId": f"{group['linkId']}_sdc_total",
-                    "text": "Total (computed by the renderer)",
-                    "type": "integer",
-                    "readOnly": True,
-                    "extension": [
-                        {
-                            "url": CALCULATED,
-                            "valueExpression": {
-                                "language": "text/fhirpath",
-                                "expression": f"%resource.item.where(linkId='{group['linkId']}')"
-                                ".item.answer.value.weight().sum()",
-                            },
-                        }
-                    ],
-                }
-            )
+    for instrument in INSTRUMENTS:
+        # The instrument's own page (PHQ-9, GAD-7, PCL-5), or the page it is asked on (the
+        # AUDIT-C, in the alcohol section).
+        [group] = [
+            g for g in scored["item"] if instrument.item_ids[0] in {i["linkId"] for i in g["item"]}
+        ]
+        its_items = " or ".join(f"linkId='{item_id}'" for item_id in instrument.item_ids)
+        group["item"].append(
+            {
+                "linkId": f"{instrument.id}_sdc_total",
+                "text": "Total (computed by the renderer)",
+                "type": "integer",
+                "readOnly": True,
+                "extension": [
+                    {
+                        "url": CALCULATED,
+                        "valueExpression": {
+                            "language": "text/fhirpath",
+                            "expression": f"%resource.item.where(linkId='{group['linkId']}')"
+                            f".item.where({its_items}).answer.value.weight().sum()",
+                        },
+                    }
+                ],
+            }
+        )
     return scored
 
 
@@ -205,7 +210,10 @@ def test_every_question_renders_and_conditions_open_the_rest(
     }
     for screener in (False, True):
         app.config["CSSRS_SCREENER_ENABLED"] = screener
-        sent = {**screener_answers, **answers} if screener else answers
+        # "I'd rather not say" to a screener question exports as no answer (asked-declined),
+        # which opens nothing: "yes" opens the screener's follow-ups.
+        declined = {item_id: "yes" for item_id in (cssrs.Q2, cssrs.Q6)}
+        sent = {**screener_answers, **answers, **declined} if screener else answers
         show(sdc, questionnaire, response_for(app, sent))
         seen |= rendered(sdc)
     assert seen >= questions | groups
@@ -234,9 +242,8 @@ def test_its_response_is_valid_ours_and_scored_as_the_app_scores(
     theirs = exported(sdc)
     QuestionnaireResponse.model_validate(theirs)
 
-    # The instruments whose answers carry LOINC answer codes and weights (the AUDIT-C's
-    # have none yet: docs/fhir.md); the example answers none of the AUDIT-C.
-    weighted = {"phq9", "gad7", "pcl5"}
+    # Every instrument's answers carry LOINC answer codes and weights, the AUDIT-C's too.
+    weighted = {instrument.id for instrument in INSTRUMENTS}
     totals = {
         item["linkId"].removesuffix("_sdc_total"): item["answer"][0]["valueInteger"]
         for item in walk(theirs["item"])
@@ -248,7 +255,7 @@ def test_its_response_is_valid_ours_and_scored_as_the_app_scores(
         for instrument in INSTRUMENTS
         if instrument.id in weighted
     }
-    assert expected == {"phq9": 14, "gad7": 9, "pcl5": 20}
+    assert expected == {"phq9": 14, "gad7": 9, "pcl5": 20, "auditc": 6}
     assert totals == expected
 
     # Every other linkId is ours, and every answer is the one the app exported.

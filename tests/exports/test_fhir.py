@@ -756,20 +756,20 @@ def test_instrument_answers_are_loinc_answer_codes_weighted_by_their_score(
     app: Flask, questionnaire: dict[str, Any]
 ) -> None:
     found = questions(questionnaire)
-    # The AUDIT-C (issue 22) has no looked-up LOINC answer codes yet (docs/fhir.md): its
-    # answers keep the local codes, which are their scores.
-    assert {i.id for i in ALL_INSTRUMENTS if not i.loinc_answers} == {"auditc"}
+    # Every instrument, the AUDIT-C included, has its answers' LOINC codes (docs/fhir.md).
+    assert all(instrument.has_loinc_answers for instrument in ALL_INSTRUMENTS)
     for instrument in ALL_INSTRUMENTS:
-        if not instrument.loinc_answers:
-            continue
         for item_id in instrument.item_ids:
             options = found[item_id]["answerOption"]
+            scale = instrument.scale_of(item_id)
             assert [o["valueCoding"]["system"] for o in options] == ["http://loinc.org"] * len(
-                instrument.scale
+                scale
             )
-            assert [o["valueCoding"]["code"] for o in options] == list(instrument.loinc_answers)
-            assert [o["valueCoding"]["display"] for o in options] == list(instrument.scale)
-            assert [weight_of(o) for o in options] == list(range(len(instrument.scale)))
+            assert [o["valueCoding"]["code"] for o in options] == [
+                instrument.loinc_answer(code, item_id) for code in instrument.codes
+            ]
+            assert [o["valueCoding"]["display"] for o in options] == list(scale)
+            assert [weight_of(o) for o in options] == list(range(len(scale)))
     assert [o["valueCoding"]["code"] for o in found["phq9_1"]["answerOption"]] == [
         "LA6568-5",
         "LA6569-3",
@@ -783,6 +783,16 @@ def test_instrument_answers_are_loinc_answer_codes_weighted_by_their_score(
         "LA13902-4",
         "LA14868-6",
     ]
+    # The AUDIT-C's three answer lists, as LOINC's own AUDIT-C form has them (72109-2).
+    audit = {
+        item_id: [o["valueCoding"]["code"] for o in found[item_id]["answerOption"]]
+        for item_id in ("auditc_1", "auditc_2", "auditc_3")
+    }
+    assert audit == {
+        "auditc_1": ["LA6270-8", "LA18926-8", "LA18927-6", "LA18928-4", "LA18929-2"],
+        "auditc_2": ["LA15694-5", "LA15695-2", "LA18930-0", "LA18931-8", "LA18932-6"],
+        "auditc_3": ["LA6270-8", "LA18933-4", "LA18876-5", "LA18891-4", "LA18934-2"],
+    }
     # A response's instrument answers are the same codings, each with its weight.
     bundle, submission = bundle_of(app, submit(app, INSTRUMENTS))
     response, _ = split(bundle)
@@ -794,3 +804,17 @@ def test_instrument_answers_are_loinc_answer_codes_weighted_by_their_score(
         assert coding["code"] == ALL_INSTRUMENTS[0].loinc_answers[int(submission.answers[item_id])]
         total += weight_of(coding)
     assert total == 14 == ALL_INSTRUMENTS[0].total(submission.answers)
+    # The AUDIT-C's answers too: each item its own list, each answer weighted by its score.
+    drinker = {**INSTRUMENTS, "auditc_1": "3", "auditc_2": "1", "auditc_3": "2"}
+    bundle, submission = bundle_of(app, submit(app, drinker))
+    response, _ = split(bundle)
+    answered = {item["linkId"]: item for item in walk(response["resource"]["item"])}
+    codings = [answered[f"auditc_{n}"]["answer"][0]["valueCoding"] for n in (1, 2, 3)]
+    assert [c["code"] for c in codings] == ["LA18928-4", "LA15695-2", "LA18876-5"]
+    assert sum(weight_of(c) for c in codings) == 6 == instruments_total(submission.answers)
+
+
+def instruments_total(answers: dict[str, Any]) -> int | None:
+    """Return the app's own AUDIT-C total."""
+    [audit] = [i for i in ALL_INSTRUMENTS if i.id == "auditc"]
+    return audit.total(answers)

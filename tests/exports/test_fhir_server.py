@@ -294,7 +294,7 @@ def test_no_patient_data_is_public(app: Flask, client: FlaskClient) -> None:
 def test_a_database_outage_is_a_503_operation_outcome(
     client: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def down(_session: Any) -> dict[str, str]:
+    def down(_session: Any, _current: str = "") -> dict[str, str]:
         raise sa.exc.OperationalError("SELECT", {}, Exception("gone"))
 
     monkeypatch.setattr(fhir_versions, "earlier", down)

@@ -110,6 +110,15 @@ def test_the_check_finds_english(french_app: Flask) -> None:
     assert {"before", "your", "appointment"} <= english_left(page, set())
 
 
+def as_a_french_patient(answers: dict[str, Any]) -> dict[str, Any]:
+    """Return a case's answers as a French patient gives them: no AUDIT-C (not asked in
+    French), so "24 hours without alcohol" is asked of a non-drinker too, who says yes."""
+    french = {key: value for key, value in answers.items() if not key.startswith("auditc_")}
+    if french.get("alcohol_can_pause") is None:
+        french["alcohol_can_pause"] = "yes"
+    return french
+
+
 def test_every_case_walks_through_french_pages_only(french_app: Flask) -> None:
     cases, _ = usable_cases(CASE_DAY.date())
     assert len(cases) > 50
@@ -118,12 +127,13 @@ def test_every_case_walks_through_french_pages_only(french_app: Flask) -> None:
     for case in cases:
         client = french_client(french_app)
         patient = Patient(client, language="fr-CA")
-        typed = typed_words(case.answers)
+        answers = as_a_french_patient(case.answers)
+        typed = typed_words(answers)
         pages = [("/", client.get("/"))]
         patient.start()
-        for section in asked_pages(case.answers, "fr-CA"):
+        for section in asked_pages(answers, "fr-CA"):
             path = f"/questions/{section.id}"
-            response = patient.answer(section, case.answers)
+            response = patient.answer(section, answers)
             if response.status_code != 303:
                 pages.append((path + " (refused)", response))
             pages.append((path, client.get(path)))
@@ -230,11 +240,10 @@ def test_the_error_pages_are_french_too(
 
 # --- The strict walk: nothing marked English but the switch and a named exemption ---------
 
-#: Shown in English on French pages under an exemption, by item id, and why. Nothing else
-#: may be marked English (lang="en") on a French page but the language switch.
-#: - AUDIT-C: whether to leave it out in French or to use an official French text is being
-#:   decided apart (issue 25); until then its three items are exempted here, exactly.
-AUDITC_EXEMPT = frozenset(instruments.AUDITC.item_ids)
+#: Nothing may be marked English (lang="en") on a French page but the language switch and,
+#: with the screener on, the C-SSRS screener's items (no Canadian-French text to cite). The
+#: AUDIT-C, like the GAD-7 and PCL-5, is left out in French, so it is exempt from nothing.
+NO_EXEMPTION: frozenset[str] = frozenset()
 
 
 def screener_exempt() -> frozenset[str]:
@@ -355,7 +364,7 @@ def test_every_french_page_with_ptsd_shows_no_english_sentence_but_named_exempti
     )
     with app.app_context():
         db.create_all()
-    exempt = AUDITC_EXEMPT | (screener_exempt() if screener else frozenset())
+    exempt = screener_exempt() if screener else NO_EXEMPTION
     client = french_client(app)
     patient = Patient(client, language="fr-CA")
     typed = typed_words(EVERY_PAGE)
@@ -395,8 +404,8 @@ def test_the_strict_walk_finds_english_marked_or_not() -> None:
     # that no exemption names is reported; an exempt item's question is not.
     assert {"nervous", "anxious"} <= strictly_english_left("Feeling nervous, anxious", set())
     html = '<div lang="en" id="field-gad7_1"><p>Feeling nervous</p></div>'
-    assert marked_english_not_exempt(html, AUDITC_EXEMPT, False) == [
+    assert marked_english_not_exempt(html, NO_EXEMPTION, False) == [
         "<div id='field-gad7_1'>Feeling nervous"
     ]
     exempt = '<div lang="en" id="field-auditc_1"><p>How often</p></div><a lang="en">English</a>'
-    assert marked_english_not_exempt(exempt, AUDITC_EXEMPT, False) == []
+    assert marked_english_not_exempt(exempt, frozenset({"auditc_1"}), False) == []

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
@@ -175,16 +173,55 @@ def test_in_french_phq9_reads_in_its_official_french_and_gad7_pcl5_are_left_out_
     for section in PAGES[INDEX["mental_health"] :]:
         patient.answer(section, PTSD)
     check = client.get("/check").get_data(as_text=True)
-    # The AUDIT-C (issue 22) is the one measure still shown in English on French pages, its
-    # French text not yet in the project (docs/patients.md, Languages): left out of this count.
-    without_auditc = re.sub(
-        r'<div class="summary__row[^"]*">\s*<dt lang="en">(How often|How many drinks)'
-        r"[\s\S]*?</div>",
-        "",
-        check,
-    )
-    assert marked_english(without_auditc) == 0 and "Feeling nervous" not in check
+    # Not one English question among the French, the AUDIT-C's included (left out too).
+    assert marked_english(check) == 0 and "Feeling nervous" not in check
+    assert "How often do you have a drink" not in check
     assert patient.send().status_code == 303
     with app.app_context():
         submission = db.session.scalars(sa.select(Submission)).one()
     assert not any(key.startswith(("gad7_", "pcl5_")) for key in submission.answers)
+
+
+def test_in_french_the_auditc_is_left_out_of_the_alcohol_page_saying_so(
+    client: FlaskClient, app: Flask
+) -> None:
+    """Issue 22/25: no official French AUDIT-C could be cited, so its three questions are not
+    asked in French (never English among French); the page says so in one sentence, the
+    clinic's own alcohol questions stay, and a forged AUDIT-C answer is not stored."""
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "fr-CA"
+    patient = started(client)
+    patient.language = "fr-CA"
+    up_to(patient, "alcohol_drugs", PTSD)
+    html = client.get("/questions/alcohol_drugs").get_data(as_text=True)
+    text = visible_text(html)
+    assert marked_english(html) == 0
+    assert "How often do you have a drink" not in text and 'name="auditc_1"' not in html
+    assert (
+        "Certaines questions d\u2019un questionnaire standard (AUDIT-C) ne sont pas posées" in text
+    )
+    # Asked of every French patient: its condition (AUDIT-C item 1) is never answered here,
+    # so it is asked as a plain question, without the script's condition or its hint.
+    assert 'name="alcohol_can_pause"' in html
+    assert 'data-asked-when="auditc_1"' not in html
+    assert "Répondez à cette question si vous buvez de l\u2019alcool." not in text
+    forged = {**PTSD, "auditc_1": "4", "auditc_2": "4", "auditc_3": "4"}
+    for section in PAGES[INDEX["alcohol_drugs"] :]:
+        assert patient.answer(section, forged).status_code == 303, section.id
+    assert patient.send().status_code == 303
+    with app.app_context():
+        submission = db.session.scalars(sa.select(Submission)).one()
+        rules = {flag.rule for flag in submission.flags}
+        facts = dict(submission.facts)
+    assert not any(key.startswith("auditc_") for key in submission.answers)
+    assert facts["auditc_total"] is None and "alcohol_risk" not in rules
+
+
+def test_in_english_the_auditc_is_asked_with_the_standard_drink(client: FlaskClient) -> None:
+    patient = started(client)
+    up_to(patient, "alcohol_drugs", PTSD)
+    html = client.get("/questions/alcohol_drugs").get_data(as_text=True)
+    text = visible_text(html)
+    assert "How often do you have a drink containing alcohol?" in text
+    assert "A drink is 341 ml (12 oz) of 5% beer" in text
+    assert "ne sont pas posées" not in text and "standard questionnaire (AUDIT-C)" not in text
+    assert 'data-asked-when="auditc_1"' in html

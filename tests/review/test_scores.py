@@ -8,6 +8,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from questionnaire.extensions import db
+from questionnaire.models import Submission
+from questionnaire.review.scores import score_rows
 from tests.harness.forms import visible_text
 from tests.harness.statements import counting
 from tests.review.conftest import AddSubmission, minutes
@@ -130,3 +132,26 @@ def test_a_non_drinker_scores_zero_and_a_partial_auditc_is_incomplete(
     queue = as_reviewer.get("/clinic/").get_data(as_text=True)
     assert "AUDIT-C 0" in row_text(queue, never)
     assert "AUDIT-C incomplete" in row_text(queue, partial)
+
+
+def test_a_french_submission_s_auditc_reads_not_asked_in_french(
+    app: Flask, as_reviewer: FlaskClient, add_submission: AddSubmission
+) -> None:
+    """The AUDIT-C's items are left out on French pages: its row says why, never "skipped"."""
+    reference = add_submission([], answers={"full_name": "Flo", "alcohol_can_pause": "yes"})
+    with app.app_context():
+        found = db.session.query(Submission).filter_by(reference=reference).one()
+        found.language = "fr-CA"
+        db.session.commit()
+    html = as_reviewer.get(f"/clinic/submissions/{reference}").get_data(as_text=True)
+    rows = [
+        visible_text(row) for row in re.findall(r'<tr class="scores__row">(.*?)</tr>', html, re.S)
+    ]
+    assert rows[3] == (
+        "AUDIT-C Not asked: the patient answered in French, and the project has no official "
+        "French version of this measure"
+    )
+    [auditc] = [row for row in score_rows({}, "fr-CA") if row.instrument.id == "auditc"]
+    assert (auditc.asked, auditc.not_asked_because, auditc.total) == (False, "language", None)
+    [english] = [row for row in score_rows({}, "en") if row.instrument.id == "auditc"]
+    assert (english.asked, english.not_asked_because) == (True, "")

@@ -345,7 +345,7 @@ def test_switched_off_nothing_is_offered_said_or_raised(
     app.config.update(ALERT_UNSENT_URGENT=False, ON_CALL_EMAILS="oncall@clinic.example")
     start_page = client.get("/").get_data(as_text=True)
     assert 'name="contact_consent"' not in start_page
-    assert "If you tell us you are in danger right now" not in visible_text(client.get("/privacy"))
+    assert "If your answers say you may be in danger" not in visible_text(client.get("/privacy"))
     patient = begin(client, consent=True)  # a forged tick counts for nothing
     for section in PAGES[:SAFETY]:
         patient.answer(section, URGENT)
@@ -463,3 +463,36 @@ def test_the_unsent_intake_page_names_the_patient_s_language(
     queue = as_reviewer_client.get("/clinic/").get_data(as_text=True)
     unsent_list = queue[queue.index('id="unsent-title"') : queue.index("</table>")]
     assert "French (Canada)" in unsent_list
+
+
+def test_the_consent_covers_any_answer_that_says_the_patient_may_be_in_danger(
+    app: Flask, client: FlaskClient, clock: Clock
+) -> None:
+    """ITEMS.md, section 11: the consent covers past-month intent and plans, not only the
+    "right now" question; its wording says so in English and French, its field id stays."""
+    start_page = client.get("/").get_data(as_text=True)
+    assert 'name="contact_consent"' in start_page
+    assert (
+        "If my answers say I may be in danger, the clinic may contact me even if I do not "
+        "finish this form." in visible_text(start_page)
+    )
+    french = app.test_client()
+    french.environ_base["HTTP_ACCEPT_LANGUAGE"] = "fr-CA"
+    assert (
+        "Si mes réponses indiquent que je pourrais être en danger, la clinique peut "
+        "communiquer avec moi même si je ne termine pas ce formulaire."
+        in visible_text(french.get("/"))
+    )
+    assert "If your answers say you may be in danger" in visible_text(client.get("/privacy"))
+    # A plan in the past month, not in danger "right now": the agreed call-back still comes.
+    plan = with_changes(
+        {
+            "suicidal_thoughts_past_month": "yes",
+            "suicide_plan": "yes",
+            "suicidal_thoughts_now": "no",
+        }
+    )
+    patient = begin(client)
+    save_and_leave(patient, plan)
+    [intake] = intakes(app)
+    assert [finding["rule"] for finding in intake.findings] == ["suicide_plan"]
