@@ -44,3 +44,20 @@ def schedule_command(reference: str, at: str) -> None:
         link = external_url("visits.checkin_page", token=booking.token)
     click.echo(f"Visit booked for {at} ({current_app.config['CLINIC_TIMEZONE']}).")
     click.echo(f"Check-in link (shown once): {link}")
+
+
+@visits_cli.command("check-rules")
+@click.argument("path", required=False, type=click.Path(dir_okay=False))
+@with_appcontext
+def check_rules_command(path: str | None) -> None:
+    """Load the check-in's rule table (CHECKIN_RULES_PATH, or PATH) and run every case."""
+    from questionnaire.rules import RuleTableError
+    from questionnaire.visits.rules import load_checkin_table
+
+    try:
+        table = load_checkin_table(path or current_app.config["CHECKIN_RULES_PATH"])
+    except RuleTableError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(
+        f"{len(table.rules)} rules, {len(table.cases)} cases pass (version {table.version})."
+    )
