@@ -13,8 +13,8 @@ from datetime import datetime, time, timedelta, tzinfo
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
+from questionnaire.extensions import DbSession as Session
 from questionnaire.questions.crisis import fill_numbers
 from questionnaire.rules import RuleTable
 from questionnaire.rules.findings import highest_level

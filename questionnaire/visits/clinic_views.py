@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, Response, abort, current_app, render_template, request
 from sqlalchemy.orm import selectinload
 
 from questionnaire import audit, security
 from questionnaire import language as languages
-from questionnaire.auth import signed_in_clinician
+from questionnaire.auth import export_required, signed_in_clinician
 from questionnaire.clinic_time import clinic_today, zone_of
 from questionnaire.extensions import db, now
 from questionnaire.security import external_url
 from questionnaire.visits import course_view
+from questionnaire.visits.fhir import patient_bundle
 from questionnaire.visits.models import Patient, Visit
 from questionnaire.visits.service import VisitError, day_bounds, schedule_by_reference
+from questionnaire.visits.visits_csv import visits_csv
 
 bp = Blueprint("clinic_visits", __name__, url_prefix="/clinic")
 security.never_cache(bp)
@@ -96,6 +99,49 @@ def patient_page(patient_id: int) -> str:
     )
     db.session.commit()
     return _patient_page(patient)
+
+
+@bp.get("/patients/<int:patient_id>/fhir")
+def patient_fhir(patient_id: int) -> Response:
+    """Download the patient's course as FHIR R4 JSON: the Patient and each total's Observation."""
+    clinician = signed_in_clinician()
+    patient = db.session.get(Patient, patient_id)
+    if patient is None:
+        abort(404)
+    bundle = patient_bundle(patient, security.base_url())
+    audit.record(
+        db.session,
+        "export_fhir",
+        actor=clinician,
+        submission=patient.submission,
+        detail={"patient_id": patient.id},
+    )
+    db.session.commit()
+    return Response(
+        json.dumps(bundle, ensure_ascii=False, indent=2),
+        mimetype="application/fhir+json",
+        headers={"Content-Disposition": f'attachment; filename="course-{patient.id}.json"'},
+    )
+
+
+@bp.get("/visits.csv")
+@export_required
+def visits_csv_export() -> Response:
+    """Download every visit as CSV (one row a visit; totals and course facts as columns)."""
+    clinician = signed_in_clinician()
+    patients = db.session.execute(
+        sa.select(Patient)
+        .options(selectinload(Patient.visits), selectinload(Patient.submission))
+        .order_by(Patient.id)
+    ).scalars()
+    text = visits_csv(patients)
+    audit.record(db.session, "export_csv", actor=clinician, detail={"what": "visits"})
+    db.session.commit()
+    return Response(
+        text,
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="visits.csv"'},
+    )
 
 
 @bp.route("/visits/new", methods=["GET", "POST"])

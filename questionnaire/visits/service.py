@@ -15,9 +15,9 @@ from datetime import datetime, time, timedelta, tzinfo
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from questionnaire.audit.record import record
+from questionnaire.extensions import DbSession as Session
 from questionnaire.models import Clinician, Submission
 from questionnaire.questions.wording import N_
 from questionnaire.references import parse_reference

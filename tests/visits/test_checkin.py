@@ -134,7 +134,7 @@ def test_phq9_item9_above_zero_shows_crisis_help(
 ) -> None:
     path = book(app, add_intake(), "2026-06-02T09:30")
     on_the_morning(clock)
-    status, html = send(client, path, {**CLEAR, **PHQ9, "phq9_9": "1"})
+    _status, html = send(client, path, {**CLEAR, **PHQ9, "phq9_9": "1"})
     assert "You do not have to wait to talk to someone" in html
     assert stored(app).crisis
 

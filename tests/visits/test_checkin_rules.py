@@ -101,7 +101,7 @@ def test_a_missing_shared_table_is_named(tmp_path: Path) -> None:
     edited.write_text(
         SHIPPED.read_text(encoding="utf-8"), encoding="utf-8"
     )  # no rules.yaml beside it
-    with pytest.raises(RuleTableError, match="lexicons_from names rules.yaml"):
+    with pytest.raises(RuleTableError, match=r"lexicons_from names rules\.yaml"):
         load_checkin_table(edited)
 
 

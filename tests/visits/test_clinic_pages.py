@@ -123,3 +123,69 @@ def test_a_course_that_worsens_is_flagged(
 
 def test_an_unknown_patient_is_a_404(as_reviewer: FlaskClient) -> None:
     assert as_reviewer.get("/clinic/patients/999").status_code == 404
+
+
+def test_the_course_exports_as_fhir_observations_that_validate(
+    app: Flask, client: FlaskClient, reviewer: TestClinician, add_intake: AddIntake, clock: Clock
+) -> None:
+    from fhir.resources.R4B.bundle import Bundle
+
+    reference = add_intake(facts={"phq9_total": 20, "gad7_total": 12})
+    first = book(app, reference, "2026-06-02T09:00")
+    on_the_morning(clock)
+    send(app.test_client(), first, {**CLEAR, **phq9(9), **GAD7})
+    with app.app_context():
+        patient_id = db.session.execute(sa.select(Patient.id)).scalar_one()
+    as_reviewer = sign_in_now(client, app, reviewer)
+    reply = as_reviewer.get(f"/clinic/patients/{patient_id}/fhir")
+    assert reply.status_code == 200
+    bundle = reply.get_json()
+    Bundle.model_validate(bundle)
+    observations = [
+        e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Observation"
+    ]
+    found = {
+        (o["code"]["coding"][0]["code"], o["valueInteger"], o["effectiveDateTime"][:10])
+        for o in observations
+    }
+    assert found == {
+        ("44261-6", 20, "2026-06-01"),
+        ("70274-6", 12, "2026-06-01"),
+        ("44261-6", 9, "2026-06-02"),
+        ("70274-6", 7, "2026-06-02"),
+    }
+    patient_url = bundle["entry"][0]["fullUrl"]
+    assert all(o["subject"]["reference"] == patient_url for o in observations)
+    texts = [i["text"] for o in observations for i in o["interpretation"]]
+    assert "PHQ-9 response (half or less of baseline)" in texts
+
+
+def test_the_visits_csv_has_one_row_a_visit_with_totals_and_no_answer(
+    app: Flask, client: FlaskClient, reviewer: TestClinician, add_intake: AddIntake, clock: Clock
+) -> None:
+    import csv
+
+    from questionnaire.models import Clinician
+
+    reference = add_intake(facts={"phq9_total": 20})
+    first = book(app, reference, "2026-06-02T09:00")
+    book(app, reference, "2026-06-09T09:00")
+    on_the_morning(clock)
+    send(app.test_client(), first, {**CLEAR, **phq9(9), "visit_bp_reading": "185/125"})
+    as_reviewer = sign_in_now(client, app, reviewer)
+    assert as_reviewer.get("/clinic/visits.csv").status_code == 403  # needs the permission
+    with app.app_context():
+        db.session.execute(sa.update(Clinician).values(can_export=True))
+        db.session.commit()
+    reply = as_reviewer.get("/clinic/visits.csv")
+    assert reply.status_code == 200
+    text = reply.get_data(as_text=True)
+    assert "185/125" not in text and "Sam" not in text
+    header, *lines = list(csv.reader(text.splitlines()))
+    rows = [dict(zip(header, line, strict=True)) for line in lines]
+    assert len(rows) == 2
+    done, booked = rows
+    assert done["phq9_total"] == "9" and done["phq9_baseline"] == "20"
+    assert done["phq9_response"] == "yes" and done["visit_number"] == "1"
+    assert done["highest_level"] == "urgent" and "visit_bp_raised" in done["flags"]
+    assert booked["checked_in_at"] == "" and booked["phq9_total"] == ""
