@@ -74,9 +74,25 @@ def upgrade():
     )
     op.create_index(op.f("ix_visits_patient_id"), "visits", ["patient_id"])
     op.create_index(op.f("ix_visits_scheduled_at"), "visits", ["scheduled_at"])
+    # A hold on a check-in alerts the on-call addresses through the same outbox.
+    with op.batch_alter_table("notifications", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("visit_id", sa.Integer(), nullable=True))
+        batch_op.create_unique_constraint("visit_address", ["kind", "visit_id", "address"])
+        batch_op.create_foreign_key(
+            batch_op.f("fk_notifications_visit_id_visits"),
+            "visits",
+            ["visit_id"],
+            ["id"],
+            ondelete="SET NULL",
+        )
 
 
 def downgrade():
+    op.execute("DELETE FROM notifications WHERE visit_id IS NOT NULL")
+    with op.batch_alter_table("notifications", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("fk_notifications_visit_id_visits"), type_="foreignkey")
+        batch_op.drop_constraint("visit_address", type_="unique")
+        batch_op.drop_column("visit_id")
     op.drop_index(op.f("ix_visits_scheduled_at"), table_name="visits")
     op.drop_index(op.f("ix_visits_patient_id"), table_name="visits")
     op.drop_table("visits")

@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from questionnaire.extensions import DbSession as Session
+from questionnaire.ops.alerts import on_call_addresses, queue_alerts
 from questionnaire.questions.crisis import fill_numbers
 from questionnaire.rules import RuleTable
 from questionnaire.rules.findings import highest_level
@@ -169,6 +170,10 @@ def submit(
     if result.rowcount != 1:  # type: ignore[attr-defined]
         session.rollback()
         raise CheckInGone()
+    addresses = on_call_addresses(settings)
+    if highest_level(findings) == "urgent" and addresses:
+        # A hold: the on-call addresses hear of it as of an urgent intake (reference only).
+        queue_alerts(session, addresses, visit.patient.submission.reference, now, visit_id=visit.id)
     session.commit()
     return flags
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, render_template, request, session
+from flask import Blueprint, Response, current_app, render_template, request, session
 from flask_babel import refresh
 from flask_wtf import FlaskForm
 
@@ -16,6 +16,7 @@ from questionnaire import language as languages
 from questionnaire import security
 from questionnaire.clinic_time import zone_of
 from questionnaire.extensions import db, now
+from questionnaire.ops.alerts import deliver_pending
 from questionnaire.questions import instruments
 from questionnaire.visits import checkin
 from questionnaire.visits.checkin_service import (
@@ -84,7 +85,7 @@ def checkin_page(token: str) -> str | tuple[str, int]:
 
 
 @bp.post("/checkin")
-def checkin_send() -> str | tuple[str, int]:
+def checkin_send() -> Response | str | tuple[str, int]:
     """Send a check-in once: judge it with the check-in rules and store it sealed."""
     token = request.form.get("token", "")
     visit = find_visit(db.session, token)
@@ -105,7 +106,7 @@ def checkin_send() -> str | tuple[str, int]:
     if validated.errors:
         return _page(visit, token, form, which, crisis=posted_crisis), 400
     try:
-        submit(
+        flags = submit(
             db.session,
             visit,
             validated,
@@ -117,6 +118,26 @@ def checkin_send() -> str | tuple[str, int]:
         )
     except CheckInGone:
         return _closed("used", None)
-    return render_template(
-        "visits/checked_in.html", crisis=checkin.needs_crisis_help(validated.answers)
+    response = current_app.make_response(
+        render_template(
+            "visits/checked_in.html", crisis=checkin.needs_crisis_help(validated.answers)
+        )
     )
+    if any(flag["level"] == "urgent" for flag in flags):
+        _deliver_after(response)
+    return response
+
+
+def _deliver_after(response: Response) -> None:
+    """Send a hold's pending alerts once the patient has their page (as after an intake)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def deliver() -> None:
+        # After the response: a failure stays pending for `flask notifications send`.
+        try:
+            with app.app_context():
+                deliver_pending(db.session, app.config)
+        except Exception as error:
+            app.logger.error("Hold alert delivery failed (%s)", type(error).__name__)
+
+    response.call_on_close(deliver)

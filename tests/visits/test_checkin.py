@@ -41,7 +41,9 @@ def send(client: FlaskClient, path: str, answers: dict[str, str]) -> tuple[int, 
     reply = client.post(
         "/checkin", data={**answers, "token": token, "csrf_token": csrf_token(page)}
     )
-    return reply.status_code, reply.get_data(as_text=True)
+    html = reply.get_data(as_text=True)
+    reply.close()  # a hold's alert goes out once the patient has their page
+    return reply.status_code, html
 
 
 def stored(app: Flask) -> Visit:
