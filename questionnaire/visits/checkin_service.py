@@ -76,7 +76,8 @@ def link_state(
     visit: Visit | None, moment: datetime, config: Mapping[str, Any], zone: tzinfo
 ) -> str:
     """Return "unknown", "used", "early", "late" or "open" for a link at a moment."""
-    if visit is None:
+    if visit is None or visit.patient.submission.hidden_at is not None:
+        # A patient who withdrew (their intake hidden at their request) has no open link.
         return "unknown"
     if visit.checked_in_at is not None:
         return "used"

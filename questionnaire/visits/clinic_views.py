@@ -14,6 +14,7 @@ from questionnaire import language as languages
 from questionnaire.auth import export_required, signed_in_clinician
 from questionnaire.clinic_time import clinic_today, zone_of
 from questionnaire.extensions import db, now
+from questionnaire.models import Submission
 from questionnaire.security import external_url
 from questionnaire.visits import course_view
 from questionnaire.visits.fhir import patient_bundle
@@ -55,7 +56,14 @@ def today() -> str:
     visits = list(
         db.session.execute(
             sa.select(Visit)
-            .where(Visit.scheduled_at >= start, Visit.scheduled_at < end)
+            .join(Visit.patient)
+            .join(Patient.submission)
+            # A patient who withdrew is not expected: their visits leave the day view.
+            .where(
+                Visit.scheduled_at >= start,
+                Visit.scheduled_at < end,
+                Submission.hidden_at.is_(None),
+            )
             .options(selectinload(Visit.patient).selectinload(Patient.submission))
             .order_by(Visit.scheduled_at, Visit.id)
         ).scalars()

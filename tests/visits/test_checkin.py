@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 from questionnaire.extensions import db
 from questionnaire.secret_paths import redact
 from questionnaire.visits.models import Visit
-from tests.conftest import Clock
+from tests.conftest import CASE_DAY, Clock
 from tests.harness.forms import csrf_token
 from tests.visits.conftest import AddIntake, book
 
@@ -198,3 +198,37 @@ def test_the_check_in_is_in_the_patients_language_without_gad7_in_french(
 
 def test_the_links_token_is_redacted_from_access_logs() -> None:
     assert redact("GET /checkin/abcDEF123_-x HTTP/1.1") == "GET /checkin/- HTTP/1.1"
+
+
+def test_a_patient_who_withdrew_has_no_open_link(
+    app: Flask, client: FlaskClient, add_intake: AddIntake, clock: Clock
+) -> None:
+    from questionnaire.models import Submission
+
+    reference = add_intake()
+    path = book(app, reference, "2026-06-02T09:30")
+    with app.app_context():
+        db.session.execute(
+            sa.update(Submission)
+            .where(Submission.reference == reference)
+            .values(hidden_at=CASE_DAY, hidden_reason="consent_withdrawn")
+        )
+        db.session.commit()
+    on_the_morning(clock)
+    assert client.get(path).status_code == 404
+    assert stored(app).checked_in_at is None
+
+
+def test_a_visit_deleted_while_the_patient_answers_gets_a_kind_page(
+    app: Flask, client: FlaskClient, add_intake: AddIntake, clock: Clock
+) -> None:
+    path = book(app, add_intake(), "2026-06-02T09:30")
+    on_the_morning(clock)
+    page = client.get(path)
+    with app.app_context():
+        db.session.execute(sa.delete(Visit))
+        db.session.commit()
+    token = path.removeprefix("/checkin/")
+    reply = client.post("/checkin", data={**CLEAR, "token": token, "csrf_token": csrf_token(page)})
+    assert reply.status_code == 404
+    assert "We could not find this link" in reply.get_data(as_text=True)

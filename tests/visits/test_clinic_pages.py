@@ -189,3 +189,24 @@ def test_the_visits_csv_has_one_row_a_visit_with_totals_and_no_answer(
     assert done["phq9_response"] == "yes" and done["visit_number"] == "1"
     assert done["highest_level"] == "urgent" and "visit_bp_raised" in done["flags"]
     assert booked["checked_in_at"] == "" and booked["phq9_total"] == ""
+
+
+def test_a_patient_who_withdrew_leaves_the_day_view(
+    app: Flask, as_reviewer: FlaskClient, add_intake: AddIntake
+) -> None:
+    from questionnaire.models import Submission
+
+    kept = add_intake()
+    withdrawn = add_intake()
+    book(app, kept, "2026-06-01T15:00")
+    book(app, withdrawn, "2026-06-01T16:00")
+    with app.app_context():
+        db.session.execute(
+            sa.update(Submission)
+            .where(Submission.reference == withdrawn)
+            .values(hidden_at=sa.func.now(), hidden_reason="consent_withdrawn")
+        )
+        db.session.commit()
+    html = as_reviewer.get("/clinic/today").get_data(as_text=True)
+    assert f"{kept[:4]}-{kept[4:]}" in html
+    assert f"{withdrawn[:4]}-{withdrawn[4:]}" not in html
