@@ -113,3 +113,15 @@ def test_a_bad_booking_in_the_browser_is_a_400_with_the_reason(
 def test_booking_needs_a_signed_in_clinician(client: FlaskClient) -> None:
     assert client.get("/clinic/visits/new").status_code == 302
     assert client.get("/clinic/today").status_code == 302
+
+
+def test_a_reviewed_intakes_page_offers_booking_with_its_reference(
+    as_reviewer: FlaskClient, add_intake: AddIntake
+) -> None:
+    reviewed, new = add_intake(), add_intake(status="new")
+    html = as_reviewer.get(f"/clinic/submissions/{reviewed}").get_data(as_text=True)
+    assert f"/clinic/visits/new?reference={reviewed}" in html
+    form = as_reviewer.get(f"/clinic/visits/new?reference={reviewed}").get_data(as_text=True)
+    assert f'value="{reviewed}"' in form
+    other = as_reviewer.get(f"/clinic/submissions/{new}").get_data(as_text=True)
+    assert "/clinic/visits/new" not in other
