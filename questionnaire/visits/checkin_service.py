@@ -111,10 +111,14 @@ def history(session: Session, visit: Visit) -> dict[str, Any]:
     found: dict[str, Any] = {"course_visits_before": len(earlier)}
     for instrument in ("phq9", "gad7"):
         total = f"{instrument}_total"
-        found[f"course_{instrument}_baseline"] = intake.get(total)
         previous = [
             v.facts.get(total) for v in earlier if v.facts and v.facts.get(total) is not None
         ]
+        # The intake's total, else the first complete check-in's (ITEMS.md 15, course.py).
+        baseline = intake.get(total)
+        if baseline is None and previous:
+            baseline, previous = previous[0], previous[1:]
+        found[f"course_{instrument}_baseline"] = baseline
         found[f"course_{instrument}_previous"] = previous[-1] if previous else None
     return found
 

@@ -210,3 +210,25 @@ def test_a_patient_who_withdrew_leaves_the_day_view(
     html = as_reviewer.get("/clinic/today").get_data(as_text=True)
     assert f"{kept[:4]}-{kept[4:]}" in html
     assert f"{withdrawn[:4]}-{withdrawn[4:]}" not in html
+
+
+def test_without_an_intake_total_the_first_check_in_is_the_baseline(
+    app: Flask, add_intake: AddIntake, clock: Clock
+) -> None:
+    reference = add_intake()  # the intake's PHQ-9 was incomplete: no phq9_total
+    first = book(app, reference, "2026-06-02T09:00")
+    second = book(app, reference, "2026-06-09T09:00")
+    third = book(app, reference, "2026-06-16T09:00")
+    patient = app.test_client()
+    on_the_morning(clock)
+    send(patient, first, {**CLEAR, **phq9(20)})
+    clock.advance(days=7)
+    send(patient, second, {**CLEAR, **phq9(16)})
+    clock.advance(days=7)
+    send(patient, third, {**CLEAR, **phq9(10)})
+    with app.app_context():
+        visits = db.session.execute(sa.select(Patient)).scalar_one().visits
+        # Baseline 20 (the first check-in): 10 is a response; from the previous 16 it is -6.
+        assert visits[2].facts["phq9_baseline"] == 20
+        assert visits[2].facts["phq9_change_previous"] == -6
+        assert {f["rule"] for f in visits[2].flags} == {"phq9_response"}
