@@ -156,6 +156,9 @@ def from_environment(environ: Mapping[str, str], instance_path: str) -> dict[str
         # 24-hour questions need same-day answers), and never later than an hour before it.
         "VISIT_CHECKIN_OPENS_AT": environ.get("VISIT_CHECKIN_OPENS_AT", "06:00").strip(),
         "VISIT_CHECKIN_CLOSES_MINUTES": int(environ.get("VISIT_CHECKIN_CLOSES_MINUTES", "60")),
+        # The reminder with the check-in link: this many hours before the visit, sent by
+        # `flask visits remind` (cron), only to patients who agreed to reminders.
+        "VISIT_REMINDER_HOURS": float(environ.get("VISIT_REMINDER_HOURS", "24")),
         # PHQ-9 and GAD-7 recall two weeks: asked at a check-in at most once this many days.
         "VISIT_INSTRUMENTS_EVERY_DAYS": int(environ.get("VISIT_INSTRUMENTS_EVERY_DAYS", "7")),
         # The check-in's rule table (holds before a dose); its thresholds marked "to verify"

@@ -47,6 +47,7 @@ def upgrade():
         sa.Column("token_hash", sa.String(64), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.Column("reminded_at", UTCDateTime(), nullable=True),
         sa.Column("opened_at", UTCDateTime(), nullable=True),
         sa.Column("checked_in_at", UTCDateTime(), nullable=True),
         sa.Column("answers", sa.Text(), nullable=True),

@@ -18,6 +18,7 @@ from questionnaire.models import Submission
 from questionnaire.security import external_url
 from questionnaire.visits import course_view
 from questionnaire.visits.fhir import patient_bundle
+from questionnaire.visits.reminders import email_link
 from questionnaire.visits.models import Patient, Visit
 from questionnaire.visits.service import VisitError, day_bounds, schedule_by_reference
 from questionnaire.visits.visits_csv import visits_csv
@@ -79,14 +80,14 @@ def today() -> str:
     )
 
 
-def _patient_page(patient: Patient, link: str | None = None, error: str | None = None) -> str:
+def _patient_page(patient: Patient, link: str | None = None, emailed: bool = False) -> str:
     return render_template(
         "visits/patient.html",
         patient=patient,
         rows=course_view.rows(patient),
         charts=course_view.charts(patient, languages.translate),
         link=link,
-        error=error,
+        emailed=emailed,
         state_of=state_of,
     )
 
@@ -170,6 +171,9 @@ def book() -> str | tuple[str, int]:
     except VisitError as error:
         db.session.rollback()
         return render_template("visits/book.html", error=str(error), values=request.form), 400
+    if request.form.get("reminders"):
+        booking.visit.patient.reminders_agreed = True
     db.session.commit()
     link = external_url("visits.checkin_page", token=booking.token)
-    return _patient_page(booking.visit.patient, link=link)
+    emailed = email_link(booking.visit, booking.token, lambda token: link, current_app.config)
+    return _patient_page(booking.visit.patient, link=link, emailed=emailed)

@@ -66,6 +66,8 @@ class Visit(db.Model):  # type: ignore[name-defined]
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("clinicians.id"))
+    #: When the reminder was sent (with a new link that replaced the booking's).
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: First time the link was opened inside its window ("in progress" on the day view).
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: When the check-in was sent; set once, by a conditional UPDATE (never twice).
