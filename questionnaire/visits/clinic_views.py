@@ -18,8 +18,8 @@ from questionnaire.models import Submission
 from questionnaire.security import external_url
 from questionnaire.visits import course_view
 from questionnaire.visits.fhir import patient_bundle
-from questionnaire.visits.reminders import email_link
 from questionnaire.visits.models import Patient, Visit
+from questionnaire.visits.reminders import email_link
 from questionnaire.visits.service import VisitError, day_bounds, schedule_by_reference
 from questionnaire.visits.visits_csv import visits_csv
 
