@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from questionnaire.extensions import DbSession as Session
+from questionnaire.models import Notification
 from questionnaire.ops.alerts import on_call_addresses, queue_alerts
 from questionnaire.questions.crisis import fill_numbers
 from questionnaire.rules import RuleTable
@@ -176,11 +177,17 @@ def submit(
         session.rollback()
         raise CheckInGone()
     addresses = on_call_addresses(settings)
-    if highest_level(findings) == "urgent" and addresses:
+    if highest_level(findings) == "urgent" and addresses and not _alerted(session, visit):
         # A hold: the on-call addresses hear of it as of an urgent intake (reference only).
         queue_alerts(session, addresses, visit.patient.submission.reference, now, visit_id=visit.id)
     session.commit()
     return flags
+
+
+def _alerted(session: Session, visit: Visit) -> bool:
+    """Return whether the on-call addresses were already alerted about this visit."""
+    found = sa.select(Notification.id).where(Notification.visit_id == visit.id).exists()
+    return bool(session.scalar(sa.select(found)))
 
 
 def _short(table: RuleTable, rule_id: str, level: str) -> str:
@@ -198,3 +205,28 @@ def mark_opened(session: Session, visit: Visit, now: datetime) -> None:
             .execution_options(synchronize_session=False)
         )
         session.commit()
+
+
+def raise_unsent_crisis(
+    session: Session, visit: Visit, now: datetime, settings: Mapping[str, Any]
+) -> bool:
+    """Keep a crisis answer sent with a page that failed its checks: it never vanishes.
+
+    The visit shows "crisis" on the day view and the on-call addresses are alerted once,
+    although the check-in itself is not stored (the patient was told so on the page).
+    Return whether this call raised it (False when it was raised already or sent).
+    """
+    raised = session.execute(
+        sa.update(Visit)
+        .where(Visit.id == visit.id, Visit.checked_in_at.is_(None), Visit.crisis.is_(False))
+        .values(crisis=True)
+        .execution_options(synchronize_session=False)
+    )
+    if raised.rowcount != 1:  # type: ignore[attr-defined]
+        session.rollback()
+        return False
+    addresses = on_call_addresses(settings)
+    if addresses:
+        queue_alerts(session, addresses, visit.patient.submission.reference, now, visit_id=visit.id)
+    session.commit()
+    return True

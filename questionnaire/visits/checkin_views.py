@@ -26,6 +26,7 @@ from questionnaire.visits.checkin_service import (
     instruments_due,
     link_state,
     mark_opened,
+    raise_unsent_crisis,
     submit,
     window,
 )
@@ -104,7 +105,12 @@ def checkin_send() -> Response | str | tuple[str, int]:
     course = history(db.session, visit)
     validated = checkin.validate(form, which, course)
     if validated.errors:
-        return _page(visit, token, form, which, crisis=posted_crisis), 400
+        page = _page(visit, token, form, which, crisis=posted_crisis)
+        if posted_crisis and raise_unsent_crisis(db.session, visit, now(), current_app.config):
+            response = current_app.make_response((page, 400))
+            _deliver_after(response)
+            return response
+        return page, 400
     try:
         flags = submit(
             db.session,

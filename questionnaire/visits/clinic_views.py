@@ -32,10 +32,10 @@ STATES = ("crisis", "hold", "done", "in_progress", "not_opened")
 
 def state_of(visit: Visit) -> str:
     """Return the visit's check-in state for the day view."""
+    if visit.crisis:  # sent, or raised by a page sent back with a missing answer
+        return "crisis"
     if visit.checked_in_at is None:
         return "in_progress" if visit.opened_at is not None else "not_opened"
-    if visit.crisis:
-        return "crisis"
     return "hold" if visit.highest_level == "urgent" else "done"
 
 
