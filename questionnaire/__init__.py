@@ -91,15 +91,21 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from questionnaire.flagging.table import load_rule_table
 
     app.extensions["rule_table"] = load_rule_table(app.config["RULES_PATH"])
+    from questionnaire.visits.rules import load_checkin_table
+
+    app.extensions["checkin_rule_table"] = load_checkin_table(app.config["CHECKIN_RULES_PATH"])
 
     from questionnaire import auth, cli, errors, intake, review
     from questionnaire.exports import views as exports
     from questionnaire.ops import health
+    from questionnaire.visits import checkin_views, clinic_views
 
     app.register_blueprint(intake.bp)
     app.register_blueprint(review.bp)
     app.register_blueprint(exports.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(checkin_views.bp)
+    app.register_blueprint(clinic_views.bp)
     auth.init_app(app)
     errors.register(app)
     app.jinja_env.filters["numbers"] = lambda text: fill_numbers(

@@ -12,6 +12,7 @@ def register(app: Flask) -> None:
     from questionnaire.flagging.cli import rules
     from questionnaire.flagging.table import rule_fields
     from questionnaire.ops.cli import alerts_cli, keys_cli, notifications_cli, purge_command
+    from questionnaire.visits.cli import visits_cli
 
     for command in (
         rules,
@@ -21,6 +22,7 @@ def register(app: Flask) -> None:
         keys_cli,
         purge_command,
         exports_cli,
+        visits_cli,
     ):
         app.cli.add_command(command)
     # rule_fields() is cached; warming it here keeps the first command quick.

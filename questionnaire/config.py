@@ -15,6 +15,7 @@ from questionnaire.questions.wording import N_
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_RULES_PATH = PROJECT_ROOT / "rules.yaml"
+DEFAULT_CHECKIN_RULES_PATH = PROJECT_ROOT / "checkin_rules.yaml"
 #: The clinic's zone when CLINIC_TIMEZONE is unset (an IANA name).
 DEFAULT_CLINIC_TIMEZONE = "America/Toronto"
 #: How long a sent intake is kept when RETENTION_DAYS is unset: about 10 years, what
@@ -150,6 +151,19 @@ def from_environment(environ: Mapping[str, str], instance_path: str) -> dict[str
         "EXPORT_KEEP_HOURS": float(environ.get("EXPORT_KEEP_HOURS", "24")),
         "EXPORT_STREAM_MAX_ROWS": int(environ.get("EXPORT_STREAM_MAX_ROWS", "5000")),
         "EXPORT_STUCK_MINUTES": float(environ.get("EXPORT_STUCK_MINUTES", "10")),
+        # Treatment visits (docs/visits.md): when a visit's check-in link opens and closes.
+        # It opens at VISIT_CHECKIN_OPENS_AT on the visit's own day in the clinic's zone (the
+        # 24-hour questions need same-day answers), and never later than an hour before it.
+        "VISIT_CHECKIN_OPENS_AT": environ.get("VISIT_CHECKIN_OPENS_AT", "06:00").strip(),
+        "VISIT_CHECKIN_CLOSES_MINUTES": int(environ.get("VISIT_CHECKIN_CLOSES_MINUTES", "60")),
+        # The reminder with the check-in link: this many hours before the visit, sent by
+        # `flask visits remind` (cron), only to patients who agreed to reminders.
+        "VISIT_REMINDER_HOURS": float(environ.get("VISIT_REMINDER_HOURS", "24")),
+        # PHQ-9 and GAD-7 recall two weeks: asked at a check-in at most once this many days.
+        "VISIT_INSTRUMENTS_EVERY_DAYS": int(environ.get("VISIT_INSTRUMENTS_EVERY_DAYS", "7")),
+        # The check-in's rule table (holds before a dose); its thresholds marked "to verify"
+        # in ITEMS.md (fasting, the blood-pressure hold) are the clinic's to edit there.
+        "CHECKIN_RULES_PATH": environ.get("CHECKIN_RULES_PATH", str(DEFAULT_CHECKIN_RULES_PATH)),
     }
 
 

@@ -457,7 +457,8 @@ class AuditEvent(db.Model):  # type: ignore[name-defined]
 class Notification(db.Model):  # type: ignore[name-defined]
     """One alert email about an urgent intake to one address; retried, never sent twice.
 
-    It concerns either a submission or an unsent urgent intake. The unique keys
+    It concerns a submission, an unsent urgent intake, or a visit's check-in that raised a
+    hold. The unique keys
     (kind, subject, address) make a second sweep's insert fail, so no alert is doubled.
     """
 
@@ -465,6 +466,7 @@ class Notification(db.Model):  # type: ignore[name-defined]
     __table_args__ = (
         sa.UniqueConstraint("kind", "submission_id", "address", name="submission_address"),
         sa.UniqueConstraint("kind", "unsent_intake_id", "address", name="unsent_address"),
+        sa.UniqueConstraint("kind", "visit_id", "address", name="visit_address"),
         sa.CheckConstraint(_in("state", NOTIFICATION_STATES), name="state"),
         sa.CheckConstraint(_in("kind", NOTIFICATION_KINDS), name="kind"),
     )
@@ -479,6 +481,8 @@ class Notification(db.Model):  # type: ignore[name-defined]
     unsent_intake_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("unsent_intakes.id", ondelete="SET NULL")
     )
+    #: A treatment visit whose check-in raised a hold (visits/models.py; issue 27).
+    visit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("visits.id", ondelete="SET NULL"))
     reference: Mapped[str] = mapped_column(sa.String(16))
     address: Mapped[str] = mapped_column(sa.String(254))
     state: Mapped[str] = mapped_column(sa.String(8), default="pending", index=True)

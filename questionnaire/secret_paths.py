@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 
 #: Path prefixes whose next segment is a secret token.
-SECRET_PATH_PREFIXES: tuple[str, ...] = ("/resume/", "/clinic/enrol/")
+SECRET_PATH_PREFIXES: tuple[str, ...] = ("/resume/", "/clinic/enrol/", "/checkin/")
 
 #: A listed prefix and its token, anywhere in a string (a path, a raw URI, a referrer).
 _SECRET = re.compile(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 from collections.abc import Iterator
@@ -57,13 +58,19 @@ def _make_targets() -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def flask_cli() -> tuple[click.Group, click.Context]:
+def flask_cli() -> Iterator[tuple[click.Group, click.Context]]:
     """The `flask` command as the shell sees it: Flask's own commands and the app's."""
     app = create_app({"TESTING": True})
     group = FlaskGroup(create_app=lambda: app)
+    before = os.environ.get("FLASK_RUN_FROM_CLI")
     ctx = group.make_context("flask", ["--help"], resilient_parsing=True)
     ctx.ensure_object(ScriptInfo).load_app = lambda: app  # type: ignore[method-assign]
-    return group, ctx
+    # Looking a command up pushes the app's context onto ctx; closing ctx pops it, or every
+    # later test's `flask` command would run against this app's empty database.
+    with ctx:
+        yield group, ctx
+    if before is None:
+        os.environ.pop("FLASK_RUN_FROM_CLI", None)
 
 
 def _resolve(group: click.Group, ctx: click.Context, words: list[str]) -> click.Command:

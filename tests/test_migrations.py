@@ -30,6 +30,8 @@ TABLES = {
     "corrections",
     "ended_sessions",
     "questionnaire_versions",
+    "patients",
+    "visits",
 }
 
 

@@ -71,6 +71,11 @@ ACTIONS = frozenset(
         "name_search",
         "name_index_rebuilt",
         "name_index_rotated",
+        # Treatment visits (issue 27): ids and times only, never an answer.
+        "patient_created",
+        "visit_scheduled",
+        "view_patient",
+        "view_day",
     }
 )
 

@@ -33,7 +33,8 @@ def queue_alerts(
 ) -> None:
     """Add one pending alert per address (once each) for a reference; the caller commits.
 
-    `about` names what it is about: submission_id=…, or unsent_intake_id=… with kind=….
+    `about` names what it is about: submission_id=…, unsent_intake_id=… with kind=…, or
+    visit_id=… (a check-in's hold).
     """
     session.add_all(
         Notification(reference=reference, address=address, state="pending", created_at=at, **about)
@@ -107,6 +108,7 @@ def deliver_pending(session: DbSession, config: Mapping[str, Any]) -> dict[str, 
             str(config.get("CLINIC_NAME") or "the clinic"),
             kind=notification.kind,
             unsent=notification.unsent_intake_id is not None,
+            hold=notification.visit_id is not None,
         )
         try:
             send(config, message)

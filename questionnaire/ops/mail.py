@@ -20,9 +20,21 @@ def alert_message(
     clinic: str,
     kind: str = "urgent",
     unsent: bool = False,
+    hold: bool = False,
 ) -> EmailMessage:
     """Return the alert email: the reference and where to sign in, nothing about the patient."""
     shown = format_reference(reference)
+    if hold:
+        message = EmailMessage()
+        message["From"] = sender
+        message["To"] = recipient
+        message["Subject"] = f"Hold before treatment: {shown}"
+        message.set_content(
+            f"A check-in before a treatment at {clinic}, reference {shown}, raised a hold: "
+            "do not dose until a clinician has spoken with the patient. Sign in and open "
+            "today's visits.\n"
+        )
+        return message
     what = "urgent intake (not sent by the patient)" if unsent else "urgent intake"
     message = EmailMessage()
     message["From"] = sender

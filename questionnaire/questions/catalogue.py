@@ -415,10 +415,12 @@ def _auditc_items() -> tuple[Item, ...]:
 
 
 #: Canada's standard drink (CCSA 2023), shown with AUDIT-C's first item. Our own words, not
-#: the AUDIT's: translated (questions/extract.py walks an instrument item's hint).
+#: the AUDIT's: translated (questions/extract.py walks an instrument item's hint). No "%"
+#: before a letter: pybabel would read "40% spirits" as a "% s" placeholder and refuse the
+#: French ("12 % o") when compiling.
 STANDARD_DRINK = N_(
-    "A drink is 341 ml (12 oz) of 5% beer, cider or cooler, 142 ml (5 oz) of 12% wine, "
-    "or 43 ml (1.5 oz) of 40% spirits. You can skip these three questions."
+    "A drink is 341 ml (12 oz) of beer, cider or cooler at 5%, 142 ml (5 oz) of wine at 12%, "
+    "or 43 ml (1.5 oz) of spirits at 40%. You can skip these three questions."
 )
 AUDITC_IF_DRINKS = N_("Answer this if you have a drink containing alcohol.")
 

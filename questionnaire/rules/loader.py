@@ -202,6 +202,7 @@ def _load(
             again,
         )
 
+    _share_term_lists(path, document.data, reporter)
     parts = _validate(document.data, reporter)
     lexicons = _check_lexicons(parts, reporter)
     context = _check_context(parts, reporter)
@@ -240,6 +241,44 @@ def _load(
     if reporter.problems:
         return None, _in_file_order(reporter.problems)
     return table, []
+
+
+#: What a table may take from another (`lexicons_from: rules.yaml`): how free text is read.
+SHARED_KEYS = ("lexicons", "known", "context")
+
+
+def _share_term_lists(path: Path, data: dict[str, Any], reporter: _Reporter) -> None:
+    """Fill a table's term lists, guards and contexts from the table `lexicons_from` names.
+
+    The check-in's table reads its medicines answer with the intake's lists, so a list is
+    kept in one place. The other file is read as data only (its rules and cases are its
+    own table's business, checked when that table loads); a key the table writes itself
+    wins. Problems found in the shared parts are reported against this file.
+    """
+    source = data.pop("lexicons_from", None)
+    if source is None:
+        return
+    if not isinstance(source, str) or not source.strip():
+        reporter.at(
+            ("lexicons_from",), "lexicons_from must name a rule table file, like rules.yaml"
+        )
+        return
+    shared_path = (path.parent / source).resolve()
+    try:
+        shared = parse(shared_path.read_text(encoding="utf-8-sig")).data
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        reporter.at(
+            ("lexicons_from",),
+            f"lexicons_from names {source}, which cannot be read ({type(error).__name__}); "
+            "check the path (relative to this file) and that the file is sound",
+        )
+        return
+    if not isinstance(shared, dict):
+        reporter.at(("lexicons_from",), f"{source} is not a rule table; name one like rules.yaml")
+        return
+    for key in SHARED_KEYS:
+        if key in shared and key not in data:
+            data[key] = shared[key]
 
 
 def _in_file_order(problems: list[Problem]) -> list[Problem]:

@@ -222,6 +222,6 @@ def test_in_english_the_auditc_is_asked_with_the_standard_drink(client: FlaskCli
     html = client.get("/questions/alcohol_drugs").get_data(as_text=True)
     text = visible_text(html)
     assert "How often do you have a drink containing alcohol?" in text
-    assert "A drink is 341 ml (12 oz) of 5% beer" in text
+    assert "A drink is 341 ml (12 oz) of beer, cider or cooler at 5%" in text
     assert "ne sont pas posées" not in text and "standard questionnaire (AUDIT-C)" not in text
     assert 'data-asked-when="auditc_1"' in html

@@ -1,0 +1,1 @@
+"""Treatment visits: patients made from reviewed submissions, visits, and their check-ins."""
