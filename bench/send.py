@@ -136,8 +136,8 @@ def send_bodies(environment: dict[str, str], count: int) -> list[tuple[str, str]
     from questionnaire.extensions import db, utcnow
     from questionnaire.intake import service
     from questionnaire.intake.views import DRAFT_KEY
-    from questionnaire.models import Draft
     from questionnaire.questions.catalogue import PAGES
+    from questionnaire.records.models import Draft
     from tests.answers import baseline
 
     app = app_for(environment)

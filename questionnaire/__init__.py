@@ -10,12 +10,13 @@ from flask import Flask, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from questionnaire import assets, clinic_time, crypto, language, security
+from questionnaire import assets, clinic_time, language, security
 from questionnaire import config as settings
 from questionnaire.extensions import csrf, db, migrate, utcnow
 from questionnaire.questions.crisis import NON_BREAKING_HYPHEN, fill_numbers
 from questionnaire.questions.text import mailto
-from questionnaire.references import format_reference
+from questionnaire.records import crypto
+from questionnaire.records.references import format_reference
 
 __all__ = ["create_app"]
 

@@ -8,7 +8,7 @@ Create Date: 2026-12-05
 from alembic import op
 import sqlalchemy as sa
 
-from questionnaire.models import QUEUE_COUNT_TRIGGERS, UTCDateTime, queue_count_seed
+from questionnaire.records.models import QUEUE_COUNT_TRIGGERS, UTCDateTime, queue_count_seed
 
 revision = "0006_queue_scale"
 down_revision = "0005_hardening"

@@ -15,11 +15,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from questionnaire import audit, locks
+from questionnaire import audit
 from questionnaire.auth import passwords, service, totp
 from questionnaire.auth.guard import ABSOLUTE_TIMEOUT, session_digest
 from questionnaire.extensions import DbSession
-from questionnaire.models import Clinician, EndedSession, EnrolmentLink
+from questionnaire.records import locks
+from questionnaire.records.models import Clinician, EndedSession, EnrolmentLink
 
 #: Stored as an invited clinician's password hash: no password ever matches it.
 UNUSABLE_HASH = "!enrolment-pending"

@@ -43,8 +43,8 @@ from questionnaire.auth.account_forms import (
 from questionnaire.auth.guard import admin_required, signed_in_clinician
 from questionnaire.exports import jobs as export_jobs
 from questionnaire.extensions import db, limiter, now
-from questionnaire.models import Clinician
 from questionnaire.questions.wording import N_
+from questionnaire.records.models import Clinician
 
 bp = Blueprint("accounts", __name__, url_prefix="/clinic")
 #: Enrolment and a password change are throttled like sign-in (they take a password or a code).

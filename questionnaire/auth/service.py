@@ -13,12 +13,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from questionnaire import audit, locks
+from questionnaire import audit
 from questionnaire.auth import devices, passwords, throttle, totp
 from questionnaire.auth.passwords import PasswordPolicyError
 from questionnaire.extensions import DbSession, now
-from questionnaire.models import Clinician, LoginAttempt
 from questionnaire.questions.text import checked_email
+from questionnaire.records import locks
+from questionnaire.records.models import Clinician, LoginAttempt
 
 __all__ = [
     "AccountError",

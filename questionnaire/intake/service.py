@@ -18,10 +18,8 @@ from sqlalchemy.exc import IntegrityError, InvalidRequestError
 from sqlalchemy.orm.exc import StaleDataError
 
 from questionnaire.clinic_time import local_date, zone_of
-from questionnaire.crypto import name_index_key as name_key
 from questionnaire.extensions import DbSession, utcnow
 from questionnaire.flagging.table import evaluate
-from questionnaire.models import Draft, Flag, NameToken, Submission, UnsentIntake
 from questionnaire.ops.alerts import queue_alerts
 from questionnaire.questions import catalogue
 from questionnaire.questions.blind_index import blind_tokens
@@ -29,7 +27,9 @@ from questionnaire.questions.crisis import fill_numbers
 from questionnaire.questions.forms import as_formdata, section_form_class, validate_answers
 from questionnaire.questions.text import parse_iso_date
 from questionnaire.questions.version import VERSIONS
-from questionnaire.references import new_reference
+from questionnaire.records.crypto import name_index_key as name_key
+from questionnaire.records.models import Draft, Flag, NameToken, Submission, UnsentIntake
+from questionnaire.records.references import new_reference
 from questionnaire.rules import LEVEL_RANK, RuleTable, highest_level
 
 REFERENCE_ATTEMPTS = 5

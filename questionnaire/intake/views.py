@@ -36,7 +36,6 @@ from questionnaire.intake.forms import (
     StartForm,
     page_form_class,
 )
-from questionnaire.models import Draft, Submission
 from questionnaire.ops import alerts as notify
 from questionnaire.ops import mail
 from questionnaire.questions import catalogue, instruments
@@ -44,7 +43,8 @@ from questionnaire.questions.catalogue import PAGES, Section
 from questionnaire.questions.forms import DateParts, form_errors
 from questionnaire.questions.wording import N_, Phrase
 from questionnaire.questions.words import section_rows
-from questionnaire.references import format_reference
+from questionnaire.records.models import Draft, Submission
+from questionnaire.records.references import format_reference
 from questionnaire.retention import retention_span
 from questionnaire.urgent import unsent
 

@@ -15,9 +15,9 @@ from flask import Response, abort, flash, render_template
 from questionnaire import language as languages
 from questionnaire import security
 from questionnaire.extensions import DbSession, db
-from questionnaire.models import Submission
 from questionnaire.questions.wording import N_, Phrase
-from questionnaire.references import parse_reference
+from questionnaire.records.models import Submission
+from questionnaire.records.references import parse_reference
 from questionnaire.review import actions
 
 T = TypeVar("T")

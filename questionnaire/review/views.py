@@ -24,7 +24,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
-from questionnaire import audit, crypto, security
+from questionnaire import audit, security
 from questionnaire import language as languages
 from questionnaire.audit import trail
 from questionnaire.auth import admin_required, export_required, signed_in_clinician
@@ -32,19 +32,20 @@ from questionnaire.clinic_time import clinic_today, zone_of
 from questionnaire.exports import fhir
 from questionnaire.exports import jobs as export_jobs
 from questionnaire.extensions import db, now
-from questionnaire.models import (
+from questionnaire.ops import alerts as notify
+from questionnaire.questions import catalogue
+from questionnaire.questions.text import parse_row_id
+from questionnaire.questions.wording import N_, Phrase
+from questionnaire.questions.words import section_rows
+from questionnaire.records import crypto
+from questionnaire.records.models import (
     OUTCOMES,
     STATUSES,
     UNSENT_OUTCOMES,
     Submission,
     UnsentIntake,
 )
-from questionnaire.ops import alerts as notify
-from questionnaire.questions import catalogue
-from questionnaire.questions.text import parse_row_id
-from questionnaire.questions.wording import N_, Phrase
-from questionnaire.questions.words import section_rows
-from questionnaire.references import format_reference
+from questionnaire.records.references import format_reference
 from questionnaire.review import actions, assignment, name_search
 from questionnaire.review import dashboard as work
 from questionnaire.review import requests as patient_requests

@@ -20,7 +20,7 @@ from werkzeug.test import TestResponse
 
 from questionnaire.auth import account_service
 from questionnaire.extensions import db
-from questionnaire.models import AuditEvent, Clinician, EndedSession, EnrolmentLink
+from questionnaire.records.models import AuditEvent, Clinician, EndedSession, EnrolmentLink
 from tests.auth.helpers import (
     TEST_PAGE,
     TestClinician,

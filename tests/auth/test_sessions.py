@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 
 from questionnaire.auth import service
 from questionnaire.extensions import db
-from questionnaire.models import AuditEvent, Clinician
+from questionnaire.records.models import AuditEvent, Clinician
 from tests.auth.helpers import (
     TEST_PAGE,
     TestClinician,

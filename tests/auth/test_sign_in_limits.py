@@ -7,7 +7,7 @@ from flask.testing import FlaskClient
 
 from questionnaire.auth import service, throttle
 from questionnaire.extensions import db
-from questionnaire.models import Clinician
+from questionnaire.records.models import Clinician
 from tests.auth.helpers import (
     FAILED,
     TestClinician,

@@ -20,9 +20,9 @@ from questionnaire.exports.csv import (
     submissions_csv,
 )
 from questionnaire.extensions import db
-from questionnaire.models import Flag, Submission
 from questionnaire.questions import catalogue
-from questionnaire.references import format_reference as shown
+from questionnaire.records.models import Flag, Submission
+from questionnaire.records.references import format_reference as shown
 from questionnaire.review import requests as patient_requests
 from tests.conftest import Clock
 from tests.exports import (

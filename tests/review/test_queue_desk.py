@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from questionnaire.extensions import db
-from questionnaire.models import AuditEvent, Clinician, Submission
+from questionnaire.records.models import AuditEvent, Clinician, Submission
 from questionnaire.review import assignment
 from questionnaire.review.actions import ActionRefused
 from questionnaire.review.queue import BadFilter, QueueFilter

@@ -8,9 +8,9 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from questionnaire.crypto import EncryptedJSON, EncryptedText
 from questionnaire.extensions import db, utcnow
-from questionnaire.references import REFERENCE_LENGTH
+from questionnaire.records.crypto import EncryptedJSON, EncryptedText
+from questionnaire.records.references import REFERENCE_LENGTH
 from questionnaire.rules.vocabulary import LEVELS
 
 STATUSES = ("new", "in_review", "reviewed")
