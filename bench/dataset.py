@@ -260,7 +260,7 @@ def landmarks(session: Any) -> Landmarks:
     import sqlalchemy as sa
 
     from questionnaire.records.models import Flag, Submission
-    from questionnaire.review.queue import Cursor
+    from questionnaire.records.queue import Cursor
 
     total = session.scalar(sa.select(sa.func.count()).select_from(Submission)) or 0
     order = (Submission.level_rank, Submission.submitted_at, Submission.id)

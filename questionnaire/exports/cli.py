@@ -18,7 +18,7 @@ from questionnaire.exports import jobs
 from questionnaire.extensions import db, now
 from questionnaire.records.crypto import keyring
 from questionnaire.records.models import EXPORT_FORMATS, EXPORT_KINDS, Clinician, ExportJob
-from questionnaire.review.queue import BadFilter, QueueFilter
+from questionnaire.records.queue import BadFilter, QueueFilter
 
 
 @click.group("exports")

@@ -35,7 +35,7 @@ from questionnaire.extensions import DbSession
 from questionnaire.records import locks
 from questionnaire.records.crypto import Keyring
 from questionnaire.records.models import EXPORT_KINDS, Clinician, ExportJob, Submission
-from questionnaire.review.queue import (
+from questionnaire.records.queue import (
     QueueFilter,
     all_in_queue,
     count_flags_in_queue,

@@ -20,7 +20,6 @@ from sqlalchemy.orm.exc import StaleDataError
 from questionnaire.clinic_time import local_date, zone_of
 from questionnaire.extensions import DbSession, utcnow
 from questionnaire.flagging.table import evaluate
-from questionnaire.ops.alerts import queue_alerts
 from questionnaire.questions import catalogue
 from questionnaire.questions.blind_index import blind_tokens
 from questionnaire.questions.crisis import fill_numbers
@@ -31,6 +30,7 @@ from questionnaire.records.crypto import name_index_key as name_key
 from questionnaire.records.models import Draft, Flag, NameToken, Submission, UnsentIntake
 from questionnaire.records.references import new_reference
 from questionnaire.rules import LEVEL_RANK, RuleTable, highest_level
+from questionnaire.urgent.outbox import queue_alerts
 
 REFERENCE_ATTEMPTS = 5
 #: Saves of one draft retried after a concurrent write; each retry means another save landed.

@@ -36,8 +36,7 @@ from questionnaire.intake.forms import (
     StartForm,
     page_form_class,
 )
-from questionnaire.ops import alerts as notify
-from questionnaire.ops import mail
+from questionnaire.intake.retention import retention_span
 from questionnaire.questions import catalogue, instruments
 from questionnaire.questions.catalogue import PAGES, Section
 from questionnaire.questions.forms import DateParts, form_errors
@@ -45,8 +44,8 @@ from questionnaire.questions.wording import N_, Phrase
 from questionnaire.questions.words import section_rows
 from questionnaire.records.models import Draft, Submission
 from questionnaire.records.references import format_reference
-from questionnaire.retention import retention_span
-from questionnaire.urgent import unsent
+from questionnaire.urgent import mail, unsent
+from questionnaire.urgent import outbox as notify
 
 bp = Blueprint("intake", __name__)
 

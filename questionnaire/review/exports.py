@@ -19,7 +19,7 @@ from questionnaire.extensions import db, now
 from questionnaire.questions.text import MAX_ROW_ID
 from questionnaire.records.crypto import keyring
 from questionnaire.records.models import EXPORT_KINDS, ExportJob
-from questionnaire.review.queue import BadFilter, QueueFilter
+from questionnaire.records.queue import BadFilter, QueueFilter
 from questionnaire.review.replies import bad_filter
 from questionnaire.review.views import bp
 

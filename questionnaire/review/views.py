@@ -32,7 +32,6 @@ from questionnaire.clinic_time import clinic_today, zone_of
 from questionnaire.exports import fhir
 from questionnaire.exports import jobs as export_jobs
 from questionnaire.extensions import db, now
-from questionnaire.ops import alerts as notify
 from questionnaire.questions import catalogue
 from questionnaire.questions.text import parse_row_id
 from questionnaire.questions.wording import N_, Phrase
@@ -45,6 +44,15 @@ from questionnaire.records.models import (
     Submission,
     UnsentIntake,
 )
+from questionnaire.records.queue import (
+    NO_FLAG,
+    TAKEN,
+    BadFilter,
+    Cursor,
+    QueueFilter,
+    all_in_queue,
+    queue_page,
+)
 from questionnaire.records.references import format_reference
 from questionnaire.review import actions, assignment, name_search
 from questionnaire.review import dashboard as work
@@ -56,15 +64,6 @@ from questionnaire.review.present import (
     named,
     text_readings,
 )
-from questionnaire.review.queue import (
-    NO_FLAG,
-    TAKEN,
-    BadFilter,
-    Cursor,
-    QueueFilter,
-    all_in_queue,
-    queue_page,
-)
 from questionnaire.review.replies import (
     bad_filter,
     download,
@@ -75,6 +74,7 @@ from questionnaire.review.replies import (
 from questionnaire.review.rows import RowWords, queue_rows
 from questionnaire.review.scores import cssrs_summary, score_rows
 from questionnaire.rules import LEVELS
+from questionnaire.urgent import outbox as notify
 from questionnaire.urgent import unsent
 
 bp = Blueprint("review", __name__, url_prefix="/clinic")

@@ -20,7 +20,6 @@ from sqlalchemy.exc import IntegrityError
 
 from questionnaire.exports import jobs as export_jobs
 from questionnaire.extensions import DbSession
-from questionnaire.ops import alerts as notify
 from questionnaire.records import locks
 from questionnaire.records.models import (
     AuditEvent,
@@ -30,6 +29,7 @@ from questionnaire.records.models import (
     UnsentIntake,
 )
 from questionnaire.rules import RuleTable
+from questionnaire.urgent import outbox as notify
 from questionnaire.urgent import unsent
 
 SWEEP = "alerts"

@@ -29,10 +29,10 @@ from questionnaire.records.models import (
     Submission,
     UnsentIntake,
 )
+from questionnaire.records.queue import QueueFilter, all_in_queue, queue_page
 from questionnaire.records.references import format_reference
 from questionnaire.review import actions
 from questionnaire.review import requests as patient_requests
-from questionnaire.review.queue import QueueFilter, all_in_queue, queue_page
 from tests.auth.helpers import TestClinician
 from tests.conftest import CASE_DAY
 from tests.harness.forms import csrf_token

@@ -15,7 +15,7 @@ from questionnaire.extensions import db
 from questionnaire.ops.purge import purge
 from questionnaire.records import crypto
 from questionnaire.records.models import Flag, QueueCount, Submission
-from questionnaire.review.queue import COUNT_CAP, Cursor, QueueFilter, queue_page
+from questionnaire.records.queue import COUNT_CAP, Cursor, QueueFilter, queue_page
 from tests.conftest import CASE_DAY
 from tests.harness.forms import csrf_token
 from tests.harness.statements import counting

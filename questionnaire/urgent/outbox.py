@@ -17,8 +17,8 @@ from flask import current_app
 
 from questionnaire import audit
 from questionnaire.extensions import DbSession, now
-from questionnaire.ops.mail import alert_message, send
 from questionnaire.records.models import Notification
+from questionnaire.urgent.mail import alert_message, send
 
 #: A claimed alert still pending after this long belongs to a worker that died mid-send.
 CLAIM_LEASE = timedelta(minutes=2)
