@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from questionnaire.audit import ACTIONS
 from questionnaire.extensions import DbSession
 from questionnaire.questions.text import YEARS, parse_iso_date, parse_row_id
+from questionnaire.records.filters import BadQuery, QueryFilter
 from questionnaire.records.models import AuditEvent, Clinician
 from questionnaire.records.references import parse_reference
-from questionnaire.security import BadQuery, QueryFilter
 
 PAGE_SIZE = 100
 

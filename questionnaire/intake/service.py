@@ -10,7 +10,7 @@ import hashlib
 import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,6 +27,7 @@ from questionnaire.questions.forms import as_formdata, section_form_class, valid
 from questionnaire.questions.text import parse_iso_date
 from questionnaire.questions.version import VERSIONS
 from questionnaire.records.crypto import name_index_key as name_key
+from questionnaire.records.drafts import lifetime, remove_expired_drafts
 from questionnaire.records.models import Draft, Flag, NameToken, Submission, UnsentIntake
 from questionnaire.records.references import new_reference
 from questionnaire.rules import LEVEL_RANK, RuleTable, highest_level
@@ -67,10 +68,6 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def _lifetime() -> timedelta:
-    return timedelta(hours=Draft.LIFETIME_HOURS)
-
-
 # --- drafts ----------------------------------------------------------------------------
 
 
@@ -91,7 +88,7 @@ def start_draft(
         language=language,
         created_at=now,
         updated_at=now,
-        expires_at=now + _lifetime(),
+        expires_at=now + lifetime(),
         contact_consent=contact_consent,
     )
     session.add(draft)
@@ -143,7 +140,7 @@ def save_answers(
         if language is not None:
             current.language = language
         current.updated_at = now
-        current.expires_at = now + _lifetime()
+        current.expires_at = now + lifetime()
 
     _change_draft(session, draft, merge)
 
@@ -199,7 +196,7 @@ def issue_resume_link(session: DbSession, draft: Draft, now: datetime | None = N
         current.resume_hash = digest(token)
         current.resume_failures = 0
         current.updated_at = now
-        current.expires_at = now + _lifetime()
+        current.expires_at = now + lifetime()
 
     _change_draft(session, draft, link)
     return token
@@ -246,7 +243,7 @@ def resume_draft(
             resume_hash=None,
             resume_failures=0,
             updated_at=now,
-            expires_at=now + _lifetime(),
+            expires_at=now + lifetime(),
             version=Draft.version + 1,
         )
         .execution_options(synchronize_session=False)
@@ -331,13 +328,6 @@ def resume_link_language(
     if found is None or found.resume_failures >= Draft.MAX_RESUME_FAILURES:
         return None
     return str(found.language)
-
-
-def remove_expired_drafts(session: DbSession, now: datetime | None = None) -> int:
-    """Delete every draft past its expiry; return how many."""
-    result = session.execute(sa.delete(Draft).where(Draft.expires_at <= (now or utcnow())))
-    session.commit()
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 # --- sending ---------------------------------------------------------------------------

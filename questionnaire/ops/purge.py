@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 from questionnaire import audit
 from questionnaire.extensions import DbSession
-from questionnaire.intake.service import remove_expired_drafts
 from questionnaire.records import locks
+from questionnaire.records.drafts import remove_expired_drafts
 from questionnaire.records.models import (
     Correction,
     Flag,

@@ -20,6 +20,7 @@ from sqlalchemy.orm import joinedload, load_only, selectinload
 
 from questionnaire.extensions import DbSession
 from questionnaire.questions.text import parse_row_id, parse_timestamp
+from questionnaire.records.filters import BadQuery, QueryFilter
 from questionnaire.records.models import (
     STATUSES,
     Clinician,
@@ -30,7 +31,6 @@ from questionnaire.records.models import (
 )
 from questionnaire.records.references import parse_reference
 from questionnaire.rules import LEVEL_RANK, LEVELS
-from questionnaire.security import BadQuery, QueryFilter
 
 PAGE_SIZE = 50
 NO_FLAG = "none"
