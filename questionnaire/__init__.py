@@ -94,8 +94,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["rule_table"] = load_rule_table(app.config["RULES_PATH"])
 
     from questionnaire import auth, cli, errors, intake, review
-    from questionnaire.exports import views as exports
-    from questionnaire.ops import health
+    from questionnaire.exports import routes as exports
+    from questionnaire.ops import routes as health
 
     app.register_blueprint(intake.bp)
     app.register_blueprint(review.bp)

@@ -2,6 +2,6 @@
 
 from questionnaire.review import exports as _exports  # noqa: F401 - registers its routes
 from questionnaire.review import request_pages as _requests  # noqa: F401 - registers its routes
-from questionnaire.review.views import bp
+from questionnaire.review.routes import bp
 
 __all__ = ["bp"]

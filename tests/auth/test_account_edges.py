@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from questionnaire.auth import account_service
+from questionnaire.auth.accounts import service as account_service
 from questionnaire.exports import jobs
 from questionnaire.extensions import db
 from questionnaire.records.models import AuditEvent, Clinician, EnrolmentLink, ExportJob

@@ -1,5 +1,5 @@
 """Accounts in the browser: admins invite and manage clinicians; clinicians enrol and change
-their password; "Sign out everywhere". The domain work is in account_service.py.
+their password; "Sign out everywhere". The domain work is in service.py beside it.
 
 Its own blueprint, ``accounts``, under /clinic. Every page needs a signed-in clinician
 (the guard), the account list and its changes an admin; only the two enrolment pages
@@ -30,9 +30,9 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from questionnaire import security
-from questionnaire.auth import account_service as accounts
-from questionnaire.auth import devices, guard, service
-from questionnaire.auth.account_forms import (
+from questionnaire.auth import devices, guard
+from questionnaire.auth.accounts import service as accounts
+from questionnaire.auth.accounts.forms import (
     ChangePasswordForm,
     ChoosePasswordForm,
     ConfirmForm,
@@ -41,6 +41,7 @@ from questionnaire.auth.account_forms import (
     SwitchForm,
 )
 from questionnaire.auth.guard import admin_required, signed_in_clinician
+from questionnaire.auth.signin import service
 from questionnaire.exports import jobs as export_jobs
 from questionnaire.extensions import db, limiter, now
 from questionnaire.questions.wording import N_

@@ -20,8 +20,10 @@ from werkzeug.wrappers import Response
 
 from questionnaire import language as languages
 from questionnaire import security
-from questionnaire.auth import accounts, devices, guard, service
-from questionnaire.auth.forms import CodeForm, SignInForm
+from questionnaire.auth import devices, guard
+from questionnaire.auth.accounts import routes as accounts
+from questionnaire.auth.signin import service
+from questionnaire.auth.signin.forms import CodeForm, SignInForm
 from questionnaire.extensions import db, limiter, now
 from questionnaire.questions.wording import N_
 

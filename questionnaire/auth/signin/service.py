@@ -189,7 +189,7 @@ def disable_clinician(session: DbSession, email: str) -> tuple[Clinician, list[i
     Returns the clinician and the ids of the export jobs cancelled, whose files the
     caller deletes after the commit (account_service.end_access).
     """
-    from questionnaire.auth import account_service
+    from questionnaire.auth.accounts import service as account_service
 
     clinician = _get(session, email)
     clinician.is_active = False

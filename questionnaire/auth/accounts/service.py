@@ -16,8 +16,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from questionnaire import audit
-from questionnaire.auth import passwords, service, totp
+from questionnaire.auth import passwords, totp
 from questionnaire.auth.guard import ABSOLUTE_TIMEOUT, session_digest
+from questionnaire.auth.signin import service
 from questionnaire.extensions import DbSession
 from questionnaire.records import locks
 from questionnaire.records.models import Clinician, EndedSession, EnrolmentLink
