@@ -21,7 +21,7 @@ from questionnaire.records.crypto import keyring
 from questionnaire.records.models import EXPORT_KINDS, ExportJob
 from questionnaire.records.queue import BadFilter, QueueFilter
 from questionnaire.review.replies import bad_filter
-from questionnaire.review.routes import bp
+from questionnaire.review.routes.blueprint import bp
 
 #: While a job is pending or running its page reloads itself this often (no script needed).
 REFRESH_SECONDS = 3

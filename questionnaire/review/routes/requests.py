@@ -28,7 +28,7 @@ from questionnaire.review import actions
 from questionnaire.review import requests as patient_requests
 from questionnaire.review.present import identity
 from questionnaire.review.replies import download, flash_done, submission_or_404
-from questionnaire.review.routes import bp
+from questionnaire.review.routes.blueprint import bp
 
 
 def _render_lookup(
