@@ -38,13 +38,22 @@ def queue() -> str | tuple[str, int]:
         return bad_filter(error)
     page = queue_page(db.session, wanted, after)
     audit.record(db.session, "view_queue", actor=clinician, detail=wanted.as_detail())
+    html = _render_queue(clinician, wanted, page)
+    # Committed after rendering: a commit expires every loaded row, and rendering after it
+    # would load each one again. If the audit row cannot be stored, nothing is shown.
+    db.session.commit()
+    return html
+
+
+def _render_queue(clinician: Any, wanted: QueueFilter, page: Any) -> str:
+    """Render one page of the queue with its filters, links and the admin's warnings."""
 
     def queue_link(**changes: str) -> str:
         values: dict[str, Any] = wanted.as_args() | changes
         return url_for("review.queue", **{name: value for name, value in values.items() if value})
 
     clock = now()
-    html = render_template(
+    return render_template(
         "review/queue.html",
         page=page,
         # Opened for this page only: names and ages live in the HTML, never in a link or a log.
@@ -80,10 +89,6 @@ def queue() -> str | tuple[str, int]:
         unsent_languages=unsent.languages_of(db.session, intakes),
         can_export=clinician.can_export,
     )
-    # Committed after rendering: a commit expires every loaded row, and rendering after it
-    # would load each one again. If the audit row cannot be stored, nothing is shown.
-    db.session.commit()
-    return html
 
 
 class NameSearchForm(FlaskForm):
