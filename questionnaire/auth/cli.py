@@ -132,7 +132,7 @@ def set_password_command(email: str, password_stdin: bool) -> None:
 def disable_command(email: str) -> None:
     """Stop a clinician from signing in, and end their open sessions at once."""
     try:
-        clinician, cancelled = service.disable_clinician(db.session, email)
+        clinician, cancelled = account_service.disable_clinician(db.session, email)
     except service.UnknownClinician as error:
         _fail(str(error), EXIT_FAILED)
     db.session.commit()

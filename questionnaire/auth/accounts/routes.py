@@ -20,7 +20,6 @@ from flask import (
     flash,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -416,18 +415,6 @@ def sign_out_everywhere() -> Response:
         db.session.commit()
     guard.end_session()
     return guard.see_other(url_for("auth.sign_in"))
-
-
-def sign_out_here() -> None:
-    """End this browser's session only (the auth.sign_out view calls this)."""
-    clinician = guard.current_clinician()
-    if clinician is not None:
-        session_id = session.get(guard.SESSION_ID_KEY)
-        accounts.sign_out_here(
-            db.session, clinician, session_id if isinstance(session_id, str) else None, now()
-        )
-        db.session.commit()
-    guard.end_session()
 
 
 @bp.errorhandler(CSRFError)
