@@ -65,9 +65,9 @@ def _answer_sets(today: date) -> list[dict[str, Any]]:
 def variants(app: Any, today: date) -> tuple[list[Variant], list[float]]:
     """Return the sealed answer sets and the weights that give about 1.7 flags each."""
     from questionnaire.flagging.table import evaluate
-    from questionnaire.models import Flag, Submission
     from questionnaire.questions.crisis import fill_numbers
     from questionnaire.questions.forms import validate_answers
+    from questionnaire.records.models import Flag, Submission
     from questionnaire.rules import LEVEL_RANK, highest_level
 
     table = app.extensions["rule_table"]
@@ -114,7 +114,7 @@ def variants(app: Any, today: date) -> tuple[list[Variant], list[float]]:
 
 def reference_of(number: int) -> str:
     """Return a unique reference code for a row number (the app's alphabet, 8 characters)."""
-    from questionnaire.references import REFERENCE_ALPHABET, REFERENCE_LENGTH
+    from questionnaire.records.references import REFERENCE_ALPHABET, REFERENCE_LENGTH
 
     base = len(REFERENCE_ALPHABET)
     letters = []
@@ -259,8 +259,8 @@ def landmarks(session: Any) -> Landmarks:
     """Return the middle of the queue, the commonest rule and one reference of a filled table."""
     import sqlalchemy as sa
 
-    from questionnaire.models import Flag, Submission
-    from questionnaire.review.queue import Cursor
+    from questionnaire.records.models import Flag, Submission
+    from questionnaire.records.queue import Cursor
 
     total = session.scalar(sa.select(sa.func.count()).select_from(Submission)) or 0
     order = (Submission.level_rank, Submission.submitted_at, Submission.id)

@@ -105,7 +105,7 @@ def _rows_in_file(job_id: int, environment: Mapping[str, str]) -> int:
         from questionnaire import create_app
         from questionnaire.exports import jobs
         from questionnaire.extensions import db
-        from questionnaire.models import ExportJob
+        from questionnaire.records.models import ExportJob
 
         app = create_app()
         with app.app_context():

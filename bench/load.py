@@ -183,7 +183,7 @@ def stored_submissions(served: Gunicorn) -> list[tuple[str, str | None, frozense
     from sqlalchemy.orm import selectinload
 
     from questionnaire.extensions import db
-    from questionnaire.models import Submission
+    from questionnaire.records.models import Submission
 
     app = served.create_app()
     with app.app_context():

@@ -30,7 +30,7 @@ def explain(environment: dict[str, str]) -> dict[str, list[tuple[str, str]]]:
     import sqlalchemy as sa
 
     from questionnaire.extensions import db
-    from questionnaire.review.queue import Cursor, QueueFilter, queue_page
+    from questionnaire.records.queue import Cursor, QueueFilter, queue_page
 
     app = app_for(environment)
     plans: dict[str, list[tuple[str, str]]] = {}

@@ -135,9 +135,9 @@ def send_bodies(environment: dict[str, str], count: int) -> list[tuple[str, str]
     """Write `count` complete drafts; return a (cookie, form body) to send each."""
     from questionnaire.extensions import db, utcnow
     from questionnaire.intake import service
-    from questionnaire.intake.views import DRAFT_KEY
-    from questionnaire.models import Draft
+    from questionnaire.intake.routes import DRAFT_KEY
     from questionnaire.questions.catalogue import PAGES
+    from questionnaire.records.models import Draft
     from tests.answers import baseline
 
     app = app_for(environment)

@@ -10,12 +10,13 @@ from flask import Flask, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from questionnaire import assets, clinic_time, crypto, language, security
+from questionnaire import assets, clinic_time, language, security
 from questionnaire import config as settings
 from questionnaire.extensions import csrf, db, migrate, utcnow
 from questionnaire.questions.crisis import NON_BREAKING_HYPHEN, fill_numbers
 from questionnaire.questions.text import mailto
-from questionnaire.references import format_reference
+from questionnaire.records import crypto
+from questionnaire.records.references import format_reference
 
 __all__ = ["create_app"]
 
@@ -96,16 +97,17 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["checkin_rule_table"] = load_checkin_table(app.config["CHECKIN_RULES_PATH"])
 
     from questionnaire import auth, cli, errors, intake, review
-    from questionnaire.exports import views as exports
-    from questionnaire.ops import health
-    from questionnaire.visits import checkin_views, clinic_views
+    from questionnaire.exports import routes as exports
+    from questionnaire.ops import routes as health
+    from questionnaire.visits.routes import checkin as checkin_routes
+    from questionnaire.visits.routes import clinic as clinic_routes
 
     app.register_blueprint(intake.bp)
     app.register_blueprint(review.bp)
     app.register_blueprint(exports.bp)
     app.register_blueprint(health.bp)
-    app.register_blueprint(checkin_views.bp)
-    app.register_blueprint(clinic_views.bp)
+    app.register_blueprint(checkin_routes.bp)
+    app.register_blueprint(clinic_routes.bp)
     auth.init_app(app)
     errors.register(app)
     app.jinja_env.filters["numbers"] = lambda text: fill_numbers(

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterable, Mapping
-from datetime import date
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from flask import Blueprint, Flask, Request, abort, current_app, render_template, request, url_for
@@ -287,29 +286,6 @@ def base_url() -> str:
 def external_url(endpoint: str, **values: Any) -> str:
     """Return an absolute link to an endpoint of this app, on its public address."""
     return base_url() + url_for(endpoint, **values)
-
-
-# --- the filters pages read from query arguments ---------------------------------------
-
-
-class BadQuery(ValueError):
-    """A query value a page does not offer (a forged or stale link); the page answers 400."""
-
-
-class QueryFilter:
-    """A page's filter read from query arguments; ARGS names the argument of each field."""
-
-    #: Field -> the query argument it is written as (fields not named are not kept in links).
-    ARGS: ClassVar[dict[str, str]] = {}
-
-    def as_args(self) -> dict[str, str]:
-        """Return the filter as query arguments (for links that keep it); empty ones left out."""
-        args: dict[str, str] = {}
-        for name, arg in self.ARGS.items():
-            value = getattr(self, name)
-            if value:
-                args[arg] = value.isoformat() if isinstance(value, date) else str(value)
-        return args
 
 
 # --- where a link may send the reader back to ----------------------------------------

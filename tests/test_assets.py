@@ -13,8 +13,8 @@ from flask.testing import FlaskClient
 
 from questionnaire.assets import IMMUTABLE, file_version
 from questionnaire.extensions import db
-from questionnaire.models import Submission
 from questionnaire.questions.catalogue import PAGES
+from questionnaire.records.models import Submission
 from tests.answers import baseline
 from tests.auth.helpers import make_clinician, sign_in
 from tests.conftest import make_app

@@ -113,7 +113,7 @@ def test_development_shows_a_visible_placeholder_where_the_clinic_phone_goes(
 
 def test_production_refuses_to_make_a_name_index_key(tmp_path: Path) -> None:
     """The blind-index key must be given in production, like the answers key."""
-    from questionnaire.crypto import AnswersKeyError
+    from questionnaire.records.crypto import AnswersKeyError
 
     with pytest.raises(AnswersKeyError, match="NAME_INDEX_KEY"):
         production(tmp_path, NAME_INDEX_KEY="")

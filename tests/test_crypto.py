@@ -14,10 +14,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from questionnaire.config import ConfigError
-from questionnaire.crypto import AnswersKeyError, CiphertextError, Keyring, key_id, new_key
 from questionnaire.extensions import db
-from questionnaire.models import Draft, Flag, Submission
 from questionnaire.questions.catalogue import PAGES
+from questionnaire.records.crypto import AnswersKeyError, CiphertextError, Keyring, key_id, new_key
+from questionnaire.records.models import Draft, Flag, Submission
 from tests.answers import with_changes
 from tests.conftest import TEST_KEY, make_app
 from tests.harness.patient import Patient

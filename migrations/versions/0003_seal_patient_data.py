@@ -5,14 +5,14 @@ Revises: 0002_review
 Create Date: 2026-11-22
 
 Each value is re-written as AES-GCM ciphertext with the app's answers key
-(questionnaire.crypto), so `flask db upgrade` must run with the same key the
+(questionnaire.records.crypto), so `flask db upgrade` must run with the same key the
 app uses (ANSWERS_KEY or instance/answers.key).
 """
 
 from alembic import op
 import sqlalchemy as sa
 
-from questionnaire.crypto import keyring
+from questionnaire.records.crypto import keyring
 
 revision = "0003_sealed"
 down_revision = "0002_review"

@@ -14,7 +14,7 @@ key's options back from SQLite, so one would show as a difference from the model
 from alembic import op
 import sqlalchemy as sa
 
-from questionnaire.models import UTCDateTime
+from questionnaire.records.models import UTCDateTime
 
 revision = "0010_assignment"
 down_revision = "0009_enrolment"

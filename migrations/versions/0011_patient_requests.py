@@ -11,7 +11,7 @@ rebuild on SQLite drops the queue_counts triggers), the foreign key inline on SQ
 from alembic import op
 import sqlalchemy as sa
 
-from questionnaire.models import UTCDateTime
+from questionnaire.records.models import UTCDateTime
 
 revision = "0011_patient_requests"
 down_revision = "0010_assignment"

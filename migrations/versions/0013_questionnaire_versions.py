@@ -10,7 +10,7 @@ A new table only (public data: the FHIR Questionnaire as it was served).
 from alembic import op
 import sqlalchemy as sa
 
-from questionnaire.models import UTCDateTime
+from questionnaire.records.models import UTCDateTime
 
 revision = "0013_questionnaire_versions"
 down_revision = "0012_name_index"

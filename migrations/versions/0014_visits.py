@@ -11,7 +11,7 @@ answers, facts and flags are sealed.
 import sqlalchemy as sa
 from alembic import op
 
-from questionnaire.models import UTCDateTime
+from questionnaire.records.models import UTCDateTime
 
 revision = "0014_visits"
 down_revision = "0013_questionnaire_versions"

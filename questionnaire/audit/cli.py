@@ -12,7 +12,7 @@ from questionnaire import audit
 from questionnaire.audit.export import audit_csv
 from questionnaire.audit.trail import TrailFilter, events_query
 from questionnaire.extensions import db
-from questionnaire.models import AuditEvent
+from questionnaire.records.models import AuditEvent
 
 
 @click.group("audit")

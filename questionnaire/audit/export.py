@@ -7,8 +7,8 @@ import io
 import json
 from collections.abc import Iterable, Iterator
 
-from questionnaire.models import AuditEvent
-from questionnaire.references import format_reference
+from questionnaire.records.models import AuditEvent
+from questionnaire.records.references import format_reference
 
 CSV_COLUMNS = ("id", "at", "actor", "action", "reference", "client_address", "detail")
 

@@ -7,7 +7,7 @@ from typing import Any
 from flask import has_request_context, request
 
 from questionnaire.extensions import now
-from questionnaire.models import AuditEvent, Clinician, Submission
+from questionnaire.records.models import AuditEvent, Clinician, Submission
 
 #: Every action the trail records, so a typo cannot invent a new one.
 ACTIONS = frozenset(

@@ -11,10 +11,10 @@ import sqlalchemy as sa
 
 from questionnaire.audit import ACTIONS
 from questionnaire.extensions import DbSession
-from questionnaire.models import AuditEvent, Clinician
 from questionnaire.questions.text import YEARS, parse_iso_date, parse_row_id
-from questionnaire.references import parse_reference
-from questionnaire.security import BadQuery, QueryFilter
+from questionnaire.records.filters import BadQuery, QueryFilter
+from questionnaire.records.models import AuditEvent, Clinician
+from questionnaire.records.references import parse_reference
 
 PAGE_SIZE = 100
 

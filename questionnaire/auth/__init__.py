@@ -50,9 +50,9 @@ def _load_clinician(user_id: str) -> SignedIn | None:
 
 def init_app(app: Flask) -> None:
     """Attach sign-in, sessions, the deny-by-default guard and the `clinician` commands."""
-    from questionnaire.auth.accounts import bp as accounts_bp
+    from questionnaire.auth.accounts.routes import bp as accounts_bp
     from questionnaire.auth.cli import clinician_group
-    from questionnaire.auth.views import bp
+    from questionnaire.auth.signin.routes import bp
 
     # No current_user in every template: patient pages never load a clinician.
     login_manager.init_app(app, add_context_processor=False)

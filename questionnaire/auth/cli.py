@@ -15,7 +15,8 @@ import segno
 from flask import current_app
 from flask.cli import AppGroup
 
-from questionnaire.auth import account_service, service
+from questionnaire.auth.accounts import service as account_service
+from questionnaire.auth.signin import service
 from questionnaire.exports import jobs as export_jobs
 from questionnaire.extensions import db
 
@@ -113,7 +114,7 @@ def set_password_command(email: str, password_stdin: bool) -> None:
     The password is asked twice at a hidden prompt, or read from one line of
     standard input with --password-stdin.
     """
-    from questionnaire.auth import account_service
+    from questionnaire.auth.accounts import service as account_service
 
     if service.find_clinician(db.session, email) is None:
         _fail(f"No clinician has the email {service.normalise_email(email)!r}.", EXIT_FAILED)
@@ -131,7 +132,7 @@ def set_password_command(email: str, password_stdin: bool) -> None:
 def disable_command(email: str) -> None:
     """Stop a clinician from signing in, and end their open sessions at once."""
     try:
-        clinician, cancelled = service.disable_clinician(db.session, email)
+        clinician, cancelled = account_service.disable_clinician(db.session, email)
     except service.UnknownClinician as error:
         _fail(str(error), EXIT_FAILED)
     db.session.commit()

@@ -15,7 +15,7 @@ from flask import current_app, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.wrappers import Response
 
-from questionnaire.models import Clinician
+from questionnaire.records.models import Clinician
 
 COOKIE = "clinic_device"
 SALT = "known-device"

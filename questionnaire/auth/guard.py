@@ -31,7 +31,7 @@ from werkzeug.wrappers import Response
 from questionnaire import audit
 from questionnaire.extensions import db, now
 from questionnaire.language import CLINIC_SESSION_KEY
-from questionnaire.models import Clinician, EndedSession
+from questionnaire.records.models import Clinician, EndedSession
 from questionnaire.security import safe_next
 
 P = ParamSpec("P")

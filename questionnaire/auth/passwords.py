@@ -8,7 +8,7 @@ from functools import cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from questionnaire.models import Clinician
+from questionnaire.records.models import Clinician
 
 #: argon2-cffi's defaults are argon2id with the RFC 9106 low-memory profile.
 hasher = PasswordHasher()

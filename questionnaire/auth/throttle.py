@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app, has_app_context
 
-from questionnaire.models import LoginAttempt
+from questionnaire.records.models import LoginAttempt
 
 #: Five failures for one account within fifteen minutes pause that account's sign-in.
 ACCOUNT_FAILURES = 5

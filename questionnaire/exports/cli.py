@@ -14,11 +14,11 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import with_appcontext
 
-from questionnaire.crypto import keyring
 from questionnaire.exports import jobs
 from questionnaire.extensions import db, now
-from questionnaire.models import EXPORT_FORMATS, EXPORT_KINDS, Clinician, ExportJob
-from questionnaire.review.queue import BadFilter, QueueFilter
+from questionnaire.records.crypto import keyring
+from questionnaire.records.models import EXPORT_FORMATS, EXPORT_KINDS, Clinician, ExportJob
+from questionnaire.records.queue import BadFilter, QueueFilter
 
 
 @click.group("exports")

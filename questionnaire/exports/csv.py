@@ -19,12 +19,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from questionnaire.models import Flag, Submission
 from questionnaire.questions import catalogue, cssrs
 from questionnaire.questions.catalogue import Kind
 from questionnaire.questions.instruments import INSTRUMENTS
 from questionnaire.questions.text import show_bidi
-from questionnaire.references import format_reference
+from questionnaire.records.models import Flag, Submission
+from questionnaire.records.references import format_reference
 
 SUBMISSION_COLUMNS: tuple[str, ...] = (
     "reference",

@@ -38,13 +38,13 @@ from urllib.parse import quote
 from babel import Locale, UnknownLocaleError
 from flask import current_app, has_app_context
 
-from questionnaire.models import Flag, Submission
 from questionnaire.questions import catalogue, cssrs
 from questionnaire.questions.catalogue import Item, Kind, Section
 from questionnaire.questions.instruments import BY_ID, INSTRUMENT_OF, INSTRUMENTS, LOINC, Instrument
 from questionnaire.questions.text import show_bidi
 from questionnaire.questions.version import QUESTIONNAIRE_VERSION, VERSIONS, screener_of
-from questionnaire.references import format_reference
+from questionnaire.records.models import Flag, Submission
+from questionnaire.records.references import format_reference
 
 #: The FHIR item type of each answer kind (R4 Questionnaire.item.type).
 #: DetectedIssue.severity of each flag level.

@@ -20,8 +20,8 @@ from sqlalchemy.engine import Connection, Engine
 
 from questionnaire.exports import fhir
 from questionnaire.exports.fhir_server import BASE_PLACEHOLDER
-from questionnaire.models import QuestionnaireVersion
 from questionnaire.questions.version import QUESTIONNAIRE_VERSION, VERSIONS
+from questionnaire.records.models import QuestionnaireVersion
 
 
 def stored_text(

@@ -29,13 +29,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import scoped_session
 
-from questionnaire import audit, locks
-from questionnaire.crypto import Keyring
+from questionnaire import audit
 from questionnaire.exports import csv as export_csv
 from questionnaire.exports import sealed
 from questionnaire.extensions import DbSession
-from questionnaire.models import EXPORT_KINDS, Clinician, ExportJob, Submission
-from questionnaire.review.queue import (
+from questionnaire.records import locks
+from questionnaire.records.crypto import Keyring
+from questionnaire.records.models import EXPORT_KINDS, Clinician, ExportJob, Submission
+from questionnaire.records.queue import (
     QueueFilter,
     all_in_queue,
     count_flags_in_queue,

@@ -19,7 +19,7 @@ from typing import BinaryIO
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from questionnaire.crypto import NONCE_BYTES, CiphertextError, Keyring, key_id
+from questionnaire.records.crypto import NONCE_BYTES, CiphertextError, Keyring, key_id
 
 MAGIC = b"intake-export v1\n"
 KEY_ID_LENGTH = 16

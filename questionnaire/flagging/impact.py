@@ -19,8 +19,8 @@ import sqlalchemy as sa
 
 from questionnaire.extensions import DbSession
 from questionnaire.flagging.table import rule_values
-from questionnaire.models import Flag, Submission
 from questionnaire.questions.crisis import fill_numbers
+from questionnaire.records.models import Flag, Submission
 from questionnaire.rules import RuleTable, highest_level
 
 EXIT_PROBLEMS = 1

@@ -1,5 +1,5 @@
 """The patient's side: the start page and the questionnaire pages."""
 
-from questionnaire.intake.views import bp
+from questionnaire.intake.routes import bp
 
 __all__ = ["bp"]

@@ -10,7 +10,7 @@ import hashlib
 import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,19 +18,20 @@ from sqlalchemy.exc import IntegrityError, InvalidRequestError
 from sqlalchemy.orm.exc import StaleDataError
 
 from questionnaire.clinic_time import local_date, zone_of
-from questionnaire.crypto import name_index_key as name_key
 from questionnaire.extensions import DbSession, utcnow
 from questionnaire.flagging.table import evaluate
-from questionnaire.models import Draft, Flag, NameToken, Submission, UnsentIntake
-from questionnaire.ops.alerts import queue_alerts
 from questionnaire.questions import catalogue
 from questionnaire.questions.blind_index import blind_tokens
 from questionnaire.questions.crisis import fill_numbers
 from questionnaire.questions.forms import as_formdata, section_form_class, validate_answers
 from questionnaire.questions.text import parse_iso_date
 from questionnaire.questions.version import VERSIONS
-from questionnaire.references import new_reference
+from questionnaire.records.crypto import name_index_key as name_key
+from questionnaire.records.drafts import lifetime, remove_expired_drafts
+from questionnaire.records.models import Draft, Flag, NameToken, Submission, UnsentIntake
+from questionnaire.records.references import new_reference
 from questionnaire.rules import LEVEL_RANK, RuleTable, highest_level
+from questionnaire.urgent.outbox import queue_alerts
 
 REFERENCE_ATTEMPTS = 5
 #: Saves of one draft retried after a concurrent write; each retry means another save landed.
@@ -67,10 +68,6 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def _lifetime() -> timedelta:
-    return timedelta(hours=Draft.LIFETIME_HOURS)
-
-
 # --- drafts ----------------------------------------------------------------------------
 
 
@@ -91,7 +88,7 @@ def start_draft(
         language=language,
         created_at=now,
         updated_at=now,
-        expires_at=now + _lifetime(),
+        expires_at=now + lifetime(),
         contact_consent=contact_consent,
     )
     session.add(draft)
@@ -143,7 +140,7 @@ def save_answers(
         if language is not None:
             current.language = language
         current.updated_at = now
-        current.expires_at = now + _lifetime()
+        current.expires_at = now + lifetime()
 
     _change_draft(session, draft, merge)
 
@@ -199,7 +196,7 @@ def issue_resume_link(session: DbSession, draft: Draft, now: datetime | None = N
         current.resume_hash = digest(token)
         current.resume_failures = 0
         current.updated_at = now
-        current.expires_at = now + _lifetime()
+        current.expires_at = now + lifetime()
 
     _change_draft(session, draft, link)
     return token
@@ -246,7 +243,7 @@ def resume_draft(
             resume_hash=None,
             resume_failures=0,
             updated_at=now,
-            expires_at=now + _lifetime(),
+            expires_at=now + lifetime(),
             version=Draft.version + 1,
         )
         .execution_options(synchronize_session=False)
@@ -333,13 +330,6 @@ def resume_link_language(
     return str(found.language)
 
 
-def remove_expired_drafts(session: DbSession, now: datetime | None = None) -> int:
-    """Delete every draft past its expiry; return how many."""
-    result = session.execute(sa.delete(Draft).where(Draft.expires_at <= (now or utcnow())))
-    session.commit()
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-
 # --- sending ---------------------------------------------------------------------------
 
 
@@ -421,82 +411,17 @@ def submit(
     for _ in range(REFERENCE_ATTEMPTS):
         draft = _draft_to_send(session, key, now)
         if draft is None:
-            # Sent already, perhaps by a request that committed a moment ago.
-            existing = find_submission(session, token)
-            if existing is not None:
-                return Sent.of(existing)
-            raise DraftNotFound("no draft for this token")
-        # The last step's tick box joins the draft's answers inside this one transaction.
-        # Ages are judged on the clinic's date of sending, not the UTC date.
-        sent_on = local_date(now, zone_of(settings))
-        screener = bool((settings or {}).get("CSSRS_SCREENER_ENABLED"))
-        validated = validate_answers({**draft.answers, **(confirmed or {})}, sent_on, screener)
-        if not validated.ok:
-            raise AnswersInvalid(validated.errors)
-        findings = evaluate(table, validated.answers, validated.facts)
-        level = highest_level(findings)
+            return _sent_already(session, token)
+        judged = _judge(draft, table, confirmed, settings, now)
         reference = new_reference()
         try:
             # Statements, not the unit of work: nothing here is read back or tracked.
-            submission_id = session.execute(
-                _INSERT_SUBMISSION,
-                {
-                    "draft_key": key,
-                    "reference": reference,
-                    "submitted_at": now,
-                    "language": draft.language,
-                    "answers": validated.answers,
-                    "facts": validated.facts,
-                    "rules_version": table.version,
-                    "rules_sha256": table.sha256,
-                    "questionnaire_version": VERSIONS[screener],
-                    "status": "new",
-                    "highest_level": level,
-                    "level_rank": LEVEL_RANK[level],
-                },
-            ).scalar_one()
-            if findings:
-                # Every flag in one statement, each with its submission's place in the queue.
-                session.execute(
-                    _INSERT_FLAGS,
-                    [
-                        {
-                            "submission_id": submission_id,
-                            "rule": finding.rule,
-                            "level": finding.level,
-                            "message": fill_numbers(finding.message, settings or {}),
-                            "source": finding.source,
-                            "evidence": finding.evidence,
-                            "level_rank": LEVEL_RANK[level],
-                            "submitted_at": now,
-                        }
-                        for finding in findings
-                    ],
-                )
-            # The name's blind index (exact-token search for clinicians; issue 25).
-            digests = blind_tokens(str(validated.answers.get("full_name") or ""), name_key())
-            if digests:
-                session.execute(
-                    sa.insert(NameToken),
-                    [{"submission_id": submission_id, "digest": value} for value in digests],
-                )
-            if draft.contact_consent:
-                # Only a draft with the contact consent can have raised an unsent urgent
-                # intake; it is replaced by (and links to) this submission. Before the
-                # draft's delete, which sets the intake's draft_id to NULL.
-                session.execute(
-                    sa.update(UnsentIntake)
-                    .where(UnsentIntake.draft_id == draft.id)
-                    .values(submission_id=submission_id)
-                    .execution_options(synchronize_session=False)
-                )
-            deleted = session.execute(
-                _DELETE_DRAFT, {"draft_id": draft.id, "draft_version": draft.version}
-            )
-            if _rowcount(deleted) != 1:
-                # Saved again since it was read (SQLite, where the read takes no lock).
-                raise StaleDataError("the draft changed while it was being sent")
-            if level == "urgent" and alert_addresses:
+            submission_id = _store_submission(session, key, reference, draft, judged, table, now)
+            _store_flags(session, submission_id, judged, settings or {}, now)
+            _index_name(session, submission_id, judged.answers)
+            _relink_unsent_intake(session, draft, submission_id)
+            _delete_sent_draft(session, draft)
+            if judged.level == "urgent" and alert_addresses:
                 queue_alerts(session, alert_addresses, reference, now, submission_id=submission_id)
             session.commit()
         except (IntegrityError, StaleDataError):
@@ -504,5 +429,135 @@ def submit(
             # start again from the top, which returns the winner's submission.
             session.rollback()
             continue
-        return Sent(submission_id, reference, level)
+        return Sent(submission_id, reference, judged.level)
     raise RuntimeError("could not store the submission; references kept colliding")
+
+
+@dataclass(frozen=True)
+class _Judged:
+    """A draft's answers validated whole, with their facts, the rules' findings and level."""
+
+    answers: dict[str, Any]
+    facts: dict[str, Any]
+    findings: list[Any]
+    level: str | None
+    screener: bool
+
+
+def _sent_already(session: DbSession, token: str) -> Sent:
+    """Return the submission this draft became (perhaps a moment ago), or raise DraftNotFound."""
+    existing = find_submission(session, token)
+    if existing is None:
+        raise DraftNotFound("no draft for this token")
+    return Sent.of(existing)
+
+
+def _judge(
+    draft: Any,
+    table: RuleTable,
+    confirmed: Mapping[str, Any] | None,
+    settings: Mapping[str, Any] | None,
+    now: datetime,
+) -> _Judged:
+    """Validate the draft's answers whole and evaluate the rules; raise AnswersInvalid."""
+    # The last step's tick box joins the draft's answers inside this one transaction.
+    # Ages are judged on the clinic's date of sending, not the UTC date.
+    sent_on = local_date(now, zone_of(settings))
+    screener = bool((settings or {}).get("CSSRS_SCREENER_ENABLED"))
+    validated = validate_answers({**draft.answers, **(confirmed or {})}, sent_on, screener)
+    if not validated.ok:
+        raise AnswersInvalid(validated.errors)
+    findings = evaluate(table, validated.answers, validated.facts)
+    return _Judged(validated.answers, validated.facts, findings, highest_level(findings), screener)
+
+
+def _store_submission(
+    session: DbSession,
+    key: str,
+    reference: str,
+    draft: Any,
+    judged: _Judged,
+    table: RuleTable,
+    now: datetime,
+) -> int:
+    """Insert the submission; return its id."""
+    return int(
+        session.execute(
+            _INSERT_SUBMISSION,
+            {
+                "draft_key": key,
+                "reference": reference,
+                "submitted_at": now,
+                "language": draft.language,
+                "answers": judged.answers,
+                "facts": judged.facts,
+                "rules_version": table.version,
+                "rules_sha256": table.sha256,
+                "questionnaire_version": VERSIONS[judged.screener],
+                "status": "new",
+                "highest_level": judged.level,
+                "level_rank": LEVEL_RANK[judged.level],
+            },
+        ).scalar_one()
+    )
+
+
+def _store_flags(
+    session: DbSession,
+    submission_id: int,
+    judged: _Judged,
+    settings: Mapping[str, Any],
+    now: datetime,
+) -> None:
+    """Insert every flag in one statement, each with its submission's place in the queue."""
+    if not judged.findings:
+        return
+    session.execute(
+        _INSERT_FLAGS,
+        [
+            {
+                "submission_id": submission_id,
+                "rule": finding.rule,
+                "level": finding.level,
+                "message": fill_numbers(finding.message, settings),
+                "source": finding.source,
+                "evidence": finding.evidence,
+                "level_rank": LEVEL_RANK[judged.level],
+                "submitted_at": now,
+            }
+            for finding in judged.findings
+        ],
+    )
+
+
+def _index_name(session: DbSession, submission_id: int, answers: Mapping[str, Any]) -> None:
+    """Store the name's blind index (exact-token search for clinicians; issue 25)."""
+    digests = blind_tokens(str(answers.get("full_name") or ""), name_key())
+    if digests:
+        session.execute(
+            sa.insert(NameToken),
+            [{"submission_id": submission_id, "digest": value} for value in digests],
+        )
+
+
+def _relink_unsent_intake(session: DbSession, draft: Any, submission_id: int) -> None:
+    """Point the draft's unsent urgent intake, if any, at the submission that replaces it.
+
+    Only a draft with the contact consent can have raised one. Before the draft's
+    delete, which sets the intake's draft_id to NULL.
+    """
+    if draft.contact_consent:
+        session.execute(
+            sa.update(UnsentIntake)
+            .where(UnsentIntake.draft_id == draft.id)
+            .values(submission_id=submission_id)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _delete_sent_draft(session: DbSession, draft: Any) -> None:
+    """Delete the draft as it was read; StaleDataError if it was saved again since."""
+    deleted = session.execute(_DELETE_DRAFT, {"draft_id": draft.id, "draft_version": draft.version})
+    if _rowcount(deleted) != 1:
+        # Saved again since it was read (SQLite, where the read takes no lock).
+        raise StaleDataError("the draft changed while it was being sent")

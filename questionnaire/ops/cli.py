@@ -11,9 +11,9 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from questionnaire.extensions import db, now
-from questionnaire.ops.alerts import deliver_pending
 from questionnaire.ops.keys import RotationRefused, reindex_names, rotate, rotate_name_index
 from questionnaire.ops.purge import purge
+from questionnaire.urgent.outbox import deliver_pending
 from questionnaire.urgent.sweep import sweep
 
 

@@ -16,7 +16,7 @@ Environment:
 
 The access log never holds a query string, a referrer, a user agent or a secret token:
 a URL can carry a search for a reference code, and every path listed in
-``questionnaire.secret_paths`` (``/resume/<token>``, ``/clinic/enrol/<token>``) is a key.
+``questionnaire.ops.secret_paths`` (``/resume/<token>``, ``/clinic/enrol/<token>``) is a key.
 
 Gunicorn always sends ``Server: gunicorn`` (its name, no version); it has no setting to
 remove or change that header, so the TLS proxy in front should drop or replace it.
@@ -30,7 +30,7 @@ from typing import Any
 
 from gunicorn.glogging import Logger  # type: ignore[import-untyped]
 
-from questionnaire.secret_paths import redact
+from questionnaire.ops.secret_paths import redact
 
 
 def _int_from_env(name: str, default: int) -> int:

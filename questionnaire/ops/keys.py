@@ -15,7 +15,9 @@ import sqlalchemy as sa
 from flask import current_app
 
 from questionnaire import audit
-from questionnaire.crypto import (
+from questionnaire.extensions import db
+from questionnaire.questions.blind_index import blind_tokens
+from questionnaire.records.crypto import (
     KEY_FILE_NAME,
     NAME_INDEX_KEY_FILE,
     EncryptedJSON,
@@ -26,9 +28,7 @@ from questionnaire.crypto import (
     new_key,
     write_key_file,
 )
-from questionnaire.extensions import db
-from questionnaire.models import NameToken, Submission
-from questionnaire.questions.blind_index import blind_tokens
+from questionnaire.records.models import NameToken, Submission
 
 
 def sealed_columns() -> Iterator[tuple[sa.Table, sa.Column[str], str]]:

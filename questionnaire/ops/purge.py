@@ -8,10 +8,18 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from questionnaire import audit, locks
+from questionnaire import audit
 from questionnaire.extensions import DbSession
-from questionnaire.intake.service import remove_expired_drafts
-from questionnaire.models import Correction, Flag, Note, Notification, Submission, UnsentIntake
+from questionnaire.records import locks
+from questionnaire.records.drafts import remove_expired_drafts
+from questionnaire.records.models import (
+    Correction,
+    Flag,
+    Note,
+    Notification,
+    Submission,
+    UnsentIntake,
+)
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from questionnaire import audit, locks
+from questionnaire import audit
 from questionnaire.extensions import DbSession, now
-from questionnaire.models import OUTCOMES, STATUSES, Clinician, Flag, Note, Submission
 from questionnaire.questions.wording import N_, Phrase
+from questionnaire.records import locks
+from questionnaire.records.models import OUTCOMES, STATUSES, Clinician, Flag, Note, Submission
 
 
 class ActionRefused(ValueError):

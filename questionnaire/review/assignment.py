@@ -14,8 +14,8 @@ import sqlalchemy as sa
 
 from questionnaire import audit
 from questionnaire.extensions import DbSession, now
-from questionnaire.models import Clinician, Submission
 from questionnaire.questions.wording import N_, Phrase
+from questionnaire.records.models import Clinician, Submission
 from questionnaire.review.actions import ActionRefused
 
 

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 
 from questionnaire.clinic_time import local_date
 from questionnaire.extensions import DbSession
-from questionnaire.models import AuditEvent, Submission
+from questionnaire.records.models import AuditEvent, Submission
 from questionnaire.rules import LEVEL_RANK, LEVELS
 
 #: The chart's levels in queue order; "none" is a submission that raised no flag.

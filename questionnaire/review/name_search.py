@@ -13,8 +13,8 @@ import sqlalchemy as sa
 
 from questionnaire import audit
 from questionnaire.extensions import DbSession
-from questionnaire.models import Clinician, NameToken, Submission
 from questionnaire.questions.blind_index import MAX_TOKENS, blind_tokens
+from questionnaire.records.models import Clinician, NameToken, Submission
 
 #: At most this many submissions are listed (most urgent first, then oldest).
 MOST_RESULTS = 50

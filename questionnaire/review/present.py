@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from questionnaire.models import Submission
 from questionnaire.questions import catalogue
 from questionnaire.questions.text import parse_iso_date
 from questionnaire.questions.wording import N_, Phrase
 from questionnaire.questions.words import answer_in_words
+from questionnaire.records.models import Submission
 from questionnaire.rules import How, RuleTable
 from questionnaire.rules.lexicon import WordReading
 

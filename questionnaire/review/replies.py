@@ -13,11 +13,11 @@ from typing import Any, TypeVar
 from flask import Response, abort, flash, render_template
 
 from questionnaire import language as languages
-from questionnaire import security
 from questionnaire.extensions import DbSession, db
-from questionnaire.models import Submission
 from questionnaire.questions.wording import N_, Phrase
-from questionnaire.references import parse_reference
+from questionnaire.records.filters import BadQuery
+from questionnaire.records.models import Submission
+from questionnaire.records.references import parse_reference
 from questionnaire.review import actions
 
 T = TypeVar("T")
@@ -53,7 +53,7 @@ def submission_or_404(reference: str) -> Submission:
     return found_or_404(reference, actions.find_submission)
 
 
-def bad_filter(error: security.BadQuery) -> tuple[str, int]:
+def bad_filter(error: BadQuery) -> tuple[str, int]:
     """Return the 400 page for a filter or page link the queue does not offer."""
     message = Phrase(
         N_("The filter '%(name)s' is not one the queue offers. Choose from the lists."),

@@ -23,7 +23,10 @@ import sqlalchemy as sa
 from questionnaire import audit
 from questionnaire.exports import jobs as export_jobs
 from questionnaire.extensions import DbSession, now
-from questionnaire.models import (
+from questionnaire.questions import catalogue
+from questionnaire.questions.instruments import INSTRUMENT_OF
+from questionnaire.questions.wording import N_, Phrase
+from questionnaire.records.models import (
     REQUEST_REASONS,
     AuditEvent,
     Clinician,
@@ -35,9 +38,6 @@ from questionnaire.models import (
     Submission,
     UnsentIntake,
 )
-from questionnaire.questions import catalogue
-from questionnaire.questions.instruments import INSTRUMENT_OF
-from questionnaire.questions.wording import N_, Phrase
 from questionnaire.review import actions
 from questionnaire.review.actions import ActionRefused
 

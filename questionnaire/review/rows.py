@@ -15,8 +15,8 @@ from typing import Any
 from flask_babel import ngettext
 
 from questionnaire import language as languages
-from questionnaire.models import Clinician, Submission
 from questionnaire.questions import catalogue
+from questionnaire.records.models import Clinician, Submission
 from questionnaire.review.present import named
 from questionnaire.review.scores import Total, queue_totals
 from questionnaire.rules import LEVEL_RANK, RuleTable

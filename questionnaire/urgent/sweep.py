@@ -18,12 +18,18 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from questionnaire import locks
 from questionnaire.exports import jobs as export_jobs
 from questionnaire.extensions import DbSession
-from questionnaire.models import AuditEvent, Notification, Submission, SweepRun, UnsentIntake
-from questionnaire.ops import alerts as notify
+from questionnaire.records import locks
+from questionnaire.records.models import (
+    AuditEvent,
+    Notification,
+    Submission,
+    SweepRun,
+    UnsentIntake,
+)
 from questionnaire.rules import RuleTable
+from questionnaire.urgent import outbox as notify
 from questionnaire.urgent import unsent
 
 SWEEP = "alerts"

@@ -20,7 +20,11 @@ from questionnaire import audit
 from questionnaire.clinic_time import local_date, zone_of
 from questionnaire.extensions import DbSession, now
 from questionnaire.flagging.table import evaluate
-from questionnaire.models import (
+from questionnaire.questions import catalogue
+from questionnaire.questions.crisis import fill_numbers
+from questionnaire.questions.forms import partial_answers
+from questionnaire.questions.wording import N_, Phrase
+from questionnaire.records.models import (
     UNSENT_OUTCOMES,
     Clinician,
     Draft,
@@ -28,13 +32,9 @@ from questionnaire.models import (
     Submission,
     UnsentIntake,
 )
-from questionnaire.ops.alerts import queue_alerts
-from questionnaire.questions import catalogue
-from questionnaire.questions.crisis import fill_numbers
-from questionnaire.questions.forms import partial_answers
-from questionnaire.questions.wording import N_, Phrase
-from questionnaire.references import new_reference
+from questionnaire.records.references import new_reference
 from questionnaire.rules import RuleTable
+from questionnaire.urgent.outbox import queue_alerts
 
 #: What a clinician needs to reach the patient, and nothing more.
 CONTACT_ITEMS = tuple(item.id for item in catalogue.CONTACT_ITEMS)

@@ -15,13 +15,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from questionnaire.extensions import DbSession as Session
-from questionnaire.models import Notification
-from questionnaire.ops.alerts import on_call_addresses, queue_alerts
 from questionnaire.questions.crisis import fill_numbers
+from questionnaire.records.models import Notification
+from questionnaire.records.visits import Visit
 from questionnaire.rules import RuleTable
 from questionnaire.rules.findings import highest_level
+from questionnaire.urgent.outbox import on_call_addresses, queue_alerts
 from questionnaire.visits import checkin
-from questionnaire.visits.models import Visit
 from questionnaire.visits.rules import rule_values
 from questionnaire.visits.service import digest
 

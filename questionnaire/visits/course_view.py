@@ -9,8 +9,8 @@ from markupsafe import Markup
 
 from questionnaire.questions import course
 from questionnaire.questions.wording import N_
-from questionnaire.review.course_chart import Labels, course_chart
-from questionnaire.visits.models import Patient
+from questionnaire.records.visits import Patient
+from questionnaire.visits.course_chart import Labels, course_chart
 
 #: Highest possible total of each instrument (the chart's top).
 MAX_TOTAL = {"phq9": 27, "gad7": 21}

@@ -13,9 +13,9 @@ from typing import Any
 
 from questionnaire.exports.fhir import _patient_of, _urn, reference_system
 from questionnaire.questions.instruments import GAD7, LOINC, PHQ9, Instrument
-from questionnaire.references import format_reference
+from questionnaire.records.references import format_reference
+from questionnaire.records.visits import Patient
 from questionnaire.visits import course_view
-from questionnaire.visits.models import Patient
 
 SURVEY = {
     "coding": [

@@ -21,9 +21,9 @@ from flask_babel import force_locale, gettext
 
 from questionnaire.clinic_time import format_in_zone, zone_of
 from questionnaire.extensions import DbSession
-from questionnaire.models import Submission
-from questionnaire.ops.mail import resume_link_message, send
-from questionnaire.visits.models import Patient, Visit
+from questionnaire.records.models import Submission
+from questionnaire.records.visits import Patient, Visit
+from questionnaire.urgent.mail import resume_link_message, send
 from questionnaire.visits.service import digest
 
 #: Builds the absolute check-in link of a token (PUBLIC_BASE_URL, never the Host header).

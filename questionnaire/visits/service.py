@@ -18,10 +18,10 @@ import sqlalchemy as sa
 
 from questionnaire.audit.record import record
 from questionnaire.extensions import DbSession as Session
-from questionnaire.models import Clinician, Submission
 from questionnaire.questions.wording import N_
-from questionnaire.references import parse_reference
-from questionnaire.visits.models import Patient, Visit
+from questionnaire.records.models import Clinician, Submission
+from questionnaire.records.references import parse_reference
+from questionnaire.records.visits import Patient, Visit
 
 #: A visit booked further ahead than this is refused as a typing mistake (a course of
 #: ketamine or esketamine is weeks to months; a maintenance visit rarely a year away).

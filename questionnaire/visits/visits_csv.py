@@ -11,9 +11,9 @@ import io
 from collections.abc import Iterable, Iterator
 
 from questionnaire.exports.csv import safe_cell
-from questionnaire.references import format_reference
+from questionnaire.records.references import format_reference
+from questionnaire.records.visits import Patient, Visit
 from questionnaire.visits import course_view
-from questionnaire.visits.models import Patient, Visit
 
 COLUMNS = (
     "reference",

@@ -8,7 +8,7 @@ from flask import Flask
 
 from questionnaire import audit
 from questionnaire.extensions import db
-from questionnaire.models import AuditEvent, Submission
+from questionnaire.records.models import AuditEvent, Submission
 from tests.conftest import CASE_DAY, Clock
 from tests.review.conftest import AddSubmission
 

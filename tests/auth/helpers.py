@@ -15,7 +15,7 @@ from werkzeug.test import TestResponse
 
 from questionnaire.auth import passwords, totp
 from questionnaire.extensions import db
-from questionnaire.models import Clinician
+from questionnaire.records.models import Clinician
 from tests.harness.forms import csrf_token
 
 PASSWORD = "correct horse battery staple"

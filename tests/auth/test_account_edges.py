@@ -20,11 +20,11 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from questionnaire.auth import account_service
+from questionnaire.auth.accounts import service as account_service
 from questionnaire.exports import jobs
 from questionnaire.extensions import db
-from questionnaire.models import AuditEvent, Clinician, EnrolmentLink, ExportJob
-from questionnaire.review.queue import QueueFilter
+from questionnaire.records.models import AuditEvent, Clinician, EnrolmentLink, ExportJob
+from questionnaire.records.queue import QueueFilter
 from tests.auth.helpers import TestClinician, make_clinician, signed_in_client
 from tests.auth.test_accounts import choose_password, invite, switch
 from tests.conftest import Clock, app_with_pool

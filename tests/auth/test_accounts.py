@@ -18,9 +18,9 @@ from flask.testing import FlaskClient
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.test import TestResponse
 
-from questionnaire.auth import account_service
+from questionnaire.auth.accounts import service as account_service
 from questionnaire.extensions import db
-from questionnaire.models import AuditEvent, Clinician, EndedSession, EnrolmentLink
+from questionnaire.records.models import AuditEvent, Clinician, EndedSession, EnrolmentLink
 from tests.auth.helpers import (
     TEST_PAGE,
     TestClinician,

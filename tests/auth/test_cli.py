@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from questionnaire.extensions import db
-from questionnaire.models import AuditEvent, Clinician
+from questionnaire.records.models import AuditEvent, Clinician
 from tests.auth.helpers import (
     FAILED,
     TEST_PAGE,

@@ -8,7 +8,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from questionnaire.extensions import db
-from questionnaire.models import AuditEvent, LoginAttempt
+from questionnaire.records.models import AuditEvent, LoginAttempt
 from tests.auth.helpers import FAILED, TestClinician, current_code, submit_code, submit_password
 
 FULL_WIDTH = str.maketrans("0123456789", "".join(chr(0xFF10 + n) for n in range(10)))

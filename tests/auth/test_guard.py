@@ -16,7 +16,7 @@ from werkzeug.routing.converters import IntegerConverter, PathConverter, UUIDCon
 from questionnaire.auth import admin_required, current_clinician
 from questionnaire.auth.guard import PUBLIC_ENDPOINTS, safe_next, start_session
 from questionnaire.extensions import db
-from questionnaire.models import Clinician
+from questionnaire.records.models import Clinician
 from tests.auth.helpers import (
     TEST_PAGE,
     TestClinician,

@@ -8,9 +8,9 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from questionnaire.auth import service
+from questionnaire.auth.signin import service
 from questionnaire.extensions import db
-from questionnaire.models import AuditEvent, Clinician
+from questionnaire.records.models import AuditEvent, Clinician
 from tests.auth.helpers import (
     TEST_PAGE,
     TestClinician,

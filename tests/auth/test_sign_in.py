@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from questionnaire.extensions import db
-from questionnaire.models import AuditEvent, Clinician, LoginAttempt
+from questionnaire.records.models import AuditEvent, Clinician, LoginAttempt
 from tests.auth.helpers import (
     FAILED,
     PASSWORD,

@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import Flask
 from flask.testing import FlaskClient
 
-from questionnaire.auth import service, throttle
+from questionnaire.auth import throttle
+from questionnaire.auth.signin import service
 from questionnaire.extensions import db
-from questionnaire.models import Clinician
+from questionnaire.records.models import Clinician
 from tests.auth.helpers import (
     FAILED,
     TestClinician,

@@ -15,7 +15,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from questionnaire.auth import account_service, passwords, throttle
+from questionnaire.auth import passwords, throttle
+from questionnaire.auth.accounts import service as account_service
 from tests.auth.helpers import make_clinician
 from tests.conftest import Clock, app_with_pool
 from tests.harness.forms import csrf_token

@@ -25,9 +25,9 @@ from pytest_playwright.pytest_playwright import CreateContextCallback
 
 from questionnaire import language
 from questionnaire.extensions import db
-from questionnaire.models import Flag, Submission
 from questionnaire.questions.catalogue import PAGES, Item, Kind, Section
-from questionnaire.references import new_reference
+from questionnaire.records.models import Flag, Submission
+from questionnaire.records.references import new_reference
 from questionnaire.rules import LEVEL_RANK, LEVELS
 from tests.auth.helpers import PASSWORD, current_code
 from tests.conftest import CASE_DAY, Clock, make_app

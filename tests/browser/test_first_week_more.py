@@ -25,8 +25,8 @@ from playwright.sync_api import Browser, Locator, Page, ViewportSize, expect
 from pytest_playwright.pytest_playwright import CreateContextCallback
 
 from questionnaire.extensions import db, limiter
-from questionnaire.models import AuditEvent, Submission
 from questionnaire.questions.catalogue import REGIONS, Section
+from questionnaire.records.models import AuditEvent, Submission
 from tests.answers import with_changes
 from tests.auth.helpers import make_clinician
 from tests.browser.conftest import (

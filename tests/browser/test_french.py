@@ -10,8 +10,8 @@ from playwright.sync_api import Page, expect
 from pytest_playwright.pytest_playwright import CreateContextCallback
 
 from questionnaire.extensions import db
-from questionnaire.models import Submission
 from questionnaire.questions.catalogue import ITEMS, PAGES, section_is_asked
+from questionnaire.records.models import Submission
 from tests.answers import baseline, with_changes
 from tests.browser.conftest import (
     PHONE,

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from playwright.sync_api import Browser, Page, expect
 
 from questionnaire.extensions import db
-from questionnaire.models import AuditEvent
+from questionnaire.records.models import AuditEvent
 from tests.answers import cases, with_changes
 from tests.auth.helpers import PASSWORD, current_code, make_clinician
 from tests.browser.conftest import (

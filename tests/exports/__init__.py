@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from questionnaire.extensions import db
-from questionnaire.models import Clinician, Submission
+from questionnaire.records.models import Clinician, Submission
 from tests.answers import with_changes
 from tests.harness.patient import Patient
 

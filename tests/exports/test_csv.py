@@ -20,9 +20,9 @@ from questionnaire.exports.csv import (
     submissions_csv,
 )
 from questionnaire.extensions import db
-from questionnaire.models import Flag, Submission
 from questionnaire.questions import catalogue
-from questionnaire.references import format_reference as shown
+from questionnaire.records.models import Flag, Submission
+from questionnaire.records.references import format_reference as shown
 from questionnaire.review import requests as patient_requests
 from tests.conftest import Clock
 from tests.exports import (
@@ -254,7 +254,7 @@ def test_corrections_are_one_column_beside_the_unchanged_answers(app: Flask, clo
 
 
 def test_the_export_reads_each_batchs_corrections_in_one_query(app: Flask) -> None:
-    from questionnaire.review.queue import QueueFilter, all_in_queue
+    from questionnaire.records.queue import QueueFilter, all_in_queue
 
     for _ in range(3):
         submit(app, NO_FLAGS)

@@ -24,12 +24,12 @@ from flask import Flask
 from questionnaire import language
 from questionnaire.exports import fhir
 from questionnaire.extensions import db
-from questionnaire.models import Submission
 from questionnaire.questions import catalogue, version
 from questionnaire.questions.catalogue import Kind
 from questionnaire.questions.instruments import INSTRUMENT_OF
 from questionnaire.questions.instruments import INSTRUMENTS as ALL_INSTRUMENTS
-from questionnaire.references import format_reference
+from questionnaire.records.models import Submission
+from questionnaire.records.references import format_reference
 from questionnaire.review import requests as patient_requests
 from tests.answers import baseline
 from tests.conftest import Clock

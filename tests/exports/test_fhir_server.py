@@ -19,9 +19,9 @@ from flask.testing import FlaskClient
 from questionnaire.exports import fhir, fhir_versions
 from questionnaire.exports.fhir_server import BASE_PLACEHOLDER
 from questionnaire.extensions import db
-from questionnaire.models import QuestionnaireVersion
 from questionnaire.questions import catalogue
 from questionnaire.questions.version import QUESTIONNAIRE_VERSION
+from questionnaire.records.models import QuestionnaireVersion
 from tests.exports import NO_FLAGS, load, submit
 
 HOST = "http://localhost"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from questionnaire.crypto import Keyring, new_key
 from questionnaire.exports import sealed
+from questionnaire.records.crypto import Keyring, new_key
 
 PLAINTEXT = b"".join(b"row %d,some,cells\r\n" % number for number in range(500))
 

@@ -23,8 +23,8 @@ from werkzeug.wrappers import Response
 
 from questionnaire.extensions import db
 from questionnaire.flagging.table import rule_values
-from questionnaire.models import Submission
 from questionnaire.questions.catalogue import PAGES
+from questionnaire.records.models import Submission
 from questionnaire.rules import highest_level
 from tests.answers import with_changes
 from tests.conftest import make_app

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from questionnaire.extensions import db
 from questionnaire.flagging.table import rule_values
 from questionnaire.intake import service as services
-from questionnaire.models import Submission
+from questionnaire.records.models import Submission
 from questionnaire.rules import highest_level
 from tests.answers import with_changes
 from tests.conftest import make_app

@@ -12,7 +12,7 @@ from flask import Flask
 from questionnaire.extensions import db
 from questionnaire.flagging.impact import Rewording, SubmissionImpact, rules_impact
 from questionnaire.flagging.table import load_rule_table
-from questionnaire.models import Flag, Submission
+from questionnaire.records.models import Flag, Submission
 from tests.answers import with_changes
 from tests.conftest import PROJECT_ROOT, Clock
 from tests.exports import URGENT, submit

@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from questionnaire.intake.views import WEIGHT_CONFIRM_FIELD
+from questionnaire.intake.routes import WEIGHT_CONFIRM_FIELD
 from questionnaire.questions.catalogue import (
     ITEMS,
     PAGES,

@@ -12,8 +12,8 @@ from flask import Flask
 
 from questionnaire.extensions import db
 from questionnaire.intake import service as services
-from questionnaire.models import Submission
 from questionnaire.questions.catalogue import PAGES
+from questionnaire.records.models import Submission
 from questionnaire.urgent import unsent
 from tests.answers import baseline
 from tests.conftest import Clock, make_app

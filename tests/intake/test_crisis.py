@@ -12,8 +12,8 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from questionnaire.extensions import db
-from questionnaire.models import Flag, Submission
 from questionnaire.questions.catalogue import PAGES
+from questionnaire.records.models import Flag, Submission
 from tests.answers import with_changes
 from tests.auth.helpers import make_clinician, sign_in
 from tests.harness.forms import visible_text

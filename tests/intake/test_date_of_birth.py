@@ -11,8 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from questionnaire.extensions import db
-from questionnaire.models import Draft
 from questionnaire.questions.catalogue import PAGES, DateProblem, parse_date_parts
+from questionnaire.records.models import Draft
 from tests.answers import baseline
 from tests.conftest import CASE_DAY
 from tests.harness.forms import visible_text

@@ -14,8 +14,8 @@ from flask.testing import FlaskClient
 
 from questionnaire.extensions import db
 from questionnaire.intake import service as services
-from questionnaire.models import Draft, Submission
 from questionnaire.questions.catalogue import PAGES
+from questionnaire.records.models import Draft, Submission
 from tests.answers import baseline
 from tests.conftest import Clock
 from tests.harness.forms import visible_text

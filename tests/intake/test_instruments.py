@@ -7,8 +7,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from questionnaire.extensions import db
-from questionnaire.models import Submission, UnsentIntake
 from questionnaire.questions.catalogue import PAGES
+from questionnaire.records.models import Submission, UnsentIntake
 from tests.answers import with_changes
 from tests.harness.forms import csrf_token, visible_text
 from tests.harness.patient import Patient

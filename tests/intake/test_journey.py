@@ -11,11 +11,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from questionnaire.extensions import db
-from questionnaire.models import Draft, Flag, Submission
 from questionnaire.questions import catalogue
 from questionnaire.questions.catalogue import PAGES
 from questionnaire.questions.version import VERSIONS
-from questionnaire.references import REFERENCE_ALPHABET
+from questionnaire.records.models import Draft, Flag, Submission
+from questionnaire.records.references import REFERENCE_ALPHABET
 from tests.answers import baseline, cases, with_changes
 from tests.harness.forms import csrf_token, visible_text
 from tests.harness.patient import Patient, page_answers

@@ -12,8 +12,8 @@ from flask.testing import FlaskClient
 
 from questionnaire import language
 from questionnaire.extensions import db
-from questionnaire.models import Draft, Submission
 from questionnaire.questions.catalogue import PAGES, SECTION_OF
+from questionnaire.records.models import Draft, Submission
 from tests.answers import baseline
 from tests.auth.helpers import make_clinician, sign_in
 from tests.harness.forms import html_lang, page_html, visible_text

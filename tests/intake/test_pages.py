@@ -11,9 +11,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from questionnaire.extensions import db
-from questionnaire.models import Draft
 from questionnaire.questions import catalogue
 from questionnaire.questions.catalogue import PAGES
+from questionnaire.records.models import Draft
 from tests.answers import baseline, cases, with_changes
 from tests.harness.forms import visible_text
 from tests.harness.patient import Patient, asked_pages

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from questionnaire.config import DEFAULT_RETENTION_DAYS
-from questionnaire.retention import Span, retention_span
+from questionnaire.intake.retention import Span, retention_span
 from tests.conftest import make_app
 from tests.harness.forms import page_html, visible_text
 

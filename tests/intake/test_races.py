@@ -12,7 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from questionnaire.extensions import db
-from questionnaire.models import Draft
+from questionnaire.records.models import Draft
 from tests.answers import baseline
 from tests.conftest import Clock, app_with_pool
 from tests.harness.forms import csrf_token

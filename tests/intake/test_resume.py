@@ -9,8 +9,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from questionnaire.extensions import db
-from questionnaire.models import Draft
 from questionnaire.questions.catalogue import PAGES
+from questionnaire.records.models import Draft
 from tests.answers import baseline, with_changes
 from tests.harness.forms import csrf_token, visible_text
 from tests.harness.patient import Patient

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from questionnaire.extensions import db
-from questionnaire.models import Flag, Submission
+from questionnaire.records.models import Flag, Submission
 from tests.answers import with_changes
 from tests.exports import BLOOD_PRESSURE
 from tests.harness.patient import Patient

@@ -13,8 +13,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from questionnaire.extensions import db
-from questionnaire.models import AuditEvent, Notification, Submission
-from questionnaire.ops import alerts as notify
+from questionnaire.records.models import AuditEvent, Notification, Submission
+from questionnaire.urgent import outbox as notify
 from tests.answers import with_changes
 from tests.harness.forms import csrf_token
 from tests.harness.patient import Patient

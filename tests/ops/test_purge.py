@@ -9,8 +9,8 @@ from flask import Flask
 
 from questionnaire.extensions import db
 from questionnaire.intake import service
-from questionnaire.models import AuditEvent, Draft, Flag, Submission
 from questionnaire.ops.purge import Purged, purge
+from questionnaire.records.models import AuditEvent, Draft, Flag, Submission
 from tests.conftest import CASE_DAY
 from tests.review.conftest import AddSubmission
 

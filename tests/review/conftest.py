@@ -11,8 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from questionnaire.extensions import db
-from questionnaire.models import Flag, Submission
-from questionnaire.references import new_reference
+from questionnaire.records.models import Flag, Submission
+from questionnaire.records.references import new_reference
 from questionnaire.rules import LEVEL_RANK
 from tests.answers import BASELINE_DATE
 from tests.auth.helpers import TestClinician, make_clinician, sign_in, signed_in_client

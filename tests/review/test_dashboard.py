@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 
 from questionnaire import audit, language
 from questionnaire.extensions import db
-from questionnaire.models import AuditEvent, Submission
+from questionnaire.records.models import AuditEvent, Submission
 from questionnaire.review import dashboard
 from questionnaire.review.dashboard import Duration, Week
 from tests.auth.helpers import TestClinician

@@ -18,7 +18,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from questionnaire.extensions import db
-from questionnaire.models import Submission
+from questionnaire.records.models import Submission
 from tests.auth.helpers import make_clinician, sign_in
 from tests.conftest import Clock, app_with_pool
 from tests.harness.forms import csrf_token

@@ -21,8 +21,8 @@ from flask.testing import FlaskClient
 from questionnaire.exports import csv as export_csv
 from questionnaire.exports import jobs
 from questionnaire.extensions import db
-from questionnaire.models import AuditEvent, ExportJob, Submission
-from questionnaire.references import format_reference
+from questionnaire.records.models import AuditEvent, ExportJob, Submission
+from questionnaire.records.references import format_reference
 from tests.auth.helpers import make_clinician, sign_in
 from tests.conftest import Clock
 from tests.exports import BENZODIAZEPINE, BLOOD_PRESSURE, NO_FLAGS, URGENT, submit

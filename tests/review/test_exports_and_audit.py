@@ -13,8 +13,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from questionnaire.extensions import db
-from questionnaire.models import AuditEvent
-from questionnaire.references import format_reference
+from questionnaire.records.models import AuditEvent
+from questionnaire.records.references import format_reference
 from tests.auth.helpers import make_clinician, sign_in
 from tests.exports import BENZODIAZEPINE, URGENT, submit
 from tests.harness.forms import visible_text

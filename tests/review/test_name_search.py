@@ -6,11 +6,11 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from questionnaire.crypto import decode_key
 from questionnaire.extensions import db
-from questionnaire.models import AuditEvent, NameToken
 from questionnaire.questions.blind_index import blind, name_tokens
-from questionnaire.references import format_reference
+from questionnaire.records.crypto import decode_key
+from questionnaire.records.models import AuditEvent, NameToken
+from questionnaire.records.references import format_reference
 from tests.answers import with_changes
 from tests.conftest import TEST_KEY, TEST_NAME_INDEX_KEY
 from tests.exports import submit

@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from questionnaire.extensions import db
-from questionnaire.models import AuditEvent, Note
+from questionnaire.records.models import AuditEvent, Note
 from tests.auth.helpers import csrf_token
 from tests.review.conftest import AddSubmission
 
@@ -62,7 +62,7 @@ def test_bidi_characters_are_shown_as_codes_on_the_page_in_csv_and_in_fhir(
     page = as_admin.get(f"/clinic/submissions/{reference}").get_data(as_text=True)
     assert SHOWN in page and "\u202e" not in page
     with app.app_context():
-        from questionnaire.models import Clinician
+        from questionnaire.records.models import Clinician
 
         db.session.execute(sa.update(Clinician).values(can_export=True))
         db.session.commit()

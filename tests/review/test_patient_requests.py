@@ -17,7 +17,7 @@ from flask.testing import FlaskClient
 
 from questionnaire.exports import jobs
 from questionnaire.extensions import db
-from questionnaire.models import (
+from questionnaire.records.models import (
     AuditEvent,
     Clinician,
     Correction,
@@ -29,10 +29,10 @@ from questionnaire.models import (
     Submission,
     UnsentIntake,
 )
-from questionnaire.references import format_reference
+from questionnaire.records.queue import QueueFilter, all_in_queue, queue_page
+from questionnaire.records.references import format_reference
 from questionnaire.review import actions
 from questionnaire.review import requests as patient_requests
-from questionnaire.review.queue import QueueFilter, all_in_queue, queue_page
 from tests.auth.helpers import TestClinician
 from tests.conftest import CASE_DAY
 from tests.harness.forms import csrf_token

@@ -13,9 +13,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from questionnaire.extensions import db
-from questionnaire.models import Flag, Submission
 from questionnaire.questions.version import VERSIONS
-from questionnaire.references import new_reference
+from questionnaire.records.models import Flag, Submission
+from questionnaire.records.references import new_reference
 from questionnaire.rules import LEVEL_RANK
 from tests.answers import with_changes
 from tests.harness.forms import visible_text

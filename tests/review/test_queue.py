@@ -10,8 +10,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from questionnaire.extensions import db
-from questionnaire.models import AuditEvent
-from questionnaire.review.queue import BadFilter, Cursor, QueueFilter, all_in_queue, queue_page
+from questionnaire.records.models import AuditEvent
+from questionnaire.records.queue import BadFilter, Cursor, QueueFilter, all_in_queue, queue_page
 from tests.conftest import CASE_DAY
 from tests.review.conftest import AddSubmission, minutes
 

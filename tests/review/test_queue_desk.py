@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from questionnaire.extensions import db
-from questionnaire.models import AuditEvent, Clinician, Submission
+from questionnaire.records.models import AuditEvent, Clinician, Submission
+from questionnaire.records.queue import BadFilter, QueueFilter
 from questionnaire.review import assignment
 from questionnaire.review.actions import ActionRefused
-from questionnaire.review.queue import BadFilter, QueueFilter
 from questionnaire.review.rows import waited
 from tests.auth.helpers import TestClinician, make_clinician
 from tests.conftest import CASE_DAY

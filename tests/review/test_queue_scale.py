@@ -11,11 +11,11 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from questionnaire import crypto
 from questionnaire.extensions import db
-from questionnaire.models import Flag, QueueCount, Submission
 from questionnaire.ops.purge import purge
-from questionnaire.review.queue import COUNT_CAP, Cursor, QueueFilter, queue_page
+from questionnaire.records import crypto
+from questionnaire.records.models import Flag, QueueCount, Submission
+from questionnaire.records.queue import COUNT_CAP, Cursor, QueueFilter, queue_page
 from tests.conftest import CASE_DAY
 from tests.harness.forms import csrf_token
 from tests.harness.statements import counting

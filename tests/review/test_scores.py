@@ -8,7 +8,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from questionnaire.extensions import db
-from questionnaire.models import Submission
+from questionnaire.records.models import Submission
 from questionnaire.review.scores import score_rows
 from tests.harness.forms import visible_text
 from tests.harness.statements import counting

@@ -12,9 +12,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from questionnaire.extensions import db
-from questionnaire.models import Submission
 from questionnaire.questions import catalogue, cssrs
 from questionnaire.questions.version import VERSIONS, screener_of
+from questionnaire.records.models import Submission
 from tests.answers import with_changes
 from tests.exports import submit
 from tests.harness.forms import visible_text

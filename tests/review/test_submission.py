@@ -11,8 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from questionnaire.extensions import db
-from questionnaire.models import AuditEvent, Flag, Note, Submission
 from questionnaire.questions.catalogue import ITEMS, age_on
+from questionnaire.records.models import AuditEvent, Flag, Note, Submission
 from questionnaire.review.present import evidence_rows, identity
 from tests.answers import with_changes
 from tests.auth.helpers import TestClinician, sign_in

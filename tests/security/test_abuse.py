@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from questionnaire.extensions import db, limiter
-from questionnaire.models import Draft, Submission
+from questionnaire.records.models import Draft, Submission
 from tests.answers import baseline
 from tests.conftest import Clock, make_app
 from tests.harness.forms import csrf_token, visible_text

@@ -15,8 +15,8 @@ from sqlalchemy.exc import OperationalError
 
 from questionnaire.extensions import db
 from questionnaire.intake import service as services
-from questionnaire.models import AuditEvent, Draft, Flag, Submission
 from questionnaire.questions.catalogue import PAGES
+from questionnaire.records.models import AuditEvent, Draft, Flag, Submission
 from tests.answers import baseline, with_changes
 from tests.conftest import Clock, make_app
 from tests.harness.forms import csrf_token, visible_text

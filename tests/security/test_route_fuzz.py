@@ -25,8 +25,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from questionnaire.extensions import db
-from questionnaire.models import Clinician, Draft, Flag, Note, Submission
 from questionnaire.questions import catalogue
+from questionnaire.records.models import Clinician, Draft, Flag, Note, Submission
 from tests.answers import baseline
 from tests.auth.helpers import csrf_token as clinic_csrf_token
 from tests.auth.helpers import make_clinician, sign_in

@@ -1,6 +1,6 @@
 """Secret paths: every route whose path carries a token is in one list, and no log holds it.
 
-The list (questionnaire/secret_paths.py) is shared by the gunicorn access logger and the
+The list (questionnaire/ops/secret_paths.py) is shared by the gunicorn access logger and the
 routes; these tests fail for a new route with a ``token`` part that is not in it, and for
 any access-log atom (path, request line, raw URI, referrer...) that still holds a token.
 """
@@ -13,7 +13,7 @@ from types import SimpleNamespace
 from flask import Flask
 
 from questionnaire.ops.gunicorn_conf import RedactingLogger
-from questionnaire.secret_paths import is_secret_path, redact
+from questionnaire.ops.secret_paths import is_secret_path, redact
 
 SENTINEL = "SeCrEtToKeN-8f2a1c"
 

@@ -16,11 +16,11 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from questionnaire import locks
 from questionnaire.exports import jobs as export_jobs
 from questionnaire.extensions import db
-from questionnaire.models import AuditEvent
 from questionnaire.ops.purge import purge
+from questionnaire.records import locks
+from questionnaire.records.models import AuditEvent
 from questionnaire.urgent import sweep as alerts
 from tests.conftest import Clock, app_with_pool
 from tests.intake.test_races import all_at_once
@@ -124,7 +124,7 @@ def test_while_one_host_runs_a_job_every_other_host_does_nothing(
 
 
 def test_export_expiry_at_once_makes_one_pass(app: Flask, clock: Clock) -> None:
-    from questionnaire.models import Clinician, ExportJob
+    from questionnaire.records.models import Clinician, ExportJob
 
     with app.app_context():
         clinician = Clinician(

@@ -9,7 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from questionnaire.extensions import db
-from questionnaire.models import Notification
+from questionnaire.records.models import Notification
 from tests.auth.helpers import TestClinician, sign_in
 from tests.conftest import Clock
 from tests.review.conftest import AddSubmission

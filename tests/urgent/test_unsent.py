@@ -12,10 +12,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from questionnaire.extensions import db
-from questionnaire.models import AuditEvent, Draft, Notification, UnsentIntake
 from questionnaire.ops.purge import purge
 from questionnaire.questions.catalogue import PAGES
-from questionnaire.references import REFERENCE_ALPHABET
+from questionnaire.records.models import AuditEvent, Draft, Notification, UnsentIntake
+from questionnaire.records.references import REFERENCE_ALPHABET
 from questionnaire.urgent import sweep as alerts
 from tests.answers import with_changes
 from tests.auth.helpers import TestClinician, sign_in

@@ -11,8 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from questionnaire.extensions import db
-from questionnaire.models import Submission
-from questionnaire.references import new_reference
+from questionnaire.records.models import Submission
+from questionnaire.records.references import new_reference
 from tests.auth.helpers import TestClinician, make_clinician, sign_in
 from tests.conftest import CASE_DAY
 

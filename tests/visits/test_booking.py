@@ -10,8 +10,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from questionnaire.extensions import db
-from questionnaire.models import AuditEvent
-from questionnaire.visits.models import Patient, Visit
+from questionnaire.records.models import AuditEvent
+from questionnaire.records.visits import Patient, Visit
 from questionnaire.visits.service import digest
 from tests.harness.forms import csrf_token
 from tests.visits.conftest import AddIntake, book

@@ -7,8 +7,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from questionnaire.extensions import db
-from questionnaire.secret_paths import redact
-from questionnaire.visits.models import Visit
+from questionnaire.ops.secret_paths import redact
+from questionnaire.records.visits import Visit
 from tests.conftest import CASE_DAY, Clock
 from tests.harness.forms import csrf_token
 from tests.visits.conftest import AddIntake, book
@@ -203,7 +203,7 @@ def test_the_links_token_is_redacted_from_access_logs() -> None:
 def test_a_patient_who_withdrew_has_no_open_link(
     app: Flask, client: FlaskClient, add_intake: AddIntake, clock: Clock
 ) -> None:
-    from questionnaire.models import Submission
+    from questionnaire.records.models import Submission
 
     reference = add_intake()
     path = book(app, reference, "2026-06-02T09:30")

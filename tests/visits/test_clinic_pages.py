@@ -8,8 +8,8 @@ from flask.testing import FlaskClient
 
 from questionnaire import language
 from questionnaire.extensions import db
-from questionnaire.models import AuditEvent
-from questionnaire.visits.models import Patient
+from questionnaire.records.models import AuditEvent
+from questionnaire.records.visits import Patient
 from tests.auth.helpers import TestClinician, sign_in
 from tests.conftest import Clock
 from tests.visits.conftest import AddIntake, book
@@ -165,7 +165,7 @@ def test_the_visits_csv_has_one_row_a_visit_with_totals_and_no_answer(
 ) -> None:
     import csv
 
-    from questionnaire.models import Clinician
+    from questionnaire.records.models import Clinician
 
     reference = add_intake(facts={"phq9_total": 20})
     first = book(app, reference, "2026-06-02T09:00")
@@ -194,7 +194,7 @@ def test_the_visits_csv_has_one_row_a_visit_with_totals_and_no_answer(
 def test_a_patient_who_withdrew_leaves_the_day_view(
     app: Flask, as_reviewer: FlaskClient, add_intake: AddIntake
 ) -> None:
-    from questionnaire.models import Submission
+    from questionnaire.records.models import Submission
 
     kept = add_intake()
     withdrawn = add_intake()

@@ -7,8 +7,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from questionnaire.extensions import db
-from questionnaire.models import Notification
-from questionnaire.visits.models import Visit
+from questionnaire.records.models import Notification
+from questionnaire.records.visits import Visit
 from tests.conftest import Clock
 from tests.ops.test_alerts import Inbox, configure, inbox  # noqa: F401  (the SMTP sink fixture)
 from tests.visits.conftest import AddIntake, book

@@ -9,7 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from questionnaire.extensions import db
-from questionnaire.visits.models import Visit
+from questionnaire.records.visits import Visit
 from tests.conftest import Clock
 from tests.ops.test_alerts import Inbox, inbox  # noqa: F401  (the SMTP sink fixture)
 from tests.visits.conftest import AddIntake

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from email.message import EmailMessage
 from typing import Any
 
-from questionnaire.references import format_reference
+from questionnaire.records.references import format_reference
 
 SMTP_TIMEOUT_SECONDS = 10
 

@@ -8,9 +8,9 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from questionnaire.crypto import EncryptedJSON, EncryptedText
 from questionnaire.extensions import db, utcnow
-from questionnaire.references import REFERENCE_LENGTH
+from questionnaire.records.crypto import EncryptedJSON, EncryptedText
+from questionnaire.records.references import REFERENCE_LENGTH
 from questionnaire.rules.vocabulary import LEVELS
 
 STATUSES = ("new", "in_review", "reviewed")
@@ -191,9 +191,9 @@ class QueueCount(db.Model):  # type: ignore[name-defined]
     (level, status) pair is split over SHARDS rows by submission id, so concurrent sends
     rarely wait on one counter row; a count is the sum of its shards.
 
-    For later migrations: a new status or level needs its rows seeded (queue_count_seed),
-    and on SQLite a batch_alter_table on submissions rebuilds the table without its
-    triggers, so such a migration must create QUEUE_COUNT_TRIGGERS again and recount.
+    For later migrations: a new status or level needs its rows seeded, and on SQLite a
+    batch_alter_table on submissions rebuilds the table without its triggers, so such a
+    migration must create the triggers again (its own copy, like 0006's) and recount.
     """
 
     __tablename__ = "queue_counts"
@@ -249,7 +249,8 @@ def _pg_function(name: str, changes: str) -> str:
     )
 
 
-#: (dialect, statements) that keep queue_counts true; the migration runs the same.
+#: (dialect, statements) that keep queue_counts true, for create_all() (the tests). Migration
+#: 0006 installs its own frozen copy: a change here needs a migration that installs it.
 QUEUE_COUNT_TRIGGERS: dict[str, tuple[str, ...]] = {
     "postgresql": (
         _pg_function(

@@ -16,8 +16,9 @@ from questionnaire import language as languages
 from questionnaire import security
 from questionnaire.clinic_time import zone_of
 from questionnaire.extensions import db, now
-from questionnaire.ops.alerts import deliver_pending
 from questionnaire.questions import instruments
+from questionnaire.records.visits import Visit
+from questionnaire.urgent.outbox import deliver_pending
 from questionnaire.visits import checkin
 from questionnaire.visits.checkin_service import (
     CheckInGone,
@@ -30,7 +31,6 @@ from questionnaire.visits.checkin_service import (
     submit,
     window,
 )
-from questionnaire.visits.models import Visit
 
 bp = Blueprint("visits", __name__)
 security.never_cache(bp)

@@ -13,9 +13,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from questionnaire.crypto import EncryptedJSON
 from questionnaire.extensions import db, utcnow
-from questionnaire.models import Submission, UTCDateTime
+from questionnaire.records.crypto import EncryptedJSON
+from questionnaire.records.models import Submission, UTCDateTime
 from questionnaire.rules.vocabulary import LEVELS
 
 _LEVEL_CHECK = f"highest_level IS NULL OR highest_level IN ({', '.join(map(repr, LEVELS))})"

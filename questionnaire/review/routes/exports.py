@@ -13,15 +13,15 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from questionnaire import audit
 from questionnaire.auth import export_required, signed_in_clinician
-from questionnaire.crypto import keyring
 from questionnaire.exports import jobs
 from questionnaire.exports.sealed import SealedFileError
 from questionnaire.extensions import db, now
-from questionnaire.models import EXPORT_KINDS, ExportJob
 from questionnaire.questions.text import MAX_ROW_ID
-from questionnaire.review.queue import BadFilter, QueueFilter
+from questionnaire.records.crypto import keyring
+from questionnaire.records.models import EXPORT_KINDS, ExportJob
+from questionnaire.records.queue import BadFilter, QueueFilter
 from questionnaire.review.replies import bad_filter
-from questionnaire.review.views import bp
+from questionnaire.review.routes.blueprint import bp
 
 #: While a job is pending or running its page reloads itself this often (no script needed).
 REFRESH_SECONDS = 3

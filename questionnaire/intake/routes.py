@@ -36,17 +36,16 @@ from questionnaire.intake.forms import (
     StartForm,
     page_form_class,
 )
-from questionnaire.models import Draft, Submission
-from questionnaire.ops import alerts as notify
-from questionnaire.ops import mail
+from questionnaire.intake.retention import retention_span
 from questionnaire.questions import catalogue, instruments
 from questionnaire.questions.catalogue import PAGES, Section
 from questionnaire.questions.forms import DateParts, form_errors
 from questionnaire.questions.wording import N_, Phrase
 from questionnaire.questions.words import section_rows
-from questionnaire.references import format_reference
-from questionnaire.retention import retention_span
-from questionnaire.urgent import unsent
+from questionnaire.records.models import Draft, Submission
+from questionnaire.records.references import format_reference
+from questionnaire.urgent import mail, unsent
+from questionnaire.urgent import outbox as notify
 
 bp = Blueprint("intake", __name__)
 
@@ -325,69 +324,97 @@ def page(section_id: str) -> Response | str | tuple[str, int]:
         # is asked or saved here; the patient goes on to the next page they are asked.
         return redirect(_next_url(section, draft.answers), code=303)
     form_class = page_form_class(section.id, _screener())
-    if request.method == "GET":
-        form = form_class(formdata=_raw_formdata(section, draft.answers))
-        status = 200
-    else:
-        form = form_class()
-        form.today = clinic_today()
-        form.context = draft.answers
-        # The call-back agreed to at the start needs a phone number (questions/forms.py).
-        form.contact_consent = draft.contact_consent
-        later = request.form.get("action") == "later"
-        # The language switch on a question page sends the page: what is valid is kept.
-        switch_to = request.form.get("language")
-        switching = switch_to in languages.tags()
-        valid = form.validate()
-        # Asked on Continue only: saving for later or switching language keeps what was typed.
-        if not later and not switching and _unusual_weight(form):
-            form[catalogue.WEIGHT_ITEM].errors.append(catalogue.WEIGHT_UNUSUAL)
-            valid = False
-        bad = set(form_errors(form))
-        # A timed-out page is shown again with its values and a fresh token; nothing is saved.
-        trusted = "csrf_token" not in bad
-        if trusted and _below_minimum_age(form, bad):
-            services.discard_draft(db.session, draft)
-            session.pop(DRAFT_KEY, None)
-            return render_template("intake/too_young.html"), 200
-        keep = {key: value for key, value in _posted(section, form).items() if key not in bad}
-        # "Later" with errors saves the valid answers only when a link can follow (a date of
-        # birth is known), so a page answered 400 never changes the draft.
-        linkable = catalogue.DATE_OF_BIRTH.id in draft.answers or bool(
-            keep.get(catalogue.DATE_OF_BIRTH.id)
+    if request.method == "POST":
+        return _answer_page(section, draft, form_class())
+    return _show_page(section, draft, form_class(formdata=_raw_formdata(section, draft.answers)))
+
+
+def _answer_page(section: Section, draft: Draft, form: Any) -> Response | str | tuple[str, int]:
+    """Take a sent page: save what may be kept, then go on, leave for later or switch language."""
+    form.today = clinic_today()
+    form.context = draft.answers
+    # The call-back agreed to at the start needs a phone number (questions/forms.py).
+    form.contact_consent = draft.contact_consent
+    later = request.form.get("action") == "later"
+    # The language switch on a question page sends the page: what is valid is kept.
+    switch_to = request.form.get("language")
+    switching = switch_to in languages.tags()
+    valid = form.validate()
+    # Asked on Continue only: saving for later or switching language keeps what was typed.
+    if not later and not switching and _unusual_weight(form):
+        form[catalogue.WEIGHT_ITEM].errors.append(catalogue.WEIGHT_UNUSUAL)
+        valid = False
+    bad = set(form_errors(form))
+    # A timed-out page is shown again with its values and a fresh token; nothing is saved.
+    trusted = "csrf_token" not in bad
+    if trusted and _below_minimum_age(form, bad):
+        services.discard_draft(db.session, draft)
+        session.pop(DRAFT_KEY, None)
+        return render_template("intake/too_young.html"), 200
+    language = switch_to if switching else None
+    if trusted and not _save_page(section, draft, form, bad, valid, later, language):
+        return redirect(url_for("intake.start", expired=1), code=303)
+    if trusted and later and catalogue.DATE_OF_BIRTH.id in draft.answers:
+        return _leave_for_later(draft)
+    if trusted and switching:
+        session[languages.SESSION_KEY] = switch_to
+        return redirect(_this_page(section), code=303)
+    if valid:
+        return redirect(_next_url(section, draft.answers), code=303)
+    return _show_page(section, draft, form, status=400)
+
+
+def _save_page(
+    section: Section,
+    draft: Draft,
+    form: Any,
+    bad: set[str],
+    valid: bool,
+    later: bool,
+    language: str | None,
+) -> bool:
+    """Save the page's answers that may be kept, and note an urgent one; False if the draft is gone."""
+    keep = {key: value for key, value in _posted(section, form).items() if key not in bad}
+    # "Later" with errors saves the valid answers only when a link can follow (a date of
+    # birth is known), so a page answered 400 never changes the draft.
+    linkable = catalogue.DATE_OF_BIRTH.id in draft.answers or bool(
+        keep.get(catalogue.DATE_OF_BIRTH.id)
+    )
+    if not (valid or (later and linkable) or language):
+        return True
+    try:
+        services.save_answers(
+            db.session,
+            draft,
+            [i.id for i in section.items],
+            keep,
+            now(),
+            continued=None if later or language else PAGE_INDEX[section.id],
+            language=language,
         )
-        if trusted and (valid or (later and linkable) or switching):
-            try:
-                services.save_answers(
-                    db.session,
-                    draft,
-                    [i.id for i in section.items],
-                    keep,
-                    now(),
-                    continued=None if later or switching else PAGE_INDEX[section.id],
-                    language=switch_to if switching else None,
-                )
-            except services.DraftNotFound:  # sent or expired from another tab meanwhile
-                return redirect(url_for("intake.start", expired=1), code=303)
-            table = current_app.extensions["rule_table"]
-            unsent.note_saved(db.session, draft, table, current_app.config, now())
-        if trusted and later and catalogue.DATE_OF_BIRTH.id in draft.answers:
-            response = redirect(url_for("intake.saved"), code=303)
-            raised = _raise_unsent(draft, response)
-            # "Later" locks this browser: the draft is forgotten here (and its session
-            # token replaced), so only the link and the date of birth open it again.
-            session[RESUME_KEY] = services.issue_resume_link(db.session, draft, now())
-            session[SAVED_KEY] = [_needs_crisis_panel(draft.answers), raised]
-            if draft.answers.get("email"):
-                session[RESUME_EMAIL_KEY] = session[RESUME_KEY]
-            session.pop(DRAFT_KEY, None)
-            return response
-        if trusted and switching:
-            session[languages.SESSION_KEY] = switch_to
-            return redirect(_this_page(section), code=303)
-        if valid:
-            return redirect(_next_url(section, draft.answers), code=303)
-        status = 400
+    except services.DraftNotFound:  # sent or expired from another tab meanwhile
+        return False
+    table = current_app.extensions["rule_table"]
+    unsent.note_saved(db.session, draft, table, current_app.config, now())
+    return True
+
+
+def _leave_for_later(draft: Draft) -> Response:
+    """Save for later: raise the unsent urgent intake if the answers call for it, then /saved."""
+    response = redirect(url_for("intake.saved"), code=303)
+    raised = _raise_unsent(draft, response)
+    # "Later" locks this browser: the draft is forgotten here (and its session
+    # token replaced), so only the link and the date of birth open it again.
+    session[RESUME_KEY] = services.issue_resume_link(db.session, draft, now())
+    session[SAVED_KEY] = [_needs_crisis_panel(draft.answers), raised]
+    if draft.answers.get("email"):
+        session[RESUME_EMAIL_KEY] = session[RESUME_KEY]
+    session.pop(DRAFT_KEY, None)
+    return response
+
+
+def _show_page(section: Section, draft: Draft, form: Any, status: int = 200) -> tuple[str, int]:
+    """Render a question page: its form, the errors of a sent one, and crisis help if called for."""
     crisis, crisis_beside = _crisis_on_page(section, draft)
     return _render_page(
         section,
@@ -440,7 +467,7 @@ def _raise_unsent(draft: Draft, response: Response) -> bool:
         now(),
     )
     if intake is not None:
-        _deliver_pending_after(response)
+        notify.deliver_after(response)
     return unsent.find_for_draft(db.session, draft) is not None
 
 
@@ -673,22 +700,10 @@ def check() -> Response | str | tuple[str, int]:
     # A send reads the draft once, inside its transaction; only a send that cannot go on
     # reads it again, to show the page.
     if token is not None and form.validate_on_submit():
-        try:
-            sent = services.submit(
-                db.session,
-                token,
-                current_app.extensions["rule_table"],
-                now(),
-                confirmed={catalogue.UNDERSTANDS_REVIEW.id: "y"},
-                alert_addresses=notify.on_call_addresses(current_app.config),
-                settings=current_app.config,
-            )
-        except services.AnswersInvalid as invalid:
-            problems = _missing_answers(invalid.errors)
-        except services.DraftNotFound:
-            pass  # expired, or never there: said below
-        else:
-            return _confirmation(token, sent.highest_level)
+        sent = _send(token)
+        if isinstance(sent, Response):
+            return sent
+        problems = sent
     elif request.method == "POST":
         problems = _error_summary(form)
     draft = _current_draft()
@@ -700,6 +715,30 @@ def check() -> Response | str | tuple[str, int]:
             # and its alerts sent in case the first request died before it could.
             return _confirmation(token, already.highest_level)
         return redirect(url_for("intake.start", expired=1), code=303)
+    return _show_check(form, draft, problems)
+
+
+def _send(token: str) -> Response | list[tuple[str, str]]:
+    """Send the draft: the confirmation, or the problems to show (none when the draft is gone)."""
+    try:
+        sent = services.submit(
+            db.session,
+            token,
+            current_app.extensions["rule_table"],
+            now(),
+            confirmed={catalogue.UNDERSTANDS_REVIEW.id: "y"},
+            alert_addresses=notify.on_call_addresses(current_app.config),
+            settings=current_app.config,
+        )
+    except services.AnswersInvalid as invalid:
+        return _missing_answers(invalid.errors)
+    except services.DraftNotFound:
+        return []  # expired, or never there: the page says so
+    return _confirmation(token, sent.highest_level)
+
+
+def _show_check(form: Any, draft: Draft, problems: list[tuple[str, str]]) -> tuple[str, int]:
+    """Render the check page: every asked section's answers in words, and any problem."""
     return (
         render_template(
             "intake/check.html",
@@ -729,24 +768,8 @@ def _confirmation(token: str, level: str | None) -> Response:
     response = redirect(url_for("intake.done"), code=303)
     if level == "urgent":
         # Once the patient has their page: an urgent submission's pending alerts.
-        _deliver_pending_after(response)
+        notify.deliver_after(response)
     return response
-
-
-def _deliver_pending_after(response: Response) -> None:
-    """Send pending alerts once the patient has their page."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-
-    def deliver() -> None:
-        # After the response: a failure here must not reach the patient or the log's
-        # traceback; the alert stays pending for `flask notifications send`.
-        try:
-            with app.app_context():
-                notify.deliver_pending(db.session, app.config)
-        except Exception as error:
-            app.logger.error("Urgent alert delivery failed (%s)", type(error).__name__)
-
-    response.call_on_close(deliver)
 
 
 def _missing_answers(errors: dict[str, list[str]]) -> list[tuple[str, str]]:

@@ -19,11 +19,18 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, load_only, selectinload
 
 from questionnaire.extensions import DbSession
-from questionnaire.models import STATUSES, Clinician, Flag, QueueCount, Submission, UTCDateTime
 from questionnaire.questions.text import parse_row_id, parse_timestamp
-from questionnaire.references import parse_reference
+from questionnaire.records.filters import BadQuery, QueryFilter
+from questionnaire.records.models import (
+    STATUSES,
+    Clinician,
+    Flag,
+    QueueCount,
+    Submission,
+    UTCDateTime,
+)
+from questionnaire.records.references import parse_reference
 from questionnaire.rules import LEVEL_RANK, LEVELS
-from questionnaire.security import BadQuery, QueryFilter
 
 PAGE_SIZE = 50
 NO_FLAG = "none"

@@ -14,11 +14,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from werkzeug.wrappers import Response
 
 from questionnaire import audit
-from questionnaire.extensions import DbSession, now
-from questionnaire.models import Notification
-from questionnaire.ops.mail import alert_message, send
+from questionnaire.extensions import DbSession, db, now
+from questionnaire.records.models import Notification
+from questionnaire.urgent.mail import alert_message, send
 
 #: A claimed alert still pending after this long belongs to a worker that died mid-send.
 CLAIM_LEASE = timedelta(minutes=2)
@@ -141,3 +142,19 @@ def failed_alerts(session: DbSession) -> list[Notification]:
             .order_by(Notification.created_at)
         )
     )
+
+
+def deliver_after(response: Response) -> None:
+    """Send the pending alerts once the patient has their page (when the response closes)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def deliver() -> None:
+        # After the response: a failure here must not reach the patient or the log's
+        # traceback; the alert stays pending for `flask notifications send`.
+        try:
+            with app.app_context():
+                deliver_pending(db.session, app.config)
+        except Exception as error:
+            app.logger.error("Urgent alert delivery failed (%s)", type(error).__name__)
+
+    response.call_on_close(deliver)

@@ -20,8 +20,9 @@ from werkzeug.wrappers import Response
 
 from questionnaire import language as languages
 from questionnaire import security
-from questionnaire.auth import accounts, devices, guard, service
-from questionnaire.auth.forms import CodeForm, SignInForm
+from questionnaire.auth import devices, guard
+from questionnaire.auth.signin import service
+from questionnaire.auth.signin.forms import CodeForm, SignInForm
 from questionnaire.extensions import db, limiter, now
 from questionnaire.questions.wording import N_
 
@@ -142,7 +143,7 @@ def sign_in_code() -> Any:
 @bp.post("/sign-out")
 def sign_out() -> Response:
     """Sign out this browser only ("Sign out everywhere" is accounts.sign_out_everywhere)."""
-    accounts.sign_out_here()
+    _sign_out_here()
     return guard.see_other(url_for("auth.sign_in"))
 
 
@@ -168,6 +169,18 @@ def _clinic_page(path: str) -> str:
         return fallback
     local, endpoint = page
     return fallback if endpoint in {"auth.switch_language", "static"} else local
+
+
+def _sign_out_here() -> None:
+    """End this browser's session only."""
+    clinician = guard.current_clinician()
+    if clinician is not None:
+        session_id = session.get(guard.SESSION_ID_KEY)
+        service.sign_out_here(
+            db.session, clinician, session_id if isinstance(session_id, str) else None, now()
+        )
+        db.session.commit()
+    guard.end_session()
 
 
 @bp.errorhandler(CSRFError)

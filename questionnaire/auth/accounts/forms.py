@@ -7,8 +7,8 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import AnyOf, EqualTo, InputRequired, Length
 
-from questionnaire.auth.forms import PASSWORD_FIELD_MAX
-from questionnaire.models import Clinician
+from questionnaire.auth.signin.forms import PASSWORD_FIELD_MAX
+from questionnaire.records.models import Clinician
 
 
 def _password_length() -> Length:

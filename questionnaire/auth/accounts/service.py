@@ -15,11 +15,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from questionnaire import audit, locks
-from questionnaire.auth import passwords, service, totp
-from questionnaire.auth.guard import ABSOLUTE_TIMEOUT, session_digest
+from questionnaire import audit
+from questionnaire.auth import passwords, totp
+from questionnaire.auth.signin import service
 from questionnaire.extensions import DbSession
-from questionnaire.models import Clinician, EndedSession, EnrolmentLink
+from questionnaire.records import locks
+from questionnaire.records.models import Clinician, EnrolmentLink
 
 #: Stored as an invited clinician's password hash: no password ever matches it.
 UNUSABLE_HASH = "!enrolment-pending"
@@ -307,6 +308,22 @@ def set_switch(
     return []
 
 
+def disable_clinician(session: DbSession, email: str) -> tuple[Clinician, list[int]]:
+    """Stop a clinician from signing in; end their sessions, links and exports at once.
+
+    Returns the clinician and the ids of the export jobs cancelled, whose files the
+    caller deletes after the commit (end_access).
+    """
+    clinician = service.find_clinician(session, email)
+    if clinician is None:
+        raise service.UnknownClinician(
+            f"No clinician has the email {service.normalise_email(email)!r}."
+        )
+    clinician.is_active = False
+    audit.record(session, "clinician_disabled", detail={"clinician_id": clinician.id, "via": "cli"})
+    return clinician, end_access(session, clinician, None)
+
+
 def end_access(session: DbSession, clinician: Clinician, by: Clinician | None) -> list[int]:
     """For a clinician just disabled: end their sessions, links and exports (audited).
 
@@ -413,18 +430,6 @@ def set_password(session: DbSession, email: str, new: str) -> Clinician:
     service.change_password(clinician, new)
     audit.record(session, "password_changed", detail={"clinician_id": clinician.id, "via": "cli"})
     return clinician
-
-
-def sign_out_here(
-    session: DbSession, clinician: Clinician, session_id: str | None, now: datetime
-) -> None:
-    """End only this browser's session: its id is remembered as ended until it would expire anyway."""
-    session.execute(sa.delete(EndedSession).where(EndedSession.ended_at < now - ABSOLUTE_TIMEOUT))
-    if session_id:
-        hashed = session_digest(session_id)
-        if session.get(EndedSession, hashed) is None:
-            session.add(EndedSession(session_hash=hashed, clinician_id=clinician.id, ended_at=now))
-    audit.record(session, "sign_out", actor=clinician)
 
 
 def sign_out_everywhere(session: DbSession, clinician: Clinician) -> None:

@@ -19,17 +19,17 @@ from questionnaire.auth import admin_required, signed_in_clinician
 from questionnaire.clinic_time import clinic_today
 from questionnaire.exports import fhir
 from questionnaire.extensions import db, now
-from questionnaire.models import REQUEST_REASONS, Submission
 from questionnaire.questions import catalogue
 from questionnaire.questions.version import screener_of
 from questionnaire.questions.wording import N_, Phrase
 from questionnaire.questions.words import section_rows
-from questionnaire.references import format_reference, parse_reference
+from questionnaire.records.models import REQUEST_REASONS, Submission
+from questionnaire.records.references import format_reference, parse_reference
 from questionnaire.review import actions
 from questionnaire.review import requests as patient_requests
 from questionnaire.review.present import identity
 from questionnaire.review.replies import download, flash_done, submission_or_404
-from questionnaire.review.views import bp
+from questionnaire.review.routes.blueprint import bp
 
 
 def _render_lookup(

@@ -13,12 +13,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from questionnaire import audit, locks
+from questionnaire import audit
 from questionnaire.auth import devices, passwords, throttle, totp
+from questionnaire.auth.guard import ABSOLUTE_TIMEOUT, session_digest
 from questionnaire.auth.passwords import PasswordPolicyError
 from questionnaire.extensions import DbSession, now
-from questionnaire.models import Clinician, LoginAttempt
 from questionnaire.questions.text import checked_email
+from questionnaire.records import locks
+from questionnaire.records.models import Clinician, EndedSession, LoginAttempt
 
 __all__ = [
     "AccountError",
@@ -36,7 +38,6 @@ __all__ = [
     "check_new_email",
     "check_password",
     "create_clinician",
-    "disable_clinician",
     "end_sessions",
     "find_clinician",
     "list_clinicians",
@@ -180,20 +181,6 @@ def end_sessions(clinician: Clinician, *, forget_devices: bool = True) -> None:
     clinician.session_version = (clinician.session_version or 0) + 1
     if forget_devices:
         clinician.device_version = (clinician.device_version or 0) + 1
-
-
-def disable_clinician(session: DbSession, email: str) -> tuple[Clinician, list[int]]:
-    """Stop a clinician from signing in; end their sessions, links and exports at once.
-
-    Returns the clinician and the ids of the export jobs cancelled, whose files the
-    caller deletes after the commit (account_service.end_access).
-    """
-    from questionnaire.auth import account_service
-
-    clinician = _get(session, email)
-    clinician.is_active = False
-    audit.record(session, "clinician_disabled", detail={"clinician_id": clinician.id, "via": "cli"})
-    return clinician, account_service.end_access(session, clinician, None)
 
 
 def reset_2fa(session: DbSession, email: str, issuer: str) -> NewClinician:
@@ -376,3 +363,15 @@ def check_code(
 
 def _rowcount(result: Any) -> int:
     return int(getattr(result, "rowcount", 0))
+
+
+def sign_out_here(
+    session: DbSession, clinician: Clinician, session_id: str | None, now: datetime
+) -> None:
+    """End only this browser's session: its id is remembered as ended until it would expire anyway."""
+    session.execute(sa.delete(EndedSession).where(EndedSession.ended_at < now - ABSOLUTE_TIMEOUT))
+    if session_id:
+        hashed = session_digest(session_id)
+        if session.get(EndedSession, hashed) is None:
+            session.add(EndedSession(session_hash=hashed, clinician_id=clinician.id, ended_at=now))
+    audit.record(session, "sign_out", actor=clinician)

@@ -14,11 +14,11 @@ from questionnaire import language as languages
 from questionnaire.auth import export_required, signed_in_clinician
 from questionnaire.clinic_time import clinic_today, zone_of
 from questionnaire.extensions import db, now
-from questionnaire.models import Submission
+from questionnaire.records.models import Submission
+from questionnaire.records.visits import Patient, Visit
 from questionnaire.security import external_url
 from questionnaire.visits import course_view
 from questionnaire.visits.fhir import patient_bundle
-from questionnaire.visits.models import Patient, Visit
 from questionnaire.visits.reminders import email_link
 from questionnaire.visits.service import VisitError, day_bounds, schedule_by_reference
 from questionnaire.visits.visits_csv import visits_csv

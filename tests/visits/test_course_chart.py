@@ -5,7 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET  # our own SVG, not untrusted input
 from datetime import datetime, timedelta
 
-from questionnaire.review.course_chart import Labels, Scale, course_chart
+from questionnaire.visits.course_chart import Labels, Scale, course_chart
 
 SVG = "{http://www.w3.org/2000/svg}"
 LABELS = Labels("PHQ-9 totals", "baseline", "half of baseline", "remission (below 5)")

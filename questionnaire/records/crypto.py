@@ -124,10 +124,6 @@ class Keyring:
         """Return the key with this id (current or older), or None when it is gone."""
         return self._by_id().get(kid)
 
-    def needs_rotation(self, stored: str) -> bool:
-        """Return whether a stored value was sealed with an older key."""
-        return stored.split(":", 2)[1:2] != [key_id(self.current)]
-
 
 def _read_key_file(path: Path) -> bytes:
     if path.stat().st_mode & 0o077:

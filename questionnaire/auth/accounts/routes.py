@@ -1,5 +1,5 @@
 """Accounts in the browser: admins invite and manage clinicians; clinicians enrol and change
-their password; "Sign out everywhere". The domain work is in account_service.py.
+their password; "Sign out everywhere". The domain work is in service.py beside it.
 
 Its own blueprint, ``accounts``, under /clinic. Every page needs a signed-in clinician
 (the guard), the account list and its changes an admin; only the two enrolment pages
@@ -20,7 +20,6 @@ from flask import (
     flash,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -30,9 +29,9 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from questionnaire import security
-from questionnaire.auth import account_service as accounts
-from questionnaire.auth import devices, guard, service
-from questionnaire.auth.account_forms import (
+from questionnaire.auth import devices, guard
+from questionnaire.auth.accounts import service as accounts
+from questionnaire.auth.accounts.forms import (
     ChangePasswordForm,
     ChoosePasswordForm,
     ConfirmForm,
@@ -41,10 +40,11 @@ from questionnaire.auth.account_forms import (
     SwitchForm,
 )
 from questionnaire.auth.guard import admin_required, signed_in_clinician
+from questionnaire.auth.signin import service
 from questionnaire.exports import jobs as export_jobs
 from questionnaire.extensions import db, limiter, now
-from questionnaire.models import Clinician
 from questionnaire.questions.wording import N_
+from questionnaire.records.models import Clinician
 
 bp = Blueprint("accounts", __name__, url_prefix="/clinic")
 #: Enrolment and a password change are throttled like sign-in (they take a password or a code).
@@ -415,18 +415,6 @@ def sign_out_everywhere() -> Response:
         db.session.commit()
     guard.end_session()
     return guard.see_other(url_for("auth.sign_in"))
-
-
-def sign_out_here() -> None:
-    """End this browser's session only (the auth.sign_out view calls this)."""
-    clinician = guard.current_clinician()
-    if clinician is not None:
-        session_id = session.get(guard.SESSION_ID_KEY)
-        accounts.sign_out_here(
-            db.session, clinician, session_id if isinstance(session_id, str) else None, now()
-        )
-        db.session.commit()
-    guard.end_session()
 
 
 @bp.errorhandler(CSRFError)

@@ -44,21 +44,6 @@ def hold(session: DbSession, name: str) -> None:
         session.execute(_SQLITE_TOUCH)
 
 
-def try_hold(session: DbSession, name: str) -> bool:
-    """Take the lock called `name` until this transaction ends, or return False at once.
-
-    False means another transaction holds it (another host runs the same job now).
-    On SQLite, one host only by nature: it waits for the write lock and returns True.
-    """
-    if _dialect(session) == "postgresql":
-        taken = session.scalar(
-            sa.text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": key_of(name)}
-        )
-        return bool(taken)
-    session.execute(_SQLITE_TOUCH)
-    return True
-
-
 # --- one run of a job at a time, across its commits ----------------------------------------
 
 

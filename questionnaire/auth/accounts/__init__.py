@@ -1,0 +1,1 @@
+"""Account administration: invitations, enrolment, second factors, passwords, signing out everywhere."""
