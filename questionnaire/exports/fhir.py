@@ -313,6 +313,22 @@ def asked_sections(screener: bool) -> tuple[Section, ...]:
     )
 
 
+#: The notice LOINC's licence asks for wherever its codes are shipped (loinc.org/license),
+#: and the instruments' own terms (docs/instruments.md has the full citations).
+COPYRIGHT = (
+    "This material contains content from LOINC (http://loinc.org). LOINC is copyright "
+    "Regenstrief Institute, Inc. and the Logical Observation Identifiers Names and Codes "
+    "(LOINC) Committee and is available at no cost under the license at "
+    "http://loinc.org/license. LOINC® is a registered United States trademark of "
+    "Regenstrief Institute, Inc. PHQ-9 and GAD-7: developed by Drs. Robert L. Spitzer, "
+    "Janet B.W. Williams, Kurt Kroenke and colleagues, with an educational grant from "
+    "Pfizer Inc.; no permission required to reproduce, translate, display or distribute. "
+    "PCL-5: National Center for PTSD (public domain). AUDIT: World Health Organization "
+    "(Babor et al. 2001). The C-SSRS, where asked: © 2008 The Research Foundation for "
+    "Mental Hygiene, Inc., used under the clinic's own permission."
+)
+
+
 def questionnaire_resource(
     base_url: str,
     clinic_name: str,
@@ -338,6 +354,7 @@ def questionnaire_resource(
         "status": "active",
         "subjectType": ["Patient"],
         "publisher": clinic_name,
+        "copyright": COPYRIGHT,
         "description": (
             "Questions a prospective patient answers before a consultation. A clinician "
             "reviews every response; the form makes no diagnosis or treatment decision."

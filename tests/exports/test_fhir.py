@@ -80,6 +80,17 @@ def test_the_questionnaire_validates_as_fhir(questionnaire: dict[str, Any]) -> N
     assert json.loads(model.model_dump_json())["item"] == questionnaire["item"]
 
 
+def test_the_questionnaire_carries_the_loinc_notice_its_codes_need(
+    questionnaire: dict[str, Any],
+) -> None:
+    # LOINC's licence asks every product that ships its codes to carry its notice.
+    codes = [c for item in walk(questionnaire["item"]) for c in item.get("code", [])]
+    assert any(code["system"] == "http://loinc.org" for code in codes)
+    notice = questionnaire["copyright"]
+    assert "content from LOINC" in notice and "http://loinc.org/license" in notice
+    assert "Regenstrief Institute" in notice and "Pfizer" in notice
+
+
 def test_every_item_is_a_link_id_exactly_once_in_its_section(
     questionnaire: dict[str, Any],
 ) -> None:
