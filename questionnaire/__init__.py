@@ -88,9 +88,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     assets.init_app(app)
     language.init_app(app)
 
-    from questionnaire.flagging.table import load_rule_table
+    from questionnaire.flagging.questions import load_questions_and_rules
 
-    app.extensions["rule_table"] = load_rule_table(app.config["RULES_PATH"])
+    # The questions first: the rule table is checked against the items they define.
+    app.extensions["questions"], app.extensions["rule_table"] = load_questions_and_rules(
+        app.config["QUESTIONS_PATH"], language.locale_ids(app.config), app.config["RULES_PATH"]
+    )
 
     from questionnaire import auth, cli, errors, intake, review
     from questionnaire.exports import views as exports

@@ -39,10 +39,10 @@ from flask import current_app, has_app_context
 
 from questionnaire.models import Flag, Submission
 from questionnaire.questions import catalogue
+from questionnaire.questions import version as versions
 from questionnaire.questions.catalogue import Item, Kind, Section
 from questionnaire.questions.instruments import BY_ID, INSTRUMENT_OF, INSTRUMENTS, LOINC, Instrument
 from questionnaire.questions.text import show_bidi
-from questionnaire.questions.version import QUESTIONNAIRE_VERSION
 from questionnaire.references import format_reference
 
 #: The FHIR item type of each answer kind (R4 Questionnaire.item.type).
@@ -69,13 +69,15 @@ def questionnaire_url(base_url: str) -> str:
     return f"{_base(base_url)}/fhir/Questionnaire/{QUESTIONNAIRE_ID}"
 
 
-def questionnaire_canonical(base_url: str, version: str | None = QUESTIONNAIRE_VERSION) -> str:
+def questionnaire_canonical(base_url: str, version: str | None = "") -> str:
     """Return the canonical reference a response points to: url|version, or url without one.
 
     A submission stored before versions were recorded (version None) names the url
     alone: which version its patient answered is unknown, and naming today's would
-    claim a form the patient may never have seen.
+    claim a form the patient may never have seen. Left out (""), the version served now.
     """
+    if version == "":
+        version = versions.QUESTIONNAIRE_VERSION
     url = questionnaire_url(base_url)
     return f"{url}|{version}" if version else url
 
@@ -278,7 +280,7 @@ def questionnaire_resource(
         "id": QUESTIONNAIRE_ID,
         "language": SOURCE_LANGUAGE,
         "url": questionnaire_url(base_url),
-        "version": QUESTIONNAIRE_VERSION,
+        "version": versions.QUESTIONNAIRE_VERSION,
         "name": QUESTIONNAIRE_NAME,
         "title": QUESTIONNAIRE_TITLE,
         "status": "active",

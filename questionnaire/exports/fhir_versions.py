@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 from questionnaire.exports import fhir
 from questionnaire.exports.fhir_server import BASE_PLACEHOLDER
 from questionnaire.models import QuestionnaireVersion
-from questionnaire.questions.version import QUESTIONNAIRE_VERSION
+from questionnaire.questions import version as versions
 
 
 def stored_text(clinic_name: str, translations: Mapping[str, Callable[[str], str]]) -> str:
@@ -35,9 +35,10 @@ def remember(
     clinic_name: str,
     translations: Mapping[str, Callable[[str], str]],
     now: datetime,
-    version: str = QUESTIONNAIRE_VERSION,
+    version: str | None = None,
 ) -> None:
-    """Store the version this process serves, unless it is stored already."""
+    """Store the version this process serves (by default), unless it is stored already."""
+    version = version or versions.QUESTIONNAIRE_VERSION
     with engine.begin() as connection:
         if _known(connection, version):
             return
@@ -55,8 +56,9 @@ def _known(connection: Connection, version: str) -> bool:
     return connection.execute(query).first() is not None
 
 
-def earlier(session: Any, current: str = QUESTIONNAIRE_VERSION) -> dict[str, str]:
+def earlier(session: Any, current: str | None = None) -> dict[str, str]:
     """Return every stored version but the current one: version -> stored JSON text."""
+    current = current or versions.QUESTIONNAIRE_VERSION
     rows = session.execute(
         sa.select(QuestionnaireVersion.version, QuestionnaireVersion.resource).where(
             QuestionnaireVersion.version != current

@@ -338,6 +338,18 @@ FORM_NAMES: frozenset[str] = frozenset(catalogue.ITEMS).union(
 )
 
 
+@catalogue.on_install
+def _refresh() -> None:
+    """Build the forms of another definition's pages (catalogue.install)."""
+    global FORM_NAMES
+    SECTIONS_BY_ID.clear()
+    SECTIONS_BY_ID.update({section.id: section for section in catalogue.SECTIONS})
+    FORM_NAMES = frozenset(catalogue.ITEMS).union(
+        *(part_names(item.id) for item in catalogue.ITEMS.values() if item.kind is Kind.DATE)
+    )
+    section_form_class.cache_clear()
+
+
 def normalise(item: Item, data: Any) -> Any:
     """Return the stored form of one field's data, or None for no answer."""
     value = item.kind.traits.value

@@ -1,0 +1,116 @@
+"""`flask questions …`: check a questionnaire definition, and write one; thin Click wrappers.
+
+Like `flask rules`, the group needs no app and no database (but for `impact`), so a
+clinical lead can check a broken definition even when the app refuses to start
+because of it. It is registered as a Flask plugin command (pyproject.toml) and on the app.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from questionnaire.config import DEFAULT_QUESTIONS_PATH, DEFAULT_RULES_PATH
+from questionnaire.flagging.questions import check_questions
+from questionnaire.flagging.table import check_rule_table
+from questionnaire.questions import catalogue
+from questionnaire.questions.definition import Definition, load_definition
+from questionnaire.questions.export import definition_yaml
+from questionnaire.rules import Problem
+
+EXIT_PROBLEMS = 1
+
+PathArgument = click.Path(dir_okay=False, path_type=Path)
+
+
+def questions_path(path: Path | None) -> Path:
+    """Return the definition to work on: the argument, else QUESTIONS_PATH, else the shipped one."""
+    return path or Path(os.environ.get("QUESTIONS_PATH") or DEFAULT_QUESTIONS_PATH)
+
+
+def languages() -> list[str]:
+    """Return the configured languages (LANGUAGES), as Babel locale ids."""
+    return [one.strip() for one in os.environ.get("LANGUAGES", "en,fr_CA").split(",") if one]
+
+
+@contextmanager
+def asked(definition: Definition) -> Iterator[None]:
+    """Ask a definition for the length of a check, then go back to the one served before."""
+    before = catalogue.DEFINITION
+    catalogue.install(definition)
+    try:
+        yield
+    finally:
+        catalogue.install(before)
+
+
+def _print_problems(problems: list[Problem]) -> None:
+    noun = "problem" if len(problems) == 1 else "problems"
+    click.echo(f"{len(problems)} {noun}:", err=True)
+    for problem in problems:
+        click.echo(f"  {problem}", err=True)
+
+
+@click.group("questions")
+def questions() -> None:
+    """Check and write the questionnaire definition (forms/intake.yaml)."""
+
+
+@questions.command("check")
+@click.argument("path", required=False, type=PathArgument)
+@click.option("--rules", "rules_file", type=PathArgument, help="Rule table (default RULES_PATH).")
+def check_command(path: Path | None, rules_file: Path | None) -> None:
+    """Check that a questionnaire definition is sound, and that the rule table fits it.
+
+    PATH defaults to QUESTIONS_PATH, then to the forms/intake.yaml shipped with the app.
+    Every text must be in every language of LANGUAGES. Exits 1 with every problem.
+    """
+    path = questions_path(path)
+    problems = check_questions(path, languages())
+    if problems:
+        _print_problems(problems)
+        sys.exit(EXIT_PROBLEMS)
+    definition = load_definition(path, languages(), all_facts=catalogue.ALL_FACTS)
+    rules_path = rules_file or Path(os.environ.get("RULES_PATH") or DEFAULT_RULES_PATH)
+    with asked(definition):
+        rule_problems = check_rule_table(rules_path)
+    if rule_problems:
+        click.echo(f"{path} is sound, but the rule table {rules_path} does not fit it:", err=True)
+        _print_problems(rule_problems)
+        sys.exit(EXIT_PROBLEMS)
+    items = sum(len(section.items) for section in definition.sections)
+    click.echo(
+        f"{path}: sound. {len(definition.sections)} sections, {items} items, "
+        f"{len(definition.facts)} facts, languages {', '.join(sorted(definition.languages))}; "
+        f"the rule table {rules_path} fits it. sha256 {definition.sha256}."
+    )
+
+
+@questions.command("export-yaml")
+@click.option("--output", "-o", type=PathArgument, help="Write here (default: standard output).")
+def export_yaml_command(output: Path | None) -> None:
+    """Write the questions declared in questions/catalogue.py as a definition file.
+
+    Regenerates forms/intake.yaml after the declarations change (until they are retired),
+    with every text in each language of LANGUAGES from the message catalogues.
+    """
+    # The message catalogues alone, not the served definition's words.
+    from questionnaire.language import compiled_catalogue
+
+    text = definition_yaml(
+        "intake",
+        catalogue.DECLARED_SECTIONS,
+        list(catalogue.ALL_FACTS),
+        catalogue.DECLARED_CRISIS_TRIGGERS,
+        {locale: compiled_catalogue(locale) for locale in languages() if locale != "en"},
+    )
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"Wrote {output}.")
