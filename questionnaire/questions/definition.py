@@ -441,6 +441,11 @@ class _Builder:
             before = self.items.get(condition.item)
             if before is None:
                 return f"it depends on '{condition.item}', which is not asked"
+            if before.french_exempt or before.screener is not None:
+                return (
+                    f"it depends on '{before.id}', which is not asked in every language "
+                    "and screener setting; make it depend on an item everyone is asked"
+                )
             if not condition.unanswered and not condition.one_of & set(before.codes):
                 return f"no answer of '{before.id}' asks it"
             current = before

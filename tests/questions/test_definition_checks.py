@@ -229,6 +229,24 @@ def test_the_crisis_question_cannot_move_off_the_pages(tmp_path: Path) -> None:
     assert any("the crisis question must be on a page" in p for p in problems)
 
 
+@pytest.mark.parametrize("depends_on", ["wish_dead_past_month", "suicidal_intent"])
+def test_the_crisis_question_cannot_hide_behind_a_screener_item(
+    tmp_path: Path, depends_on: str
+) -> None:
+    def change(data: dict[str, Any]) -> None:
+        item(data, "suicidal_thoughts_now")["asked_when"]["when"] = {
+            "item": depends_on,
+            "one_of": ["yes"],
+        }
+
+    problems = refused(tmp_path, change)
+    assert any(
+        f"the crisis question can never be asked: it depends on '{depends_on}', which is not "
+        "asked in every language and screener setting" in p
+        for p in problems
+    )
+
+
 def test_a_condition_on_a_later_item(tmp_path: Path) -> None:
     def change(data: dict[str, Any]) -> None:
         item(data, "treatments")["asked_when"] = {
