@@ -26,23 +26,38 @@ from questionnaire.questions.instruments import INSTRUMENTS
 from questionnaire.questions.text import show_bidi
 from questionnaire.references import format_reference
 
-SUBMISSION_COLUMNS: tuple[str, ...] = (
-    "reference",
-    "submitted_at",
-    "status",
-    "highest_level",
-    "outcome",
-    "rules_version",
-    *catalogue.ITEMS,
-    # Each instrument's total (phq9_total, gad7_total, pcl5_total): empty when any of its
-    # items was skipped, never a partial sum.
-    *(instrument.total_fact for instrument in INSTRUMENTS),
-    # The C-SSRS screener's triage (high, moderate, low, no_positive); empty when not asked.
-    "cssrs_risk",
-    # The patient's corrections, oldest first, one a line: "item_id: words [recorded at]".
-    # Beside the answers, never in their place: each answer column keeps what was said.
-    "corrections",
-)
+
+def submission_columns() -> tuple[str, ...]:
+    """Return the submissions CSV's columns: the record's, every item's, totals, corrections."""
+    return (
+        "reference",
+        "submitted_at",
+        "status",
+        "highest_level",
+        "outcome",
+        "rules_version",
+        *catalogue.ITEMS,
+        # Each instrument's total (phq9_total, gad7_total, pcl5_total): empty when any of its
+        # items was skipped, never a partial sum.
+        *(instrument.total_fact for instrument in INSTRUMENTS),
+        # The C-SSRS screener's triage (high, moderate, low, no_positive); empty when not asked.
+        "cssrs_risk",
+        # The patient's corrections, oldest first, one a line: "item_id: words [recorded at]".
+        # Beside the answers, never in their place: each answer column keeps what was said.
+        "corrections",
+    )
+
+
+SUBMISSION_COLUMNS: tuple[str, ...] = submission_columns()
+
+
+@catalogue.on_install
+def _refresh() -> None:
+    """Name another definition's items as columns (catalogue.install)."""
+    global SUBMISSION_COLUMNS
+    SUBMISSION_COLUMNS = submission_columns()
+
+
 FLAG_COLUMNS: tuple[str, ...] = (
     "reference",
     "rule",
@@ -146,7 +161,7 @@ def _total(total: int | None) -> str:
 
 def submissions_csv(submissions: Iterable[Submission]) -> Iterator[str]:
     """Yield the submissions CSV: a header, then one line per submission."""
-    header: list[Sequence[str]] = [SUBMISSION_COLUMNS]
+    header: list[Sequence[str]] = [submission_columns()]
     yield from _rows_as_lines(header)
     yield from _rows_as_lines(_submission_row(submission) for submission in submissions)
 
