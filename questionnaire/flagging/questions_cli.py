@@ -14,14 +14,24 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import click
+from flask import current_app
+from flask.cli import with_appcontext
 
 from questionnaire.config import DEFAULT_QUESTIONS_PATH, DEFAULT_RULES_PATH
+from questionnaire.extensions import db
 from questionnaire.flagging.questions import check_questions
+from questionnaire.flagging.questions_impact import (
+    compare,
+    count_stored,
+    format_impact,
+    touched_rules,
+)
 from questionnaire.flagging.table import check_rule_table
 from questionnaire.questions import catalogue
 from questionnaire.questions.definition import Definition, load_definition
 from questionnaire.questions.export import definition_yaml
 from questionnaire.rules import Problem
+from questionnaire.rules.yamlload import parse
 
 EXIT_PROBLEMS = 1
 
@@ -114,3 +124,38 @@ def export_yaml_command(output: Path | None) -> None:
     else:
         output.write_text(text, encoding="utf-8")
         click.echo(f"Wrote {output}.")
+
+
+@questions.command("impact")
+@click.argument("new_yaml", metavar="NEW.yaml", type=PathArgument)
+@click.option("--rules", "rules_file", type=PathArgument, help="Rule table (default RULES_PATH).")
+@with_appcontext
+def impact_command(new_yaml: Path, rules_file: Path | None) -> None:
+    """Show what NEW.yaml would change before it is deployed. Changes nothing.
+
+    Items added, removed, reworded (any text, any language) or re-coded; the rules and
+    cases that name a changed item; the CSV columns that appear or go; and how many
+    stored submissions each change concerns. A candidate with problems lists them and
+    exits 1; so does one the rule table no longer fits.
+    """
+    problems = check_questions(new_yaml, languages())
+    if problems:
+        click.echo(f"{new_yaml} cannot be used: ", err=True, nl=False)
+        _print_problems(problems)
+        sys.exit(EXIT_PROBLEMS)
+    candidate = load_definition(new_yaml, languages(), all_facts=catalogue.ALL_FACTS)
+    rules_path = rules_file or Path(current_app.config["RULES_PATH"])
+    impact = compare(catalogue.DEFINITION, candidate)
+    touched_rules(impact, parse(rules_path.read_text(encoding="utf-8")).data or {})
+    try:
+        count_stored(impact, db.session)
+    finally:
+        db.session.rollback()
+    for line in format_impact(impact):
+        click.echo(line)
+    with asked(candidate):
+        rule_problems = check_rule_table(rules_path)
+    if rule_problems:
+        click.echo(f"The rule table {rules_path} would stop start-up with NEW.yaml:", err=True)
+        _print_problems(rule_problems)
+        sys.exit(EXIT_PROBLEMS)

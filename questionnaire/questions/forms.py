@@ -441,12 +441,13 @@ _FORMS = threading.local()
 
 def _filled_form(section_id: str, formdata: MultiDict[str, str], screener: bool = False) -> Any:
     """Return this thread's form for a section, filled from formdata alone (nothing kept)."""
-    forms: dict[tuple[str, bool], Any] = _FORMS.__dict__.setdefault("by_section", {})
-    form = forms.get((section_id, screener))
+    # Keyed by the form class, not the section id: another definition (catalogue.install)
+    # has new classes, so a thread never fills a form of the questions asked before.
+    forms: dict[type, Any] = _FORMS.__dict__.setdefault("by_class", {})
+    form_class = section_form_class(section_id, screener=screener)
+    form = forms.get(form_class)
     if form is None:
-        form = forms[(section_id, screener)] = section_form_class(section_id, screener=screener)(
-            formdata=formdata
-        )
+        form = forms[form_class] = form_class(formdata=formdata)
     else:
         # process() sets every field again from this formdata (or its default when absent),
         # and validate() starts from no errors: no earlier answer can survive.
