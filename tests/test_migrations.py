@@ -30,6 +30,7 @@ TABLES = {
     "corrections",
     "ended_sessions",
     "questionnaire_versions",
+    "questionnaire_definitions",
 }
 
 

@@ -45,6 +45,17 @@ from questionnaire.questions.instruments import BY_ID, INSTRUMENT_OF, INSTRUMENT
 from questionnaire.questions.text import show_bidi
 from questionnaire.references import format_reference
 
+#: The version of the questionnaire served now (questions/version.py), kept beside it here.
+QUESTIONNAIRE_VERSION: str = versions.QUESTIONNAIRE_VERSION
+
+
+@catalogue.on_install
+def _refresh() -> None:
+    """Name the version of another definition (catalogue.install); read by tests and tools."""
+    global QUESTIONNAIRE_VERSION
+    QUESTIONNAIRE_VERSION = versions.QUESTIONNAIRE_VERSION
+
+
 #: The FHIR item type of each answer kind (R4 Questionnaire.item.type).
 #: DetectedIssue.severity of each flag level.
 SEVERITY: dict[str, str] = {"urgent": "high", "review": "moderate", "info": "low"}
@@ -77,7 +88,7 @@ def questionnaire_canonical(base_url: str, version: str | None = "") -> str:
     claim a form the patient may never have seen. Left out (""), the version served now.
     """
     if version == "":
-        version = versions.QUESTIONNAIRE_VERSION
+        version = QUESTIONNAIRE_VERSION
     url = questionnaire_url(base_url)
     return f"{url}|{version}" if version else url
 
@@ -280,7 +291,7 @@ def questionnaire_resource(
         "id": QUESTIONNAIRE_ID,
         "language": SOURCE_LANGUAGE,
         "url": questionnaire_url(base_url),
-        "version": versions.QUESTIONNAIRE_VERSION,
+        "version": QUESTIONNAIRE_VERSION,
         "name": QUESTIONNAIRE_NAME,
         "title": QUESTIONNAIRE_TITLE,
         "status": "active",

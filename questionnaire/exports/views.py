@@ -33,6 +33,7 @@ from questionnaire.exports.fhir_server import (
     with_version_id,
 )
 from questionnaire.extensions import db
+from questionnaire.flagging import versions
 
 bp = Blueprint("fhir", __name__, url_prefix="/fhir")
 MIMETYPE = "application/fhir+json"
@@ -62,6 +63,7 @@ def remember_version() -> None:
         fhir_versions.remember(
             db.engine, app.config["CLINIC_NAME"], language.catalogues(app), app.config["CLOCK"]()
         )
+        versions.remember_definition(db.engine, app.config["CLOCK"]())
     except SQLAlchemyError as error:
         # Tried again on the next request; the page asked for is served regardless.
         app.logger.warning("Could not record the questionnaire version: %s", type(error).__name__)

@@ -7,13 +7,16 @@ because of it. It is registered as a Flask plugin command (pyproject.toml) and o
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import click
+import yaml
 from flask import current_app
 from flask.cli import with_appcontext
 
@@ -30,6 +33,7 @@ from questionnaire.flagging.table import check_rule_table
 from questionnaire.questions import catalogue
 from questionnaire.questions.definition import Definition, load_definition
 from questionnaire.questions.export import definition_yaml
+from questionnaire.questions.fhir_import import import_questionnaire
 from questionnaire.rules import Problem
 from questionnaire.rules.yamlload import parse
 
@@ -159,3 +163,87 @@ def impact_command(new_yaml: Path, rules_file: Path | None) -> None:
         click.echo(f"The rule table {rules_path} would stop start-up with NEW.yaml:", err=True)
         _print_problems(rule_problems)
         sys.exit(EXIT_PROBLEMS)
+
+
+@questions.command("import-fhir")
+@click.argument("source", metavar="FILE.json", type=PathArgument)
+@click.option("--output", "-o", type=PathArgument, help="Write here (default: standard output).")
+@click.option(
+    "--merge-into",
+    type=PathArgument,
+    help="Add the imported pages to this definition (before its last step), keeping its roles.",
+)
+def import_fhir_command(source: Path, output: Path | None, merge_into: Path | None) -> None:
+    """Turn a FHIR R4 Questionnaire into a definition, and say what did not carry over.
+
+    Groups become pages, questions items, answer codings choices, enableWhen on one
+    earlier question asked_when, translations the other languages' texts; a standard
+    instrument is included by name. With -o, the result is checked and what is left
+    to finish (French texts, roles, error messages) is listed.
+    """
+    try:
+        resource = json.loads(source.read_text(encoding="utf-8"))
+        if not isinstance(resource, dict):
+            raise ValueError("the file holds no JSON object")
+        imported = import_questionnaire(resource, _fhir_languages())
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        click.echo(f"{source} cannot be imported: {error}", err=True)
+        sys.exit(EXIT_PROBLEMS)
+    data = imported.data
+    if merge_into is not None:
+        data = _merged(merge_into, data, imported.notes)
+    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"Wrote {output}.", err=True)
+    click.echo(f"{len(imported.notes)} thing(s) not carried over or to check:", err=True)
+    for note in imported.notes:
+        click.echo(f"  - {note}", err=True)
+    if output is not None:
+        problems = check_questions(output, languages())
+        if problems:
+            click.echo("To finish before the file can be used:", err=True)
+            for problem in problems:
+                click.echo(f"  {problem}", err=True)
+        else:
+            click.echo(f"{output} is sound: check it with flask questions impact.", err=True)
+
+
+def _fhir_languages() -> dict[str, str]:
+    """Return the FHIR language tags (fr-CA, fr) of each configured language but English."""
+    found: dict[str, str] = {}
+    for locale in languages():
+        if locale == "en":
+            continue
+        found[locale.replace("_", "-")] = locale
+        found.setdefault(locale.split("_")[0], locale)
+    return found
+
+
+def _merged(target: Path, imported: dict[str, Any], notes: list[str]) -> dict[str, Any]:
+    data = parse(target.read_text(encoding="utf-8")).data
+    sections = data["sections"]
+    taken = {section["id"] for section in sections} | {
+        item.get("id") for section in sections for item in section.get("items", [])
+    }
+    edges = next(
+        (i for i, section in enumerate(sections) if section.get("placement") == "edges"),
+        len(sections),
+    )
+    added = []
+    for section in imported["sections"]:
+        if section["id"] in taken:
+            notes.append(f"page '{section['id']}' is already in {target.name}: not added")
+            continue
+        kept = [item for item in section.get("items", []) if item.get("id") not in taken]
+        if len(kept) < len(section.get("items", [])):
+            notes.append(f"page '{section['id']}': items already in {target.name} were left out")
+        if "items" in section:
+            if not kept:
+                continue
+            section = {**section, "items": kept}
+        added.append(section)
+    sections[edges:edges] = added
+    return data

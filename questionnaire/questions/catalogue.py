@@ -1021,7 +1021,8 @@ DECLARED_CRISIS_TRIGGERS: dict[str, frozenset[str]] = {
 SHIPPED_PATH = Path(__file__).resolve().parents[2] / "forms" / "intake.yaml"
 
 #: The definition this process asks (install() replaces it when QUESTIONS_PATH names another).
-DEFINITION: Definition = load_definition(SHIPPED_PATH, all_facts=ALL_FACTS)
+#: The shipped file is checked in both of the project's languages (start-up reuses it).
+DEFINITION: Definition = load_definition(SHIPPED_PATH, ("en", "fr_CA"), all_facts=ALL_FACTS)
 
 #: Every section of the definition, in order (pages and the start/last-step items).
 SECTIONS: tuple[Section, ...] = DEFINITION.sections

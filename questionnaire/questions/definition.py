@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +34,10 @@ from questionnaire.questions.schema import (
 )
 from questionnaire.rules.conditions import check_condition
 from questionnaire.rules.errors import Problem
+from questionnaire.rules.loader import Reporter, data_path, schema_message
 from questionnaire.rules.schema import AnyOf, Leaf
 from questionnaire.rules.vocabulary import Field
-from questionnaire.rules.yamlload import Document, parse
+from questionnaire.rules.yamlload import Document, FastLoader, parse
 
 #: The language every definition is written in first: the catalogue's own text.
 SOURCE = "en"
@@ -87,21 +88,12 @@ class Definition:
     texts: dict[str, dict[str, str]]
     #: The languages every text of the file is written in.
     languages: frozenset[str]
+    #: The file's text, kept with every submission's version (flagging/versions.py).
+    source: str = ""
 
 
-@dataclass
-class _Reporter:
-    file: str
-    document: Document | None = None
-    problems: list[Problem] = field(default_factory=list)
-
-    def at(self, path: YamlPath, message: str, line: int | None = None) -> None:
-        if line is None and self.document is not None:
-            line = self.document.line_of(path)
-        self.problems.append(Problem(self.file, line, self.subject(path), message))
-
-    def whole_file(self, message: str, line: int | None = None) -> None:
-        self.problems.append(Problem(self.file, line, None, message))
+class _Reporter(Reporter):
+    """The rule table's reporter, naming a definition's pages and items."""
 
     def subject(self, path: YamlPath) -> str | None:
         data = self.document.data if self.document else None
@@ -147,11 +139,24 @@ def check_definition(
     return _load(Path(path), languages, all_facts)[1]
 
 
+def definition_from_text(
+    text: str, origin: str, languages: Iterable[str] | None, *, all_facts: Mapping[str, Fact]
+) -> Definition:
+    """Build a definition from its text (a stored version); raise DefinitionError if unsound."""
+    definition, problems = _load(Path(origin), languages, all_facts, text.encode("utf-8"))
+    if problems or definition is None:
+        raise DefinitionError(problems)
+    return definition
+
+
 def _load(
-    path: Path, languages: Iterable[str] | None, all_facts: Mapping[str, Fact]
+    path: Path,
+    languages: Iterable[str] | None,
+    all_facts: Mapping[str, Fact],
+    content: bytes | None = None,
 ) -> tuple[Definition | None, list[Problem]]:
     reporter = _Reporter(str(path))
-    document, raw = _read(path, reporter)
+    document, raw = _read(path, reporter, content)
     if document is None:
         return None, reporter.problems
     reporter.document = document
@@ -166,7 +171,7 @@ def _load(
         spec = DefinitionSpec.model_validate(document.data)
     except ValidationError as error:
         for details in error.errors():
-            path_in = _data_path(document.data, details["loc"])
+            path_in = data_path(document.data, details["loc"])
             reporter.at(path_in, _schema_message(details, path_in))
         return None, _in_file_order(reporter.problems)
     except RecursionError:
@@ -187,21 +192,24 @@ def _load(
             crisis_triggers=triggers,
             texts=texts,
             languages=wanted,
+            source=raw.decode("utf-8-sig"),
         ),
         [],
     )
 
 
-def _read(path: Path, reporter: _Reporter) -> tuple[Document | None, bytes]:
+def _read(
+    path: Path, reporter: _Reporter, content: bytes | None = None
+) -> tuple[Document | None, bytes]:
     try:
-        size = path.stat().st_size
+        size = path.stat().st_size if content is None else len(content)
         if size > MAX_BYTES:
             reporter.whole_file(
                 f"the file is {size:,} bytes, more than the {MAX_BYTES:,} a definition may "
                 "be; check that QUESTIONS_PATH names the questionnaire definition"
             )
             return None, b""
-        raw = path.read_bytes()
+        raw = path.read_bytes() if content is None else content
     except FileNotFoundError:
         reporter.whole_file(
             "the definition file does not exist; set QUESTIONS_PATH to its path, "
@@ -217,10 +225,16 @@ def _read(path: Path, reporter: _Reporter) -> tuple[Document | None, bytes]:
         reporter.whole_file("the file is not UTF-8 text; save it as UTF-8")
         return None, raw
     try:
-        document = parse(text)
+        document = parse(text, FastLoader)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         what = error.problem or error.context or "invalid YAML"
+        if "nesting depth" in what:  # libyaml's own limit, met before MAX_DEPTH
+            reporter.whole_file(
+                f"the file nests too deeply; keep it under {MAX_DEPTH} levels",
+                mark.line + 1 if mark else None,
+            )
+            return None, raw
         reporter.whole_file(
             f"the YAML cannot be read: {what}; check the indentation, colons and quotes "
             "on this line and the one above",
@@ -254,53 +268,13 @@ def _in_file_order(problems: list[Problem]) -> list[Problem]:
     return sorted(problems, key=lambda problem: problem.line or 0)
 
 
-def _data_path(data: Any, loc: tuple[str | int, ...]) -> YamlPath:
-    """Map a pydantic error location onto the YAML, dropping union tags and model names."""
-    path: list[str | int] = []
-    current = data
-    for part in loc:
-        in_mapping = isinstance(current, dict) and part in current
-        in_list = isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current)
-        if in_mapping or in_list:
-            current = current[part]
-            path.append(part)
-    return tuple(path)
-
-
 def _schema_message(details: ErrorDetails, path: YamlPath) -> str:
     kind = details["type"]
-    loc = details["loc"]
-    key = loc[-1] if kind == "missing" and loc else (path[-1] if path else None)
-    name = f"'{key}'" if isinstance(key, str) else "this entry"
-    message = details["msg"].removeprefix("Value error, ")
-    if kind == "missing":
-        return f"{name} is missing; add it"
-    if kind == "extra_forbidden":
-        close = difflib.get_close_matches(str(key), sorted(KNOWN_KEYS), n=1, cutoff=0.6)
-        if close:
-            return f"unexpected key {name}; did you mean '{close[0]}'? Otherwise remove it"
-        return f"unexpected key {name}; remove it or fix its spelling"
-    if kind == "literal_error":
-        return f"{name} must be one of {details.get('ctx', {}).get('expected', '')}"
-    if kind == "string_type":
-        return f"{name} must be text; put the value in quotes"
-    if kind == "too_short":
-        return f"{name} must not be empty; add at least one entry"
-    if kind == "list_type":
-        return f"{name} must be a list, e.g. [first, second]"
-    if kind in ("dict_type", "model_type", "model_attributes_type"):
-        return f"{name} must be a mapping of keys to values (key: value lines)"
-    if kind.startswith("bool"):
-        return f"{name} must be true or false"
     if kind.startswith("int"):
-        return f"{name} must be a whole number"
+        return f"'{path[-1] if path else 'this entry'}' must be a whole number"
     if kind == "condition":
         return "a condition needs item: with one operator, or all:/any:/not:"
-    if kind == "value_error" and message.startswith("must"):
-        return f"{name} {message}"
-    if kind == "value_error":
-        return message
-    return f"{name}: {message}"
+    return schema_message(details, path, KNOWN_KEYS)
 
 
 class _Builder:

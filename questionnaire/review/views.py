@@ -32,6 +32,7 @@ from questionnaire.clinic_time import clinic_today, zone_of
 from questionnaire.exports import fhir
 from questionnaire.exports import jobs as export_jobs
 from questionnaire.extensions import db, now
+from questionnaire.flagging import versions
 from questionnaire.models import (
     OUTCOMES,
     STATUSES,
@@ -40,7 +41,6 @@ from questionnaire.models import (
     UnsentIntake,
 )
 from questionnaire.ops import alerts as notify
-from questionnaire.questions import catalogue
 from questionnaire.questions.text import parse_row_id
 from questionnaire.questions.wording import N_, Phrase
 from questionnaire.questions.words import section_rows
@@ -221,7 +221,7 @@ def _render_submission(
                         section, submission.answers, languages.translate, languages.number
                     ),
                 )
-                for section in catalogue.PAGES
+                for section in versions.pages_of(db.session, submission.questionnaire_version)
                 if section.instrument is None  # the instruments: one compact row each
             ],
             scores=score_rows(submission.answers, submission.language),
@@ -295,7 +295,7 @@ def submission_print(reference: str) -> tuple[str, int]:
             # An answer a flag already shows is not printed again below it.
             sections=[
                 (section, [row for row in rows if row.item.id not in flagged])
-                for section in catalogue.PAGES
+                for section in versions.pages_of(db.session, found.questionnaire_version)
                 if section.instrument is None
                 and (
                     rows := section_rows(

@@ -431,3 +431,16 @@ def test_check_command_on_the_shipped_definition(runner: FlaskCliRunner) -> None
     result = runner.invoke(args=["questions", "check", str(SHIPPED)])
     assert result.exit_code == 0, result.output
     assert "sound. 13 sections, 97 items" in result.output
+
+
+def test_conditions_nested_past_the_limit(tmp_path: Path) -> None:
+    deep = "{item: reasons, answered: true}"
+    for _ in range(60):
+        deep = "{not: " + deep + "}"
+    text = SHIPPED.read_text(encoding="utf-8").replace(
+        "  - id: treatments\n", f"  - id: treatments\n    asked_when:\n      when: {deep}\n", 1
+    )
+    path = tmp_path / "intake.yaml"
+    path.write_text(text, encoding="utf-8")
+    (problem,) = problems_of(path)
+    assert "levels deep; a definition needs far fewer (at most 40)" in problem
