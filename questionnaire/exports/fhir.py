@@ -358,9 +358,11 @@ def _display(item: Item, code: str) -> str:
         return code
 
 
-def _response_items(answers: dict[str, Any], base_url: str) -> list[dict[str, Any]]:
+def _response_items(
+    answers: dict[str, Any], base_url: str, sections: tuple[Section, ...] | None = None
+) -> list[dict[str, Any]]:
     groups = []
-    for section in catalogue.SECTIONS:
+    for section in catalogue.SECTIONS if sections is None else sections:
         questions = []
         for item in section.items:
             answered = _answers(item, answers.get(item.id), base_url)
@@ -476,7 +478,12 @@ def _observation(
 
 
 def submission_bundle(
-    submission: Submission, base_url: str, clinic_name: str, *, answers_only: bool = False
+    submission: Submission,
+    base_url: str,
+    clinic_name: str,
+    *,
+    answers_only: bool = False,
+    sections: tuple[Section, ...] | None = None,
 ) -> dict[str, Any]:
     """Return a collection Bundle: the QuestionnaireResponse, its Patient, and its flags.
 
@@ -487,7 +494,8 @@ def submission_bundle(
     the response); an instrument with any item skipped adds none.
 
     The response names the questionnaire version the patient answered, as stored
-    with the submission (see `questionnaire_canonical` for rows stored before).
+    with the submission (see `questionnaire_canonical` for rows stored before), and
+    holds its questions as `sections` (that version's; today's when None) ask them.
     """
     urls = _Urls(
         response=_urn(base_url, "submissions", submission.reference),
@@ -506,7 +514,7 @@ def submission_bundle(
         "status": "completed",
         "subject": {"reference": urls.patient},
         "authored": submission.submitted_at.isoformat(),
-        "item": _response_items(submission.answers, base_url),
+        "item": _response_items(submission.answers, base_url, sections),
     }
     entries = [
         {"fullUrl": urls.response, "resource": response},

@@ -44,27 +44,31 @@ def remember_definition(engine: Engine, now: datetime) -> None:
             )
 
 
-def pages_of(session: DbSession, answered_with: str | None) -> tuple[Section, ...]:
-    """Return the pages a submission was asked: its own definition's, or today's.
+def sections_of(session: DbSession, answered_with: str | None) -> tuple[Section, ...]:
+    """Return every section a submission was asked: its own definition's, or today's.
 
     Today's when the version is today's, was never recorded (before versions were kept),
     or its stored definition no longer builds (then a warning names the version).
     """
     if answered_with is None or answered_with in version.VERSIONS.values():
-        return catalogue.PAGES
+        return catalogue.SECTIONS
     stored = session.execute(
         sa.select(QuestionnaireDefinition.sha256, QuestionnaireDefinition.definition).where(
             QuestionnaireDefinition.version == answered_with
         )
     ).first()
     if stored is None:
-        return catalogue.PAGES
+        return catalogue.SECTIONS
     try:
-        sections = _built(stored.sha256, stored.definition)
+        return _built(stored.sha256, stored.definition)
     except DefinitionError:
         log.warning("The stored questionnaire %s no longer builds; shown as today's", answered_with)
-        return catalogue.PAGES
-    return tuple(section for section in sections if section.placement == "page")
+        return catalogue.SECTIONS
+
+
+def pages_of(session: DbSession, answered_with: str | None) -> tuple[Section, ...]:
+    """Return the pages (one page each) of the sections a submission was asked."""
+    return tuple(s for s in sections_of(session, answered_with) if s.placement == "page")
 
 
 @lru_cache(maxsize=16)

@@ -438,7 +438,12 @@ def _base_url() -> str:
 def submission_fhir(reference: str) -> Response:
     """Download one submission as a FHIR R4 Bundle (QuestionnaireResponse and DetectedIssues)."""
     found = submission_or_404(reference)
-    bundle = fhir.submission_bundle(found, _base_url(), current_app.config["CLINIC_NAME"])
+    bundle = fhir.submission_bundle(
+        found,
+        _base_url(),
+        current_app.config["CLINIC_NAME"],
+        sections=versions.sections_of(db.session, found.questionnaire_version),
+    )
     audit.record(db.session, "export_fhir", actor=signed_in_clinician(), submission=found)
     db.session.commit()
     return download(

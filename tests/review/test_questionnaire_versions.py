@@ -95,6 +95,16 @@ def test_an_earlier_submission_keeps_its_own_questions(app: Flask, tmp_path: Pat
     assert SHORT_AFTER not in printed
     assert NEW_QUESTION not in printed
 
+    bundle = reviewer.get(f"/clinic/submissions/{reference}/fhir").get_json()
+    (response,) = (
+        entry["resource"]
+        for entry in bundle["entry"]
+        if entry["resource"]["resourceType"] == "QuestionnaireResponse"
+    )
+    assert response["questionnaire"].endswith(f"|{first_version}")
+    texts = {item["linkId"]: item["text"] for group in response["item"] for item in group["item"]}
+    assert texts["escort_home"] == BEFORE
+
     # A submission sent now is shown with the new questions.
     Patient(changed.test_client()).complete(with_changes({"ride_home_who": "My sister"}))
     with changed.app_context():
