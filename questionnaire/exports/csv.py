@@ -21,14 +21,15 @@ from typing import Any
 
 from questionnaire.models import Flag, Submission
 from questionnaire.questions import catalogue, cssrs
-from questionnaire.questions.catalogue import Kind
+from questionnaire.questions.catalogue import Item, Kind
 from questionnaire.questions.instruments import INSTRUMENTS
 from questionnaire.questions.text import show_bidi
 from questionnaire.references import format_reference
 
 
-def submission_columns() -> tuple[str, ...]:
-    """Return the submissions CSV's columns: the record's, every item's, totals, corrections."""
+def submission_columns(earlier: Sequence[Item] = ()) -> tuple[str, ...]:
+    """Return the submissions CSV's columns: the record's, every item's (then those of earlier
+    definitions no longer asked), totals, corrections."""
     return (
         "reference",
         "submitted_at",
@@ -37,6 +38,7 @@ def submission_columns() -> tuple[str, ...]:
         "outcome",
         "rules_version",
         *catalogue.ITEMS,
+        *(item.id for item in earlier),
         # Each instrument's total (phq9_total, gad7_total, pcl5_total): empty when any of its
         # items was skipped, never a partial sum.
         *(instrument.total_fact for instrument in INSTRUMENTS),
@@ -131,7 +133,7 @@ def answer_cell(kind: Kind, value: Any) -> str:
     return str(value)
 
 
-def _submission_row(submission: Submission) -> list[str]:
+def _submission_row(submission: Submission, earlier: Sequence[Item] = ()) -> list[str]:
     answers = submission.answers or {}
     return [
         format_reference(submission.reference),
@@ -141,6 +143,7 @@ def _submission_row(submission: Submission) -> list[str]:
         submission.outcome or "",
         submission.rules_version,
         *(answer_cell(item.kind, answers.get(item.id)) for item in catalogue.ITEMS.values()),
+        *(answer_cell(item.kind, answers.get(item.id)) for item in earlier),
         *(_total(instrument.total(answers)) for instrument in INSTRUMENTS),
         cssrs.risk_tier(answers) or "",
         corrections_cell(submission),
@@ -159,11 +162,17 @@ def _total(total: int | None) -> str:
     return "" if total is None else str(total)
 
 
-def submissions_csv(submissions: Iterable[Submission]) -> Iterator[str]:
-    """Yield the submissions CSV: a header, then one line per submission."""
-    header: list[Sequence[str]] = [submission_columns()]
+def submissions_csv(
+    submissions: Iterable[Submission], earlier: Sequence[Item] = ()
+) -> Iterator[str]:
+    """Yield the submissions CSV: a header, then one line per submission.
+
+    `earlier`: the questions of earlier definitions no longer asked (flagging/versions.py),
+    each a column after today's, so an answer given to one is still exported.
+    """
+    header: list[Sequence[str]] = [submission_columns(earlier)]
     yield from _rows_as_lines(header)
-    yield from _rows_as_lines(_submission_row(submission) for submission in submissions)
+    yield from _rows_as_lines(_submission_row(submission, earlier) for submission in submissions)
 
 
 def evidence_cell(evidence: list[dict[str, Any]] | None) -> str:

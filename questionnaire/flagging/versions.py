@@ -21,7 +21,7 @@ from questionnaire.extensions import DbSession
 from questionnaire.models import QuestionnaireDefinition
 from questionnaire.questions import catalogue, version
 from questionnaire.questions.definition import DefinitionError, definition_from_text
-from questionnaire.questions.model import Section
+from questionnaire.questions.model import Item, Section
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +69,35 @@ def sections_of(session: DbSession, answered_with: str | None) -> tuple[Section,
 def pages_of(session: DbSession, answered_with: str | None) -> tuple[Section, ...]:
     """Return the pages (one page each) of the sections a submission was asked."""
     return tuple(s for s in sections_of(session, answered_with) if s.placement == "page")
+
+
+def earlier_items(session: DbSession) -> tuple[Item, ...]:
+    """Return the questions of earlier stored definitions that today's no longer asks.
+
+    In the order they were first served; each once. A stored definition that no longer
+    builds is skipped with a warning naming its version.
+    """
+    rows = session.execute(
+        sa.select(
+            QuestionnaireDefinition.version,
+            QuestionnaireDefinition.sha256,
+            QuestionnaireDefinition.definition,
+        ).order_by(QuestionnaireDefinition.first_served_at, QuestionnaireDefinition.version)
+    )
+    found: dict[str, Item] = {}
+    for fingerprint, sha256, text in rows:
+        if fingerprint in version.VERSIONS.values():
+            continue
+        try:
+            sections = _built(sha256, text)
+        except DefinitionError:
+            log.warning("The stored questionnaire %s no longer builds; left out", fingerprint)
+            continue
+        for section in sections:
+            for item in section.items:
+                if item.id not in catalogue.ITEMS:
+                    found.setdefault(item.id, item)
+    return tuple(found.values())
 
 
 @lru_cache(maxsize=16)

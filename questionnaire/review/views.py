@@ -479,7 +479,7 @@ def _export(kind: str, rows_of: str, name: str) -> BaseResponse | tuple[str, int
     def stream() -> Iterator[str]:
         if excel:
             yield EXCEL_BOM
-        yield from export_jobs.csv_lines(rows_of, all_in_queue(db.session, wanted))
+        yield from export_jobs.csv_lines(rows_of, all_in_queue(db.session, wanted), db.session)
 
     if excel:
         name = name.replace(".csv", "-excel.csv")

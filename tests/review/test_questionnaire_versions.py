@@ -8,6 +8,8 @@ patient read it, and no question the patient was never asked.
 from __future__ import annotations
 
 import copy
+import csv
+import io
 import re
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ import sqlalchemy as sa
 import yaml
 from flask import Flask
 
+from questionnaire.exports import jobs as export_jobs
 from questionnaire.extensions import db
 from questionnaire.models import QuestionnaireDefinition, Submission
 from questionnaire.questions import catalogue, version
@@ -116,3 +119,27 @@ def test_an_earlier_submission_keeps_its_own_questions(app: Flask, tmp_path: Pat
         reviewer.get(f"/clinic/submissions/{latest.reference}").get_data(as_text=True)
     )
     assert AFTER in page and NEW_QUESTION in page
+
+
+def test_the_csv_keeps_a_column_for_a_question_no_longer_asked(app: Flask, tmp_path: Path) -> None:
+    # The clinic asked its own question for a while, then went back to the shipped file.
+    clinic = make_app(
+        tmp_path / "clinic",
+        QUESTIONS_PATH=str(changed_definition(tmp_path)),
+        SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+        CLOCK=app.config["CLOCK"],
+    )
+    Patient(clinic.test_client()).complete(with_changes({"ride_home_who": "My sister"}))
+    shipped = make_app(
+        tmp_path / "shipped",
+        SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+        CLOCK=app.config["CLOCK"],
+    )
+    assert "ride_home_who" not in catalogue.ITEMS
+    with shipped.app_context():
+        lines = export_jobs.csv_lines(
+            "submissions", db.session.scalars(sa.select(Submission)), db.session
+        )
+        (row,) = csv.DictReader(io.StringIO("".join(lines)))
+    assert row["ride_home_who"] == "My sister"
+    assert row["escort_home"] == "yes"
