@@ -106,9 +106,13 @@ def _with_definition(lookup: Callable[[str], str], locale_id: str) -> Callable[[
     clinic's added question is in no message catalogue, and is still read in French.
     """
     texts = questions.DEFINITION.texts.get(locale_id)
-    if not texts:
+    earlier = questions.EARLIER_TEXTS.get(locale_id)
+    if not texts and not earlier:
         return lookup
-    return lambda text: texts.get(text) or lookup(text)
+    own, kept = texts or {}, earlier or {}
+    # An earlier definition's words (a submission shown with the questions it answered)
+    # come after today's, then the message catalogue.
+    return lambda text: own.get(text) or kept.get(text) or lookup(text)
 
 
 def number(value: float) -> str:

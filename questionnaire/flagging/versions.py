@@ -106,4 +106,5 @@ def _built(sha256: str, text: str) -> tuple[Section, ...]:
     definition = definition_from_text(
         text, "stored questionnaire definition", None, all_facts=catalogue.ALL_FACTS
     )
+    catalogue.remember_texts(definition)  # its French, for the pages that show it
     return definition.sections

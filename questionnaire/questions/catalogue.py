@@ -1061,6 +1061,17 @@ CRISIS_SECTION = SECTION_OF[CRISIS_QUESTION.id]
 UNIT_OF: dict[str, Item] = {
     item.unit_of: item for item in ITEMS.values() if item.unit_of is not None
 }
+#: The words of earlier definitions built again to show old submissions (flagging/versions),
+#: by language: English text -> its translation. Read after today's definition's own.
+EARLIER_TEXTS: dict[str, dict[str, str]] = {}
+
+
+def remember_texts(definition: Definition) -> None:
+    """Keep an earlier definition's translations, for the pages that show its questions."""
+    for locale, texts in definition.texts.items():
+        EARLIER_TEXTS.setdefault(locale, {}).update(texts)
+
+
 #: Called after install() with the new definition in place: modules that derive something
 #: from the catalogue when imported (forms, version, the intake's pages) refresh it.
 _LISTENERS: list[Callable[[], None]] = []

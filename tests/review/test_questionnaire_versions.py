@@ -143,3 +143,13 @@ def test_the_csv_keeps_a_column_for_a_question_no_longer_asked(app: Flask, tmp_p
         (row,) = csv.DictReader(io.StringIO("".join(lines)))
     assert row["ride_home_who"] == "My sister"
     assert row["escort_home"] == "yes"
+    # A clinician reading in French sees the dropped question in the French it was asked in
+    # (kept with its definition: no message catalogue holds it).
+    reviewer = signed_in_client(shipped, make_clinician(shipped))
+    reviewer.get("/clinic/language/fr-CA")
+    page = answers_of(
+        reviewer.get(f"/clinic/submissions/{row['reference'].replace('-', '')}").get_data(
+            as_text=True
+        )
+    )
+    assert "Qui vous ramènera à la maison après le traitement ? My sister" in page
