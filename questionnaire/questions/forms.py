@@ -338,6 +338,12 @@ FORM_NAMES: frozenset[str] = frozenset(catalogue.ITEMS).union(
 )
 
 
+def asked_now(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the answers to questions the definition served now asks (a draft may hold
+    answers to questions an earlier definition asked)."""
+    return {name: value for name, value in raw.items() if name in FORM_NAMES}
+
+
 @catalogue.on_install
 def _refresh() -> None:
     """Build the forms of another definition's pages (catalogue.install)."""

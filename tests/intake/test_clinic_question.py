@@ -24,7 +24,7 @@ from questionnaire import language
 from questionnaire.exports import fhir
 from questionnaire.exports.csv import submissions_csv
 from questionnaire.extensions import db
-from questionnaire.models import Submission
+from questionnaire.models import Draft, Submission
 from questionnaire.questions import catalogue
 from questionnaire.rules.yamlload import StrictLoader
 from tests.answers import with_changes
@@ -199,3 +199,24 @@ def test_it_is_in_the_fhir_questionnaire_in_both_languages(clinic_app: Flask) ->
     codes = [option["valueCoding"]["code"] for option in question["answerOption"]]
     assert codes == ["family", "friend", "no_one"]
     assert NO_ONE_FR in str(question["answerOption"][2])
+
+
+def test_a_draft_with_an_answer_to_a_dropped_question_can_still_be_sent(
+    app: Flask, client: FlaskClient
+) -> None:
+    # The draft was saved while the clinic asked its own question; the clinic has since
+    # gone back to the shipped definition, which does not ask it.
+    patient = Patient(client)
+    patient.start()
+    patient.answer_all(with_changes({}))
+    with app.app_context():
+        (draft,) = db.session.scalars(sa.select(Draft))
+        draft.answers = {**draft.answers, "ride_home_who": "no_one"}
+        db.session.commit()
+    assert "ride_home_who" not in catalogue.ITEMS
+    response = patient.send()
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/done")
+    with app.app_context():
+        (submission,) = db.session.scalars(sa.select(Submission))
+        assert "ride_home_who" not in submission.answers
