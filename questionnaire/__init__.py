@@ -89,9 +89,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     assets.init_app(app)
     language.init_app(app)
 
-    from questionnaire.flagging.table import load_rule_table
+    from questionnaire.flagging.questions import load_questions_and_rules
 
-    app.extensions["rule_table"] = load_rule_table(app.config["RULES_PATH"])
+    # The questions first: the rule table is checked against the items they define.
+    app.extensions["questions"], app.extensions["rule_table"] = load_questions_and_rules(
+        app.config["QUESTIONS_PATH"], language.locale_ids(app.config), app.config["RULES_PATH"]
+    )
     from questionnaire.visits.rules import load_checkin_table
 
     app.extensions["checkin_rule_table"] = load_checkin_table(app.config["CHECKIN_RULES_PATH"])

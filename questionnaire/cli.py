@@ -10,12 +10,14 @@ def register(app: Flask) -> None:
     from questionnaire.audit.cli import audit_cli
     from questionnaire.exports.cli import exports_cli
     from questionnaire.flagging.cli import rules
+    from questionnaire.flagging.questions_cli import questions
     from questionnaire.flagging.table import rule_fields
     from questionnaire.ops.cli import alerts_cli, keys_cli, notifications_cli, purge_command
     from questionnaire.visits.cli import visits_cli
 
     for command in (
         rules,
+        questions,
         notifications_cli,
         alerts_cli,
         audit_cli,

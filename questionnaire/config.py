@@ -16,6 +16,8 @@ from questionnaire.questions.wording import N_
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_RULES_PATH = PROJECT_ROOT / "rules.yaml"
 DEFAULT_CHECKIN_RULES_PATH = PROJECT_ROOT / "checkin_rules.yaml"
+#: The questionnaire definition shipped with the app (docs/clinical-leads-questions.md).
+DEFAULT_QUESTIONS_PATH = PROJECT_ROOT / "forms" / "intake.yaml"
 #: The clinic's zone when CLINIC_TIMEZONE is unset (an IANA name).
 DEFAULT_CLINIC_TIMEZONE = "America/Toronto"
 #: How long a sent intake is kept when RETENTION_DAYS is unset: about 10 years, what
@@ -85,6 +87,8 @@ def from_environment(environ: Mapping[str, str], instance_path: str) -> dict[str
         "SECRET_KEY": environ.get("SECRET_KEY", DEVELOPMENT_SECRET_KEY),
         "SQLALCHEMY_DATABASE_URI": environ.get("DATABASE_URL", default_db),
         "RULES_PATH": environ.get("RULES_PATH", str(DEFAULT_RULES_PATH)),
+        # The questionnaire definition the patient answers (checked at start-up, like rules).
+        "QUESTIONS_PATH": environ.get("QUESTIONS_PATH", str(DEFAULT_QUESTIONS_PATH)),
         # The key that seals answers at rest; without it, instance/answers.key (made in
         # development only). ANSWERS_OLD_KEYS: earlier keys during a rotation.
         "ANSWERS_KEY": environ.get("ANSWERS_KEY", ""),

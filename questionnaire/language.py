@@ -11,7 +11,7 @@ language is a choice, never guessed from the browser.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -23,6 +23,7 @@ from flask import Flask, current_app, request, session
 from flask_babel import Babel, format_date, format_decimal, get_locale, gettext
 
 from questionnaire.config import WORDED_SETTINGS, ConfigError
+from questionnaire.questions import catalogue as questions
 from questionnaire.questions.wording import translated
 
 #: The session key that holds the patient's chosen language (a BCP 47 tag).
@@ -95,7 +96,23 @@ def current_tag() -> str:
 
 def translate(text: str) -> str:
     """Return catalogue text or a Phrase in the reader's language."""
-    return translated(text, gettext, format_decimal)
+    return translated(text, _with_definition(gettext, str(get_locale() or SOURCE)), format_decimal)
+
+
+def _with_definition(lookup: Callable[[str], str], locale_id: str) -> Callable[[str], str]:
+    """Return a lookup that reads the questionnaire definition's own words first.
+
+    The definition (forms/intake.yaml) carries every question's text in each language; a
+    clinic's added question is in no message catalogue, and is still read in French.
+    """
+    texts = questions.DEFINITION.texts.get(locale_id)
+    earlier = questions.EARLIER_TEXTS.get(locale_id)
+    if not texts and not earlier:
+        return lookup
+    own, kept = texts or {}, earlier or {}
+    # An earlier definition's words (a submission shown with the questions it answered)
+    # come after today's, then the message catalogue.
+    return lambda text: own.get(text) or kept.get(text) or lookup(text)
 
 
 def number(value: float) -> str:
@@ -141,9 +158,15 @@ def setting(name: str) -> str:
     return gettext(value) if value else value
 
 
-@cache
 def catalogue(locale_id: str) -> Callable[[str], str]:
-    """Return one language's compiled catalogue lookup (fr_CA), for use outside a request."""
+    """Return one language's lookup (fr_CA) for use outside a request: the definition's
+    words first, then the compiled catalogue."""
+    return _with_definition(compiled_catalogue(locale_id), locale_id)
+
+
+@cache
+def compiled_catalogue(locale_id: str) -> Callable[[str], str]:
+    """Return one language's compiled message catalogue alone (questions/export.py)."""
     return Translations.load(str(CATALOGUES), [locale_id]).gettext
 
 
@@ -166,10 +189,15 @@ def other_languages() -> list[tuple[str, str]]:
     return [(tag, NAMES.get(tag, tag)) for tag in tags() if tag != here]
 
 
+def locale_ids(config: Mapping[str, Any]) -> list[str]:
+    """Return the configured languages (LANGUAGES) as Babel locale ids: en, fr_CA."""
+    return [one.strip() for one in str(config["LANGUAGES"]).split(",") if one.strip()]
+
+
 def init_app(app: Flask) -> None:
     """Attach Flask-Babel, the `t` filter and the switch's names to the app."""
-    locale_ids = [one.strip() for one in str(app.config["LANGUAGES"]).split(",") if one.strip()]
-    for locale_id in locale_ids:
+    configured = locale_ids(app.config)
+    for locale_id in configured:
         if (
             locale_id != SOURCE
             and not (CATALOGUES / locale_id / "LC_MESSAGES/messages.mo").is_file()
@@ -178,9 +206,9 @@ def init_app(app: Flask) -> None:
                 f"LANGUAGES names {locale_id}, but its compiled catalogue is missing: run "
                 "`make translations` (make run and make test do it), or remove it from LANGUAGES."
             )
-    if not locale_ids:
+    if not configured:
         raise ConfigError("LANGUAGES is empty; set it to en, or en,fr_CA.")
-    app.config["LANGUAGE_TAGS"] = tuple(as_tag(one) for one in locale_ids)
+    app.config["LANGUAGE_TAGS"] = tuple(as_tag(one) for one in configured)
     app.config.setdefault("BABEL_DEFAULT_LOCALE", SOURCE)
     babel.init_app(app, locale_selector=_select_locale)
     # Messages are extracted trimmed (babel.cfg), so the template's line breaks never matter.

@@ -14,6 +14,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 
 from questionnaire import create_app
 from questionnaire.extensions import db
+from questionnaire.questions import catalogue
 from tests.harness.served import fresh_database
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -31,6 +32,18 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if os.environ.get("STRICT_SKIPS") and report.skipped and not hasattr(report, "wasxfail"):
         report.outcome = "failed"
         report.longrepr = f"skipped under STRICT_SKIPS: {report.longrepr}"
+
+
+#: The questionnaire shipped with the app, as this process first loaded it.
+SHIPPED_QUESTIONS = catalogue.DEFINITION
+
+
+@pytest.fixture(autouse=True)
+def shipped_questions() -> Iterator[None]:
+    """Put the shipped questionnaire back after a test that served another definition."""
+    yield
+    if catalogue.DEFINITION is not SHIPPED_QUESTIONS:
+        catalogue.install(SHIPPED_QUESTIONS)
 
 
 def postgres_url() -> str:
@@ -89,6 +102,7 @@ def make_app(tmp_path: Path, **config: object) -> Flask:
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'plain.db'}",
         "RULES_PATH": str(PROJECT_ROOT / "rules.yaml"),
+        "QUESTIONS_PATH": str(PROJECT_ROOT / "forms" / "intake.yaml"),
         "CLINIC_NAME": "Test Clinic",
         "CLINIC_PHONE": "416 555 0100",
         "ANSWERS_KEY": TEST_KEY,

@@ -32,6 +32,7 @@ TABLES = {
     "questionnaire_versions",
     "patients",
     "visits",
+    "questionnaire_definitions",
 }
 
 

@@ -20,29 +20,46 @@ from datetime import datetime
 from typing import Any
 
 from questionnaire.questions import catalogue, cssrs
-from questionnaire.questions.catalogue import Kind
+from questionnaire.questions.catalogue import Item, Kind
 from questionnaire.questions.instruments import INSTRUMENTS
 from questionnaire.questions.text import show_bidi
 from questionnaire.records.models import Flag, Submission
 from questionnaire.records.references import format_reference
 
-SUBMISSION_COLUMNS: tuple[str, ...] = (
-    "reference",
-    "submitted_at",
-    "status",
-    "highest_level",
-    "outcome",
-    "rules_version",
-    *catalogue.ITEMS,
-    # Each instrument's total (phq9_total, gad7_total, pcl5_total): empty when any of its
-    # items was skipped, never a partial sum.
-    *(instrument.total_fact for instrument in INSTRUMENTS),
-    # The C-SSRS screener's triage (high, moderate, low, no_positive); empty when not asked.
-    "cssrs_risk",
-    # The patient's corrections, oldest first, one a line: "item_id: words [recorded at]".
-    # Beside the answers, never in their place: each answer column keeps what was said.
-    "corrections",
-)
+
+def submission_columns(earlier: Sequence[Item] = ()) -> tuple[str, ...]:
+    """Return the submissions CSV's columns: the record's, every item's (then those of earlier
+    definitions no longer asked), totals, corrections."""
+    return (
+        "reference",
+        "submitted_at",
+        "status",
+        "highest_level",
+        "outcome",
+        "rules_version",
+        *catalogue.ITEMS,
+        *(item.id for item in earlier),
+        # Each instrument's total (phq9_total, gad7_total, pcl5_total): empty when any of its
+        # items was skipped, never a partial sum.
+        *(instrument.total_fact for instrument in INSTRUMENTS),
+        # The C-SSRS screener's triage (high, moderate, low, no_positive); empty when not asked.
+        "cssrs_risk",
+        # The patient's corrections, oldest first, one a line: "item_id: words [recorded at]".
+        # Beside the answers, never in their place: each answer column keeps what was said.
+        "corrections",
+    )
+
+
+SUBMISSION_COLUMNS: tuple[str, ...] = submission_columns()
+
+
+@catalogue.on_install
+def _refresh() -> None:
+    """Name another definition's items as columns (catalogue.install)."""
+    global SUBMISSION_COLUMNS
+    SUBMISSION_COLUMNS = submission_columns()
+
+
 FLAG_COLUMNS: tuple[str, ...] = (
     "reference",
     "rule",
@@ -116,7 +133,7 @@ def answer_cell(kind: Kind, value: Any) -> str:
     return str(value)
 
 
-def _submission_row(submission: Submission) -> list[str]:
+def _submission_row(submission: Submission, earlier: Sequence[Item] = ()) -> list[str]:
     answers = submission.answers or {}
     return [
         format_reference(submission.reference),
@@ -126,6 +143,7 @@ def _submission_row(submission: Submission) -> list[str]:
         submission.outcome or "",
         submission.rules_version,
         *(answer_cell(item.kind, answers.get(item.id)) for item in catalogue.ITEMS.values()),
+        *(answer_cell(item.kind, answers.get(item.id)) for item in earlier),
         *(_total(instrument.total(answers)) for instrument in INSTRUMENTS),
         cssrs.risk_tier(answers) or "",
         corrections_cell(submission),
@@ -144,11 +162,17 @@ def _total(total: int | None) -> str:
     return "" if total is None else str(total)
 
 
-def submissions_csv(submissions: Iterable[Submission]) -> Iterator[str]:
-    """Yield the submissions CSV: a header, then one line per submission."""
-    header: list[Sequence[str]] = [SUBMISSION_COLUMNS]
+def submissions_csv(
+    submissions: Iterable[Submission], earlier: Sequence[Item] = ()
+) -> Iterator[str]:
+    """Yield the submissions CSV: a header, then one line per submission.
+
+    `earlier`: the questions of earlier definitions no longer asked (flagging/versions.py),
+    each a column after today's, so an answer given to one is still exported.
+    """
+    header: list[Sequence[str]] = [submission_columns(earlier)]
     yield from _rows_as_lines(header)
-    yield from _rows_as_lines(_submission_row(submission) for submission in submissions)
+    yield from _rows_as_lines(_submission_row(submission, earlier) for submission in submissions)
 
 
 def evidence_cell(evidence: list[dict[str, Any]] | None) -> str:

@@ -39,12 +39,24 @@ from babel import Locale, UnknownLocaleError
 from flask import current_app, has_app_context
 
 from questionnaire.questions import catalogue, cssrs
+from questionnaire.questions import version as versions
 from questionnaire.questions.catalogue import Item, Kind, Section
 from questionnaire.questions.instruments import BY_ID, INSTRUMENT_OF, INSTRUMENTS, LOINC, Instrument
 from questionnaire.questions.text import show_bidi
-from questionnaire.questions.version import QUESTIONNAIRE_VERSION, VERSIONS, screener_of
+from questionnaire.questions.version import VERSIONS, screener_of
 from questionnaire.records.models import Flag, Submission
 from questionnaire.records.references import format_reference
+
+#: The version of the questionnaire served now (questions/version.py), kept beside it here.
+QUESTIONNAIRE_VERSION: str = versions.QUESTIONNAIRE_VERSION
+
+
+@catalogue.on_install
+def _refresh() -> None:
+    """Name the version of another definition (catalogue.install); read by tests and tools."""
+    global QUESTIONNAIRE_VERSION
+    QUESTIONNAIRE_VERSION = versions.QUESTIONNAIRE_VERSION
+
 
 #: The FHIR item type of each answer kind (R4 Questionnaire.item.type).
 #: DetectedIssue.severity of each flag level.
@@ -70,13 +82,15 @@ def questionnaire_url(base_url: str) -> str:
     return f"{_base(base_url)}/fhir/Questionnaire/{QUESTIONNAIRE_ID}"
 
 
-def questionnaire_canonical(base_url: str, version: str | None = QUESTIONNAIRE_VERSION) -> str:
+def questionnaire_canonical(base_url: str, version: str | None = "") -> str:
     """Return the canonical reference a response points to: url|version, or url without one.
 
     A submission stored before versions were recorded (version None) names the url
     alone: which version its patient answered is unknown, and naming today's would
-    claim a form the patient may never have seen.
+    claim a form the patient may never have seen. Left out (""), the version served now.
     """
+    if version == "":
+        version = QUESTIONNAIRE_VERSION
     url = questionnaire_url(base_url)
     return f"{url}|{version}" if version else url
 
@@ -299,17 +313,20 @@ def cssrs_worded(item: Item) -> bool:
     return screen_item is not None and item.label == screen_item.text
 
 
-def asked_sections(screener: bool) -> tuple[Section, ...]:
+def asked_sections(
+    screener: bool, sections: tuple[Section, ...] | None = None
+) -> tuple[Section, ...]:
     """Return every page with each item in the wording and skip logic of the screener setting.
 
-    Both settings' items stay (a response may hold either; catalogue.accepted_section);
-    only Q2's and Q5's words and the attempt question's condition differ.
+    `sections`: a stored version's questions (today's when None). Both settings' items stay
+    (a response may hold either; catalogue.accepted_section); only Q2's and Q5's words and
+    the attempt question's condition differ.
     """
     return tuple(
         dataclasses.replace(
             section, items=tuple(catalogue.variant(item, screener) for item in section.items)
         )
-        for section in catalogue.SECTIONS
+        for section in (catalogue.SECTIONS if sections is None else sections)
     )
 
 
@@ -429,15 +446,19 @@ DECLINED = "prefer_not"
 
 
 def _response_items(
-    answers: dict[str, Any], base_url: str, screener: bool = False
+    answers: dict[str, Any],
+    base_url: str,
+    screener: bool = False,
+    sections: tuple[Section, ...] | None = None,
 ) -> list[dict[str, Any]]:
     """Return the response's groups: each answered question in the words it was asked in.
 
+    `sections` are the questions of the version it was answered with (today's when None).
     "I'd rather not say" to a C-SSRS screener question is not one of the screener's answers:
     the item goes without an answer, with data-absent-reason `asked-declined`.
     """
     groups = []
-    for section in asked_sections(screener):
+    for section in asked_sections(screener, sections):
         questions = []
         for item in section.items:
             if answers.get(item.id) == DECLINED and cssrs_worded(item):
@@ -562,7 +583,12 @@ def _observation(
 
 
 def submission_bundle(
-    submission: Submission, base_url: str, clinic_name: str, *, answers_only: bool = False
+    submission: Submission,
+    base_url: str,
+    clinic_name: str,
+    *,
+    answers_only: bool = False,
+    sections: tuple[Section, ...] | None = None,
 ) -> dict[str, Any]:
     """Return a collection Bundle: the QuestionnaireResponse, its Patient, and its flags.
 
@@ -573,7 +599,8 @@ def submission_bundle(
     the response); an instrument with any item skipped adds none.
 
     The response names the questionnaire version the patient answered, as stored
-    with the submission (see `questionnaire_canonical` for rows stored before).
+    with the submission (see `questionnaire_canonical` for rows stored before), and
+    holds its questions as `sections` (that version's; today's when None) ask them.
     """
     urls = _Urls(
         response=_urn(base_url, "submissions", submission.reference),
@@ -594,7 +621,7 @@ def submission_bundle(
         "status": "completed",
         "subject": {"reference": urls.patient},
         "authored": submission.submitted_at.isoformat(),
-        "item": _response_items(submission.answers, base_url, screener),
+        "item": _response_items(submission.answers, base_url, screener, sections),
     }
     entries = [
         {"fullUrl": urls.response, "resource": response},

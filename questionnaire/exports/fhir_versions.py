@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from questionnaire.exports import fhir
 from questionnaire.exports.fhir_server import BASE_PLACEHOLDER
-from questionnaire.questions.version import QUESTIONNAIRE_VERSION, VERSIONS
+from questionnaire.questions import version as versions
 from questionnaire.records.models import QuestionnaireVersion
 
 
@@ -41,7 +41,7 @@ def remember(
     screener: bool = False,
 ) -> None:
     """Store the version this process serves (with the C-SSRS screener on or off), once."""
-    version = version or (VERSIONS[True] if screener else QUESTIONNAIRE_VERSION)
+    version = version or (versions.VERSIONS[True] if screener else versions.QUESTIONNAIRE_VERSION)
     with engine.begin() as connection:
         if _known(connection, version):
             return
@@ -59,8 +59,9 @@ def _known(connection: Connection, version: str) -> bool:
     return connection.execute(query).first() is not None
 
 
-def earlier(session: Any, current: str = QUESTIONNAIRE_VERSION) -> dict[str, str]:
+def earlier(session: Any, current: str | None = None) -> dict[str, str]:
     """Return every stored version but the current one: version -> stored JSON text."""
+    current = current or versions.QUESTIONNAIRE_VERSION
     rows = session.execute(
         sa.select(QuestionnaireVersion.version, QuestionnaireVersion.resource).where(
             QuestionnaireVersion.version != current

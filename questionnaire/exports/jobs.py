@@ -33,6 +33,7 @@ from questionnaire import audit
 from questionnaire.exports import csv as export_csv
 from questionnaire.exports import sealed
 from questionnaire.extensions import DbSession
+from questionnaire.flagging import versions
 from questionnaire.records import locks
 from questionnaire.records.crypto import Keyring
 from questionnaire.records.models import EXPORT_KINDS, Clinician, ExportJob, Submission
@@ -71,10 +72,17 @@ class WorkerStopping(BaseException):
     """The worker was told to stop (SIGTERM, Ctrl-C): its job goes back to the queue."""
 
 
-def csv_lines(kind: str, submissions: Iterable[Submission]) -> Iterator[str]:
-    """Yield the CSV of a kind for these submissions: a header line, then one line per row."""
+def csv_lines(
+    kind: str, submissions: Iterable[Submission], session: DbSession | None = None
+) -> Iterator[str]:
+    """Yield the CSV of a kind for these submissions: a header line, then one line per row.
+
+    With a session, the submissions CSV also has a column for each question of an earlier
+    definition that is no longer asked, so no stored answer is left out.
+    """
     if kind == "submissions":
-        return export_csv.submissions_csv(submissions)
+        earlier = versions.earlier_items(session) if session is not None else ()
+        return export_csv.submissions_csv(submissions, earlier)
     return export_csv.flags_csv(flag for found in submissions for flag in found.flags)
 
 
@@ -262,7 +270,9 @@ def _write(
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(descriptor, "wb") as handle:
             writer = sealed.SealedWriter(handle, ring, run.job_id)
-            lines = csv_lines(kind, _released(session, all_in_queue(session, wanted, BATCH)))
+            lines = csv_lines(
+                kind, _released(session, all_in_queue(session, wanted, BATCH)), session
+            )
             writer.write(next(lines).encode())  # the header
             for line in lines:
                 writer.write(line.encode())

@@ -33,6 +33,7 @@ from questionnaire.exports.fhir_server import (
     with_version_id,
 )
 from questionnaire.extensions import db
+from questionnaire.flagging import versions
 from questionnaire.questions.version import VERSIONS
 
 bp = Blueprint("fhir", __name__, url_prefix="/fhir")
@@ -67,6 +68,7 @@ def remember_version() -> None:
             app.config["CLOCK"](),
             screener=_screener(),
         )
+        versions.remember_definition(db.engine, app.config["CLOCK"]())
     except SQLAlchemyError as error:
         # Tried again on the next request; the page asked for is served regardless.
         app.logger.warning("Could not record the questionnaire version: %s", type(error).__name__)

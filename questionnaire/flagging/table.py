@@ -19,6 +19,7 @@ from questionnaire.rules import (
     Finding,
     Problem,
     RuleTable,
+    check_table,
     compile_table,
     load_table,
 )
@@ -67,6 +68,13 @@ def load_rule_table(path: Path | str) -> RuleTable:
     return _load_cached(resolved, hashlib.sha256(content).hexdigest())
 
 
+@catalogue.on_install
+def _refresh() -> None:
+    """Check rule tables against another definition's items (catalogue.install)."""
+    rule_fields.cache_clear()
+    _load_cached.cache_clear()
+
+
 @lru_cache(maxsize=8)
 def _load_cached(path: Path, sha256: str) -> RuleTable:
     table = load_table(path, rule_fields(), prepare)
@@ -82,6 +90,11 @@ class CaseReport:
     table: RuleTable
     results: list[CaseResult]
     problems: list[Problem]
+
+
+def check_rule_table(path: Path | str) -> list[Problem]:
+    """Return every problem of a rule table against the questions asked now ([] if sound)."""
+    return check_table(Path(path), rule_fields(), prepare)
 
 
 def run_table_cases(path: Path | str) -> CaseReport:

@@ -57,6 +57,15 @@ SAVED_KEY = "saved_notice"
 PAGE_INDEX = {section.id: index for index, section in enumerate(PAGES)}
 
 
+@catalogue.on_install
+def _refresh() -> None:
+    """Number another definition's pages (catalogue.install)."""
+    global PAGES
+    PAGES = catalogue.PAGES
+    PAGE_INDEX.clear()
+    PAGE_INDEX.update({section.id: index for index, section in enumerate(PAGES)})
+
+
 @bp.context_processor
 def _page_context() -> dict[str, Any]:
     return {

@@ -23,7 +23,12 @@ from questionnaire.flagging.table import evaluate
 from questionnaire.questions import catalogue
 from questionnaire.questions.blind_index import blind_tokens
 from questionnaire.questions.crisis import fill_numbers
-from questionnaire.questions.forms import as_formdata, section_form_class, validate_answers
+from questionnaire.questions.forms import (
+    as_formdata,
+    asked_now,
+    section_form_class,
+    validate_answers,
+)
 from questionnaire.questions.text import parse_iso_date
 from questionnaire.questions.version import VERSIONS
 from questionnaire.records.crypto import name_index_key as name_key
@@ -464,7 +469,11 @@ def _judge(
     # Ages are judged on the clinic's date of sending, not the UTC date.
     sent_on = local_date(now, zone_of(settings))
     screener = bool((settings or {}).get("CSSRS_SCREENER_ENABLED"))
-    validated = validate_answers({**draft.answers, **(confirmed or {})}, sent_on, screener)
+    # A draft begun under an earlier definition may hold answers to questions no longer
+    # asked: they are left out, never an error the patient cannot see or fix.
+    validated = validate_answers(
+        asked_now({**draft.answers, **(confirmed or {})}), sent_on, screener
+    )
     if not validated.ok:
         raise AnswersInvalid(validated.errors)
     findings = evaluate(table, validated.answers, validated.facts)

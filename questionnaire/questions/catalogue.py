@@ -10,13 +10,24 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import date
-from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from questionnaire.questions import cssrs, instruments
+from questionnaire.questions.definition import Definition, load_definition
 from questionnaire.questions.instruments import Instrument
+from questionnaire.questions.model import (  # the types, re-exported for their users
+    KIND_TRAITS,
+    AskedWhen,
+    Choice,
+    Fact,
+    Item,
+    Kind,
+    KindTraits,
+    Role,
+    Section,
+)
 from questionnaire.questions.parsers import (
     BP_EXAMPLE,
     DATE_EXAMPLE,
@@ -40,21 +51,29 @@ from questionnaire.questions.parsers import (
     weight_in_kg,
 )
 from questionnaire.questions.wording import N_
-from questionnaire.rules.vocabulary import FieldKind
 
-__all__ = [  # the parsers are part of the catalogue's vocabulary
+__all__ = [  # the parsers and types are part of the catalogue's vocabulary
     "BP_EXAMPLE",
     "DATE_EXAMPLE",
     "DATE_OF_BIRTH_WORDS",
     "DATE_PARTS",
+    "KIND_TRAITS",
     "NUMBER_EXAMPLE",
     "POUND_KG",
     "WEIGHT_EXAMPLE",
     "WEIGHT_MAX",
     "WEIGHT_UNUSUAL",
     "WEIGHT_USUAL_KG",
+    "AskedWhen",
+    "Choice",
     "DateProblem",
     "DateWords",
+    "Fact",
+    "Item",
+    "Kind",
+    "KindTraits",
+    "Role",
+    "Section",
     "age_on",
     "month_number",
     "parse_blood_pressure",
@@ -64,198 +83,6 @@ __all__ = [  # the parsers are part of the catalogue's vocabulary
     "parse_weight",
     "weight_in_kg",
 ]
-
-
-class Kind(StrEnum):
-    """How an item is answered, which decides its widget and its stored type."""
-
-    TEXT = "text"  # one line of text
-    LONG_TEXT = "long_text"  # a paragraph (a textarea)
-    EMAIL = "email"
-    PHONE = "phone"
-    DATE = "date"  # stored as YYYY-MM-DD
-    NUMBER = "number"  # stored as a float
-    CHOICE = "choice"  # one answer code
-    MULTI = "multi"  # a list of answer codes, possibly empty
-    CONSENT = "consent"  # a single tick box, stored as True
-
-    @property
-    def traits(self) -> KindTraits:
-        """Return what this kind decides everywhere it is used."""
-        return KIND_TRAITS[self]
-
-
-@dataclass(frozen=True, slots=True)
-class KindTraits:
-    """Everything an answer kind decides, in one place: adding a kind is one entry below."""
-
-    #: The form widget: "text", "textarea", "choice" (radios, a list past 8), "multi", "tick".
-    widget: str
-    #: The type a rule sees.
-    rule_field: FieldKind
-    #: The FHIR Questionnaire item type.
-    fhir_type: str
-    #: The FHIR answer element (valueCoding for coded kinds).
-    fhir_value: str
-    #: How the value is stored, read out and written to CSV: "text", "number", "date",
-    #: "code", "codes" (a list) or "tick" (True).
-    value: str
-
-
-KIND_TRAITS: dict[Kind, KindTraits] = {
-    Kind.TEXT: KindTraits("text", FieldKind.TEXT, "string", "valueString", "text"),
-    Kind.LONG_TEXT: KindTraits("textarea", FieldKind.TEXT, "text", "valueString", "text"),
-    Kind.EMAIL: KindTraits("text", FieldKind.TEXT, "string", "valueString", "text"),
-    Kind.PHONE: KindTraits("text", FieldKind.TEXT, "string", "valueString", "text"),
-    Kind.DATE: KindTraits("text", FieldKind.DATE, "date", "valueDate", "date"),
-    Kind.NUMBER: KindTraits("text", FieldKind.NUMBER, "decimal", "valueDecimal", "number"),
-    Kind.CHOICE: KindTraits("choice", FieldKind.CODE, "choice", "valueCoding", "code"),
-    Kind.MULTI: KindTraits("multi", FieldKind.CODES, "choice", "valueCoding", "codes"),
-    Kind.CONSENT: KindTraits("tick", FieldKind.FLAG, "boolean", "valueBoolean", "tick"),
-}
-
-
-class Role(StrEnum):
-    """What an item is for, where code outside the catalogue needs to find it."""
-
-    DATE_OF_BIRTH = "date_of_birth"  # checked before a saved draft reopens
-    CRISIS = "crisis"  # a crisis answer shows crisis help at once
-    PRIVACY_CONSENT = "privacy_consent"  # ticked on the start page before anything is stored
-    UNDERSTANDS_REVIEW = "understands_review"  # ticked on the last step before sending
-    CONTACT = "contact"  # how the clinic reaches the patient (name, email, phone)
-
-
-@dataclass(frozen=True, slots=True)
-class Choice:
-    """One answer code and the words a patient sees for it."""
-
-    code: str
-    label: str
-
-
-@dataclass(frozen=True, slots=True)
-class AskedWhen:
-    """The condition under which a conditional item is asked (and required)."""
-
-    item: str
-    one_of: frozenset[str]
-    #: Shown beside the question when the page cannot hide it (no JavaScript).
-    hint: str
-    #: Whether the item it depends on is on the same page (the page hides or shows the
-    #: question); False when it was answered on an earlier page, so the whole page is
-    #: skipped when the condition does not hold (see section_is_asked).
-    on_page: bool = True
-    #: Also asked while the item it depends on has no answer (that item may be skipped:
-    #: alcohol_can_pause is asked unless AUDIT-C item 1 says "Never").
-    unanswered: bool = False
-
-    def holds(self, value: Any) -> bool:
-        """Return whether an answer to the item it depends on asks this one (any of a list)."""
-        if value is None and self.unanswered:
-            return True
-        if isinstance(value, list | tuple):
-            return any(entry in self.one_of for entry in value)
-        return value in self.one_of
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Item:
-    """One question."""
-
-    id: str
-    label: str
-    kind: Kind
-    required: bool = True
-    hint: str = ""
-    choices: tuple[Choice, ...] = ()
-    max_length: int | None = None
-    #: For multi-choice items: the least number of boxes to tick.
-    min_choices: int = 0
-    asked_when: AskedWhen | None = None
-    #: Required only when this other item is answered (a unit beside a number).
-    required_with: str | None = None
-    #: The browser's autocomplete token, so phones can fill it in.
-    autocomplete: str | None = None
-    #: A short name for the answer on summary pages and in exports.
-    short_label: str = ""
-    #: Turns typed text into the stored value (the kind's default when None).
-    parser: Callable[[str], Any] | None = None
-    #: A unit chosen beside another item's number: shown with it, e.g. "70 kg".
-    unit_of: str | None = None
-    #: What the item is for, when other code must find it (see Role).
-    role: Role | None = None
-    #: The message when an answer is needed and none was given. It names the question, in
-    #: the GOV.UK pattern for its kind: "Select yes if ...", "Select ...", "Enter your ...",
-    #: "Select to confirm that ...". Every item that can be required has one.
-    error: str = ""
-    #: The standard instrument the item belongs to (instruments.py), if any: its wording
-    #: is the instrument's own, never paraphrased, and its answer code is its score.
-    instrument: str | None = None
-    #: A documented exemption from the French completeness test (README, "Languages"):
-    #: why the item is shown in English on French pages. Empty for every other item.
-    french_exempt: str = ""
-    #: The C-SSRS screener setting this item belongs to (CSSRS_SCREENER_ENABLED): True for a
-    #: screener item, False for the clinic's plain item asked in its place, None for both.
-    screener: bool | None = None
-    #: With the screener on: the screener's own wording (same id, same codes, same flag).
-    screener_label: str = ""
-    screener_hint: str = ""
-    #: With the screener on: the screener's skip logic, where it differs from asked_when.
-    screener_asked_when: AskedWhen | None = None
-    #: With the screener on: whether an answer is needed when asked (None: as `required`).
-    screener_required: bool | None = None
-
-    @property
-    def can_be_required(self) -> bool:
-        """Return whether an answer can ever be needed (always, by condition, or with another)."""
-        return (
-            self.required
-            or bool(self.screener_required)
-            or self.required_with is not None
-            or self.min_choices > 0
-        )
-
-    @property
-    def codes(self) -> tuple[str, ...]:
-        """Return the answer codes this item offers, in display order."""
-        return tuple(choice.code for choice in self.choices)
-
-    def choice_label(self, code: str) -> str:
-        """Return the patient-facing words for one answer code."""
-        for choice in self.choices:
-            if choice.code == code:
-                return choice.label
-        raise KeyError(f"{code!r} is not an answer code of {self.id}")
-
-
-@dataclass(frozen=True, slots=True)
-class Section:
-    """One page of the questionnaire."""
-
-    id: str
-    title: str
-    intro: str
-    items: tuple[Item, ...]
-    #: Where the section's items are asked: its own page, the start page or the last step.
-    placement: str = "page"
-    #: The standard instrument the page asks (instruments.py), if any.
-    instrument: str | None = None
-    #: The instrument's own question stem, shown above its items.
-    stem: str = ""
-    #: Why the stem stays English on French pages (see Item.french_exempt), if it does.
-    french_exempt: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Fact:
-    """A typed value derived from answers, visible to rules."""
-
-    id: str
-    label: str
-    #: The items it is derived from (shown as evidence beside it).
-    derived_from: tuple[str, ...]
-    #: The codes of a fact that is a code, not a number (cssrs_risk); empty for a number.
-    codes: tuple[str, ...] = ()
 
 
 # Answer sets used by many items. Codes are fixed by ITEMS.md; labels may improve.
@@ -321,7 +148,7 @@ INSTRUMENT_INTRO = (
 PTSD_REASON = "ptsd"
 
 
-def _instrument_section(
+def instrument_section(
     instrument: Instrument, title: str, asked_when: AskedWhen | None = None
 ) -> Section:
     """Return one instrument's page: its stem and items in the instrument's own words."""
@@ -387,31 +214,42 @@ def _screener_item(
     )
 
 
-def _auditc_items() -> tuple[Item, ...]:
-    """Return AUDIT-C's three items in WHO's words; items 2 and 3 only after a drinker's item 1."""
-    audit = instruments.AUDITC
+def instrument_items(instrument: Instrument) -> tuple[Item, ...]:
+    """Return the items of an instrument asked among others (AUDIT-C), in its own words.
+
+    Each item has its own scale; with `zero_first_ends`, items after the first are asked
+    only when the first is not "0" (a non-drinker is not asked AUDIT-C items 2 and 3).
+    """
     drinks = AskedWhen(
-        item=audit.item_ids[0], one_of=frozenset(audit.codes[1:]), hint=AUDITC_IF_DRINKS
+        item=instrument.item_ids[0],
+        one_of=frozenset(instrument.codes[1:]),
+        hint=INSTRUMENT_HINTS.get((instrument.id, "asked_when"), ""),
     )
+    scales = instrument.item_scales or (instrument.scale,) * len(instrument.items)
     return tuple(
         Item(
             id=item_id,
             label=label,
             kind=Kind.CHOICE,
             choices=tuple(
-                Choice(code, words) for code, words in zip(audit.codes, scale, strict=True)
+                Choice(code, words) for code, words in zip(instrument.codes, scale, strict=True)
             ),
             required=False,
-            hint=STANDARD_DRINK if number == 1 else "",
-            asked_when=None if number == 1 else drinks,
-            short_label=f"{audit.name} item {number}",
-            instrument=audit.id,
-            french_exempt=audit.french_exemption,
+            hint=INSTRUMENT_HINTS.get((instrument.id, "first"), "") if number == 1 else "",
+            asked_when=None if number == 1 or not instrument.zero_first_ends else drinks,
+            short_label=f"{instrument.name} item {number}",
+            instrument=instrument.id,
+            french_exempt=instrument.french_exemption,
         )
         for number, (item_id, label, scale) in enumerate(
-            zip(audit.item_ids, audit.items, audit.item_scales, strict=True), start=1
+            zip(instrument.item_ids, instrument.items, scales, strict=True), start=1
         )
     )
+
+
+def _auditc_items() -> tuple[Item, ...]:
+    """Return AUDIT-C's three items in WHO's words; items 2 and 3 only after a drinker's item 1."""
+    return instrument_items(instruments.AUDITC)
 
 
 #: Canada's standard drink (CCSA 2023), shown with AUDIT-C's first item. Our own words, not
@@ -423,9 +261,18 @@ STANDARD_DRINK = N_(
     "or 43 ml (1.5 oz) of spirits at 40%. You can skip these three questions."
 )
 AUDITC_IF_DRINKS = N_("Answer this if you have a drink containing alcohol.")
+#: The project's own hints beside an instrument's items: (instrument, "first") on its first
+#: item, (instrument, "asked_when") beside the items asked only after it.
+INSTRUMENT_HINTS: dict[tuple[str, str], str] = {
+    ("auditc", "first"): STANDARD_DRINK,
+    ("auditc", "asked_when"): AUDITC_IF_DRINKS,
+}
 
 
-SECTIONS: tuple[Section, ...] = (
+#: Today's questionnaire as Python declarations: forms/intake.yaml was generated from these
+#: (`flask questions export-yaml`), and tests/questions/test_definition.py proves the
+#: shipped definition builds exactly this. The app asks what the definition says.
+DECLARED_SECTIONS: tuple[Section, ...] = (
     Section(
         id="about_you",
         title="About you",
@@ -706,9 +553,9 @@ SECTIONS: tuple[Section, ...] = (
             ),
         ),
     ),
-    _instrument_section(instruments.PHQ9, "How you have been feeling"),
-    _instrument_section(instruments.GAD7, "Worry and nerves"),
-    _instrument_section(
+    instrument_section(instruments.PHQ9, "How you have been feeling"),
+    instrument_section(instruments.GAD7, "Worry and nerves"),
+    instrument_section(
         instruments.PCL5,
         "After a very stressful experience",
         asked_when=AskedWhen(
@@ -1128,21 +975,8 @@ SECTIONS: tuple[Section, ...] = (
     ),
 )
 
-#: The sections a patient answers one page at a time, in order.
-PAGES: tuple[Section, ...] = tuple(s for s in SECTIONS if s.placement == "page")
-
-#: Every item by id.
-ITEMS: dict[str, Item] = {item.id: item for section in SECTIONS for item in section.items}
-
-#: The messages of each date item, whole sentences that name it (see DateWords).
-DATE_WORDS: dict[str, DateWords] = {"date_of_birth": DATE_OF_BIRTH_WORDS}
-
-#: The section that holds each item.
-SECTION_OF: dict[str, Section] = {
-    item.id: section for section in SECTIONS for item in section.items
-}
-
-FACTS: dict[str, Fact] = {
+#: Every fact the app knows how to derive (derive_facts); a definition names the ones it uses.
+ALL_FACTS: dict[str, Fact] = {
     fact.id: fact
     for fact in (
         Fact("age_years", "Age in whole years on the day of submission", ("date_of_birth",)),
@@ -1174,6 +1008,42 @@ FACTS: dict[str, Fact] = {
 }
 
 
+#: Answers to the crisis question that show crisis help at once.
+CRISIS_ANSWERS = frozenset({"yes", "prefer_not"})
+#: The answers that showed crisis help before the questions were data (DECLARED_SECTIONS).
+DECLARED_CRISIS_TRIGGERS: dict[str, frozenset[str]] = {
+    "suicidal_thoughts_now": CRISIS_ANSWERS,
+    instruments.PHQ9_ITEM9: frozenset(instruments.PHQ9.codes[1:]),
+    # Intent, a plan, and suicidal behaviour or an attempt within 3 months (ITEMS.md, 11).
+    cssrs.Q4: CRISIS_ANSWERS,
+    cssrs.Q5: CRISIS_ANSWERS,
+    cssrs.Q6_RECENT: CRISIS_ANSWERS,
+    "suicide_attempt_past_3_months": CRISIS_ANSWERS,
+}
+
+#: The questionnaire definition shipped with the app (QUESTIONS_PATH names the one served).
+SHIPPED_PATH = Path(__file__).resolve().parents[2] / "forms" / "intake.yaml"
+
+#: The definition this process asks (install() replaces it when QUESTIONS_PATH names another).
+#: The shipped file is checked in both of the project's languages (start-up reuses it).
+DEFINITION: Definition = load_definition(SHIPPED_PATH, ("en", "fr_CA"), all_facts=ALL_FACTS)
+
+#: Every section of the definition, in order (pages and the start/last-step items).
+SECTIONS: tuple[Section, ...] = DEFINITION.sections
+#: The sections a patient answers one page at a time, in order.
+PAGES: tuple[Section, ...] = tuple(s for s in SECTIONS if s.placement == "page")
+#: Every item by id.
+ITEMS: dict[str, Item] = {item.id: item for section in SECTIONS for item in section.items}
+#: The messages of each date item, whole sentences that name it (see DateWords).
+DATE_WORDS: dict[str, DateWords] = {"date_of_birth": DATE_OF_BIRTH_WORDS}
+#: The section that holds each item.
+SECTION_OF: dict[str, Section] = {
+    item.id: section for section in SECTIONS for item in section.items
+}
+#: The derived facts the definition names, by id.
+FACTS: dict[str, Fact] = dict(DEFINITION.facts)
+
+
 def with_role(role: Role) -> Item:
     """Return the one item that has this role."""
     (item,) = (item for item in ITEMS.values() if item.role is role)
@@ -1186,25 +1056,69 @@ PRIVACY_CONSENT = with_role(Role.PRIVACY_CONSENT)
 UNDERSTANDS_REVIEW = with_role(Role.UNDERSTANDS_REVIEW)
 #: What a clinician needs to reach the patient, and nothing more.
 CONTACT_ITEMS: tuple[Item, ...] = tuple(i for i in ITEMS.values() if i.role is Role.CONTACT)
-#: Answers to the crisis question that show crisis help at once.
-CRISIS_ANSWERS = frozenset({"yes", "prefer_not"})
-#: Every answer that shows crisis help at once: the crisis question, and PHQ-9 item 9
-#: answered above "Not at all" (item id -> answer codes).
-CRISIS_TRIGGERS: dict[str, frozenset[str]] = {
-    CRISIS_QUESTION.id: CRISIS_ANSWERS,
-    instruments.PHQ9_ITEM9: frozenset(instruments.PHQ9.codes[1:]),
-    # Intent, a plan, and suicidal behaviour or an attempt within 3 months (ITEMS.md, 11).
-    cssrs.Q4: CRISIS_ANSWERS,
-    cssrs.Q5: CRISIS_ANSWERS,
-    cssrs.Q6_RECENT: CRISIS_ANSWERS,
-    "suicide_attempt_past_3_months": CRISIS_ANSWERS,
-}
+#: Every answer that shows crisis help at once (item id -> answer codes): the items marked
+#: shows_crisis_help in the definition, and PHQ-9 item 9 answered above "Not at all".
+CRISIS_TRIGGERS: dict[str, frozenset[str]] = dict(DEFINITION.crisis_triggers)
 #: The page that asks the crisis question.
 CRISIS_SECTION = SECTION_OF[CRISIS_QUESTION.id]
 #: Each number item's unit item, if it has one (weight_value -> weight_unit).
 UNIT_OF: dict[str, Item] = {
     item.unit_of: item for item in ITEMS.values() if item.unit_of is not None
 }
+#: The words of earlier definitions built again to show old submissions (flagging/versions),
+#: by language: English text -> its translation. Read after today's definition's own.
+EARLIER_TEXTS: dict[str, dict[str, str]] = {}
+
+
+def remember_texts(definition: Definition) -> None:
+    """Keep an earlier definition's translations, for the pages that show its questions."""
+    for locale, texts in definition.texts.items():
+        EARLIER_TEXTS.setdefault(locale, {}).update(texts)
+
+
+#: Called after install() with the new definition in place: modules that derive something
+#: from the catalogue when imported (forms, version, the intake's pages) refresh it.
+_LISTENERS: list[Callable[[], None]] = []
+
+
+def on_install(listener: Callable[[], None]) -> Callable[[], None]:
+    """Register a function to call whenever another definition is installed (a decorator)."""
+    _LISTENERS.append(listener)
+    return listener
+
+
+def install(definition: Definition) -> None:
+    """Make a checked definition the one this process asks (QUESTIONS_PATH; tests).
+
+    One questionnaire per process: create_app installs the configured definition, and
+    every page, export and rule check reads it through this module. Dicts are updated in
+    place, so a module holding one sees the new questions.
+    """
+    global DEFINITION, SECTIONS, PAGES, DATE_OF_BIRTH, CRISIS_QUESTION
+    global PRIVACY_CONSENT, UNDERSTANDS_REVIEW, CONTACT_ITEMS, CRISIS_SECTION
+    DEFINITION = definition
+    SECTIONS = definition.sections
+    PAGES = tuple(s for s in SECTIONS if s.placement == "page")
+    _replace(ITEMS, {item.id: item for section in SECTIONS for item in section.items})
+    _replace(SECTION_OF, {item.id: section for section in SECTIONS for item in section.items})
+    _replace(FACTS, definition.facts)
+    _replace(CRISIS_TRIGGERS, definition.crisis_triggers)
+    _replace(UNIT_OF, {item.unit_of: item for item in ITEMS.values() if item.unit_of is not None})
+    DATE_OF_BIRTH = with_role(Role.DATE_OF_BIRTH)
+    CRISIS_QUESTION = with_role(Role.CRISIS)
+    PRIVACY_CONSENT = with_role(Role.PRIVACY_CONSENT)
+    UNDERSTANDS_REVIEW = with_role(Role.UNDERSTANDS_REVIEW)
+    CONTACT_ITEMS = tuple(i for i in ITEMS.values() if i.role is Role.CONTACT)
+    CRISIS_SECTION = SECTION_OF[CRISIS_QUESTION.id]
+    for listener in _LISTENERS:
+        listener()
+
+
+def _replace(target: dict[Any, Any], values: Mapping[Any, Any]) -> None:
+    target.clear()
+    target.update(values)
+
+
 #: The weight, checked against WEIGHT_USUAL_KG on its page (the patient may confirm it).
 WEIGHT_ITEM = "weight_value"
 
@@ -1230,7 +1144,8 @@ def derive_facts(answers: Mapping[str, Any], today: date) -> dict[str, int | flo
         facts["bp_systolic"], facts["bp_diastolic"] = parse_blood_pressure(reading)
     facts.update(instruments.scores(answers))
     facts[cssrs.RISK_FACT] = cssrs.risk_tier(answers)
-    return facts
+    # Only the facts the definition names: a rule can name no other (and none is stored).
+    return {name: value for name, value in facts.items() if name in FACTS}
 
 
 # --- the C-SSRS screener setting (CSSRS_SCREENER_ENABLED) ------------------------------

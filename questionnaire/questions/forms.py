@@ -338,6 +338,24 @@ FORM_NAMES: frozenset[str] = frozenset(catalogue.ITEMS).union(
 )
 
 
+def asked_now(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the answers to questions the definition served now asks (a draft may hold
+    answers to questions an earlier definition asked)."""
+    return {name: value for name, value in raw.items() if name in FORM_NAMES}
+
+
+@catalogue.on_install
+def _refresh() -> None:
+    """Build the forms of another definition's pages (catalogue.install)."""
+    global FORM_NAMES
+    SECTIONS_BY_ID.clear()
+    SECTIONS_BY_ID.update({section.id: section for section in catalogue.SECTIONS})
+    FORM_NAMES = frozenset(catalogue.ITEMS).union(
+        *(part_names(item.id) for item in catalogue.ITEMS.values() if item.kind is Kind.DATE)
+    )
+    section_form_class.cache_clear()
+
+
 def normalise(item: Item, data: Any) -> Any:
     """Return the stored form of one field's data, or None for no answer."""
     value = item.kind.traits.value
@@ -429,12 +447,13 @@ _FORMS = threading.local()
 
 def _filled_form(section_id: str, formdata: MultiDict[str, str], screener: bool = False) -> Any:
     """Return this thread's form for a section, filled from formdata alone (nothing kept)."""
-    forms: dict[tuple[str, bool], Any] = _FORMS.__dict__.setdefault("by_section", {})
-    form = forms.get((section_id, screener))
+    # Keyed by the form class, not the section id: another definition (catalogue.install)
+    # has new classes, so a thread never fills a form of the questions asked before.
+    forms: dict[type, Any] = _FORMS.__dict__.setdefault("by_class", {})
+    form_class = section_form_class(section_id, screener=screener)
+    form = forms.get(form_class)
     if form is None:
-        form = forms[(section_id, screener)] = section_form_class(section_id, screener=screener)(
-            formdata=formdata
-        )
+        form = forms[form_class] = form_class(formdata=formdata)
     else:
         # process() sets every field again from this formdata (or its default when absent),
         # and validate() starts from no errors: no earlier answer can survive.

@@ -33,6 +33,8 @@ Sources (see the README, "Standard instruments"):
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -356,6 +358,43 @@ BY_ID: dict[str, Instrument] = {instrument.id: instrument for instrument in INST
 INSTRUMENT_OF: dict[str, Instrument] = {
     item_id: instrument for instrument in INSTRUMENTS for item_id in instrument.item_ids
 }
+
+
+def wording_fingerprint(instrument: Instrument) -> str:
+    """Return a SHA-256 of an instrument's published parts: stem, items, scales, codes."""
+    parts = {
+        "stem": instrument.stem,
+        "items": list(instrument.items),
+        "scale": list(instrument.scale),
+        "item_scales": [list(scale) for scale in instrument.item_scales],
+        "codes": list(instrument.codes),
+    }
+    canonical = json.dumps(parts, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+#: Each instrument's published wording, locked: a definition that includes an instrument
+#: whose words, items or scale differ from these is refused at start-up (definition.py).
+LOCKED: dict[str, str] = {
+    "phq9": "c5b20e159f3050dd87405875b054c3f86a827c4d8b4ba08b67481774ec9dc515",
+    "gad7": "b348c60756bab77f8b821925ff61792a3b634f9efceb2372090499970372678b",
+    "pcl5": "635ba7b6900bb303b8ba5c263d2256931d691e40a505258723475b0b05875823",
+    "auditc": "1e02972269d385c16f1808e63d31a777ac032ea92280491e5621af71a0eeea7e",
+}
+
+
+def altered(instrument: Instrument) -> str:
+    """Return how an instrument differs from its locked published wording ("" when it does not)."""
+    locked = LOCKED.get(instrument.id)
+    if locked is None:
+        return "it is not one of the instruments the project has checked against its source"
+    if wording_fingerprint(instrument) != locked:
+        return (
+            f"its stem, {len(instrument.items)} items or {len(instrument.scale)}-point scale "
+            "differ from the published wording"
+        )
+    return ""
+
 
 #: PHQ-9's item 9 (thoughts of being better off dead or of self-harm), as a fact of its own.
 PHQ9_ITEM9 = "phq9_9"

@@ -18,9 +18,11 @@ from questionnaire.questions import catalogue, cssrs
 VERSION_LENGTH = 12
 
 
-def catalogue_fingerprint(screener: bool = False) -> str:
+def catalogue_fingerprint(
+    screener: bool = False, sections: tuple[catalogue.Section, ...] | None = None
+) -> str:
     """Return a short SHA-256 of everything the patient is asked (with the screener on/off)."""
-    sections = [
+    asked = [
         {
             "id": section.id,
             "title": section.title,
@@ -41,9 +43,12 @@ def catalogue_fingerprint(screener: bool = False) -> str:
                 for item in section.items
             ],
         }
-        for section in (catalogue.asked_section(page, screener) for page in catalogue.SECTIONS)
+        for section in (
+            catalogue.asked_section(page, screener)
+            for page in (catalogue.SECTIONS if sections is None else sections)
+        )
     ]
-    canonical = json.dumps(sections, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    canonical = json.dumps(asked, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:VERSION_LENGTH]
 
 
@@ -53,6 +58,14 @@ def catalogue_fingerprint(screener: bool = False) -> str:
 QUESTIONNAIRE_VERSION = catalogue_fingerprint()
 #: The version with the C-SSRS screener off (the default) and on: the wording differs.
 VERSIONS: dict[bool, str] = {False: QUESTIONNAIRE_VERSION, True: catalogue_fingerprint(True)}
+
+
+@catalogue.on_install
+def _refresh() -> None:
+    """Fingerprint another definition's questions (catalogue.install)."""
+    global QUESTIONNAIRE_VERSION
+    QUESTIONNAIRE_VERSION = catalogue_fingerprint()
+    VERSIONS.update({False: QUESTIONNAIRE_VERSION, True: catalogue_fingerprint(True)})
 
 
 def screener_version(version: str | None) -> bool:

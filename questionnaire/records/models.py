@@ -726,3 +726,22 @@ class QuestionnaireVersion(db.Model):  # type: ignore[name-defined]
 
     def __repr__(self) -> str:
         return f"<QuestionnaireVersion {self.version}>"
+
+
+class QuestionnaireDefinition(db.Model):  # type: ignore[name-defined]
+    """A questionnaire definition the app has served, kept so each submission renders with
+    the questions its patient answered (flagging/versions.py). Public data only.
+    """
+
+    __tablename__ = "questionnaire_definitions"
+
+    #: The catalogue's fingerprint with one screener setting (Submission.questionnaire_version).
+    version: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    #: SHA-256 of the definition file's bytes.
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    first_served_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: The definition file's text (forms/intake.yaml as served).
+    definition: Mapped[str] = mapped_column(sa.Text)
+
+    def __repr__(self) -> str:
+        return f"<QuestionnaireDefinition {self.version}>"

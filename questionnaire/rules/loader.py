@@ -137,6 +137,10 @@ class _Reporter:
         return None
 
 
+#: Shared with the questionnaire definition's loader, which names its own subjects.
+Reporter = _Reporter
+
+
 @dataclass
 class _Parts:
     """The parts of a table that passed schema validation (all of them when it is sound)."""
@@ -293,8 +297,8 @@ def _validate(data: dict[str, Any], reporter: _Reporter) -> _Parts:
         spec = TableSpec.model_validate(data)
     except ValidationError as error:
         for details in error.errors():
-            path = _data_path(data, details["loc"])
-            reporter.at(path, _schema_message(details, path))
+            path = data_path(data, details["loc"])
+            reporter.at(path, schema_message(details, path))
         return _salvage(data)
     return _Parts(
         version=spec.version,
@@ -355,7 +359,7 @@ def _entries(data: dict[str, Any], key: str) -> list[tuple[int, Any]]:
     return list(enumerate(entries)) if isinstance(entries, list) else []
 
 
-def _data_path(data: Any, loc: tuple[str | int, ...]) -> YamlPath:
+def data_path(data: Any, loc: tuple[str | int, ...]) -> YamlPath:
     """Map a pydantic error location onto the YAML, dropping union tags and model names."""
     path: list[str | int] = []
     current = data
@@ -368,7 +372,14 @@ def _data_path(data: Any, loc: tuple[str | int, ...]) -> YamlPath:
     return tuple(path)
 
 
-def _schema_message(details: ErrorDetails, path: YamlPath) -> str:
+def schema_message(
+    details: ErrorDetails, path: YamlPath, known_keys: frozenset[str] = KNOWN_KEYS
+) -> str:
+    """Return a pydantic error as the file's author needs it: what is wrong, what to do.
+
+    Shared with the questionnaire definition's loader (questions/definition.py), which
+    passes its own known keys for "did you mean" suggestions.
+    """
     kind = details["type"]
     loc = details["loc"]
     key = loc[-1] if kind == "missing" and loc else (path[-1] if path else None)
@@ -377,7 +388,7 @@ def _schema_message(details: ErrorDetails, path: YamlPath) -> str:
     if kind == "missing":
         return f"{name} is missing; add it"
     if kind == "extra_forbidden":
-        close = difflib.get_close_matches(str(key), sorted(KNOWN_KEYS), n=1, cutoff=0.6)
+        close = difflib.get_close_matches(str(key), sorted(known_keys), n=1, cutoff=0.6)
         if close:
             return f"unexpected key {name}; did you mean '{close[0]}'? Otherwise remove it"
         return f"unexpected key {name}; remove it or fix its spelling"

@@ -40,6 +40,13 @@ from questionnaire.urgent.outbox import queue_alerts
 CONTACT_ITEMS = tuple(item.id for item in catalogue.CONTACT_ITEMS)
 
 
+@catalogue.on_install
+def _refresh() -> None:
+    """Name another definition's contact items (catalogue.install)."""
+    global CONTACT_ITEMS
+    CONTACT_ITEMS = tuple(item.id for item in catalogue.CONTACT_ITEMS)
+
+
 class CloseRefused(ValueError):
     """An unsent intake cannot be closed as asked; the message (marked, args[0]) says what to do."""
 

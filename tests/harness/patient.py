@@ -32,9 +32,9 @@ from urllib.parse import urlsplit
 import requests
 
 from questionnaire.intake.routes import WEIGHT_CONFIRM_FIELD
+from questionnaire.questions import catalogue
 from questionnaire.questions.catalogue import (
     ITEMS,
-    PAGES,
     WEIGHT_ITEM,
     Kind,
     Section,
@@ -89,7 +89,7 @@ def page_answers(section: Section, answers: dict[str, Any]) -> dict[str, Any]:
 def asked_pages(answers: dict[str, Any], language: str = "en") -> list[Section]:
     """Return the pages a patient with these answers is asked, in order (PCL-5 needs PTSD;
     a page with no official version in the patient's language is left out)."""
-    return [section for section in PAGES if section_is_asked(section, answers, language)]
+    return [section for section in catalogue.PAGES if section_is_asked(section, answers, language)]
 
 
 def _accepted_language(client: FlaskClient | str) -> str:
@@ -319,7 +319,7 @@ class Patient(Browser):
         return self.persist("POST", path, data, deadline, page=section)
 
     def answer_all(self, answers: dict[str, Any], deadline: float | None = None) -> list[Response]:
-        return [self.answer(section, answers, deadline) for section in PAGES]
+        return [self.answer(section, answers, deadline) for section in catalogue.PAGES]
 
     def send_form(self, deadline: float | None = None) -> dict[str, str]:
         """GET the check page; return the send form's data (as the button would post it)."""
@@ -339,7 +339,7 @@ class Patient(Browser):
 
     def walk_to_check(self, answers: dict[str, Any], deadline: float | None = None) -> None:
         """Start and answer every page, each leading on to the next, up to the check page."""
-        expect_redirect(self.start(deadline), f"/questions/{PAGES[0].id}", "start")
+        expect_redirect(self.start(deadline), f"/questions/{catalogue.PAGES[0].id}", "start")
         asked = asked_pages(answers, self.language)
         for index, section in enumerate(asked):
             response = self.answer(section, answers, deadline, action="continue")

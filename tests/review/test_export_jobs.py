@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from flask.testing import FlaskClient
 from questionnaire.exports import csv as export_csv
 from questionnaire.exports import jobs
 from questionnaire.extensions import db
+from questionnaire.questions.catalogue import Item
 from questionnaire.records.models import AuditEvent, ExportJob, Submission
 from questionnaire.records.references import format_reference
 from tests.auth.helpers import make_clinician, sign_in
@@ -241,8 +242,10 @@ def test_a_failure_mid_job_fails_it_and_offers_no_file(
         submit(app, answers)
     real = export_csv.submissions_csv
 
-    def breaks_after_two(submissions: Iterable[Submission]) -> Iterator[str]:
-        for number, line in enumerate(real(submissions)):
+    def breaks_after_two(
+        submissions: Iterable[Submission], earlier: Sequence[Item] = ()
+    ) -> Iterator[str]:
+        for number, line in enumerate(real(submissions, earlier)):
             if number == 3:  # the header and two rows went out
                 raise OSError("disk full")
             yield line

@@ -39,7 +39,7 @@ def _export(kind: str, rows_of: str) -> BaseResponse | tuple[str, int]:
     def stream() -> Iterator[str]:
         if excel:
             yield export_jobs.EXCEL_BOM
-        yield from export_jobs.csv_lines(rows_of, all_in_queue(db.session, wanted))
+        yield from export_jobs.csv_lines(rows_of, all_in_queue(db.session, wanted), db.session)
 
     name = export_jobs.download_name(rows_of, "excel" if excel else "plain")
     return download(stream_with_context(stream()), "text/csv; charset=utf-8", name)

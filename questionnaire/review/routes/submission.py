@@ -14,6 +14,7 @@ from questionnaire.auth import signed_in_clinician
 from questionnaire.clinic_time import clinic_today
 from questionnaire.exports import fhir
 from questionnaire.extensions import db, now
+from questionnaire.flagging import versions
 from questionnaire.questions import catalogue
 from questionnaire.questions.version import screener_of
 from questionnaire.questions.words import section_rows
@@ -42,6 +43,14 @@ def asked_with_screener(submission: Submission) -> bool:
     return screener_of(submission.questionnaire_version, submission.answers)
 
 
+def pages_as_answered(submission: Submission, screener: bool) -> tuple[catalogue.Section, ...]:
+    """Return the pages this submission was asked: its own version's, in the words it read."""
+    return tuple(
+        catalogue.accepted_section(page, screener)
+        for page in versions.pages_of(db.session, submission.questionnaire_version)
+    )
+
+
 def render_submission(
     submission: Submission, error: str | None = None, status: int = 200
 ) -> tuple[str, int]:
@@ -68,7 +77,7 @@ def render_submission(
                         section, submission.answers, languages.translate, languages.number
                     ),
                 )
-                for section in catalogue.pages_as_answered(screener)
+                for section in pages_as_answered(submission, screener)
                 if section.instrument is None  # the instruments: one compact row each
             ],
             scores=score_rows(submission.answers, submission.language),
@@ -121,7 +130,7 @@ def submission_print(reference: str) -> tuple[str, int]:
             # An answer a flag already shows is not printed again below it.
             sections=[
                 (section, [row for row in rows if row.item.id not in flagged])
-                for section in catalogue.pages_as_answered(screener)
+                for section in pages_as_answered(found, screener)
                 if section.instrument is None
                 and (
                     rows := section_rows(
@@ -144,7 +153,12 @@ def _base_url() -> str:
 def submission_fhir(reference: str) -> Response:
     """Download one submission as a FHIR R4 Bundle (QuestionnaireResponse and DetectedIssues)."""
     found = submission_or_404(reference)
-    bundle = fhir.submission_bundle(found, _base_url(), current_app.config["CLINIC_NAME"])
+    bundle = fhir.submission_bundle(
+        found,
+        _base_url(),
+        current_app.config["CLINIC_NAME"],
+        sections=versions.sections_of(db.session, found.questionnaire_version),
+    )
     audit.record(db.session, "export_fhir", actor=signed_in_clinician(), submission=found)
     db.session.commit()
     return download(
