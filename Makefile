@@ -106,5 +106,20 @@ screenshots: $(STAMP) translations
 cluster: $(STAMP) translations
 	bench/cluster.sh
 
+# Mutation testing of the pure core with mutmut (docs/developers-mutation.md); not in CI.
+# One module after another, 2 processes; a fresh mutants/ each time (stale stats skip tests).
+# MUTANT_MODULES=rules.engine runs one module.
+MUTANT_MODULES ?= questions.parsers questions.instruments rules.conditions rules.engine rules.lexicon
+MUTANT_CHILDREN ?= 2
+.PHONY: mutants
+mutants: $(STAMP) translations
+	rm -rf mutants && mkdir mutants
+	for module in $(MUTANT_MODULES); do \
+		echo "make mutants: questionnaire.$$module (log: mutants/$$module.log)"; \
+		$(BIN)/mutmut run "questionnaire.$$module.*" --max-children $(MUTANT_CHILDREN) \
+			>mutants/$$module.log 2>&1 || { tail -n 30 mutants/$$module.log; exit 1; }; \
+	done
+	$(BIN)/python tests/mutation_score.py $(MUTANT_MODULES)
+
 clean:
 	rm -rf $(VENV) bench/.peers .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,202 @@
+"""Conditions mutation testing found untested: mentions under all and not, not over answered,
+each context a mention can be asked in, and what a rule with an odd value says about it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import TypeAdapter
+
+from questionnaire.flagging.table import load_rule_table
+from questionnaire.rules.conditions import (
+    Compiled,
+    ValueTypeError,
+    compile_condition,
+    is_missing,
+    mentioned_lists,
+)
+from questionnaire.rules.schema import Condition
+from tests.conftest import PROJECT_ROOT
+from tests.rules.test_engine import FIELDS
+
+#: The shipped table's reader: its term lists and its context rules (negated, historical...).
+READER = load_rule_table(PROJECT_ROOT / "rules.yaml").reader
+_CONDITION: TypeAdapter[Any] = TypeAdapter(Condition)
+
+BENZOS = {"item": "medications", "mentions": "benzodiazepines"}
+HEART = {"item": "heart_condition", "equals": "yes"}
+ATIVAN = {"written": "Ativan", "term": "Ativan", "how": "exact", "edits": 0}
+NEGATED_XANAX = {
+    "written": "Xanax",
+    "term": "Xanax",
+    "how": "exact",
+    "edits": 0,
+    "list": "benzodiazepines",
+    "context": "negated",
+    "trigger": "no",
+    "clause": "no Xanax",
+}
+
+
+def compiled(spec: dict[str, Any]) -> Compiled:
+    return compile_condition(_CONDITION.validate_python(spec), FIELDS, READER)
+
+
+def holds(spec: dict[str, Any], values: dict[str, Any]) -> bool:
+    return compiled(spec).test(values, {})
+
+
+def evidence(spec: dict[str, Any], values: dict[str, Any]) -> list[dict[str, Any]]:
+    """Return the evidence of a condition that holds (asserting that it does)."""
+    condition = compiled(spec)
+    cache: dict[str, Any] = {}
+    assert condition.test(values, cache)
+    out: list[dict[str, Any]] = []
+    condition.explain(values, cache, out)
+    return out
+
+
+def in_context(context: str) -> dict[str, Any]:
+    return {**BENZOS, "context": context}
+
+
+@pytest.mark.parametrize("extra", [[], [{"fact": "weight_kg", "at_least": 100}]])
+def test_mentions_inside_all_holds_and_gives_the_terms_read(extra: list[dict[str, Any]]) -> None:
+    spec = {"all": [HEART, BENZOS, *extra]}
+    values = {"heart_condition": "yes", "medications": "Ativan 1mg", "weight_kg": 120}
+    found = evidence(spec, values)
+    assert found[:2] == [
+        {"item": "heart_condition", "value": "yes"},
+        {"item": "medications", "matched": ["Ativan"], "read": [ATIVAN]},
+    ]
+    assert not holds(spec, {**values, "medications": "sertraline"})
+    assert not holds(spec, {**values, "heart_condition": "no"})
+    assert not holds(spec, {**values, "medications": None})
+
+
+def test_mentions_inside_any_reports_only_when_it_holds() -> None:
+    spec = {"any": [HEART, BENZOS]}
+    assert evidence(spec, {"heart_condition": "yes", "medications": "sertraline"}) == [
+        {"item": "heart_condition", "value": "yes"}
+    ]
+    assert evidence(spec, {"heart_condition": "no", "medications": "Ativan"}) == [
+        {"item": "medications", "matched": ["Ativan"], "read": [ATIVAN]}
+    ]
+
+
+@pytest.mark.parametrize("medications", ["sertraline", None, "", "no Ativan"])
+def test_not_over_mentions_reports_the_text_it_looked_at(medications: str | None) -> None:
+    spec = {"not": BENZOS}
+    assert evidence(spec, {"medications": medications}) == [
+        {"item": "medications", "value": medications}
+    ]
+    assert not holds(spec, {"medications": "Ativan"})
+
+
+def test_not_over_mentions_of_a_non_text_raises_rather_than_holding() -> None:
+    with pytest.raises(ValueTypeError, match="field 'medications' should hold text"):
+        holds({"not": BENZOS}, {"medications": 3})
+
+
+@pytest.mark.parametrize("value", [None, "", [], ()])
+def test_not_over_answered_holds_when_missing_and_reports_the_value(value: Any) -> None:
+    spec = {"not": {"item": "medications", "answered": True}}
+    # Evidence keeps a copy of a collection, as a list.
+    seen = list(value) if isinstance(value, tuple) else value
+    assert evidence(spec, {"medications": value}) == [{"item": "medications", "value": seen}]
+    assert not holds(spec, {"medications": "none"})
+    # Twice negated: answered again.
+    assert holds({"not": spec}, {"medications": "none"})
+    assert not holds({"not": {"item": "consent", "answered": False}}, {})
+    assert holds({"not": {"item": "consent", "answered": False}}, {"consent": False})
+
+
+@pytest.mark.parametrize(
+    ("text", "true_in"),
+    [
+        ("Ativan", {"plain"}),
+        ("no Ativan", {"only_in_context", "negated"}),
+        ("stopped Ativan years ago", {"only_in_context", "historical"}),
+        ("Ativan, but no Xanax", {"plain", "negated"}),
+        ("sertraline", set()),
+        ("", set()),
+    ],
+)
+def test_each_context_holds_for_its_own_mentions(text: str, true_in: set[str]) -> None:
+    for context in ("plain", "only_in_context", "negated", "historical", "allergy"):
+        assert holds(in_context(context), {"medications": text}) is (context in true_in), context
+
+
+def test_a_plain_mention_lists_the_same_list_named_in_context_too() -> None:
+    values = {"medications": "Ativan, but no Xanax"}
+    assert evidence(BENZOS, values) == [
+        {
+            "item": "medications",
+            "matched": ["Ativan"],
+            "read": [ATIVAN],
+            "also_named": [NEGATED_XANAX],
+        }
+    ]
+    assert evidence(in_context("negated"), values) == [
+        {"item": "medications", "matched": ["Xanax"], "read": [NEGATED_XANAX]}
+    ]
+
+
+def test_only_in_context_gives_every_mention_in_any_context() -> None:
+    found = evidence(in_context("only_in_context"), {"medications": "no Ativan, stopped Xanax"})
+    (entry,) = found
+    assert entry["matched"] == ["Ativan", "Xanax"]
+    assert [(read["context"], read["trigger"]) for read in entry["read"]] == [
+        ("negated", "no"),
+        ("historical", "stopped"),
+    ]
+    assert "also_named" not in entry
+
+
+def test_explaining_a_missing_text_adds_nothing() -> None:
+    out: list[dict[str, Any]] = []
+    compiled(BENZOS).explain({"medications": None}, {}, out)
+    assert out == []
+
+
+def test_the_lists_a_condition_reads_are_found_anywhere_in_its_tree() -> None:
+    spec = {
+        "any": [
+            {"all": [HEART, BENZOS]},
+            {"not": {"item": "medications", "mentions": "stimulants"}},
+            {"item": "medications", "answered": True},
+        ]
+    }
+    assert mentioned_lists(_CONDITION.validate_python(spec)) == {
+        ("medications", "benzodiazepines"),
+        ("medications", "stimulants"),
+    }
+    assert mentioned_lists(_CONDITION.validate_python(HEART)) == set()
+
+
+@pytest.mark.parametrize(
+    ("value", "missing"),
+    [(None, True), ("", True), ([], True), ((), True), (0, False), (False, False), (" ", False)],
+)
+def test_what_counts_as_missing(value: Any, missing: bool) -> None:
+    assert is_missing(value) is missing
+
+
+@pytest.mark.parametrize(
+    ("spec", "value", "expected"),
+    [
+        ({"item": "medications", "mentions": "benzodiazepines"}, 3, "text"),
+        ({"item": "heart_condition", "equals": "yes"}, 1, "an answer code"),
+        ({"item": "drugs", "includes_any": ["cocaine"]}, "cocaine", "a list of answer codes"),
+        ({"fact": "weight_kg", "at_least": 35}, "70", "a number"),
+        ({"item": "consent", "equals": True}, "y", "true or false"),
+    ],
+)
+def test_a_wrong_type_names_the_field_and_what_it_should_hold(
+    spec: dict[str, Any], value: Any, expected: str
+) -> None:
+    name = spec.get("item") or spec["fact"]
+    with pytest.raises(ValueTypeError) as raised:
+        holds(spec, {name: value})
+    assert str(raised.value) == f"field '{name}' should hold {expected}"
