@@ -12,6 +12,7 @@ from questionnaire.flagging.table import load_rule_table
 from questionnaire.rules.conditions import (
     Compiled,
     ValueTypeError,
+    check_condition,
     compile_condition,
     is_missing,
     mentioned_lists,
@@ -200,3 +201,170 @@ def test_a_wrong_type_names_the_field_and_what_it_should_hold(
     with pytest.raises(ValueTypeError) as raised:
         holds(spec, {name: value})
     assert str(raised.value) == f"field '{name}' should hold {expected}"
+
+
+def test_mentions_first_in_a_pair_reads_through_the_cache() -> None:
+    # The two-child fast paths of all and any pass the reading cache to their first child.
+    values = {"heart_condition": "yes", "medications": "Ativan"}
+    assert holds({"all": [BENZOS, HEART]}, values)
+    assert holds({"any": [BENZOS, HEART]}, {**values, "heart_condition": "no"})
+    cache: dict[str, Any] = {}
+    assert compiled({"all": [BENZOS, HEART]}).test(values, cache)
+    assert list(cache) == ["medications"]
+
+
+def test_a_double_not_reports_what_its_leaves_looked_at() -> None:
+    spec = {"not": {"not": {"all": [HEART, BENZOS]}}}
+    values = {"heart_condition": "yes", "medications": "Ativan"}
+    assert evidence(spec, values) == [
+        {"item": "heart_condition", "value": "yes"},
+        {"item": "medications", "value": "Ativan"},
+    ]
+
+
+# --- checking ----------------------------------------------------------------------------
+
+LEXICON_NAMES = dict.fromkeys(["benzos", "benzoz", "benzo", "benzodiazepines", "stimulants"])
+
+
+def problems(spec: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
+    """Return every (path, message) check_condition reports for a condition."""
+    found: list[tuple[tuple[str | int, ...], str]] = []
+    check_condition(
+        _CONDITION.validate_python(spec),
+        ("when",),
+        FIELDS,
+        LEXICON_NAMES,
+        lambda path, message: found.append((path, message)),
+    )
+    return found
+
+
+@pytest.mark.parametrize(
+    ("spec", "path", "message"),
+    [
+        (
+            {"item": "medications", "mentions": "benzs"},
+            ("when", "mentions"),
+            "there is no lexicon 'benzs'; did you mean 'benzos', 'benzo' or 'benzoz'?",
+        ),
+        (
+            {"item": "medications", "mentions": "zzzz"},
+            ("when", "mentions"),
+            "there is no lexicon 'zzzz'; add it under lexicons:",
+        ),
+        (
+            {"item": "weight_kg", "at_least": 3},
+            ("when", "item"),
+            "'weight_kg' is a derived fact, not an item; write fact: weight_kg",
+        ),
+        (
+            {"fact": "heart_condition", "equals": "yes"},
+            ("when", "fact"),
+            "'heart_condition' is a questionnaire item, not a fact; write item: heart_condition",
+        ),
+        (
+            {"item": "heart_condtion", "equals": "yes"},
+            ("when", "item"),
+            "there is no item 'heart_condtion'; did you mean 'heart_condition'?",
+        ),
+        (
+            {"fact": "weight", "at_least": 3},
+            ("when", "fact"),
+            "there is no fact 'weight'; did you mean 'weight_kg'?",
+        ),
+        (
+            {"item": "zzz", "equals": "yes"},
+            ("when", "item"),
+            "there is no item 'zzz'; check the item names",
+        ),
+        (
+            {"item": "heart_condition", "includes_any": ["yes"]},
+            ("when", "includes_any"),
+            "item 'heart_condition' holds one answer code, so 'includes_any' does not apply "
+            "(it is a single-choice item: use one_of); use one of: equals, one_of, answered",
+        ),
+        (
+            {"item": "heart_condition", "mentions": "benzos"},
+            ("when", "mentions"),
+            "item 'heart_condition' holds one answer code, so 'mentions' does not apply; "
+            "use one of: equals, one_of, answered",
+        ),
+        (
+            {"item": "drugs", "equals": "cocaine"},
+            ("when", "equals"),
+            "item 'drugs' holds a list of answer codes, so 'equals' does not apply "
+            "(it is a multiple-choice item: use includes_any); use one of: includes_any, answered",
+        ),
+        (
+            {"item": "drugs", "one_of": ["cocaine"]},
+            ("when", "one_of"),
+            "item 'drugs' holds a list of answer codes, so 'one_of' does not apply "
+            "(it is a multiple-choice item: use includes_any); use one of: includes_any, answered",
+        ),
+        (
+            {"item": "drugs", "includes_any": ["heroin"]},
+            ("when", "includes_any"),
+            "item 'drugs' has no answer code 'heroin'; use one of: cocaine, opioids, stimulants",
+        ),
+        (
+            {"item": "medications", "at_least": 3},
+            ("when", "at_least"),
+            "item 'medications' holds free text, so 'at_least' does not apply; "
+            "use one of: mentions, answered",
+        ),
+        (
+            {"item": "date_of_birth", "equals": "1980-01-01"},
+            ("when", "equals"),
+            "item 'date_of_birth' holds a date, so 'equals' does not apply; use one of: answered",
+        ),
+        (
+            {"item": "consent", "equals": "yes"},
+            ("when", "equals"),
+            "item 'consent' is a tick box; write equals: true or equals: false",
+        ),
+        (
+            {"fact": "weight_kg", "equals": True},
+            ("when", "equals"),
+            "fact 'weight_kg' is a number; compare it with numbers, not True",
+        ),
+        (
+            {"fact": "weight_kg", "one_of": [70, "heavy"]},
+            ("when", "one_of"),
+            "fact 'weight_kg' is a number; compare it with numbers, not 'heavy'",
+        ),
+        (
+            {"item": "heart_condition", "equals": 1},
+            ("when", "equals"),
+            'answer codes are text; write 1 in quotes, as "1"',
+        ),
+        (
+            {"any": [HEART, {"not": {"item": "heart_condition", "equals": "maybe"}}]},
+            ("when", "any", 1, "not", "equals"),
+            "item 'heart_condition' has no answer code 'maybe'; use one of: no, unsure, yes",
+        ),
+        (
+            {"all": [HEART, {"item": "x", "equals": "y"}]},
+            ("when", "all", 1, "item"),
+            "there is no item 'x'; check the item names",
+        ),
+    ],
+)
+def test_each_problem_is_reported_where_it_is_with_what_to_write(
+    spec: dict[str, Any], path: tuple[str | int, ...], message: str
+) -> None:
+    assert problems(spec) == [(path, message)]
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"item": "heart_condition", "answered": True},
+        {"item": "drugs", "answered": False},
+        {"fact": "weight_kg", "at_least": 3},
+        {"item": "consent", "equals": False},
+        {"all": [HEART, BENZOS, {"not": {"item": "medications", "answered": True}}]},
+    ],
+)
+def test_a_sound_condition_has_no_problem(spec: dict[str, Any]) -> None:
+    assert problems(spec) == []
