@@ -368,3 +368,10 @@ def test_each_problem_is_reported_where_it_is_with_what_to_write(
 )
 def test_a_sound_condition_has_no_problem(spec: dict[str, Any]) -> None:
     assert problems(spec) == []
+
+
+def test_mentions_of_other_lists_before_it_do_not_hide_its_own() -> None:
+    values = {"medications": "Ritalin, then Ativan"}
+    assert evidence(BENZOS, values) == [
+        {"item": "medications", "matched": ["Ativan"], "read": [ATIVAN]}
+    ]
