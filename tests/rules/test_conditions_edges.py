@@ -18,6 +18,7 @@ from questionnaire.rules.conditions import (
     mentioned_lists,
 )
 from questionnaire.rules.schema import Condition
+from questionnaire.rules.vocabulary import Field, FieldKind
 from tests.conftest import PROJECT_ROOT
 from tests.rules.test_engine import FIELDS
 
@@ -374,4 +375,75 @@ def test_mentions_of_other_lists_before_it_do_not_hide_its_own() -> None:
     values = {"medications": "Ritalin, then Ativan"}
     assert evidence(BENZOS, values) == [
         {"item": "medications", "matched": ["Ativan"], "read": [ATIVAN]}
+    ]
+
+
+class Whole(int):
+    """An int subclass: the inlined bounds test leaves it to the general comparison."""
+
+
+class Real(float):
+    """A float subclass, likewise."""
+
+
+@pytest.mark.parametrize(
+    ("spec", "value", "expected"),
+    [
+        ({"fact": "weight_kg", "at_least": 35}, Whole(35), True),
+        ({"fact": "weight_kg", "at_least": 35}, Whole(34), False),
+        ({"fact": "weight_kg", "at_most": 250.5}, Real(250.5), True),
+        ({"fact": "weight_kg", "at_most": 250.5}, Real(250.6), False),
+    ],
+)
+def test_the_general_comparison_keeps_its_bounds(
+    spec: dict[str, Any], value: float, expected: bool
+) -> None:
+    assert holds(spec, {"weight_kg": value}) is expected
+
+
+def test_a_problem_under_not_is_found_with_the_lists() -> None:
+    assert problems({"not": {"item": "medications", "mentions": "benzs"}}) == [
+        (
+            ("when", "not", "mentions"),
+            "there is no lexicon 'benzs'; did you mean 'benzos', 'benzo' or 'benzoz'?",
+        )
+    ]
+    assert problems({"not": BENZOS}) == []
+
+
+def report_of(spec: dict[str, Any], fields: dict[str, Field], lexicons: list[str]) -> list[str]:
+    """Return the messages check_condition gives against a catalogue and lexicons of its own."""
+    found: list[str] = []
+    check_condition(
+        _CONDITION.validate_python(spec),
+        (),
+        fields,
+        dict.fromkeys(lexicons),
+        lambda _path, message: found.append(message),
+    )
+    return found
+
+
+def test_at_most_three_close_names_are_offered() -> None:
+    fields = {name: Field(name, "fact", FieldKind.NUMBER) for name in ("wa", "wb", "wc", "wd")}
+    assert report_of({"fact": "w", "at_least": 1}, fields, []) == [
+        "there is no fact 'w'; did you mean 'wd', 'wc' or 'wb'?"
+    ]
+    lexicons = ["benzoa", "benzob", "benzoc", "benzod"]
+    assert report_of({"item": "medications", "mentions": "benzo"}, FIELDS, lexicons) == [
+        "there is no lexicon 'benzo'; did you mean 'benzod', 'benzoc' or 'benzob'?"
+    ]
+
+
+def test_with_no_field_of_that_source_every_field_is_a_candidate() -> None:
+    fields = {"heart_condition": FIELDS["heart_condition"]}
+    assert report_of({"fact": "heart_conditon", "equals": 1}, fields, []) == [
+        "there is no fact 'heart_conditon'; did you mean 'heart_condition'?"
+    ]
+
+
+def test_an_item_with_no_answer_codes_says_so() -> None:
+    fields = {"empty": Field("empty", "item", FieldKind.CODE)}
+    assert report_of({"item": "empty", "equals": "a"}, fields, []) == [
+        "item 'empty' has no answer code 'a'; use one of: (none)"
     ]
