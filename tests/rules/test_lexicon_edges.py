@@ -115,3 +115,50 @@ def test_the_shorter_word_decides_and_numbers_never_bend() -> None:
 def test_tolerated_is_the_allowance_of_the_shorter_word(word: str, edits: int) -> None:
     term = "kelbrotanol"
     assert tolerated(word, term, edits) is (edits <= allowance(min(len(word), len(term))))
+
+
+#: Terms that share a first word, a three-word term, and a list whose term sits inside another's.
+SHARED = Lexicon.compile(
+    "shared", ["sleeping tablets", "sleeping pills", "nerve pills", "calming herbal formula"]
+)
+TABLETS = Lexicon.compile("tablets", ["tablets"])
+SHARED_READER = Reader.compile([SHARED], [KNOWN])
+
+
+def read_with(reader: Reader, text: str) -> list[tuple[str, str, How, int]]:
+    return [(m.written, m.term.written, m.how, m.edits) for m in reader.read(text).matches]
+
+
+def test_a_near_first_word_tries_every_term_it_opens() -> None:
+    assert read_with(SHARED_READER, "sleepng pills") == [
+        ("sleepng pills", "sleeping pills", How.NEAR, 1)
+    ]
+
+
+def test_the_words_after_a_near_first_word_are_the_next_ones() -> None:
+    assert read_with(SHARED_READER, "sleepng tablets daily") == [
+        ("sleepng tablets", "sleeping tablets", How.NEAR, 1)
+    ]
+
+
+def test_a_known_word_inside_a_flagged_term_does_not_stop_it() -> None:
+    assert read_with(SHARED_READER, "nerves pills") == [
+        ("nerves pills", "nerve pills", How.NEAR, 1)
+    ]
+
+
+def test_a_word_another_flagged_term_holds_is_not_read_again() -> None:
+    reader = Reader.compile([SHARED, TABLETS], [KNOWN])
+    assert read_with(reader, "sleepng tablets") == [("tablets", "tablets", How.EXACT, 0)]
+
+
+def test_a_three_word_term_adds_the_edits_of_each_later_word() -> None:
+    assert read_with(SHARED_READER, "calming herbal formulla") == [
+        ("calming herbal formulla", "calming herbal formula", How.NEAR, 1)
+    ]
+    assert read_with(SHARED_READER, "calming herbl formulla") == [
+        ("calming herbl formulla", "calming herbal formula", How.NEAR, 2)
+    ]
+    assert read_with(SHARED_READER, "calmng herbl formulla") == [
+        ("calmng herbl formulla", "calming herbal formula", How.NEAR, 3)
+    ]
