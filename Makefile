@@ -32,6 +32,7 @@ help:
 	@echo "make cluster       several instances behind nginx, with one database"
 	@echo "make lock          refresh the lock files from pyproject.toml (UPGRADE=--upgrade)"
 	@echo "make audit         known vulnerabilities in the locked dependencies (needs PyPI)"
+	@echo "make mutants       mutation testing of the pure core (mutmut; about an hour; not in CI)"
 	@echo "make clean         remove the virtualenv, the benchmark peers and the tools' caches"
 
 # Only what the lock names, each file checked against its hash; then the app itself,
@@ -123,6 +124,21 @@ screenshots: $(STAMP) translations
 # nginx in front of two gunicorn instances on one database (needs nginx, PostgreSQL, Redis).
 cluster: $(STAMP) translations
 	bench/cluster.sh
+
+# Mutation testing of the pure core with mutmut (docs/developers-mutation.md); not in CI.
+# One module after another, 2 processes; a fresh mutants/ each time (stale stats skip tests).
+# MUTANT_MODULES=rules.engine runs one module.
+MUTANT_MODULES ?= questions.parsers questions.instruments rules.conditions rules.engine rules.lexicon
+MUTANT_CHILDREN ?= 2
+.PHONY: mutants
+mutants: $(STAMP) translations
+	rm -rf mutants && mkdir mutants
+	for module in $(MUTANT_MODULES); do \
+		echo "make mutants: questionnaire.$$module (log: mutants/$$module.log)"; \
+		$(BIN)/mutmut run "questionnaire.$$module.*" --max-children $(MUTANT_CHILDREN) \
+			>mutants/$$module.log 2>&1 || { tail -n 30 mutants/$$module.log; exit 1; }; \
+	done
+	$(BIN)/python tests/mutation_score.py $(MUTANT_MODULES)
 
 clean:
 	rm -rf $(VENV) bench/.peers .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -247,11 +247,6 @@ def _add(out: Evidence, entry: dict[str, Any]) -> None:
 _COLLECTIONS = (list, tuple, set, frozenset)
 
 
-def _copy(value: Any) -> Any:
-    # Evidence outlives this call; never share a mutable answer with the caller.
-    return list(value) if isinstance(value, _COLLECTIONS) else value
-
-
 def _wrong(name: str, expected: str) -> ValueTypeError:
     # Never include the value: it may be patient data and errors can end up in logs.
     return ValueTypeError(f"field '{name}' should hold {expected}")

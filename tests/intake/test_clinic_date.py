@@ -103,10 +103,10 @@ def test_a_date_of_birth_today_in_the_clinic_is_not_in_the_future(tmp_path: Path
 
 
 @pytest.mark.parametrize(
-    ("zone", "moment", "judged_on"),
+    ("zone", "moment", "judged_on", "age"),
     [
-        ("America/Toronto", TORONTO_EVENING, date(2026, 6, 1)),
-        ("Pacific/Auckland", AUCKLAND_NIGHT, date(2026, 6, 2)),
+        ("America/Toronto", TORONTO_EVENING, date(2026, 6, 1), 17),
+        ("Pacific/Auckland", AUCKLAND_NIGHT, date(2026, 6, 2), 18),
     ],
 )
 def test_unsent_drafts_are_judged_on_the_clinic_s_date(
@@ -115,21 +115,29 @@ def test_unsent_drafts_are_judged_on_the_clinic_s_date(
     zone: str,
     moment: datetime,
     judged_on: date,
+    age: int,
 ) -> None:
     app = app_at(tmp_path, moment, CLINIC_TIMEZONE=zone)
-    seen: list[date] = []
+    seen: list[tuple[date, Any]] = []
+    real_partial_answers = unsent.partial_answers
 
     def partial_answers(
         raw: Any, today: date, screener: bool = False
     ) -> tuple[dict[str, Any], dict[str, Any]]:
-        seen.append(today)
-        return {}, {}
+        # A spy, not a stub: the draft is judged by the real function, and the date it was
+        # given and the age it derived from that date are recorded.
+        answers, facts = real_partial_answers(raw, today, screener)
+        seen.append((today, facts["age_years"]))
+        return answers, facts
 
     monkeypatch.setattr(unsent, "partial_answers", partial_answers)
     with app.app_context():
         draft, _token = services.start_draft(
             db.session, language="en", now=moment, contact_consent=True
         )
+        draft.answers = {"date_of_birth": EIGHTEENTH_BIRTHDAY_2_JUNE}
         table = app.extensions["rule_table"]
+        # Nothing urgent in a date of birth: judged, and nothing raised.
         assert unsent.raise_for_draft(db.session, draft, table, app.config, [], moment) is None
-    assert seen == [judged_on]
+        assert draft.judged_at is not None
+    assert seen == [(judged_on, age)]

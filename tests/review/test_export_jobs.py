@@ -27,7 +27,7 @@ from questionnaire.records.references import format_reference
 from tests.auth.helpers import make_clinician, sign_in
 from tests.conftest import Clock
 from tests.exports import BENZODIAZEPINE, BLOOD_PRESSURE, NO_FLAGS, URGENT, submit
-from tests.harness.forms import forms
+from tests.harness.forms import csrf_token, forms
 
 SENTINEL_NAME = "Zelda Quillfeather"
 
@@ -212,7 +212,12 @@ def test_only_the_asker_with_the_permission_reaches_a_job_and_its_file(
     app.test_cli_runner().invoke(args=["clinician", "revoke-export", "reviewer@clinic.example"])
     for path in (f"/clinic/exports/{job_id}", f"/clinic/exports/{job_id}/download"):
         assert exporter.get(path).status_code == 403
-    assert exporter.post("/clinic/exports", data={"kind": "submissions"}).status_code in (400, 403)
+    # With a valid CSRF token (the queue still shows), so the refusal is the permission's 403.
+    token = csrf_token(exporter.get("/clinic/"))
+    refused = exporter.post("/clinic/exports", data={"kind": "submissions", "csrf_token": token})
+    assert refused.status_code == 403
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(ExportJob)) == 1
     anonymous = app.test_client().get(f"/clinic/exports/{job_id}/download")
     assert (
         anonymous.status_code in (302, 303) and "/clinic/sign-in" in anonymous.headers["Location"]

@@ -90,10 +90,17 @@ def test_the_queue_opens_the_answers_of_the_rows_shown_and_no_fact_or_evidence(
     monkeypatch.setattr(crypto.Keyring, "open", recording_open)
     # 60 stored, 50 shown (and a 51st read to know a next page exists): 50 opened, once each,
     # for the name and age; never a fact or a flag's evidence.
-    for url, shown in (("/clinic/", 50), ("/clinic/?rule=rule_review", 20), ("/clinic/?q=X", 0)):
+    # A well-formed reference no row has shows nothing; a malformed one is a bad filter (400).
+    for url, status, shown in (
+        ("/clinic/", 200, 50),
+        ("/clinic/?rule=rule_review", 200, 20),
+        ("/clinic/?q=ABCD-2345", 200, 0),
+        ("/clinic/?q=X", 400, 0),
+    ):
         opened.clear()
         response = as_reviewer.get(url)
-        assert response.status_code in (200, 400)
+        assert response.status_code == status, url
+        assert len(ROW.findall(response.get_data(as_text=True))) == shown, url
         patients = Counter(c for c in opened if c.startswith(("submissions.", "flags.")))
         assert patients == (Counter({"submissions.answers": shown}) if shown else Counter())
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -31,10 +30,9 @@ def count(app: Flask, model: type) -> int:
 def test_a_token_that_expired_mid_form_keeps_every_answer_and_sending_again_works(
     tmp_path: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The CSRF tokens' own clock, moved by hand: no sleep, so a busy machine cannot expire
-    # a fresh token between its page and its post.
-    now = [int(time.time())]
-    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda signer: now[0])
+    # The CSRF tokens are timed by the test's Clock, moved by hand: no sleep, so a busy
+    # machine cannot expire a fresh token between its page and its post.
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda signer: int(clock().timestamp()))
     app = make_app(tmp_path, CLOCK=clock, WTF_CSRF_TIME_LIMIT=1)
     with app.app_context():
         db.create_all()
@@ -45,7 +43,7 @@ def test_a_token_that_expired_mid_form_keeps_every_answer_and_sending_again_work
         patient.answer(section, baseline())
     last = PAGES[-1]
     stale = csrf_token(client.get(f"/questions/{last.id}"))
-    now[0] += 2  # the patient stepped away; the token's one second passes
+    clock.advance(seconds=2)  # the patient stepped away; the token's one second passes
     posted = page_answers(last, with_changes({"travel_home": "public_transit"}))
     response = client.post(f"/questions/{last.id}", data={**posted, "csrf_token": stale})
     assert response.status_code == 400
@@ -61,7 +59,7 @@ def test_a_token_that_expired_mid_form_keeps_every_answer_and_sending_again_work
     )
     # The send step times out too, then works, and stores one submission.
     stale = csrf_token(client.get("/check"))
-    now[0] += 2
+    clock.advance(seconds=2)
     timed_out = client.post("/check", data={"understands_review": "y", "csrf_token": stale})
     assert timed_out.status_code == 400 and "This page timed out" in visible_text(timed_out)
     again = client.post(
