@@ -19,7 +19,7 @@ from questionnaire.extensions import db
 from questionnaire.models import Draft, Flag, Submission
 from questionnaire.questions.catalogue import PAGES
 from tests.answers import with_changes
-from tests.conftest import TEST_KEY, make_app
+from tests.harness.app import TEST_KEY, make_app
 from tests.harness.patient import Patient
 
 SENTINEL = "Zyxquorble"

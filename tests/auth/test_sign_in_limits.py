@@ -8,15 +8,9 @@ from flask.testing import FlaskClient
 from questionnaire.auth import service, throttle
 from questionnaire.extensions import db
 from questionnaire.models import Clinician
-from tests.auth.helpers import (
-    FAILED,
-    TestClinician,
-    current_code,
-    sign_in,
-    submit_code,
-    submit_password,
-)
-from tests.conftest import Clock
+from tests.auth.helpers import FAILED, submit_code, submit_password
+from tests.harness.app import Clock
+from tests.harness.clinician import TestClinician, current_code, sign_in
 
 HOME, ATTACKER = "198.51.100.7", "203.0.113.66"
 

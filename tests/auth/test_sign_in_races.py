@@ -16,8 +16,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from questionnaire.auth import account_service, passwords, throttle
-from tests.auth.helpers import make_clinician
-from tests.conftest import Clock, app_with_pool
+from tests.harness.app import Clock, app_with_pool
+from tests.harness.clinician import make_clinician
 from tests.harness.forms import csrf_token
 from tests.intake.test_races import all_at_once
 

@@ -27,7 +27,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from tests.conftest import TEST_KEY
+from tests.harness.app import TEST_KEY
 from tests.harness.served import app_environment, free_port, tail
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")

@@ -27,7 +27,7 @@ from questionnaire.intake import service as services
 from questionnaire.language import CATALOGUES
 from questionnaire.questions.catalogue import PAGES
 from tests.answers import baseline
-from tests.conftest import CASE_DAY, Clock, make_app
+from tests.harness.app import CASE_DAY, Clock, make_app
 from tests.harness.forms import page_html, visible_text
 from tests.harness.patient import Patient, asked_pages, usable_cases
 

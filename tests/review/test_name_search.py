@@ -12,8 +12,8 @@ from questionnaire.models import AuditEvent, NameToken
 from questionnaire.questions.blind_index import blind, name_tokens
 from questionnaire.references import format_reference
 from tests.answers import with_changes
-from tests.conftest import TEST_KEY, TEST_NAME_INDEX_KEY
 from tests.exports import submit
+from tests.harness.app import TEST_KEY, TEST_NAME_INDEX_KEY
 from tests.harness.forms import csrf_token, visible_text
 
 
