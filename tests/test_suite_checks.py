@@ -31,7 +31,9 @@ def test_a_test_that_starts_chromium_without_the_browser_marker_fails(
     pytester: pytest.Pytester,
 ) -> None:
     pytester.makepyfile(test_newcomer=BROWSER_TESTS)
-    result = pytester.runpytest("-p", "tests.checks", "-p", "no:playwright", "-p", "no:cacheprovider")
+    result = pytester.runpytest(
+        "-p", "tests.checks", "-p", "no:playwright", "-p", "no:cacheprovider"
+    )
     result.assert_outcomes(passed=1, errors=1)
     result.stdout.fnmatch_lines(["*test_unmarked starts Chromium but lacks the browser marker*"])
 

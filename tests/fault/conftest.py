@@ -40,14 +40,6 @@ SECRET_KEY = "fault-tests-secret-key-not-for-production-0123456789"
 GUNICORN_OPTIONS = ("--timeout", "20", "--graceful-timeout", "3")
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers",
-        "fault: fault injection against a throwaway PostgreSQL cluster and gunicorn "
-        "(needs /usr/lib/postgresql/15/bin; slow, about a minute)",
-    )
-
-
 class FaultTimeout(Exception):
     """A fault test ran past TEST_TIME_LIMIT."""
 
