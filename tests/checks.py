@@ -30,8 +30,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 
 def starts_chromium(item: pytest.Item) -> bool:
-    """Say whether the test's fixtures launch Chromium."""
-    return not CHROMIUM_FIXTURES.isdisjoint(getattr(item, "fixturenames", ()))
+    """Say whether the test's fixtures launch Chromium.
+
+    An argument parametrized directly (a test's own `context` or `page` values) is not
+    pytest-playwright's fixture of that name, and starts nothing.
+    """
+    callspec = getattr(item, "callspec", None)
+    direct = set(callspec.params) if callspec is not None else set()
+    used = set(getattr(item, "fixturenames", ())) - direct
+    return not CHROMIUM_FIXTURES.isdisjoint(used)
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -24,6 +24,10 @@ def test_unmarked(page):
 @pytest.mark.browser
 def test_marked(page):
     assert page
+
+@pytest.mark.parametrize("context", ["a rules.yaml context, not a browser's"])
+def test_own_argument_named_context(context):
+    assert context
 """
 
 
@@ -34,7 +38,7 @@ def test_a_test_that_starts_chromium_without_the_browser_marker_fails(
     result = pytester.runpytest(
         "-p", "tests.checks", "-p", "no:playwright", "-p", "no:cacheprovider"
     )
-    result.assert_outcomes(passed=1, errors=1)
+    result.assert_outcomes(passed=2, errors=1)
     result.stdout.fnmatch_lines(["*test_unmarked starts Chromium but lacks the browser marker*"])
 
 
