@@ -175,7 +175,7 @@ def clinician_cookie(base: str, email: str, secret: str) -> str:
     """Sign in through the real pages; return the Cookie header."""
     clinician = browser(base, Browser)
     try:
-        sign_in(clinician, email, SCAN_PASSWORD, secret)
+        sign_in(clinician, secret, email, SCAN_PASSWORD)
         return cookie_header(clinician)
     finally:
         clinician.close()

@@ -8,7 +8,7 @@ Usage (from the project root, with the project venv and /usr/bin/chromium)::
 "pages": {path: kb}} for other scripts.
 
 The app is served from a thread of this process on a temporary SQLite file, the way the
-browser tests serve it (tests.harness.served.serve_in_thread, tests.conftest.make_app).
+browser tests serve it (tests.harness.served.serve_in_thread, tests.harness.app.make_app).
 Chromium (BROWSER, else /usr/bin/chromium, with the browser tests' flags; Playwright's own
 browsers are never downloaded) opens the privacy notice, then walks the questionnaire as
 the browser tests do: the start page, every section with the rules.yaml baseline answers
@@ -56,7 +56,7 @@ from tests.browser.conftest import (  # noqa: E402
     send,
     start,
 )
-from tests.conftest import CASE_DAY, Clock, make_app  # noqa: E402
+from tests.harness.app import CASE_DAY, Clock, make_app  # noqa: E402
 from tests.harness.served import serve_in_thread  # noqa: E402
 
 #: The budget `make pages` (and the lead) checks.

@@ -107,7 +107,7 @@ def measure_served(
     browsers = [Browser(base, timeout=60) for _ in secrets]
     try:
         for browser, (email, secret) in zip(browsers, secrets.items(), strict=True):
-            sign_in(browser, email, PASSWORD, secret)
+            sign_in(browser, secret, email, PASSWORD)
         clients = len(browsers)
         figures: dict[str, dict[str, float]] = {}
         for kind in KINDS:
@@ -149,7 +149,7 @@ def statements_per_page(
     counts: dict[str, int] = {}
     with app.app_context():
         client = app.test_client()
-        sign_in(Browser(client), EMAILS[-1], PASSWORD, secret)
+        sign_in(Browser(client), secret, EMAILS[-1], PASSWORD)
         for kind in ("first", "deep"):
             with counting(db.engine) as seen:
                 response = client.get(pages[kind])

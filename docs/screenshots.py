@@ -72,7 +72,6 @@ from questionnaire.questions.catalogue import (  # noqa: E402
     section_is_asked,
 )
 from tests.answers import baseline, with_changes  # noqa: E402
-from tests.auth.helpers import PASSWORD, current_code, make_clinician  # noqa: E402
 from tests.browser.conftest import (  # noqa: E402
     CHROMIUM_FLAGS,
     DEFAULT_CHROMIUM,
@@ -80,7 +79,8 @@ from tests.browser.conftest import (  # noqa: E402
     answer_section_quickly,
     chromium_executable,
 )
-from tests.conftest import CASE_DAY, Clock, make_app  # noqa: E402
+from tests.harness.app import CASE_DAY, Clock, make_app  # noqa: E402
+from tests.harness.clinician import PASSWORD, current_code, make_clinician  # noqa: E402
 from tests.harness.patient import Patient  # noqa: E402
 from tests.harness.served import serve_in_thread  # noqa: E402
 

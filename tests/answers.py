@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import date
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -21,14 +23,25 @@ _Strings.yaml_implicit_resolvers = {
 }
 
 
+@cache
+def _parsed(content: str) -> dict[str, Any]:
+    # Parsing rules.yaml takes about 0.1 s and tests ask for its answers hundreds of times.
+    return yaml.load(content, Loader=_Strings)  # noqa: S506
+
+
+def _table() -> dict[str, Any]:
+    """Return the parsed rules.yaml, shared: callers copy what they hand out."""
+    return _parsed(RULES_FILE.read_text(encoding="utf-8"))
+
+
 def shipped_table() -> dict[str, Any]:
-    """Return the shipped rules.yaml as plain data."""
-    return yaml.load(RULES_FILE.read_text(encoding="utf-8"), Loader=_Strings)  # noqa: S506
+    """Return the shipped rules.yaml as plain data (a copy of its own for each caller)."""
+    return copy.deepcopy(_table())
 
 
 def baseline() -> dict[str, Any]:
     """Return a complete, valid answer set that raises no flag (rules.yaml baseline)."""
-    return dict(shipped_table()["baseline"]["answers"])
+    return copy.deepcopy(_table()["baseline"]["answers"])
 
 
 BASELINE_DATE: date = date(2026, 6, 1)
@@ -47,4 +60,4 @@ def with_changes(changes: dict[str, Any]) -> dict[str, Any]:
 
 def cases() -> list[dict[str, Any]]:
     """Return the cases of the shipped rules.yaml."""
-    return list(shipped_table()["cases"])
+    return copy.deepcopy(_table()["cases"])

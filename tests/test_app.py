@@ -8,7 +8,7 @@ import pytest
 
 from questionnaire.config import DEVELOPMENT_SECRET_KEY, ConfigError
 from questionnaire.rules import RuleTableError
-from tests.conftest import PROJECT_ROOT, make_app
+from tests.harness.app import PROJECT_ROOT, make_app
 
 
 def broken_copy(tmp_path: Path, old: str, new: str) -> Path:

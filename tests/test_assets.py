@@ -16,8 +16,8 @@ from questionnaire.extensions import db
 from questionnaire.questions.catalogue import PAGES
 from questionnaire.records.models import Submission
 from tests.answers import baseline
-from tests.auth.helpers import make_clinician, sign_in
-from tests.conftest import make_app
+from tests.harness.app import make_app
+from tests.harness.clinician import make_clinician, sign_in
 from tests.harness.patient import Patient, asked_pages
 
 STATIC = Path(__file__).resolve().parent.parent / "questionnaire" / "static"

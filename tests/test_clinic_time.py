@@ -18,7 +18,7 @@ from questionnaire.clinic_time import (
     zone_of,
 )
 from questionnaire.config import DEFAULT_CLINIC_TIMEZONE, ConfigError
-from tests.conftest import Clock, make_app
+from tests.harness.app import Clock, make_app
 
 TORONTO = ZoneInfo("America/Toronto")
 AUCKLAND = ZoneInfo("Pacific/Auckland")

@@ -14,7 +14,7 @@ from questionnaire.config import CLINIC_PHONE_PLACEHOLDER, ConfigError, is_stron
 from questionnaire.extensions import db
 from questionnaire.questions.catalogue import PAGES
 from tests.answers import baseline
-from tests.conftest import Clock, make_app
+from tests.harness.app import Clock, make_app
 from tests.harness.patient import Patient
 
 STRONG = "Zk3vQ2xL7pW4mZ8rB3nH6yJ1cF5sD0gA-_eUq9Tn4Rw"

@@ -19,7 +19,7 @@ from questionnaire.questions.catalogue import PAGES
 from questionnaire.records.crypto import AnswersKeyError, CiphertextError, Keyring, key_id, new_key
 from questionnaire.records.models import Draft, Flag, Submission
 from tests.answers import with_changes
-from tests.conftest import TEST_KEY, make_app
+from tests.harness.app import TEST_KEY, make_app
 from tests.harness.patient import Patient
 
 SENTINEL = "Zyxquorble"

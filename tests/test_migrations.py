@@ -10,7 +10,7 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
 from questionnaire.extensions import db
-from tests.conftest import make_app
+from tests.harness.app import make_app
 
 TABLES = {
     "submissions",

@@ -9,8 +9,8 @@ from flask import Flask
 from questionnaire import audit
 from questionnaire.extensions import db
 from questionnaire.records.models import AuditEvent, Submission
-from tests.conftest import CASE_DAY, Clock
-from tests.review.conftest import AddSubmission
+from tests.fixtures import AddSubmission
+from tests.harness.app import CASE_DAY, Clock
 
 
 def test_an_event_names_the_submission_the_clinic_clock_and_no_address_outside_a_request(

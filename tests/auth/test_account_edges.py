@@ -25,9 +25,9 @@ from questionnaire.exports import jobs
 from questionnaire.extensions import db
 from questionnaire.records.models import AuditEvent, Clinician, EnrolmentLink, ExportJob
 from questionnaire.records.queue import QueueFilter
-from tests.auth.helpers import TestClinician, make_clinician, signed_in_client
 from tests.auth.test_accounts import choose_password, invite, switch
-from tests.conftest import Clock, app_with_pool
+from tests.harness.app import Clock, app_with_pool
+from tests.harness.clinician import TestClinician, make_clinician, signed_in_client
 from tests.harness.forms import csrf_token
 from tests.intake.test_races import all_at_once
 

@@ -21,19 +21,15 @@ from werkzeug.test import TestResponse
 from questionnaire.auth.accounts import service as account_service
 from questionnaire.extensions import db
 from questionnaire.records.models import AuditEvent, Clinician, EndedSession, EnrolmentLink
-from tests.auth.helpers import (
-    TEST_PAGE,
+from tests.auth.helpers import TEST_PAGE, load, sign_out, submit_code, submit_password
+from tests.harness.app import Clock
+from tests.harness.clinician import (
     TestClinician,
     current_code,
-    load,
     make_clinician,
     sign_in,
-    sign_out,
     signed_in_client,
-    submit_code,
-    submit_password,
 )
-from tests.conftest import Clock
 from tests.harness.forms import csrf_token, forms
 
 NEW_PASSWORD = "a fresh and long passphrase"

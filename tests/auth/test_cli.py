@@ -15,17 +15,9 @@ from flask.testing import FlaskClient
 
 from questionnaire.extensions import db
 from questionnaire.records.models import AuditEvent, Clinician
-from tests.auth.helpers import (
-    FAILED,
-    TEST_PAGE,
-    TestClinician,
-    current_code,
-    load,
-    sign_in,
-    submit_code,
-    submit_password,
-)
-from tests.conftest import Clock
+from tests.auth.helpers import FAILED, TEST_PAGE, load, submit_code, submit_password
+from tests.harness.app import Clock
+from tests.harness.clinician import TestClinician, current_code, sign_in
 
 URI = re.compile(r"otpauth://totp/\S+")
 GOOD = "a long enough passphrase"

@@ -9,7 +9,8 @@ from flask.testing import FlaskClient
 
 from questionnaire.extensions import db
 from questionnaire.records.models import AuditEvent, LoginAttempt
-from tests.auth.helpers import FAILED, TestClinician, current_code, submit_code, submit_password
+from tests.auth.helpers import FAILED, submit_code, submit_password
+from tests.harness.clinician import TestClinician, current_code
 
 FULL_WIDTH = str.maketrans("0123456789", "".join(chr(0xFF10 + n) for n in range(10)))
 ARABIC_INDIC = str.maketrans("0123456789", "".join(chr(0x0660 + n) for n in range(10)))

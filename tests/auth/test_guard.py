@@ -17,13 +17,8 @@ from questionnaire.auth import admin_required, current_clinician
 from questionnaire.auth.guard import PUBLIC_ENDPOINTS, safe_next, start_session
 from questionnaire.extensions import db
 from questionnaire.records.models import Clinician
-from tests.auth.helpers import (
-    TEST_PAGE,
-    TestClinician,
-    add_test_page,
-    make_clinician,
-    sign_in,
-)
+from tests.auth.helpers import TEST_PAGE, add_test_page
+from tests.harness.clinician import TestClinician, make_clinician, sign_in
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 

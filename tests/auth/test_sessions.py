@@ -11,15 +11,9 @@ from flask.testing import FlaskClient
 from questionnaire.auth.signin import service
 from questionnaire.extensions import db
 from questionnaire.records.models import AuditEvent, Clinician
-from tests.auth.helpers import (
-    TEST_PAGE,
-    TestClinician,
-    load,
-    sign_in,
-    sign_out,
-    submit_password,
-)
-from tests.conftest import Clock
+from tests.auth.helpers import TEST_PAGE, load, sign_out, submit_password
+from tests.harness.app import Clock
+from tests.harness.clinician import TestClinician, sign_in
 from tests.harness.forms import csrf_token
 
 

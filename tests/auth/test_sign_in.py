@@ -12,19 +12,9 @@ from flask.testing import FlaskClient
 
 from questionnaire.extensions import db
 from questionnaire.records.models import AuditEvent, Clinician, LoginAttempt
-from tests.auth.helpers import (
-    FAILED,
-    PASSWORD,
-    TEST_PAGE,
-    TestClinician,
-    current_code,
-    load,
-    make_clinician,
-    sign_in,
-    submit_code,
-    submit_password,
-)
-from tests.conftest import Clock
+from tests.auth.helpers import FAILED, TEST_PAGE, load, submit_code, submit_password
+from tests.harness.app import Clock
+from tests.harness.clinician import PASSWORD, TestClinician, current_code, make_clinician, sign_in
 from tests.harness.forms import csrf_token
 
 ADDRESS = "203.0.113.9"

@@ -9,15 +9,9 @@ from questionnaire.auth import throttle
 from questionnaire.auth.signin import service
 from questionnaire.extensions import db
 from questionnaire.records.models import Clinician
-from tests.auth.helpers import (
-    FAILED,
-    TestClinician,
-    current_code,
-    sign_in,
-    submit_code,
-    submit_password,
-)
-from tests.conftest import Clock
+from tests.auth.helpers import FAILED, submit_code, submit_password
+from tests.harness.app import Clock
+from tests.harness.clinician import TestClinician, current_code, sign_in
 
 HOME, ATTACKER = "198.51.100.7", "203.0.113.66"
 

@@ -17,8 +17,8 @@ from flask.testing import FlaskClient
 
 from questionnaire.auth import passwords, throttle
 from questionnaire.auth.accounts import service as account_service
-from tests.auth.helpers import make_clinician
-from tests.conftest import Clock, app_with_pool
+from tests.harness.app import Clock, app_with_pool
+from tests.harness.clinician import make_clinician
 from tests.harness.forms import csrf_token
 from tests.intake.test_races import all_at_once
 

@@ -29,8 +29,7 @@ from questionnaire.questions.catalogue import PAGES, Item, Kind, Section
 from questionnaire.records.models import Flag, Submission
 from questionnaire.records.references import new_reference
 from questionnaire.rules import LEVEL_RANK, LEVELS
-from tests.auth.helpers import PASSWORD, current_code
-from tests.conftest import CASE_DAY, Clock, make_app
+from tests.harness.app import CASE_DAY, Clock, make_app
 from tests.harness.patient import asked_pages
 from tests.harness.served import serve_in_thread
 
@@ -352,18 +351,6 @@ def store_submission(
 def advance_clock(server: LiveServer) -> None:
     """Move the served app's clock to the next 30-second step (a code works once)."""
     server.app.config["CLOCK"].advance(seconds=30)
-
-
-def clinician_sign_in(page: Page, server: LiveServer, email: str, password: str = PASSWORD) -> None:
-    """Sign in through the real pages (password, then the code of a fresh step); land on the queue."""
-    advance_clock(server)
-    page.goto("/clinic/sign-in")
-    page.fill("#email", email)
-    page.fill("#password", password)
-    page.click("button[type=submit]")
-    page.fill("#code", current_code(server.app, email))
-    page.click("button[type=submit]")
-    expect(page).to_have_url(re.compile(r"/clinic/$"))
 
 
 def queue_row(page: Page, reference: str) -> Locator:

@@ -8,8 +8,8 @@ import uuid
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from tests.auth.helpers import make_clinician
-from tests.browser.conftest import LiveServer, clinician_sign_in
+from tests.browser.conftest import LiveServer
+from tests.harness.clinician import make_clinician, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -41,7 +41,7 @@ def admin(browser: Browser, live_server: LiveServer) -> tuple[Page, str]:
     email = f"admin-{uuid.uuid4().hex[:8]}@clinic.example"
     make_clinician(live_server.app, email, "Ada Admin", is_admin=True)
     page = browser.new_context(base_url=live_server.url).new_page()
-    clinician_sign_in(page, live_server, email)
+    sign_in(page, live_server, email)
     page.get_by_role("link", name="Accounts").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Clinician accounts")
     return page, email
@@ -54,7 +54,7 @@ def signed_in_colleague(
     email = f"{handle}-{uuid.uuid4().hex[:8]}@clinic.example"
     make_clinician(live_server.app, email, name)
     colleague = browser.new_context(base_url=live_server.url).new_page()
-    clinician_sign_in(colleague, live_server, email)
+    sign_in(colleague, live_server, email)
     admin_page.reload()
     expect(cell(admin_page, email, "State")).to_have_text("Active")
     return email, colleague
@@ -75,7 +75,7 @@ def test_an_admin_disables_and_enables_a_clinician_whose_session_ends_at_once(
     press(page, email, "Enable")
     expect(message(page)).to_have_text("Carol Disabled can sign in again.")
     expect(cell(page, email, "State")).to_have_text("Active")
-    clinician_sign_in(carol, live_server, email)
+    sign_in(carol, live_server, email)
 
 
 def test_an_admin_resets_a_second_factor_and_is_shown_an_enrolment_link(
@@ -118,7 +118,7 @@ def test_an_admin_grants_and_removes_admin_and_csv_exports(
 
     # What the grants open, in Eve's own browser: the account pages and the CSV links.
     eve = browser.new_context(base_url=live_server.url).new_page()
-    clinician_sign_in(eve, live_server, email)
+    sign_in(eve, live_server, email)
     expect(eve.get_by_role("link", name="Accounts")).to_be_visible()
     expect(eve.get_by_role("link", name="Download these submissions (CSV)")).to_be_visible()
 

@@ -8,10 +8,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pyotp
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
-from tests.auth.helpers import PASSWORD, current_code, make_clinician
 from tests.browser.conftest import LiveServer
+from tests.harness.clinician import make_clinician, sign_in
+
+pytestmark = pytest.mark.browser
 
 NEW_PASSWORD = "a fresh and long passphrase"
 
@@ -24,16 +26,6 @@ def code_for(live_server: LiveServer, secret: str) -> str:
 def advance(live_server: LiveServer) -> None:
     """Move the served app's clock to the next 30-second step (a code works once)."""
     live_server.app.config["CLOCK"].advance(seconds=30)
-
-
-def sign_in(page: Page, live_server: LiveServer, email: str, password: str = PASSWORD) -> None:
-    page.goto("/clinic/sign-in")
-    page.fill("#email", email)
-    page.fill("#password", password)
-    page.click("button[type=submit]")
-    page.fill("#code", current_code(live_server.app, email))
-    page.click("button[type=submit]")
-    expect(page).to_have_url(re.compile(r"/clinic/$"))
 
 
 @pytest.fixture

@@ -9,15 +9,9 @@ import pytest
 from playwright.sync_api import Browser, ViewportSize, expect
 
 from tests.answers import with_changes
-from tests.auth.helpers import make_clinician
-from tests.browser.conftest import (
-    PHONE,
-    LiveServer,
-    axe_blocking,
-    clinician_sign_in,
-    store_submission,
-)
-from tests.conftest import CASE_DAY
+from tests.browser.conftest import PHONE, LiveServer, axe_blocking, store_submission
+from tests.harness.app import CASE_DAY
+from tests.harness.clinician import make_clinician, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -40,7 +34,7 @@ def test_the_desk_pages_have_no_serious_axe_violation(
     )
     context = browser.new_context(base_url=live_server.url, viewport=viewport)
     page = context.new_page()
-    clinician_sign_in(page, live_server, email)
+    sign_in(page, live_server, email)
     problems: list[str] = []
 
     code = f"{reference[:4]}-{reference[4:]}"

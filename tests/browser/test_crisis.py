@@ -23,7 +23,7 @@ from tests.browser.conftest import (
     send,
     start,
 )
-from tests.conftest import CASE_DAY, Clock, make_app
+from tests.harness.app import CASE_DAY, Clock, make_app
 from tests.harness.patient import asked_pages
 from tests.harness.served import serve_in_thread
 

@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.auth.helpers import make_clinician
-from tests.browser.conftest import LiveServer, clinician_sign_in, store_submission
+from tests.browser.conftest import LiveServer, store_submission
+from tests.harness.clinician import make_clinician, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -57,7 +57,7 @@ def test_the_chart_draws_without_a_script_and_its_table_has_the_numbers(
     # No script at all: the chart must be the server's drawing.
     context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
     page = context.new_page()
-    clinician_sign_in(page, live_server, email)
+    sign_in(page, live_server, email)
     page.get_by_role("link", name="Dashboard").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Dashboard")
     before = table(page)

@@ -19,7 +19,6 @@ from pytest_playwright.pytest_playwright import CreateContextCallback
 
 from questionnaire.questions.catalogue import Section
 from tests.answers import baseline, with_changes
-from tests.auth.helpers import make_clinician
 from tests.browser.conftest import (
     PHONE,
     LiveServer,
@@ -27,13 +26,13 @@ from tests.browser.conftest import (
     answer_section_quickly,
     assert_no_horizontal_scroll,
     axe_blocking,
-    clinician_sign_in,
     press_continue,
     read_reference,
     say,
     start,
     tick_review_box,
 )
+from tests.harness.clinician import make_clinician, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -152,7 +151,7 @@ def test_a_clinician_searches_by_name_and_prints_at_1280_pixels(
     email = f"first.week.{tag.lower()}@clinic.example"
     make_clinician(live_server.app, email, "Dr First Week")
     page = new_context(viewport=DESKTOP).new_page()
-    clinician_sign_in(page, live_server, email)
+    sign_in(page, live_server, email)
     if tag != "en":
         page.goto(f"/clinic/language/{tag}?next=/clinic/")
     page.get_by_role("link", name=say(page, "Search by name")).click()

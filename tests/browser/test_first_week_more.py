@@ -28,14 +28,12 @@ from questionnaire.extensions import db, limiter
 from questionnaire.questions.catalogue import REGIONS, Section
 from questionnaire.records.models import AuditEvent, Submission
 from tests.answers import with_changes
-from tests.auth.helpers import make_clinician
 from tests.browser.conftest import (
     PHONE,
     LiveServer,
     answer_every_page,
     assert_no_horizontal_scroll,
     axe_blocking,
-    clinician_sign_in,
     queue_row,
     read_reference,
     say,
@@ -43,7 +41,8 @@ from tests.browser.conftest import (
     store_submission,
     tick_review_box,
 )
-from tests.conftest import CASE_DAY, Clock, make_app
+from tests.harness.app import CASE_DAY, Clock, make_app
+from tests.harness.clinician import make_clinician, sign_in
 from tests.harness.served import serve_in_thread
 
 pytestmark = pytest.mark.browser
@@ -72,7 +71,7 @@ def clinician_page(
 ) -> Page:
     """Return a 1280-pixel page signed in as this clinician, the pages in this language."""
     page = new_context(viewport=DESKTOP).new_page()
-    clinician_sign_in(page, server, email)
+    sign_in(page, server, email)
     if tag != "en":
         page.goto(f"/clinic/language/{tag}?next=/clinic/")
         expect(page.locator("html")).to_have_attribute("lang", tag)

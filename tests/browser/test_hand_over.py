@@ -9,9 +9,9 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.auth.helpers import make_clinician
-from tests.browser.conftest import LiveServer, clinician_sign_in, queue_row, store_submission
-from tests.conftest import CASE_DAY
+from tests.browser.conftest import LiveServer, queue_row, store_submission
+from tests.harness.app import CASE_DAY
+from tests.harness.clinician import make_clinician, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -39,7 +39,7 @@ def test_a_hands_over_to_b_whose_mine_filter_shows_it_and_b_releases_it(
     code = f"{reference[:4]}-{reference[4:]}"
 
     first = browser.new_context(base_url=live_server.url).new_page()
-    clinician_sign_in(first, live_server, a.email)
+    sign_in(first, live_server, a.email)
     queue_row(first, reference).get_by_role("button", name="Take it").click()
     expect(first.get_by_role("status")).to_contain_text("Assigned to you.")
     expect(queue_row(first, reference)).to_contain_text("Assigned to me")
@@ -61,7 +61,7 @@ def test_a_hands_over_to_b_whose_mine_filter_shows_it_and_b_releases_it(
     expect(queue_row(first, reference)).to_have_count(0)
 
     second = browser.new_context(base_url=live_server.url).new_page()
-    clinician_sign_in(second, live_server, b.email)
+    sign_in(second, live_server, b.email)
     only_mine(second)
     b_row = queue_row(second, reference)
     expect(b_row).to_contain_text("Kim Handover")

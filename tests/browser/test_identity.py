@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.auth.helpers import make_clinician
-from tests.browser.conftest import LiveServer, clinician_sign_in, store_submission
+from tests.browser.conftest import LiveServer, store_submission
+from tests.harness.clinician import make_clinician, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -41,7 +41,7 @@ def test_the_identity_block_says_who_the_patient_is_before_the_flags(
         assigned_at=SENT_UTC,
     )
     page = browser.new_context(base_url=live_server.url).new_page()
-    clinician_sign_in(page, live_server, reader.email)
+    sign_in(page, live_server, reader.email)
     page.goto(f"/clinic/submissions/{reference}")
 
     block = page.locator("section.identity")
@@ -106,7 +106,7 @@ def test_a_phone_with_an_extension_dials_the_number_then_the_extension(
         submitted_at=SENT_UTC,
     )
     page = browser.new_context(base_url=live_server.url).new_page()
-    clinician_sign_in(page, live_server, email)
+    sign_in(page, live_server, email)
     page.goto(f"/clinic/submissions/{reference}")
     # Shown with non-breaking hyphens (issue 25), so it never wraps at one.
     shown = typed.replace("-", "\u2011")

@@ -8,8 +8,9 @@ import uuid
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.auth.helpers import FAILED, PASSWORD, current_code, make_clinician
-from tests.browser.conftest import LiveServer, advance_clock, clinician_sign_in
+from tests.auth.helpers import FAILED
+from tests.browser.conftest import LiveServer, advance_clock
+from tests.harness.clinician import PASSWORD, current_code, make_clinician, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -31,7 +32,7 @@ def test_a_wrong_current_password_is_refused_saying_what_to_do_then_the_change_h
     email = f"pat-{uuid.uuid4().hex[:8]}@clinic.example"
     make_clinician(live_server.app, email, "Pat Password")
     page = browser.new_context(base_url=live_server.url).new_page()
-    clinician_sign_in(page, live_server, email)
+    sign_in(page, live_server, email)
     page.get_by_role("link", name="Password").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Change your password")
 
@@ -64,7 +65,7 @@ def test_a_wrong_current_password_is_refused_saying_what_to_do_then_the_change_h
     page.click("button[type=submit]")
     expect(page.get_by_role("alert")).to_contain_text(FAILED)
     expect(page).to_have_url(re.compile(r"/clinic/sign-in$"))
-    clinician_sign_in(page, live_server, email, NEW_PASSWORD)
+    sign_in(page, live_server, email, NEW_PASSWORD)
 
 
 def test_another_browser_is_signed_out_by_the_change(
@@ -74,8 +75,8 @@ def test_another_browser_is_signed_out_by_the_change(
     make_clinician(live_server.app, email, "Quinn Twice")
     here = browser.new_context(base_url=live_server.url).new_page()
     there = browser.new_context(base_url=live_server.url).new_page()
-    clinician_sign_in(here, live_server, email)
-    clinician_sign_in(there, live_server, email)
+    sign_in(here, live_server, email)
+    sign_in(there, live_server, email)
     here.goto("/clinic/account/password")
     advance_clock(live_server)
     fill_change(here, PASSWORD, current_code(live_server.app, email))

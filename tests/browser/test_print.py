@@ -19,7 +19,6 @@ from playwright.sync_api import Browser, Page, expect
 from questionnaire.extensions import db
 from questionnaire.records.models import AuditEvent
 from tests.answers import cases, with_changes
-from tests.auth.helpers import PASSWORD, current_code, make_clinician
 from tests.browser.conftest import (
     PHONE,
     LiveServer,
@@ -29,6 +28,9 @@ from tests.browser.conftest import (
     send,
     start,
 )
+from tests.harness.clinician import make_clinician, sign_in
+
+pytestmark = pytest.mark.browser
 
 #: A4 pages the heaviest case may take on paper.
 MOST_PAGES = 3
@@ -64,13 +66,7 @@ def signed_in(page: Page, live_server: LiveServer, next_path: str) -> str:
     number = next(_clinicians)
     name = f"Dr Print {number}"
     clinician = make_clinician(live_server.app, f"print{number}@clinic.example", name)
-    page.goto(f"/clinic/sign-in?next={next_path}")
-    page.locator("#email").fill(clinician.email)
-    page.locator("#password").fill(PASSWORD)
-    page.get_by_role("button", name="Continue").click()
-    page.locator("#code").fill(current_code(live_server.app, clinician.email))
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(re.escape(next_path) + "$"))
+    sign_in(page, live_server, clinician, next_url=next_path)
     return name
 
 

@@ -8,7 +8,6 @@ import pytest
 from playwright.sync_api import Page, expect
 from pytest_playwright.pytest_playwright import CreateContextCallback
 
-from tests.auth.helpers import PASSWORD, current_code, make_clinician
 from tests.browser.conftest import (
     PHONE,
     LiveServer,
@@ -16,7 +15,8 @@ from tests.browser.conftest import (
     queue_row,
     store_submission,
 )
-from tests.conftest import CASE_DAY
+from tests.harness.app import CASE_DAY
+from tests.harness.clinician import PASSWORD, current_code, make_clinician
 
 pytestmark = pytest.mark.browser
 

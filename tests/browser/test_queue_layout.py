@@ -12,16 +12,15 @@ import pytest
 from playwright.sync_api import Page, ViewportSize, expect
 from pytest_playwright.pytest_playwright import CreateContextCallback
 
-from tests.auth.helpers import make_clinician
 from tests.browser.conftest import (
     LiveServer,
     assert_no_horizontal_scroll,
     axe_blocking,
-    clinician_sign_in,
     queue_row,
     store_submission,
 )
-from tests.conftest import CASE_DAY
+from tests.harness.app import CASE_DAY
+from tests.harness.clinician import make_clinician, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -72,7 +71,7 @@ def test_the_queue_at_desktop_widths_names_three_flags_and_breaks_no_word(
     make_clinician(live_server.app, email, "Dr Layout")
     viewport: ViewportSize = {"width": width, "height": 900}
     page: Page = new_context(viewport=viewport).new_page()
-    clinician_sign_in(page, live_server, email)
+    sign_in(page, live_server, email)
     row = queue_row(page, reference)
     flags = row.locator("td.queue__flags")
     expect(flags).to_contain_text(

@@ -29,7 +29,7 @@ from tests.browser.conftest import (
     say,
     send,
 )
-from tests.conftest import CASE_DAY, Clock, make_app
+from tests.harness.app import CASE_DAY, Clock, make_app
 from tests.harness.served import serve_in_thread
 
 pytestmark = pytest.mark.browser

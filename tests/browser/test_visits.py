@@ -10,15 +10,14 @@ from playwright.sync_api import Browser, ViewportSize, expect
 
 from questionnaire.extensions import db, now
 from questionnaire.visits.service import patient_for, reviewed_submission, schedule
-from tests.auth.helpers import make_clinician
 from tests.browser.conftest import (
     PHONE,
     LiveServer,
     axe_blocking,
-    clinician_sign_in,
     store_submission,
 )
-from tests.conftest import CASE_DAY
+from tests.harness.app import CASE_DAY
+from tests.harness.clinician import make_clinician, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -76,7 +75,7 @@ def test_the_clinic_visit_pages_have_no_serious_axe_violation(
     _token, patient_id = booked_soon(live_server)
     context = browser.new_context(base_url=live_server.url, viewport=WIDE)
     page = context.new_page()
-    clinician_sign_in(page, live_server, email)
+    sign_in(page, live_server, email)
     problems: list[str] = []
     page.goto("/clinic/today")
     expect(page.locator("tr.visit").first).to_be_visible()

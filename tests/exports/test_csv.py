@@ -24,7 +24,6 @@ from questionnaire.questions import catalogue
 from questionnaire.records.models import Flag, Submission
 from questionnaire.records.references import format_reference as shown
 from questionnaire.review import requests as patient_requests
-from tests.conftest import Clock
 from tests.exports import (
     BLOOD_PRESSURE,
     INSTRUMENTS,
@@ -34,6 +33,7 @@ from tests.exports import (
     make_clinician,
     submit,
 )
+from tests.harness.app import Clock
 
 FIRST_COLUMNS = ["reference", "submitted_at", "status", "highest_level", "outcome", "rules_version"]
 TOTALS = ["phq9_total", "gad7_total", "pcl5_total", "auditc_total", "cssrs_risk"]

@@ -32,7 +32,6 @@ from questionnaire.records.models import Submission
 from questionnaire.records.references import format_reference
 from questionnaire.review import requests as patient_requests
 from tests.answers import baseline
-from tests.conftest import Clock
 from tests.exports import (
     BASE_URL,
     BENZODIAZEPINE,
@@ -45,6 +44,7 @@ from tests.exports import (
     make_clinician,
     submit,
 )
+from tests.harness.app import Clock
 from tests.harness.patient import Patient
 
 URI = re.compile(r"\S+")

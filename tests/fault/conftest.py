@@ -27,7 +27,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from tests.conftest import TEST_KEY
+from tests.harness.app import TEST_KEY
 from tests.harness.served import app_environment, free_port, tail
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
@@ -38,14 +38,6 @@ TEST_TIME_LIMIT = 150
 SECRET_KEY = "fault-tests-secret-key-not-for-production-0123456789"
 #: gunicorn here: a stuck request ends sooner, and stopping does not wait long.
 GUNICORN_OPTIONS = ("--timeout", "20", "--graceful-timeout", "3")
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers",
-        "fault: fault injection against a throwaway PostgreSQL cluster and gunicorn "
-        "(needs /usr/lib/postgresql/15/bin; slow, about a minute)",
-    )
 
 
 class FaultTimeout(Exception):

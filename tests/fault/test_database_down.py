@@ -27,7 +27,6 @@ from questionnaire.questions.catalogue import PAGES
 from questionnaire.records.models import Submission
 from questionnaire.rules import highest_level
 from tests.answers import with_changes
-from tests.conftest import make_app
 from tests.fault.conftest import (
     GUNICORN_OPTIONS,
     PostgresCluster,
@@ -35,6 +34,7 @@ from tests.fault.conftest import (
     join_all,
     start_threads,
 )
+from tests.harness.app import make_app
 from tests.harness.forms import as_lists, form_values
 from tests.harness.patient import Exchange, JourneyFailed, Patient
 from tests.harness.served import REQUEST_ERROR, log_entries, migrate, running_gunicorn

@@ -28,8 +28,8 @@ from questionnaire.intake import service as services
 from questionnaire.records.models import Submission
 from questionnaire.rules import highest_level
 from tests.answers import with_changes
-from tests.conftest import make_app
 from tests.fault.conftest import GUNICORN_OPTIONS, PostgresCluster, fault_environment
+from tests.harness.app import make_app
 from tests.harness.patient import Patient
 from tests.harness.served import Gunicorn, migrate, running_gunicorn
 

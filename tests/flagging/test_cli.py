@@ -13,7 +13,7 @@ from flask.testing import FlaskCliRunner
 
 from questionnaire.flagging.table import load_rule_table
 from tests.answers import baseline, with_changes
-from tests.conftest import PROJECT_ROOT
+from tests.harness.app import PROJECT_ROOT
 from tests.test_app import broken_copy
 
 FLASK = [sys.executable, "-m", "flask", "--app", "questionnaire"]

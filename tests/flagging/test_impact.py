@@ -14,8 +14,8 @@ from questionnaire.flagging.impact import Rewording, SubmissionImpact, rules_imp
 from questionnaire.flagging.table import load_rule_table
 from questionnaire.records.models import Flag, Submission
 from tests.answers import with_changes
-from tests.conftest import PROJECT_ROOT, Clock
 from tests.exports import URGENT, submit
+from tests.harness.app import PROJECT_ROOT, Clock
 
 #: The candidate lowers the systolic threshold of blood_pressure_raised (140 -> 135) and
 #: raises the diastolic one (90 -> 95); its version and the one case it moves change too.

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from questionnaire.flagging.table import load_rule_table, prepare, run_table_cases
 from questionnaire.rules import CaseResult, Lexicon, tokenize
-from tests.conftest import PROJECT_ROOT
+from tests.harness.app import PROJECT_ROOT
 
 TABLE = load_rule_table(PROJECT_ROOT / "rules.yaml")
 

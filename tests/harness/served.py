@@ -45,11 +45,45 @@ GUNICORN_CONFIG = "python:questionnaire.ops.gunicorn_conf"
 APP = "questionnaire:create_app()"
 
 
+#: Ports handed out here lie below Linux's ephemeral range (32768-60999), where no outgoing
+#: connection (to PostgreSQL, to Redis) can hold one between the probe and gunicorn's bind;
+#: each pytest-xdist worker (and the process outside xdist) draws from its own slice.
+PORT_SLICE = 1000
+FIRST_PORT = 10000
+_port_counter: itertools.count[int] | None = None
+
+
+def worker_name() -> str:
+    """Return this pytest-xdist worker's name (gw0, gw1, ...); "main" outside xdist."""
+    return os.environ.get("PYTEST_XDIST_WORKER") or "main"
+
+
+def worker_index() -> int:
+    """Return 0 outside xdist, else the worker's number plus one (gw0 gives 1)."""
+    name = worker_name()
+    return int(name[2:]) + 1 if name.startswith("gw") and name[2:].isdigit() else 0
+
+
+def _next_candidate() -> int:
+    global _port_counter
+    if _port_counter is None:
+        # A random start in the slice: two runs at once (two checkouts) rarely meet.
+        _port_counter = itertools.count(secrets.randbelow(PORT_SLICE))
+    slice_start = FIRST_PORT + (worker_index() % 22) * PORT_SLICE
+    return slice_start + next(_port_counter) % PORT_SLICE
+
+
 def free_port() -> int:
-    """Return a TCP port on 127.0.0.1 that nothing listens on just now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    """Return a TCP port on 127.0.0.1 that nothing listens on just now (this worker's slice)."""
+    for _ in range(PORT_SLICE):
+        port = _next_candidate()
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in this worker's slice of {PORT_SLICE} on 127.0.0.1")
 
 
 def tail(path: Path, lines: int = 40) -> str:
@@ -352,13 +386,17 @@ def running_gunicorn(
         server.stop()
 
 
-def postgres_url(*variables: str) -> str:
+def postgres_url(*variables: str, default: str = DEFAULT_POSTGRES) -> str:
     """Return the first of these environment variables that is set, else TEST_DATABASE_URL,
-    else the local test database."""
+    else `default` (the local test database; tests pass "" and skip on it).
+
+    Under pytest, TEST_DATABASE_URL names the database of this pytest process (each
+    xdist worker has its own: tests/fixtures.py).
+    """
     for name in (*variables, "TEST_DATABASE_URL"):
         if os.environ.get(name):
             return os.environ[name]
-    return DEFAULT_POSTGRES
+    return default
 
 
 @contextlib.contextmanager

@@ -16,7 +16,7 @@ from questionnaire.questions.catalogue import PAGES
 from questionnaire.records.models import Submission
 from questionnaire.urgent import unsent
 from tests.answers import baseline
-from tests.conftest import Clock, make_app
+from tests.harness.app import Clock, make_app
 from tests.harness.forms import visible_text
 from tests.harness.patient import Patient
 

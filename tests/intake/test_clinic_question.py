@@ -28,7 +28,7 @@ from questionnaire.questions import catalogue
 from questionnaire.records.models import Draft, Submission
 from questionnaire.rules.yamlload import StrictLoader
 from tests.answers import with_changes
-from tests.conftest import make_app
+from tests.harness.app import make_app
 from tests.harness.forms import visible_text
 from tests.harness.patient import Patient
 

@@ -15,7 +15,7 @@ from questionnaire.extensions import db
 from questionnaire.questions.catalogue import PAGES
 from questionnaire.records.models import Flag, Submission
 from tests.answers import with_changes
-from tests.auth.helpers import make_clinician, sign_in
+from tests.harness.clinician import make_clinician, sign_in
 from tests.harness.forms import visible_text
 from tests.harness.patient import Patient, asked_pages
 

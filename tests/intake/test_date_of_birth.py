@@ -14,7 +14,7 @@ from questionnaire.extensions import db
 from questionnaire.questions.catalogue import PAGES, DateProblem, parse_date_parts
 from questionnaire.records.models import Draft
 from tests.answers import baseline
-from tests.conftest import CASE_DAY
+from tests.harness.app import CASE_DAY
 from tests.harness.forms import visible_text
 from tests.harness.patient import Patient
 from tests.intake.test_resume import leave_on

@@ -17,7 +17,7 @@ from questionnaire.intake import service as services
 from questionnaire.questions.catalogue import PAGES
 from questionnaire.records.models import Draft, Submission
 from tests.answers import baseline
-from tests.conftest import Clock
+from tests.harness.app import Clock
 from tests.harness.forms import visible_text
 from tests.harness.patient import Patient
 
@@ -158,7 +158,7 @@ def test_concurrent_sends_of_one_draft_store_one_submission(
     postgres_schema: str, tmp_path, clock: Clock
 ) -> None:
     """Eight requests send the same draft at the same moment: one row, one reference."""
-    from tests.conftest import make_app
+    from tests.harness.app import make_app
 
     app = make_app(
         tmp_path,

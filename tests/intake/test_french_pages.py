@@ -29,7 +29,7 @@ from questionnaire.language import CATALOGUES
 from questionnaire.questions import cssrs, instruments
 from questionnaire.questions.catalogue import PAGES, asked_in, asked_section, section_is_asked
 from tests.answers import baseline, with_changes
-from tests.conftest import CASE_DAY, Clock, make_app
+from tests.harness.app import CASE_DAY, Clock, make_app
 from tests.harness.forms import page_html, visible_text
 from tests.harness.patient import Patient, asked_pages, usable_cases
 

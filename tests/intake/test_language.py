@@ -15,7 +15,7 @@ from questionnaire.extensions import db
 from questionnaire.questions.catalogue import PAGES, SECTION_OF
 from questionnaire.records.models import Draft, Submission
 from tests.answers import baseline
-from tests.auth.helpers import make_clinician, sign_in
+from tests.harness.clinician import make_clinician, sign_in
 from tests.harness.forms import html_lang, page_html, visible_text
 from tests.harness.patient import Patient, page_answers
 
@@ -155,7 +155,7 @@ def test_an_unknown_language_is_not_found(plain_app: Flask) -> None:
 
 
 def test_a_language_left_out_of_languages_is_not_offered(tmp_path: object) -> None:
-    from tests.conftest import make_app
+    from tests.harness.app import make_app
 
     only_english = make_app(tmp_path, LANGUAGES="en")  # type: ignore[arg-type]
     client = in_french(only_english.test_client())

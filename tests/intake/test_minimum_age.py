@@ -14,7 +14,7 @@ from questionnaire.extensions import db
 from questionnaire.questions.catalogue import PAGES
 from questionnaire.records.models import Draft
 from tests.answers import baseline
-from tests.conftest import CASE_DAY, Clock, make_app
+from tests.harness.app import CASE_DAY, Clock, make_app
 from tests.harness.forms import visible_text
 from tests.harness.patient import Patient
 

@@ -8,7 +8,7 @@ import pytest
 
 from questionnaire.config import DEFAULT_RETENTION_DAYS
 from questionnaire.intake.retention import Span, retention_span
-from tests.conftest import make_app
+from tests.harness.app import make_app
 from tests.harness.forms import page_html, visible_text
 
 

@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from questionnaire.extensions import db
 from questionnaire.records.models import Draft
 from tests.answers import baseline
-from tests.conftest import Clock, app_with_pool
+from tests.harness.app import Clock, app_with_pool
 from tests.harness.forms import csrf_token
 from tests.harness.patient import Patient, asked_pages, page_answers
 from tests.intake.test_drafts import save_for_later

@@ -149,7 +149,7 @@ def test_alerts_stop_after_the_last_attempt(app: Flask, client: FlaskClient) -> 
 
 
 def test_admins_see_alerts_that_failed(app: Flask, client: FlaskClient) -> None:
-    from tests.auth.helpers import make_clinician, sign_in
+    from tests.harness.clinician import make_clinician, sign_in
 
     configure(app, free_port())
     send_urgent(client)

@@ -15,8 +15,9 @@ from flask import Flask
 
 from questionnaire.extensions import db
 from tests.answers import with_changes
-from tests.conftest import Clock, make_app, postgres_url
+from tests.harness.app import Clock, make_app
 from tests.harness.patient import Patient
+from tests.harness.served import postgres_url
 
 pytestmark = pytest.mark.postgres
 

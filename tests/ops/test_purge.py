@@ -11,8 +11,8 @@ from questionnaire.extensions import db
 from questionnaire.intake import service
 from questionnaire.ops.purge import Purged, purge
 from questionnaire.records.models import AuditEvent, Draft, Flag, Submission
-from tests.conftest import CASE_DAY
-from tests.review.conftest import AddSubmission
+from tests.fixtures import AddSubmission
+from tests.harness.app import CASE_DAY
 
 
 def test_purge_deletes_only_what_is_older_than_the_cut_off(

@@ -15,7 +15,7 @@ from questionnaire.flagging.questions import check_questions
 from questionnaire.questions import catalogue, instruments
 from questionnaire.questions.definition import DefinitionError, load_definition
 from questionnaire.rules.yamlload import StrictLoader
-from tests.conftest import make_app
+from tests.harness.app import make_app
 
 SHIPPED = Path(__file__).resolve().parents[2] / "forms" / "intake.yaml"
 LANGUAGES = ["en", "fr_CA"]

@@ -12,9 +12,9 @@ from flask.testing import FlaskClient
 
 from questionnaire import language
 from questionnaire.questions.catalogue import PAGES, Item
-from tests.auth.helpers import TestClinician, sign_in
+from tests.fixtures import AddSubmission
+from tests.harness.clinician import TestClinician, sign_in
 from tests.harness.forms import html_lang, visible_text
-from tests.review.conftest import AddSubmission
 
 FRENCH_BROWSER = "fr-CA,fr;q=0.9,en;q=0.5"
 

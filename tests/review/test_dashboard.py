@@ -16,11 +16,11 @@ from questionnaire.extensions import db
 from questionnaire.records.models import AuditEvent, Submission
 from questionnaire.review import dashboard
 from questionnaire.review.dashboard import Duration, Week
-from tests.auth.helpers import TestClinician
-from tests.conftest import Clock
+from tests.fixtures import AddSubmission
+from tests.harness.app import Clock
+from tests.harness.clinician import TestClinician
 from tests.harness.forms import html_lang, page_html, visible_text
 from tests.intake.test_french_pages import english_left
-from tests.review.conftest import AddSubmission
 from tests.review.test_clinic_language import switch
 
 TORONTO = ZoneInfo("America/Toronto")

@@ -19,11 +19,11 @@ from flask.testing import FlaskClient
 
 from questionnaire.extensions import db
 from questionnaire.records.models import Submission
-from tests.auth.helpers import make_clinician, sign_in
-from tests.conftest import Clock, app_with_pool
+from tests.fixtures import AddSubmission
+from tests.harness.app import Clock, app_with_pool
+from tests.harness.clinician import make_clinician, sign_in
 from tests.harness.forms import csrf_token
 from tests.intake.test_races import all_at_once
-from tests.review.conftest import AddSubmission
 
 ROUNDS = 8
 NAME = "Wilhelmina Quartermaine"

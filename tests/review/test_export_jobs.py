@@ -24,9 +24,9 @@ from questionnaire.extensions import db
 from questionnaire.questions.catalogue import Item
 from questionnaire.records.models import AuditEvent, ExportJob, Submission
 from questionnaire.records.references import format_reference
-from tests.auth.helpers import make_clinician, sign_in
-from tests.conftest import Clock
 from tests.exports import BENZODIAZEPINE, BLOOD_PRESSURE, NO_FLAGS, URGENT, submit
+from tests.harness.app import Clock
+from tests.harness.clinician import make_clinician, sign_in
 from tests.harness.forms import csrf_token, forms
 
 SENTINEL_NAME = "Zelda Quillfeather"

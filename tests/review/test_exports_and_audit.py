@@ -15,8 +15,8 @@ from flask.testing import FlaskClient
 from questionnaire.extensions import db
 from questionnaire.records.models import AuditEvent
 from questionnaire.records.references import format_reference
-from tests.auth.helpers import make_clinician, sign_in
 from tests.exports import BENZODIAZEPINE, URGENT, submit
+from tests.harness.clinician import make_clinician, sign_in
 from tests.harness.forms import visible_text
 
 

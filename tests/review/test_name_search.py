@@ -12,8 +12,8 @@ from questionnaire.records.crypto import decode_key
 from questionnaire.records.models import AuditEvent, NameToken
 from questionnaire.records.references import format_reference
 from tests.answers import with_changes
-from tests.conftest import TEST_KEY, TEST_NAME_INDEX_KEY
 from tests.exports import submit
+from tests.harness.app import TEST_KEY, TEST_NAME_INDEX_KEY
 from tests.harness.forms import csrf_token, visible_text
 
 

@@ -12,8 +12,8 @@ from flask.testing import FlaskClient
 
 from questionnaire.extensions import db
 from questionnaire.records.models import AuditEvent, Note
-from tests.auth.helpers import csrf_token
-from tests.review.conftest import AddSubmission
+from tests.fixtures import AddSubmission
+from tests.harness.forms import csrf_token
 
 SPOOFED = "Sam \u202eelpmaxE"
 SHOWN = "Sam [U+202E]elpmaxE"

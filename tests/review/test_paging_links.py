@@ -7,7 +7,7 @@ import base64
 import pytest
 from flask.testing import FlaskClient
 
-from tests.review.conftest import AddSubmission
+from tests.fixtures import AddSubmission
 
 NOT_VALID = "That page link is not valid"
 

@@ -33,10 +33,10 @@ from questionnaire.records.queue import QueueFilter, all_in_queue, queue_page
 from questionnaire.records.references import format_reference
 from questionnaire.review import actions
 from questionnaire.review import requests as patient_requests
-from tests.auth.helpers import TestClinician
-from tests.conftest import CASE_DAY
+from tests.fixtures import AddSubmission
+from tests.harness.app import CASE_DAY
+from tests.harness.clinician import TestClinician
 from tests.harness.forms import csrf_token
-from tests.review.conftest import AddSubmission
 
 NAME = "Wilhelmina Quartermaine"
 ANSWERS = {

@@ -18,8 +18,8 @@ from questionnaire.records.models import Flag, Submission
 from questionnaire.records.references import new_reference
 from questionnaire.rules import LEVEL_RANK
 from tests.answers import with_changes
+from tests.harness.app import CASE_DAY
 from tests.harness.forms import visible_text
-from tests.review.conftest import CASE_DAY
 
 #: The questionnaire version the previous catalogue (commit 8f75d3e) fingerprinted.
 PREVIOUS_VERSION = "3fc05498c899"

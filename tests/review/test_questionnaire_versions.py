@@ -24,8 +24,8 @@ from questionnaire.questions import catalogue, version
 from questionnaire.records.models import QuestionnaireDefinition, Submission
 from questionnaire.rules.yamlload import StrictLoader
 from tests.answers import with_changes
-from tests.auth.helpers import make_clinician, signed_in_client
-from tests.conftest import make_app
+from tests.harness.app import make_app
+from tests.harness.clinician import make_clinician, signed_in_client
 from tests.harness.forms import visible_text
 from tests.harness.patient import Patient
 

@@ -12,8 +12,8 @@ from flask.testing import FlaskClient
 from questionnaire.extensions import db
 from questionnaire.records.models import AuditEvent
 from questionnaire.records.queue import BadFilter, Cursor, QueueFilter, all_in_queue, queue_page
-from tests.conftest import CASE_DAY
-from tests.review.conftest import AddSubmission, minutes
+from tests.fixtures import AddSubmission
+from tests.harness.app import CASE_DAY, minutes
 
 ROW = re.compile(r'href="/clinic/submissions/([A-Z0-9]{8})"')
 

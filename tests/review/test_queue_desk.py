@@ -20,11 +20,11 @@ from questionnaire.records.queue import BadFilter, QueueFilter
 from questionnaire.review import assignment
 from questionnaire.review.actions import ActionRefused
 from questionnaire.review.rows import waited
-from tests.auth.helpers import TestClinician, make_clinician
-from tests.conftest import CASE_DAY
+from tests.fixtures import AddSubmission
+from tests.harness.app import CASE_DAY, minutes
+from tests.harness.clinician import TestClinician, make_clinician
 from tests.harness.forms import csrf_token
 from tests.harness.statements import counting
-from tests.review.conftest import AddSubmission, minutes
 
 ROW = re.compile(r'href="/clinic/submissions/([A-Z0-9]{8})"')
 NAME = "Rosa Tremblay-Quist"

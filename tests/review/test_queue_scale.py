@@ -16,10 +16,10 @@ from questionnaire.ops.purge import purge
 from questionnaire.records import crypto
 from questionnaire.records.models import Flag, QueueCount, Submission
 from questionnaire.records.queue import COUNT_CAP, Cursor, QueueFilter, queue_page
-from tests.conftest import CASE_DAY
+from tests.fixtures import AddSubmission
+from tests.harness.app import CASE_DAY, minutes
 from tests.harness.forms import csrf_token
 from tests.harness.statements import counting
-from tests.review.conftest import AddSubmission, minutes
 
 ROW = re.compile(r'href="/clinic/submissions/([A-Z0-9]{8})"')
 NEXT = re.compile(r'href="/clinic/\?after=([^"&]+)')

@@ -10,9 +10,10 @@ from flask.testing import FlaskClient
 from questionnaire.extensions import db
 from questionnaire.records.models import Submission
 from questionnaire.review.scores import score_rows
+from tests.fixtures import AddSubmission
+from tests.harness.app import minutes
 from tests.harness.forms import visible_text
 from tests.harness.statements import counting
-from tests.review.conftest import AddSubmission, minutes
 
 #: What the page shows for a skipped item or a missing band (an en dash).
 DASH = "\u2013"

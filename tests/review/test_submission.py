@@ -15,11 +15,11 @@ from questionnaire.questions.catalogue import ITEMS, age_on
 from questionnaire.records.models import AuditEvent, Flag, Note, Submission
 from questionnaire.review.present import evidence_rows, identity
 from tests.answers import with_changes
-from tests.auth.helpers import TestClinician, sign_in
-from tests.conftest import CASE_DAY, Clock
 from tests.exports import BENZODIAZEPINE, URGENT, submit
+from tests.fixtures import AddSubmission
+from tests.harness.app import CASE_DAY, Clock
+from tests.harness.clinician import TestClinician, sign_in
 from tests.harness.forms import csrf_token, visible_text
-from tests.review.conftest import AddSubmission
 
 
 def page_of(reference: str) -> str:

@@ -19,7 +19,7 @@ from questionnaire.rules.conditions import (
 )
 from questionnaire.rules.schema import Condition
 from questionnaire.rules.vocabulary import Field, FieldKind
-from tests.conftest import PROJECT_ROOT
+from tests.harness.app import PROJECT_ROOT
 from tests.rules.test_engine import FIELDS
 
 #: The shipped table's reader: its term lists and its context rules (negated, historical...).

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from questionnaire.flagging.table import load_rule_table
 from questionnaire.rules.context import ContextRules, Phrase, phrase_tokens
 from questionnaire.rules.lexicon import split_words
-from tests.conftest import PROJECT_ROOT
+from tests.harness.app import PROJECT_ROOT
 
 TABLE = load_rule_table(PROJECT_ROOT / "rules.yaml")
 CONTEXT = TABLE.reader.context

@@ -59,7 +59,7 @@ def test_no_item_wording_writes_a_phone_number() -> None:
 def test_no_template_writes_a_phone_number() -> None:
     import re
 
-    from tests.conftest import PROJECT_ROOT
+    from tests.harness.app import PROJECT_ROOT
 
     found = {}
     for path in sorted((PROJECT_ROOT / "templates").rglob("*.html")):

@@ -14,7 +14,7 @@ from questionnaire.flagging.cli import rules as rules_group
 from questionnaire.flagging.table import load_rule_table
 from questionnaire.rules import How, Lexicon, Reader, everyday
 from questionnaire.rules.lexicon import STREET_NAME, sound_keys
-from tests.conftest import PROJECT_ROOT
+from tests.harness.app import PROJECT_ROOT
 from tests.rules.test_engine import VALID, load, problems_of
 from tests.rules.test_loader import only
 

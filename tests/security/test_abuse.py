@@ -13,7 +13,7 @@ from flask import Flask
 from questionnaire.extensions import db, limiter
 from questionnaire.records.models import Draft, Submission
 from tests.answers import baseline
-from tests.conftest import Clock, make_app
+from tests.harness.app import Clock, make_app
 from tests.harness.forms import csrf_token, visible_text
 from tests.harness.patient import Patient
 

@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from questionnaire.security import CONTENT_SECURITY_POLICY
-from tests.conftest import make_app
+from tests.harness.app import make_app
 from tests.harness.forms import csrf_token
 
 URLS = [
@@ -112,7 +112,7 @@ def test_the_client_address_comes_from_trusted_hops_only(tmp_path: Path) -> None
 
 def test_clinicians_can_sign_in_over_https_without_a_referer(tmp_path: Path) -> None:
     """Browsers send no Referer (our Referrer-Policy): the CSRF check must not need one."""
-    from tests.auth.helpers import make_clinician
+    from tests.harness.clinician import make_clinician
 
     app = make_app(
         tmp_path,

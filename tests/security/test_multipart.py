@@ -13,8 +13,8 @@ import pytest
 from flask import Flask
 
 from questionnaire.extensions import db
-from tests.auth.helpers import make_clinician, sign_in
-from tests.conftest import Clock, make_app
+from tests.harness.app import Clock, make_app
+from tests.harness.clinician import make_clinician, sign_in
 from tests.security.test_route_fuzz import ENDPOINT_FIELDS, ROUTE_PART, routes
 
 

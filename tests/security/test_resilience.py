@@ -17,7 +17,7 @@ from questionnaire.intake import service as services
 from questionnaire.questions.catalogue import PAGES
 from questionnaire.records.models import AuditEvent, Draft, Flag, Submission
 from tests.answers import baseline, with_changes
-from tests.conftest import Clock, make_app
+from tests.harness.app import Clock, make_app
 from tests.harness.forms import csrf_token, visible_text
 from tests.harness.patient import Patient, page_answers
 

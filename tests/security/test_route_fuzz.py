@@ -28,10 +28,10 @@ from questionnaire.extensions import db
 from questionnaire.questions import catalogue
 from questionnaire.records.models import Clinician, Draft, Flag, Note, Submission
 from tests.answers import baseline
-from tests.auth.helpers import csrf_token as clinic_csrf_token
-from tests.auth.helpers import make_clinician, sign_in
-from tests.conftest import Clock, make_app
+from tests.harness.app import Clock, make_app
+from tests.harness.clinician import make_clinician, sign_in
 from tests.harness.forms import csrf_token
+from tests.harness.forms import csrf_token as clinic_csrf_token
 from tests.harness.patient import Patient
 
 EXAMPLES_PER_ROUTE = int(os.environ.get("FUZZ_EXAMPLES", "5"))

@@ -15,7 +15,7 @@ from questionnaire.extensions import db
 from questionnaire.intake import service as services
 from questionnaire.questions.catalogue import PAGES
 from tests.answers import with_changes
-from tests.conftest import Clock, make_app
+from tests.harness.app import Clock, make_app
 from tests.harness.forms import csrf_token
 from tests.harness.patient import Patient
 

@@ -22,10 +22,10 @@ from questionnaire.ops.purge import purge
 from questionnaire.records import locks
 from questionnaire.records.models import AuditEvent
 from questionnaire.urgent import sweep as alerts
-from tests.conftest import Clock, app_with_pool
+from tests.fixtures import AddSubmission
+from tests.harness.app import Clock, app_with_pool
 from tests.intake.test_races import all_at_once
 from tests.ops.test_alerts import Inbox, inbox
-from tests.review.conftest import AddSubmission
 
 __all__ = ["inbox"]
 

@@ -10,9 +10,9 @@ from flask.testing import FlaskClient
 
 from questionnaire.extensions import db
 from questionnaire.records.models import Notification
-from tests.auth.helpers import TestClinician, sign_in
-from tests.conftest import Clock
-from tests.review.conftest import AddSubmission
+from tests.fixtures import AddSubmission
+from tests.harness.app import Clock
+from tests.harness.clinician import TestClinician, sign_in
 from tests.urgent.test_unsent import begin, intakes, save_and_leave, sweep
 
 ESCALATE = "lead@clinic.example"
@@ -129,7 +129,7 @@ def test_healthz_reports_the_sweep_and_failing_alerts_without_patient_data(
 def test_healthz_fails_when_the_database_is_unreachable(tmp_path: object) -> None:
     from pathlib import Path
 
-    from tests.conftest import make_app
+    from tests.harness.app import make_app
 
     folder = Path(str(tmp_path))
     app = make_app(folder, SQLALCHEMY_DATABASE_URI=f"sqlite:///{folder / 'missing' / 'nowhere.db'}")

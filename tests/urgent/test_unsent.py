@@ -18,12 +18,12 @@ from questionnaire.records.models import AuditEvent, Draft, Notification, Unsent
 from questionnaire.records.references import REFERENCE_ALPHABET
 from questionnaire.urgent import sweep as alerts
 from tests.answers import with_changes
-from tests.auth.helpers import TestClinician, sign_in
-from tests.conftest import Clock
+from tests.fixtures import AddSubmission
+from tests.harness.app import Clock
+from tests.harness.clinician import TestClinician, sign_in
 from tests.harness.forms import csrf_token, visible_text
 from tests.harness.patient import Patient
 from tests.ops.test_alerts import Inbox, configure, inbox
-from tests.review.conftest import AddSubmission
 
 __all__ = ["inbox"]  # the SMTP fixture, used by name below
 

@@ -13,8 +13,8 @@ from flask.testing import FlaskClient
 from questionnaire.extensions import db
 from questionnaire.records.models import Submission
 from questionnaire.records.references import new_reference
-from tests.auth.helpers import TestClinician, make_clinician, sign_in
-from tests.conftest import CASE_DAY
+from tests.harness.app import CASE_DAY
+from tests.harness.clinician import TestClinician, make_clinician, sign_in
 
 _keys = itertools.count()
 

@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 from questionnaire.extensions import db
 from questionnaire.ops.secret_paths import redact
 from questionnaire.records.visits import Visit
-from tests.conftest import CASE_DAY, Clock
+from tests.harness.app import CASE_DAY, Clock
 from tests.harness.forms import csrf_token
 from tests.visits.conftest import AddIntake, book
 

@@ -8,7 +8,7 @@ import pytest
 
 from questionnaire.rules import RuleTableError
 from questionnaire.visits.rules import load_checkin_table
-from tests.conftest import PROJECT_ROOT, make_app
+from tests.harness.app import PROJECT_ROOT, make_app
 
 SHIPPED = PROJECT_ROOT / "checkin_rules.yaml"
 #: ITEMS.md section 15 (and 12's escalations): every rule id and its levels, exactly.

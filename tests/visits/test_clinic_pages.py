@@ -10,8 +10,8 @@ from questionnaire import language
 from questionnaire.extensions import db
 from questionnaire.records.models import AuditEvent
 from questionnaire.records.visits import Patient
-from tests.auth.helpers import TestClinician, sign_in
-from tests.conftest import Clock
+from tests.harness.app import Clock
+from tests.harness.clinician import TestClinician, sign_in
 from tests.visits.conftest import AddIntake, book
 from tests.visits.test_checkin import CLEAR, GAD7, on_the_morning, send
 

@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 from questionnaire.extensions import db
 from questionnaire.records.models import Notification
 from questionnaire.records.visits import Visit
-from tests.conftest import Clock
+from tests.harness.app import Clock
 from tests.ops.test_alerts import Inbox, configure, inbox  # noqa: F401  (the SMTP sink fixture)
 from tests.visits.conftest import AddIntake, book
 from tests.visits.test_checkin import CLEAR, on_the_morning, send

@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 
 from questionnaire.extensions import db
 from questionnaire.records.visits import Visit
-from tests.conftest import Clock
+from tests.harness.app import Clock
 from tests.ops.test_alerts import Inbox, inbox  # noqa: F401  (the SMTP sink fixture)
 from tests.visits.conftest import AddIntake
 
