@@ -155,6 +155,9 @@ def test_every_patient_column_is_sealed(app: Flask) -> None:
         "unsent_intakes.contact",
         "unsent_intakes.findings",
         "unsent_intakes.outcome_note",
+        "visits.answers",
+        "visits.facts",
+        "visits.flags",
     }
 
 

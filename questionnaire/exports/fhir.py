@@ -23,7 +23,7 @@ corrections ride beside the answers they correct (`_correction_entries`). docs/f
 says all this for clinic IT.
 
 Every fullUrl is a urn:uuid derived from the deployment and the submission's
-reference (`_urn`), so exporting the same submission twice gives the same Bundle.
+reference (`stable_urn`), so exporting the same submission twice gives the same Bundle.
 """
 
 from __future__ import annotations
@@ -386,7 +386,7 @@ def questionnaire_resource(
 # --- a submission ----------------------------------------------------------------------
 
 
-def _urn(base_url: str, *parts: str) -> str:
+def stable_urn(base_url: str, *parts: str) -> str:
     """Return a urn:uuid that is the same on every export of the same thing."""
     name = "/".join((_base(base_url), *parts))
     return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, name)}"
@@ -438,6 +438,18 @@ def _display(item: Item, code: str) -> str:
         return code
 
 
+#: An Observation's category: a questionnaire's score (FHIR's observation-category "survey").
+SURVEY_CATEGORY = [
+    {
+        "coding": [
+            {
+                "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                "code": "survey",
+                "display": "Survey",
+            }
+        ]
+    }
+]
 #: FHIR's data-absent-reason extension, and its code for a question the patient declined.
 DATA_ABSENT_REASON = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
 ASKED_DECLINED = "asked-declined"
@@ -553,17 +565,7 @@ def _observation(
     return {
         "resourceType": "Observation",
         "status": "final",
-        "category": [
-            {
-                "coding": [
-                    {
-                        "system": "http://terminology.hl7.org/CodeSystem/observation-category",
-                        "code": "survey",
-                        "display": "Survey",
-                    }
-                ]
-            }
-        ],
+        "category": SURVEY_CATEGORY,
         "code": {
             "coding": [
                 {
@@ -603,8 +605,8 @@ def submission_bundle(
     holds its questions as `sections` (that version's; today's when None) ask them.
     """
     urls = _Urls(
-        response=_urn(base_url, "submissions", submission.reference),
-        patient=_urn(base_url, "submissions", submission.reference, "patient"),
+        response=stable_urn(base_url, "submissions", submission.reference),
+        patient=stable_urn(base_url, "submissions", submission.reference, "patient"),
     )
     # The words the patient was asked: the screener's when it was on for this submission.
     screener = screener_of(submission.questionnaire_version, submission.answers)
@@ -625,7 +627,7 @@ def submission_bundle(
     }
     entries = [
         {"fullUrl": urls.response, "resource": response},
-        {"fullUrl": urls.patient, "resource": _patient_of(submission)},
+        {"fullUrl": urls.patient, "resource": patient_of(submission)},
     ]
     if answers_only:
         return {"resourceType": "Bundle", "type": "collection", "entry": entries}
@@ -634,7 +636,7 @@ def submission_bundle(
         if total is not None:  # complete instruments only: never a partial sum
             entries.append(
                 {
-                    "fullUrl": _urn(
+                    "fullUrl": stable_urn(
                         base_url, "submissions", submission.reference, "scores", instrument.id
                     ),
                     "resource": _observation(instrument, total, submission, urls),
@@ -644,7 +646,9 @@ def submission_bundle(
     if risk is not None:
         entries.append(
             {
-                "fullUrl": _urn(base_url, "submissions", submission.reference, "scores", "cssrs"),
+                "fullUrl": stable_urn(
+                    base_url, "submissions", submission.reference, "scores", "cssrs"
+                ),
                 "resource": risk,
             }
         )
@@ -652,7 +656,9 @@ def submission_bundle(
     for flag in submission.flags:
         entries.append(
             {
-                "fullUrl": _urn(base_url, "submissions", submission.reference, "flags", flag.rule),
+                "fullUrl": stable_urn(
+                    base_url, "submissions", submission.reference, "flags", flag.rule
+                ),
                 "resource": _detected_issue(flag, submission, urls, base_url, clinic_name),
             }
         )
@@ -760,7 +766,7 @@ def language_concept(tag: str) -> dict[str, Any]:
     return {"coding": [{"system": BCP47, "code": tag, "display": name}], "text": name}
 
 
-def _patient_of(submission: Submission) -> dict[str, Any]:
+def patient_of(submission: Submission) -> dict[str, Any]:
     """Return the submission's Patient, with the language they answered in as preferred."""
     patient = _patient(submission.answers)
     patient["communication"] = [
@@ -897,7 +903,7 @@ def _correction_entries(
         }
         entries.append(
             {
-                "fullUrl": _urn(
+                "fullUrl": stable_urn(
                     base_url, "submissions", submission.reference, "corrections", str(correction.id)
                 ),
                 "resource": provenance,
@@ -938,17 +944,7 @@ def _risk_observation(submission: Submission, urls: _Urls) -> dict[str, Any] | N
     return {
         "resourceType": "Observation",
         "status": "final",
-        "category": [
-            {
-                "coding": [
-                    {
-                        "system": "http://terminology.hl7.org/CodeSystem/observation-category",
-                        "code": "survey",
-                        "display": "Survey",
-                    }
-                ]
-            }
-        ],
+        "category": SURVEY_CATEGORY,
         "code": {
             "coding": [{"system": LOINC, "code": RISK_LEVEL, "display": RISK_LEVEL_DISPLAY}],
             "text": "C-SSRS screener triage",

@@ -42,7 +42,7 @@ def _local_code(question: str, answer: dict[str, Any]) -> str:
     instrument = instruments.INSTRUMENT_OF.get(question)
     if instrument is None or answer.get("system") != instruments.LOINC:
         return code
-    by_loinc = {instrument.loinc_answer(local): local for local in instrument.codes}
+    by_loinc = {instrument.loinc_answer(local, question): local for local in instrument.codes}
     return by_loinc.get(code, code)
 
 

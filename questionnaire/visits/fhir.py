@@ -11,21 +11,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from questionnaire.exports.fhir import _patient_of, _urn, reference_system
+from questionnaire.exports.fhir import SURVEY_CATEGORY, patient_of, reference_system, stable_urn
 from questionnaire.questions.instruments import GAD7, LOINC, PHQ9, Instrument
 from questionnaire.records.references import format_reference
 from questionnaire.records.visits import Patient
 from questionnaire.visits import course_view
 
-SURVEY = {
-    "coding": [
-        {
-            "system": "http://terminology.hl7.org/CodeSystem/observation-category",
-            "code": "survey",
-            "display": "Survey",
-        }
-    ]
-}
 #: Course facts written beside a total, in the words a clinician reads.
 COURSE_WORDS = (
     ("phq9_remission", "PHQ-9 remission (below 5, baseline 10 or more)"),
@@ -53,7 +44,7 @@ def _observation(
     return {
         "resourceType": "Observation",
         "status": "final",
-        "category": [SURVEY],
+        "category": SURVEY_CATEGORY,
         "code": {
             "coding": [
                 {
@@ -74,8 +65,8 @@ def _observation(
 def patient_bundle(patient: Patient, base_url: str) -> dict[str, Any]:
     """Return a collection Bundle: the Patient and an Observation for every complete total."""
     reference = patient.submission.reference
-    patient_url = _urn(base_url, "patients", reference)
-    resource = _patient_of(patient.submission)
+    patient_url = stable_urn(base_url, "patients", reference)
+    resource = patient_of(patient.submission)
     resource["identifier"] = [
         {"system": reference_system(base_url), "value": format_reference(reference)}
     ]
@@ -87,7 +78,9 @@ def patient_bundle(patient: Patient, base_url: str) -> dict[str, Any]:
                 continue
             entries.append(
                 {
-                    "fullUrl": _urn(base_url, "patients", reference, str(index), instrument.id),
+                    "fullUrl": stable_urn(
+                        base_url, "patients", reference, str(index), instrument.id
+                    ),
                     "resource": _observation(
                         instrument, total, row.reading.at, patient_url, row.facts
                     ),

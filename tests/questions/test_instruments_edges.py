@@ -60,7 +60,10 @@ def test_the_real_instruments_give_loinc_answers_by_score() -> None:
         "LA6571-9",
     ]
     assert PHQ9.loinc_answer("4") is None
-    assert AUDITC.loinc_answer("0") is None  # no looked-up LOINC answers yet
+    # The AUDIT-C's items each have their own LOINC answer list (LL2179-1, LL2180-9, LL2181-7).
+    assert AUDITC.loinc_answer("0", "auditc_1") == "LA6270-8"  # Never
+    assert AUDITC.loinc_answer("0", "auditc_2") != AUDITC.loinc_answer("0", "auditc_1")
+    assert AUDITC.loinc_answer("5", "auditc_1") is None
 
 
 def test_a_score_gives_the_total_band_and_how_many_items_were_answered() -> None:

@@ -18,7 +18,7 @@ from questionnaire.clinic_time import zone_of
 from questionnaire.extensions import db, now
 from questionnaire.questions import instruments
 from questionnaire.records.visits import Visit
-from questionnaire.urgent.outbox import deliver_pending
+from questionnaire.urgent.outbox import deliver_after
 from questionnaire.visits import checkin
 from questionnaire.visits.checkin_service import (
     CheckInGone,
@@ -108,7 +108,7 @@ def checkin_send() -> Response | str | tuple[str, int]:
         page = _page(visit, token, form, which, crisis=posted_crisis)
         if posted_crisis and raise_unsent_crisis(db.session, visit, now(), current_app.config):
             response = current_app.make_response((page, 400))
-            _deliver_after(response)
+            deliver_after(response)
             return response
         return page, 400
     try:
@@ -130,20 +130,5 @@ def checkin_send() -> Response | str | tuple[str, int]:
         )
     )
     if any(flag["level"] == "urgent" for flag in flags):
-        _deliver_after(response)
+        deliver_after(response)
     return response
-
-
-def _deliver_after(response: Response) -> None:
-    """Send a hold's pending alerts once the patient has their page (as after an intake)."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-
-    def deliver() -> None:
-        # After the response: a failure stays pending for `flask notifications send`.
-        try:
-            with app.app_context():
-                deliver_pending(db.session, app.config)
-        except Exception as error:
-            app.logger.error("Hold alert delivery failed (%s)", type(error).__name__)
-
-    response.call_on_close(deliver)
