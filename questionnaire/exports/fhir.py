@@ -32,6 +32,7 @@ import dataclasses
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -558,10 +559,14 @@ def _detected_issue(
     }
 
 
-def _observation(
-    instrument: Instrument, total: int, submission: Submission, urls: _Urls
+def total_observation(
+    instrument: Instrument, total: int, subject_url: str, effective: datetime
 ) -> dict[str, Any]:
-    """Return one instrument's total as a survey Observation, coded in LOINC."""
+    """Return one instrument's total as a survey Observation, coded in LOINC.
+
+    The submission's bundle and a course's visits (visits/fhir.py) add what each knows:
+    an interpretation, what it was derived from.
+    """
     return {
         "resourceType": "Observation",
         "status": "final",
@@ -576,9 +581,18 @@ def _observation(
             ],
             "text": f"{instrument.name} total score",
         },
-        "subject": {"reference": urls.patient},
-        "effectiveDateTime": submission.submitted_at.isoformat(),
+        "subject": {"reference": subject_url},
+        "effectiveDateTime": effective.isoformat(),
         "valueInteger": total,
+    }
+
+
+def _observation(
+    instrument: Instrument, total: int, submission: Submission, urls: _Urls
+) -> dict[str, Any]:
+    """Return one instrument's total at intake, with its band and the response it came from."""
+    return {
+        **total_observation(instrument, total, urls.patient, submission.submitted_at),
         "interpretation": [{"text": instrument.band(total).label}],
         "derivedFrom": [{"reference": urls.response}],
     }

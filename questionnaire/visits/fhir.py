@@ -11,8 +11,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from questionnaire.exports.fhir import SURVEY_CATEGORY, patient_of, reference_system, stable_urn
-from questionnaire.questions.instruments import GAD7, LOINC, PHQ9, Instrument
+from questionnaire.exports.fhir import patient_of, reference_system, stable_urn, total_observation
+from questionnaire.questions.instruments import GAD7, PHQ9, Instrument
 from questionnaire.records.references import format_reference
 from questionnaire.records.visits import Patient
 from questionnaire.visits import course_view
@@ -42,22 +42,7 @@ def _observation(
     instrument: Instrument, total: int, at: datetime, patient_url: str, facts: dict[str, Any]
 ) -> dict[str, Any]:
     return {
-        "resourceType": "Observation",
-        "status": "final",
-        "category": SURVEY_CATEGORY,
-        "code": {
-            "coding": [
-                {
-                    "system": LOINC,
-                    "code": instrument.loinc_total,
-                    "display": instrument.loinc_total_display,
-                }
-            ],
-            "text": f"{instrument.name} total score",
-        },
-        "subject": {"reference": patient_url},
-        "effectiveDateTime": at.isoformat(),
-        "valueInteger": total,
+        **total_observation(instrument, total, patient_url, at),
         "interpretation": _interpretation(instrument, total, facts),
     }
 
