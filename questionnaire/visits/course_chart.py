@@ -2,8 +2,8 @@
 
 No JavaScript and no colour that carries meaning alone: the totals are a solid line with
 their numbers beside each point, the baseline is dashed, the response line (half the
-baseline) dotted and the remission line (PHQ-9 below 5) long-dashed, each named at its
-end, so the chart reads the same printed in black and white. The page shows the same
+baseline) dotted and the remission line (PHQ-9 below 5) long-dashed, each named above its
+right end, so the chart reads the same printed in black and white. The page shows the same
 numbers in a table for screen readers; the SVG is an image with a title that says what
 it shows. Every text is escaped: labels come translated from the caller.
 """
@@ -17,7 +17,7 @@ from datetime import datetime
 from markupsafe import Markup, escape
 
 WIDTH, HEIGHT = 640, 260
-LEFT, RIGHT, TOP, BOTTOM = 36, 110, 14, 34
+LEFT, RIGHT, TOP, BOTTOM = 36, 16, 14, 34
 #: At most this many date labels under the axis; the others are in the table.
 MAX_DATE_LABELS = 8
 
@@ -60,7 +60,10 @@ def _hline(kind: str, y: float, label: str, dash: str) -> str:
     return (
         f'<line class="{kind}" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{_n(y)}" y2="{_n(y)}" '
         f'stroke="#000" stroke-width="1" stroke-dasharray="{dash}"/>'
-        f'<text x="{WIDTH - RIGHT + 4}" y="{_n(y + 4)}" font-size="11">{escape(label)}</text>'
+        # Named just above the line's right end, inside the plot: a label of any length in
+        # any language stays on the chart (beside the line, French words were cut off).
+        f'<text x="{WIDTH - RIGHT - 4}" y="{_n(y - 4)}" font-size="11" '
+        f'text-anchor="end">{escape(label)}</text>'
     )
 
 

@@ -103,3 +103,27 @@ def test_fifty_visits_keep_the_date_labels_few() -> None:
     svg = draw([20 - (i % 15) for i in range(50)])
     assert len(plotted(svg)) == 50
     assert len([t for t in svg.iter(f"{SVG}text") if t.get("class") == "date"]) <= 9
+
+
+def test_line_names_end_inside_the_chart_whatever_their_length() -> None:
+    # French names ran off the right edge when they began beside the line's end.
+    long = Labels(
+        "t", "valeur de départ", "moitié de la valeur de départ", "rémission (moins de 5)"
+    )
+    points = [(START, 20), (START + timedelta(days=7), 8)]
+    root = ET.fromstring(  # noqa: S314
+        str(
+            course_chart(
+                points, max_total=27, baseline=20, labels=long, response_and_remission=True
+            )
+        )
+    )
+    width = float(root.get("viewBox", "0 0 0 0").split()[2])
+    named = [
+        t
+        for t in root.iter(f"{SVG}text")
+        if t.text in {"valeur de départ", "moitié de la valeur de départ", "rémission (moins de 5)"}
+    ]
+    assert len(named) == 3
+    for text in named:
+        assert text.get("text-anchor") == "end" and float(text.get("x", "0")) <= width
